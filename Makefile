@@ -1,0 +1,30 @@
+# Mailstorm. `make bench` and `make test` work on a fresh machine: both run `setup` first.
+SWIFT ?= swift
+RELEASE_BIN = .build/release
+
+.PHONY: setup build release bench test test-unit clean
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	$(SWIFT) build
+
+release: setup
+	$(SWIFT) build -c release --product campaignd
+	$(SWIFT) build -c release --product mailstorm
+
+# The basic scenario on the embedded stack, release build (debug numbers would not be worth printing).
+bench: release
+	$(RELEASE_BIN)/mailstorm run basic --profile smoke
+
+# Unit and integration tests; the integration tests start real PostgreSQL, Redis and campaignd themselves.
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+test-unit: setup
+	$(SWIFT) test --skip IntegrationTests
+
+clean:
+	rm -rf .build results

@@ -1,0 +1,69 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// C libraries come from Debian's -dev packages; `make setup` installs them.
+func cLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
+    .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt([apt])])
+}
+
+let package = Package(
+    name: "mailstorm",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mailstorm", targets: ["mailstorm"]),
+        .executable(name: "campaignd", targets: ["campaignd"]),
+        .library(name: "Harness", targets: ["Harness"]),
+        .library(name: "Reports", targets: ["Reports"]),
+        .library(name: "Scenarios", targets: ["Scenarios"]),
+        .library(name: "SystemUnderTest", targets: ["SystemUnderTest"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+    ],
+    targets: [
+        cLibrary("CLibPQ", pkgConfig: "libpq", apt: "libpq-dev"),
+        cLibrary("CHiredis", pkgConfig: "hiredis", apt: "libhiredis-dev"),
+        cLibrary("CCurl", pkgConfig: "libcurl", apt: "libcurl4-openssl-dev"),
+        cLibrary("CJemalloc", pkgConfig: "jemalloc", apt: "libjemalloc-dev"),
+        cLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
+
+        .target(name: "Harness", dependencies: [
+            "CZlib",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Scenarios", dependencies: ["Harness"]),
+        .target(name: "Reports", dependencies: ["Harness"]),
+        .target(name: "SystemUnderTest", dependencies: [
+            "CLibPQ", "CHiredis", "CJemalloc",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "mailstorm", dependencies: [
+            "Harness", "Scenarios", "Reports",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "campaignd", dependencies: [
+            "SystemUnderTest",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], linkerSettings: [.linkedLibrary("jemalloc")]),
+
+        .testTarget(name: "HarnessTests", dependencies: ["Harness"]),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "SystemUnderTestTests", dependencies: [
+            "SystemUnderTest",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+        // Depends on both executables so that `swift test` builds the binaries it launches.
+        .testTarget(name: "IntegrationTests", dependencies: ["Harness", "Scenarios", "Reports", "mailstorm", "campaignd"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

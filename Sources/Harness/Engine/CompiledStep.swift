@@ -1,0 +1,72 @@
+import NIOCore
+
+/// A step turned into bytes once: a fully static request is encoded a single time and reused for every send.
+struct CompiledStep {
+    let endpoint: Int
+    let method: String
+    let path: Template
+    let headers: [(String, Template)]
+    let body: Template?
+    let extract: [(variable: String, key: String)]
+    let expect: ClosedRange<Int>
+    let staticBytes: ByteBuffer?
+    let hostHeader: String
+    let pathPrefix: String
+
+    init(_ step: Step, endpoint: Int, target: TargetAddress) {
+        self.endpoint = endpoint
+        method = step.method
+        path = Template(step.path)
+        headers = step.headers.map { ($0.0, Template($0.1)) }
+        body = step.body.map(Template.init)
+        extract = step.extract
+        expect = step.expectStatus
+        hostHeader = target.hostHeader
+        pathPrefix = target.path
+        let isStatic = path.isStatic && headers.allSatisfy { $0.1.isStatic } && (body?.isStatic ?? true)
+        staticBytes = isStatic ? Self.encode(method, pathPrefix + step.path, hostHeader, step.headers, step.body) : nil
+    }
+
+    var needsBody: Bool { !extract.isEmpty }
+
+    /// The request's bytes for an iteration's variables.
+    func bytes(_ vars: [String: String]) -> ByteBuffer {
+        if let s = staticBytes { return s }
+        return Self.encode(method, pathPrefix + path.render(vars), hostHeader, headers.map { ($0.0, $0.1.render(vars)) }, body?.render(vars))
+    }
+
+    static func encode(_ method: String, _ path: String, _ host: String, _ headers: [(String, String)], _ body: String?) -> ByteBuffer {
+        var head = "\(method) \(path.isEmpty ? "/" : path) HTTP/1.1\r\nHost: \(host)\r\n"
+        var hasType = false
+        for (k, v) in headers {
+            head += "\(k): \(v)\r\n"
+            if k.lowercased() == "content-type" { hasType = true }
+        }
+        if let body {
+            if !hasType { head += "Content-Type: application/json\r\n" }
+            head += "Content-Length: \(body.utf8.count)\r\n\r\n" + body
+        } else {
+            head += "\r\n"
+        }
+        var buf = ByteBufferAllocator().buffer(capacity: head.utf8.count)
+        buf.writeString(head)
+        return buf
+    }
+}
+
+/// One run of a journey by the engine: which step it is on and the variables gathered so far.
+/// Confined to the engine's event loop like the engine itself; `@unchecked` only so loop timers may capture it.
+final class Iteration: @unchecked Sendable {
+    let journey: Int
+    var step = 0
+    var vars: [String: String]
+    /// The virtual user running it (closed model), or -1.
+    let vu: Int
+    var failed = false
+
+    init(journey: Int, vars: [String: String], vu: Int) {
+        self.journey = journey
+        self.vars = vars
+        self.vu = vu
+    }
+}

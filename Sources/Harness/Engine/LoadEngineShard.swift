@@ -1,0 +1,394 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// Generates one shard of a run's load on a single event loop, and records it.
+///
+/// All state lives on `loop`, so nothing here takes a lock; the class is `@unchecked Sendable` only so that
+/// NIO's `@Sendable` callbacks, which always run on that same loop, may capture it.
+final class LoadEngineShard: @unchecked Sendable {
+    let loop: EventLoop
+    let plan: LoadPlan
+    let shard: Int
+    let shards: Int
+    let journeys: [[CompiledStep]]
+    let cumulativeWeights: [Double]
+    let sinks: IntervalCollector?
+    var rng: SplitMix64
+
+    // Schedule.
+    var t0: UInt64 = 0
+    var nextIteration: UInt64
+    var stopping = false
+    var interrupted = false
+    var finished = false
+    let promise: EventLoopPromise<RunResult>
+    var startedAt = Date()
+
+    // Connections.
+    var idle: [ClientConnection] = []
+    var open: [ObjectIdentifier: ClientConnection] = [:]
+    var peakConnections = 0
+
+    // Iterations.
+    var inFlight = 0
+    var peakInFlight = 0
+    var iterationsStarted: UInt64 = 0
+    var iterationsCompleted: UInt64 = 0
+    var dropped: UInt64 = 0
+
+    // Closed model.
+    var vuActive: [Bool] = []
+    var vuTarget = 0
+
+    // Recording.
+    var overall: EndpointStats
+    var endpoints: [EndpointStats]
+    var byStatusClass: [LatencyHistogram]
+    var interval: IntervalAccumulator
+    var intervalIndex = 0
+    var rows: [IntervalRow] = []
+
+    init(loop: EventLoop, plan: LoadPlan, shard: Int, shards: Int, sinks: IntervalCollector?) {
+        self.loop = loop
+        self.plan = plan
+        self.shard = shard
+        self.shards = shards
+        self.sinks = sinks
+        let names = plan.endpointNames
+        journeys = plan.journeys.map { j in j.steps.map { CompiledStep($0, endpoint: names.firstIndex(of: $0.name)!, target: plan.target) } }
+        var acc = 0.0
+        cumulativeWeights = plan.journeys.map { acc += $0.weight; return acc }
+        rng = SplitMix64(seed: plan.seed &+ UInt64(shard) &* 0x1000_0001)
+        nextIteration = UInt64(shard)
+        promise = loop.makePromise()
+        overall = EndpointStats(name: "all")
+        endpoints = names.map(EndpointStats.init(name:))
+        byStatusClass = (0..<6).map { _ in .latency() }
+        interval = IntervalAccumulator()
+    }
+
+    static func now() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
+
+    // MARK: Start and stop
+
+    func start() -> EventLoopFuture<RunResult> {
+        loop.execute {
+            self.startedAt = Date()
+            self.t0 = Self.now()
+            switch self.plan.workload {
+            case .open(let pacer, _): self.tickOpen(pacer)
+            case .closed(let startVUs, _): self.vuTarget = self.share(of: startVUs); self.adjustVUs()
+            }
+            self.scheduleInterval()
+            self.scheduleSweep()
+            self.loop.scheduleTask(deadline: .uptimeNanoseconds(self.t0 + self.plan.workload.durationNanos)) { self.scheduleEnded() }
+        }
+        return promise.futureResult
+    }
+
+    /// Stops early (a signal): no new iterations; in-flight ones get one second.
+    func interrupt() {
+        loop.execute {
+            guard !self.finished else { return }
+            self.interrupted = true
+            self.scheduleEnded(grace: 1)
+        }
+    }
+
+    private func scheduleEnded(grace: Double? = nil) {
+        guard !stopping else { return }
+        stopping = true
+        let g = grace ?? plan.gracefulStopSeconds
+        loop.scheduleTask(in: .nanoseconds(Int64(g * 1e9))) { self.finish() }
+        if inFlight == 0 { finish() }
+    }
+
+    private func finish() {
+        guard !finished else { return }
+        finished = true
+        let end = Self.now()
+        // Whatever is still in flight is cut off by the end of the run, not by the server: count it as a timeout.
+        for conn in open.values {
+            if let req = conn.current { conn.current = nil; recordTransportError(req, .timeout) }
+            conn.closed = true
+            conn.channel?.close(promise: nil)
+        }
+        emitInterval(at: end, final: true)
+        let result = RunResult(
+            startedAt: startedAt, durationSeconds: Double(end - t0) / 1e9, overall: overall, endpoints: endpoints,
+            byStatusClass: byStatusClass, droppedIterations: dropped, iterationsCompleted: iterationsCompleted,
+            iterationsStarted: iterationsStarted, intervals: rows, peakConnections: peakConnections,
+            peakInFlight: peakInFlight, interrupted: interrupted)
+        promise.succeed(result)
+    }
+
+    /// This shard's part of a count split across shards.
+    private func share(of n: Int) -> Int { n / shards + (shard < n % shards ? 1 : 0) }
+
+    // MARK: Open model
+
+    private func tickOpen(_ pacer: any Pacer) {
+        guard !stopping else { return }
+        let now = Self.now()
+        while let due = pacer.dueTime(ofIteration: nextIteration) {
+            let at = t0 + due
+            if at > now {
+                loop.scheduleTask(deadline: .uptimeNanoseconds(at)) { self.tickOpen(pacer) }
+                return
+            }
+            nextIteration += UInt64(shards)
+            guard case .open(_, let cap) = plan.workload, inFlight < share(of: cap) else {
+                // Past the cap the iteration is counted, never silently delayed (k6's dropped_iterations).
+                dropped += 1
+                interval.dropped += 1
+                continue
+            }
+            startIteration(due: at, vu: -1)
+        }
+    }
+
+    // MARK: Closed model
+
+    private func adjustVUs() {
+        guard !stopping, case .closed(let startVUs, let stages) = plan.workload else { return }
+        vuTarget = share(of: VUStage.vus(at: Self.now() - t0, start: startVUs, stages: stages))
+        let active = vuActive.lazy.filter { $0 }.count
+        if active < vuTarget {
+            var need = vuTarget - active
+            for i in vuActive.indices where need > 0 && !vuActive[i] { vuActive[i] = true; need -= 1; startIteration(due: Self.now(), vu: i) }
+            while need > 0 { vuActive.append(true); need -= 1; startIteration(due: Self.now(), vu: vuActive.count - 1) }
+        } else if active > vuTarget {
+            var extra = active - vuTarget
+            for i in vuActive.indices.reversed() where extra > 0 && vuActive[i] { vuActive[i] = false; extra -= 1 }
+        }
+    }
+
+    // MARK: Iterations
+
+    private func startIteration(due: UInt64, vu: Int) {
+        let pick = Double.random(in: 0..<cumulativeWeights.last!, using: &rng)
+        let j = cumulativeWeights.firstIndex(where: { pick < $0 }) ?? 0
+        let n = Int(iterationsStarted) * shards + shard
+        var vars = plan.variables.rows[n % plan.variables.rows.count]
+        vars["iteration"] = String(n)
+        vars["vu"] = String(vu)
+        let it = Iteration(journey: j, vars: vars, vu: vu)
+        iterationsStarted += 1
+        inFlight += 1
+        peakInFlight = max(peakInFlight, inFlight)
+        send(it, due: due)
+    }
+
+    private func endIteration(_ it: Iteration, at now: UInt64) {
+        inFlight -= 1
+        if !it.failed { iterationsCompleted += 1 }
+        if it.vu >= 0, !stopping, vuActive[it.vu] {
+            let think = plan.think.sampleNanos(using: &rng)
+            if think == 0 { startNextForVU(it.vu, due: now) }
+            else { loop.scheduleTask(deadline: .uptimeNanoseconds(now + think)) { self.startNextForVU(it.vu, due: now + think) } }
+        }
+        if stopping && inFlight == 0 { finish() }
+    }
+
+    private func startNextForVU(_ vu: Int, due: UInt64) {
+        guard !stopping, vuActive[vu] else { return }
+        startIteration(due: due, vu: vu)
+    }
+
+    private func send(_ it: Iteration, due: UInt64) {
+        guard !finished else { return }
+        if let conn = idle.popLast() {
+            write(InFlightRequest(iteration: it, dueNanos: due, sentNanos: 0), on: conn)
+        } else {
+            connect(for: InFlightRequest(iteration: it, dueNanos: due, sentNanos: 0))
+        }
+    }
+
+    private func write(_ request: InFlightRequest, on conn: ClientConnection) {
+        var req = request
+        let step = journeys[req.iteration.journey][req.iteration.step]
+        conn.parser.captureBody = step.needsBody
+        conn.parser.expectNoBody = step.method == "HEAD"
+        let bytes = step.bytes(req.iteration.vars)
+        req.sentNanos = Self.now()
+        conn.current = req
+        conn.context!.writeAndFlush(NIOAny(bytes), promise: nil)
+    }
+
+    private func connect(for request: InFlightRequest) {
+        let conn = ClientConnection()
+        conn.current = request
+        open[ObjectIdentifier(conn)] = conn
+        peakConnections = max(peakConnections, open.count)
+        ClientBootstrap(group: loop)
+            .connectTimeout(.nanoseconds(Int64(plan.connectTimeoutSeconds * 1e9)))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ClientConnectionHandler(connection: conn, engine: self))
+                }
+            }
+            .connect(host: plan.target.host, port: plan.target.port)
+            .whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    conn.channel = channel
+                    if self.finished || conn.closed { channel.close(promise: nil); return }
+                    if let req = conn.current { self.write(req, on: conn) }
+                case .failure(let error):
+                    self.open[ObjectIdentifier(conn)] = nil
+                    conn.closed = true
+                    if let req = conn.current { conn.current = nil; self.recordTransportError(req, Self.classify(error)) }
+                }
+            }
+    }
+
+    static func classify(_ error: Error) -> ErrorClass {
+        if case ChannelError.connectTimeout = error { return .connectTimeout }
+        let text = String(describing: error)
+        if text.contains("refused") || text.contains("errno: 111") { return .connectRefused }
+        if let e = error as? NIOConnectionError {
+            for (_, inner) in e.connectionErrors.map({ ($0.target, $0.error) }) {
+                if let io = inner as? IOError, io.errnoCode == ECONNREFUSED { return .connectRefused }
+            }
+        }
+        return .connectOther
+    }
+
+    // MARK: Events from connections
+
+    func responseReceived(on conn: ClientConnection, status: Int, body: ByteBuffer?, keepAlive: Bool) {
+        guard let req = conn.current else { return }
+        conn.current = nil
+        let now = Self.now()
+        let it = req.iteration
+        let step = journeys[it.journey][it.step]
+        let passed = step.expect.contains(status)
+        record(step.endpoint, status: status, latency: now &- req.dueNanos, service: now &- req.sentNanos, passed: passed)
+        if keepAlive && !finished { idle.append(conn) } else { close(conn) }
+        guard passed else { it.failed = true; endIteration(it, at: now); return }
+        if step.needsBody { Self.extract(step.extract, from: body, into: &it.vars) }
+        it.step += 1
+        guard it.step < journeys[it.journey].count, !finished else { endIteration(it, at: now); return }
+        let think = plan.think.sampleNanos(using: &rng)
+        if think == 0 { send(it, due: now) }
+        else { loop.scheduleTask(deadline: .uptimeNanoseconds(now + think)) { self.send(it, due: now + think) } }
+    }
+
+    func transportFailed(on conn: ClientConnection, as cls: ErrorClass) {
+        if let req = conn.current { conn.current = nil; recordTransportError(req, cls) }
+        close(conn)
+    }
+
+    func connectionClosed(_ conn: ClientConnection) {
+        conn.closed = true
+        open[ObjectIdentifier(conn)] = nil
+        if let i = idle.firstIndex(where: { $0 === conn }) { idle.remove(at: i) }
+        if let req = conn.current { conn.current = nil; recordTransportError(req, .reset) }
+    }
+
+    private func close(_ conn: ClientConnection) {
+        guard !conn.closed else { return }
+        conn.closed = true
+        open[ObjectIdentifier(conn)] = nil
+        if let i = idle.firstIndex(where: { $0 === conn }) { idle.remove(at: i) }
+        conn.channel?.close(promise: nil)
+    }
+
+    private func recordTransportError(_ req: InFlightRequest, _ cls: ErrorClass) {
+        let it = req.iteration
+        let endpoint = journeys[it.journey][it.step].endpoint
+        overall.errors[cls, default: 0] += 1
+        endpoints[endpoint].errors[cls, default: 0] += 1
+        interval.requests += 1
+        interval.errors += 1
+        it.failed = true
+        endIteration(it, at: Self.now())
+    }
+
+    @inline(__always)
+    private func record(_ endpoint: Int, status: Int, latency: UInt64, service: UInt64, passed: Bool) {
+        let cls = min(max(status / 100, 1), 5)
+        overall.latency.recordNanos(latency)
+        overall.service.recordNanos(service)
+        overall.statusClasses[cls] += 1
+        endpoints[endpoint].latency.recordNanos(latency)
+        endpoints[endpoint].service.recordNanos(service)
+        endpoints[endpoint].statusClasses[cls] += 1
+        byStatusClass[cls].recordNanos(latency)
+        interval.latency.recordNanos(latency)
+        interval.requests += 1
+        if passed {
+            overall.ok += 1
+            endpoints[endpoint].ok += 1
+            interval.ok += 1
+        } else {
+            let e = ErrorClass.forStatus(status)
+            overall.errors[e, default: 0] += 1
+            endpoints[endpoint].errors[e, default: 0] += 1
+            interval.errors += 1
+        }
+    }
+
+    static func extract(_ rules: [(variable: String, key: String)], from body: ByteBuffer?, into vars: inout [String: String]) {
+        guard let body, let obj = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] else { return }
+        for r in rules {
+            switch obj[r.key] {
+            case let s as String: vars[r.variable] = s
+            case let n as NSNumber: vars[r.variable] = n.stringValue
+            default: break
+            }
+        }
+    }
+
+    // MARK: Timers
+
+    private func scheduleInterval() {
+        let at = t0 + UInt64(intervalIndex + 1) * 1_000_000_000
+        loop.scheduleTask(deadline: .uptimeNanoseconds(at)) {
+            guard !self.finished else { return }
+            self.emitInterval(at: at, final: false)
+            self.scheduleInterval()
+        }
+    }
+
+    private func emitInterval(at now: UInt64, final: Bool) {
+        let start = t0 + UInt64(intervalIndex) * 1_000_000_000
+        guard now > start || !final else { sinks?.shardFinished(shard); return }
+        let snap = IntervalSnapshot(
+            index: intervalIndex, startNanos: start - t0, lengthNanos: now - start, latency: interval.latency,
+            requests: interval.requests, ok: interval.ok, errors: interval.errors, dropped: interval.dropped,
+            inFlight: inFlight, connections: open.count, plannedNanos: plan.workload.durationNanos)
+        rows.append(snap.row)
+        interval = IntervalAccumulator()
+        intervalIndex += 1
+        sinks?.add(snap, shard: shard)
+        if final { sinks?.shardFinished(shard) }
+    }
+
+    /// Every 100 ms: request timeouts, and the closed model's VU ramp.
+    private func scheduleSweep() {
+        loop.scheduleTask(in: .milliseconds(100)) {
+            guard !self.finished else { return }
+            let now = Self.now()
+            let limit = UInt64(self.plan.requestTimeoutSeconds * 1e9)
+            for conn in self.open.values {
+                if let req = conn.current, req.sentNanos > 0, now - req.sentNanos > limit {
+                    self.transportFailed(on: conn, as: .timeout)
+                }
+            }
+            self.adjustVUs()
+            self.scheduleSweep()
+        }
+    }
+}
+
+/// The counts and histogram of the interval in progress.
+struct IntervalAccumulator {
+    var latency = LatencyHistogram.latency()
+    var requests: UInt64 = 0
+    var ok: UInt64 = 0
+    var errors: UInt64 = 0
+    var dropped: UInt64 = 0
+}

@@ -1,0 +1,60 @@
+/// Everything a load run needs: where, how much, what requests, and the limits.
+public struct LoadPlan: Sendable {
+    public var target: TargetAddress
+    public var workload: Workload
+    public var journeys: [Journey]
+    public var variables: VariablePool
+    /// Pause before each step after the first, and between a VU's iterations.
+    public var think: ThinkTime
+    /// A request with no response this long after it was written fails as a timeout.
+    public var requestTimeoutSeconds: Double
+    public var connectTimeoutSeconds: Double
+    /// After the schedule ends, how long in-flight iterations may finish (k6's gracefulStop).
+    public var gracefulStopSeconds: Double
+    /// Event loops (threads) generating load; each takes every Nth iteration or VU. Results merge exactly.
+    public var threads: Int
+    /// Seed for journey choice and think times, so a run's request mix is repeatable.
+    public var seed: UInt64
+
+    public init(
+        target: TargetAddress, workload: Workload, journeys: [Journey], variables: VariablePool = VariablePool(),
+        think: ThinkTime = .none, requestTimeoutSeconds: Double = 10, connectTimeoutSeconds: Double = 2,
+        gracefulStopSeconds: Double? = nil, threads: Int = 1, seed: UInt64 = 0x5EED
+    ) {
+        self.target = target
+        self.workload = workload
+        self.journeys = journeys
+        self.variables = variables
+        self.think = think
+        self.requestTimeoutSeconds = requestTimeoutSeconds
+        self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.gracefulStopSeconds = gracefulStopSeconds ?? requestTimeoutSeconds
+        self.threads = max(1, threads)
+        self.seed = seed
+    }
+
+    /// The endpoint labels, in first-use order; recorded stats are indexed the same way.
+    public var endpointNames: [String] {
+        var seen: [String] = []
+        for j in journeys { for s in j.steps where !seen.contains(s.name) { seen.append(s.name) } }
+        return seen
+    }
+
+    /// The default in-flight cap for an open model: enough for `rate` x the request timeout (k6's maxVUs analogue).
+    public static func defaultMaxInFlight(rate: Double, timeoutSeconds: Double) -> Int {
+        max(64, Int((rate * timeoutSeconds).rounded(.up)))
+    }
+}
+
+/// A small, fast, seedable generator (SplitMix64) so that journey choice is repeatable run to run.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

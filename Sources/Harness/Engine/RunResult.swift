@@ -1,0 +1,48 @@
+import Foundation
+
+/// What a load run measured: exact histograms, counts, and the per-second series.
+public struct RunResult: Sendable {
+    /// Wall-clock start (for reports only; all durations come from the monotonic clock).
+    public var startedAt: Date
+    /// From the first due time to the last completion, in seconds.
+    public var durationSeconds: Double
+    public var overall: EndpointStats
+    /// Per endpoint, in the order the journeys name them.
+    public var endpoints: [EndpointStats]
+    /// Per status class (index 1...5), latency from due time.
+    public var byStatusClass: [LatencyHistogram]
+    /// Iterations not started because `maxInFlight` were already running.
+    public var droppedIterations: UInt64
+    /// Iterations started and completed (all steps ran).
+    public var iterationsCompleted: UInt64
+    public var iterationsStarted: UInt64
+    public var intervals: [IntervalRow]
+    /// Highest number of connections open at once.
+    public var peakConnections: Int
+    /// Highest number of iterations in flight at once.
+    public var peakInFlight: Int
+    /// Whether a signal stopped the run early.
+    public var interrupted: Bool
+
+    /// Responses per second over the run.
+    public var throughput: Double { durationSeconds > 0 ? Double(overall.requests) / durationSeconds : 0 }
+
+    /// Combines shards that ran side by side; histograms and counts merge exactly, never averaged.
+    public static func merge(_ parts: [RunResult]) -> RunResult {
+        var out = parts[0]
+        for p in parts.dropFirst() {
+            out.startedAt = min(out.startedAt, p.startedAt)
+            out.durationSeconds = max(out.durationSeconds, p.durationSeconds)
+            out.overall.merge(p.overall)
+            for i in out.endpoints.indices { out.endpoints[i].merge(p.endpoints[i]) }
+            for i in out.byStatusClass.indices { out.byStatusClass[i].add(p.byStatusClass[i]) }
+            out.droppedIterations += p.droppedIterations
+            out.iterationsCompleted += p.iterationsCompleted
+            out.iterationsStarted += p.iterationsStarted
+            out.peakConnections += p.peakConnections
+            out.peakInFlight += p.peakInFlight
+            out.interrupted = out.interrupted || p.interrupted
+        }
+        return out
+    }
+}

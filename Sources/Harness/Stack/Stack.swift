@@ -1,0 +1,149 @@
+import Foundation
+
+/// Where a run sends its load, and where the system's storage lives (for seeding).
+public struct StackEndpoints: Sendable, Codable, Equatable {
+    public var target: String
+    public var databaseURL: String?
+    public var redisURL: String?
+    public init(target: String, databaseURL: String? = nil, redisURL: String? = nil) {
+        self.target = target
+        self.databaseURL = databaseURL
+        self.redisURL = redisURL
+    }
+}
+
+/// Options for the embedded stack.
+public struct StackOptions: Sendable {
+    /// campaignd binary; default: beside this executable.
+    public var campaignd: String?
+    /// Extra `campaignd serve` arguments (e.g. an injected delay).
+    public var campaigndArguments: [String]
+    /// Leave the temporary directory (logs, data) behind for inspection.
+    public var keepDirectory: Bool
+    /// Use an existing PostgreSQL instead of starting one.
+    public var databaseURL: String?
+    /// Use an existing Redis instead of starting one.
+    public var redisURL: String?
+
+    public init(campaignd: String? = nil, campaigndArguments: [String] = [], keepDirectory: Bool = false,
+                databaseURL: String? = nil, redisURL: String? = nil) {
+        self.campaignd = campaignd
+        self.campaigndArguments = campaigndArguments
+        self.keepDirectory = keepDirectory
+        self.databaseURL = databaseURL
+        self.redisURL = redisURL
+    }
+}
+
+/// The embedded default: ephemeral PostgreSQL, Redis and campaignd on loopback, torn down with `down()`.
+public final class Stack: @unchecked Sendable {
+    public let directory: String
+    public let endpoints: StackEndpoints
+    public let campaigndBinary: String
+    private let lock = NSLock()
+    private var processes: [ManagedProcess]
+    private let keep: Bool
+
+    /// Process ids of the stack's servers, for resource sampling.
+    public var pids: [String: Int32] {
+        lock.lock(); defer { lock.unlock() }
+        return Dictionary(processes.map { ($0.name, $0.pid) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Starts whatever `options` does not point elsewhere, waits for readiness, and registers for teardown on signals.
+    public static func up(_ options: StackOptions = StackOptions()) throws(StackError) -> Stack {
+        do {
+            let binary = try CampaignServer.locate(options.campaignd)
+            removeStaleDirectories()
+            let dir = NSTemporaryDirectory() + "mailstorm-stack-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            var started: [ManagedProcess] = []
+            func fail(_ error: Error) -> StackError {
+                for p in started.reversed() { p.stop() }
+                if !options.keepDirectory { try? FileManager.default.removeItem(atPath: dir) }
+                return error as? StackError ?? StackError("\(error)")
+            }
+            do {
+                var dbURL = options.databaseURL
+                if dbURL == nil {
+                    let pg = try PostgresServer(directory: dir, memoryBytes: Machine.current.memoryBytes)
+                    started.append(pg.process)
+                    dbURL = pg.databaseURL
+                }
+                var redisURL = options.redisURL
+                if redisURL == nil {
+                    let redis = try RedisServer(directory: dir)
+                    started.append(redis.process)
+                    redisURL = redis.url
+                }
+                let app = try CampaignServer(binary: binary, directory: dir, databaseURL: dbURL!, redisURL: redisURL!,
+                                             extraArguments: options.campaigndArguments)
+                started.append(app.process)
+                let stack = Stack(directory: dir, endpoints: StackEndpoints(target: app.url, databaseURL: dbURL, redisURL: redisURL),
+                                  binary: binary, processes: started, keep: options.keepDirectory)
+                StackRegistry.shared.add(stack)
+                return stack
+            } catch {
+                throw fail(error)
+            }
+        } catch let e as StackError {
+            throw e
+        } catch {
+            throw StackError("\(error)")
+        }
+    }
+
+    private init(directory: String, endpoints: StackEndpoints, binary: String, processes: [ManagedProcess], keep: Bool) {
+        self.directory = directory
+        self.endpoints = endpoints
+        self.campaigndBinary = binary
+        self.processes = processes
+        self.keep = keep
+    }
+
+    /// Stops campaignd, then Redis, then PostgreSQL, reaps them, and deletes the directory. Safe to call twice.
+    public func down() {
+        lock.lock()
+        let procs = processes
+        processes = []
+        lock.unlock()
+        guard !procs.isEmpty else { return }
+        for p in procs.reversed() { p.stop() }
+        if !keep { try? FileManager.default.removeItem(atPath: directory) }
+        StackRegistry.shared.remove(self)
+    }
+
+    /// The server whose process has died, if any (a crash mid-run is an infrastructure failure).
+    public var deadServer: String? {
+        lock.lock(); defer { lock.unlock() }
+        return processes.first { !$0.isRunning }?.name
+    }
+
+    /// Removes directories left by harness processes that no longer exist (killed with SIGKILL, say).
+    static func removeStaleDirectories() {
+        let tmp = NSTemporaryDirectory()
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? [] where name.hasPrefix("mailstorm-stack-") {
+            let parts = name.split(separator: "-")
+            guard parts.count >= 3, let pid = Int32(parts[2]), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(atPath: tmp + name)
+        }
+    }
+}
+
+/// Stacks alive in this process, so that a signal can tear them all down.
+public final class StackRegistry: @unchecked Sendable {
+    public static let shared = StackRegistry()
+    private let lock = NSLock()
+    private var stacks: [ObjectIdentifier: Stack] = [:]
+
+    func add(_ s: Stack) { lock.lock(); stacks[ObjectIdentifier(s)] = s; lock.unlock() }
+    func remove(_ s: Stack) { lock.lock(); stacks[ObjectIdentifier(s)] = nil; lock.unlock() }
+
+    /// Tears down every live stack.
+    public func downAll() {
+        lock.lock()
+        let all = Array(stacks.values)
+        lock.unlock()
+        all.forEach { $0.down() }
+    }
+}

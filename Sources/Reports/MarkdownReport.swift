@@ -1,0 +1,36 @@
+import Foundation
+
+/// report.md: the run at a glance for people, from the summary alone.
+public enum MarkdownReport {
+    public static func render(_ s: Summary) -> String {
+        var md = "# Mailstorm: \(s.scenario) (\(s.profile))\n\n"
+        md += "**Verdict: \(s.passed ? "PASS" : "FAIL")**\(s.interrupted ? " (run interrupted)" : "")\n\n"
+        md += "| | |\n|---|---|\n"
+        md += "| load | \(s.load) |\n| target | \(s.target)\(s.embeddedStack ? " (embedded stack)" : "") |\n"
+        md += "| started | \(s.startedAt) |\n| duration | \(String(format: "%.1f", s.durationS)) s |\n"
+        md += "| machine | \(s.machine.fingerprint) |\n| git | \(s.gitSha) |\n\n"
+        md += "## Requests\n\n| total | ok | errors | dropped | throughput |\n|---|---|---|---|---|\n"
+        md += "| \(s.requests.total) | \(s.requests.ok) | \(s.requests.errors) | \(s.requests.dropped) | \(String(format: "%.1f", s.throughputRps)) req/s |\n\n"
+        if !s.errorsByClass.isEmpty {
+            md += "Errors by class: " + s.errorsByClass.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n\n"
+        }
+        md += "## KPIs\n\n| KPI | threshold | measured | result | source |\n|---|---|---|---|---|\n"
+        for k in s.kpis {
+            md += "| \(k.name) | ≤ \(VerdictTable.format(k.threshold, k.unit)) | \(VerdictTable.format(k.value, k.unit)) | \(k.pass ? "pass" : "**FAIL**") | \(k.source) |\n"
+        }
+        md += "\n## Latency (ms)\n\nLatency is measured from each request's intended send time (coordinated omission corrected);"
+        md += " service time from the moment it was written to the socket.\n\n"
+        md += "| | p50 | p90 | p95 | p99 | p99.9 | max | mean |\n|---|---|---|---|---|---|---|---|\n"
+        md += row("latency", s.latencyMs) + row("service time", s.serviceTimeMs)
+        md += "\n## Per endpoint\n\n| endpoint | requests | errors | req/s | p50 | p95 | p99 | max |\n|---|---|---|---|---|---|---|---|\n"
+        for (name, e) in s.perEndpoint.sorted(by: { $0.key < $1.key }) {
+            md += "| \(name) | \(e.requests) | \(e.errors) | \(String(format: "%.1f", e.throughputRps)) | "
+            md += [e.latencyMs.p50, e.latencyMs.p95, e.latencyMs.p99, e.latencyMs.max].map { String(format: "%.2f", $0) }.joined(separator: " | ") + " |\n"
+        }
+        return md
+    }
+
+    static func row(_ label: String, _ p: Summary.Percentiles) -> String {
+        "| \(label) | " + [p.p50, p.p90, p.p95, p.p99, p.p999, p.max, p.mean].map { String(format: "%.2f", $0) }.joined(separator: " | ") + " |\n"
+    }
+}

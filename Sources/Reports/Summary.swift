@@ -1,0 +1,92 @@
+import Foundation
+import Harness
+
+/// summary.json: the versioned record of one run. docs/summary-schema.md documents every field.
+public struct Summary: Codable, Sendable {
+    public static let currentSchemaVersion = 1
+
+    public var schemaVersion: Int
+    public var scenario: String
+    public var profile: String
+    public var load: String
+    public var target: String
+    public var embeddedStack: Bool
+    public var startedAt: String
+    public var durationS: Double
+    public var interrupted: Bool
+    public var machine: Machine
+    public var gitSha: String
+    public var requests: Requests
+    public var iterations: Iterations
+    public var throughputRps: Double
+    /// From each request's intended send time (coordinated omission corrected, as wrk2 reports).
+    public var latencyMs: Percentiles
+    /// From the actual send (wrk2's -U): what the server took once the request reached it.
+    public var serviceTimeMs: Percentiles
+    public var errorsByClass: [String: UInt64]
+    public var perEndpoint: [String: EndpointSummary]
+    public var kpis: [KPIResult]
+    public var verdict: String
+    public var timeseries: [IntervalRow]
+
+    public struct Requests: Codable, Sendable, Equatable {
+        public var total: UInt64
+        public var ok: UInt64
+        public var errors: UInt64
+        /// Iterations not started because the in-flight cap was reached.
+        public var dropped: UInt64
+    }
+
+    public struct Iterations: Codable, Sendable, Equatable {
+        public var started: UInt64
+        public var completed: UInt64
+        public var peakInFlight: Int
+        public var peakConnections: Int
+    }
+
+    public struct Percentiles: Codable, Sendable, Equatable {
+        public var p50, p90, p95, p99, p999, max, mean: Double
+
+        public init(_ h: LatencyHistogram) {
+            p50 = h.millis(at: 50); p90 = h.millis(at: 90); p95 = h.millis(at: 95)
+            p99 = h.millis(at: 99); p999 = h.millis(at: 99.9); max = h.maxMillis; mean = h.meanMillis
+        }
+    }
+
+    public struct EndpointSummary: Codable, Sendable {
+        public var requests: UInt64
+        public var ok: UInt64
+        public var errors: UInt64
+        public var throughputRps: Double
+        public var latencyMs: Percentiles
+        public var serviceTimeMs: Percentiles
+        public var statusClasses: [String: UInt64]
+        public var errorsByClass: [String: UInt64]
+    }
+
+    public struct KPIResult: Codable, Sendable, Equatable {
+        public var name: String
+        public var threshold: Double
+        public var value: Double
+        public var unit: String
+        public var pass: Bool
+        public var source: String
+    }
+
+    /// "pass" or "fail".
+    public var passed: Bool { verdict == "pass" }
+
+    /// JSON with snake_case keys and sorted, stable output.
+    public func encoded() throws -> Data {
+        let e = JSONEncoder()
+        e.keyEncodingStrategy = .convertToSnakeCase
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try e.encode(self)
+    }
+
+    public static func decode(_ data: Data) throws -> Summary {
+        let d = JSONDecoder()
+        d.keyDecodingStrategy = .convertFromSnakeCase
+        return try d.decode(Summary.self, from: data)
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Harness
+
+/// Turns a measured run into a Summary and judges it against its KPI set.
+public enum SummaryBuilder {
+    public static func build(scenario: String, profile: String, load: String, target: String, embedded: Bool,
+                             result r: RunResult, kpis: [KPI], gitSha: String = GitInfo.sha()) -> Summary {
+        let secs = max(r.durationSeconds, 1e-9)
+        func endpoint(_ e: EndpointStats) -> Summary.EndpointSummary {
+            Summary.EndpointSummary(
+                requests: e.requests, ok: e.ok, errors: e.errorCount, throughputRps: Double(e.requests) / secs,
+                latencyMs: .init(e.latency), serviceTimeMs: .init(e.service),
+                statusClasses: Dictionary(uniqueKeysWithValues: (1...5).compactMap { e.statusClasses[$0] > 0 ? ("\($0)xx", e.statusClasses[$0]) : nil }),
+                errorsByClass: Dictionary(uniqueKeysWithValues: e.errors.map { ($0.key.rawValue, $0.value) }))
+        }
+        let o = r.overall
+        let latency = Summary.Percentiles(o.latency)
+        let errorRate = o.requests == 0 ? 1 : Double(o.errorCount) / Double(o.requests)
+        let results = kpis.map { k -> Summary.KPIResult in
+            let v: Double = switch k.metric {
+            case .latencyP50: latency.p50
+            case .latencyP95: latency.p95
+            case .latencyP99: latency.p99
+            case .errorRate: errorRate
+            }
+            return Summary.KPIResult(name: k.name, threshold: k.threshold, value: v, unit: k.unit, pass: v <= k.threshold, source: k.source)
+        }
+        let iso = ISO8601DateFormatter()
+        // A run that sent nothing, or was interrupted, cannot pass: there is nothing honest to judge.
+        let pass = o.requests > 0 && !r.interrupted && results.allSatisfy(\.pass)
+        return Summary(
+            schemaVersion: Summary.currentSchemaVersion, scenario: scenario, profile: profile, load: load, target: target,
+            embeddedStack: embedded, startedAt: iso.string(from: r.startedAt), durationS: r.durationSeconds,
+            interrupted: r.interrupted, machine: .current, gitSha: gitSha,
+            requests: .init(total: o.requests, ok: o.ok, errors: o.errorCount, dropped: r.droppedIterations),
+            iterations: .init(started: r.iterationsStarted, completed: r.iterationsCompleted, peakInFlight: r.peakInFlight, peakConnections: r.peakConnections),
+            throughputRps: Double(o.requests) / secs, latencyMs: latency, serviceTimeMs: .init(o.service),
+            errorsByClass: Dictionary(uniqueKeysWithValues: o.errors.map { ($0.key.rawValue, $0.value) }),
+            perEndpoint: Dictionary(uniqueKeysWithValues: r.endpoints.map { ($0.name, endpoint($0)) }),
+            kpis: results, verdict: pass ? "pass" : "fail", timeseries: r.intervals)
+    }
+}
+
+/// The commit being measured.
+public enum GitInfo {
+    /// HEAD's sha in the current directory's repository, or "unknown".
+    public static func sha() -> String {
+        guard let out = try? ManagedProcess.runToEnd("/usr/bin/git", ["rev-parse", "HEAD"]), out.status == 0 else { return "unknown" }
+        return out.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// The short table `mailstorm run` prints: the KPIs, then the verdict.
+public enum VerdictTable {
+    public static func render(_ s: Summary) -> String {
+        var out = "\(s.scenario) (\(s.profile)): \(s.load)\n"
+        out += String(format: "requests %llu  ok %llu  errors %llu  dropped %llu  throughput %.1f req/s  over %.1f s\n",
+                      s.requests.total, s.requests.ok, s.requests.errors, s.requests.dropped, s.throughputRps, s.durationS)
+        out += String(format: "latency ms (from intended send)  p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n",
+                      s.latencyMs.p50, s.latencyMs.p90, s.latencyMs.p99, s.latencyMs.p999, s.latencyMs.max)
+        let rows = s.kpis.map { k in
+            [k.name, "≤ " + Self.format(k.threshold, k.unit), Self.format(k.value, k.unit), k.pass ? "pass" : "FAIL"]
+        }
+        out += Table.render(header: ["KPI", "threshold", "measured", "result"], rows: rows)
+        out += "verdict: \(s.passed ? "PASS" : "FAIL")\(s.interrupted ? " (interrupted)" : "")\n"
+        return out
+    }
+
+    static func format(_ v: Double, _ unit: String) -> String {
+        unit == "ratio" ? String(format: "%.2f%%", v * 100) : String(format: "%.2f %@", v, unit)
+    }
+}
+
+/// Plain-text tables with aligned columns.
+public enum Table {
+    public static func render(header: [String], rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { i in all.map { $0[i].count }.max() ?? 0 }
+        func line(_ r: [String]) -> String {
+            r.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces) + "\n"
+        }
+        return line(header) + line(widths.map { String(repeating: "-", count: $0) }) + rows.map(line).joined()
+    }
+}

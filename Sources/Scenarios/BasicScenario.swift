@@ -1,0 +1,47 @@
+import Harness
+
+/// The seed-000 user journey (login, list campaigns, stats, create a campaign) at a constant arrival rate.
+public struct BasicScenario: Scenario {
+    public let name = "basic"
+    public let purpose = "Does the seed-000 journey meet the API KPIs at a steady, comfortable rate?"
+
+    public init() {}
+
+    /// Iterations per second and seconds, per profile. Each iteration is four requests.
+    static func defaults(_ p: Profile) -> (rate: Double, duration: Double) {
+        switch p {
+        case .smoke: (25, 20)
+        case .nightly: (50, 180)
+        case .full: (100, 900)
+        }
+    }
+
+    public func plan(profile: Profile, overrides: Overrides) throws(UsageError) -> ScenarioPlan {
+        try overrides.check(known: ["rate", "duration", "timeout"], scenario: name)
+        let d = Self.defaults(profile)
+        let rate = try overrides.number("rate", d.rate)
+        let duration = try overrides.duration("duration", d.duration)
+        let timeout = try overrides.duration("timeout", 10)
+        return ScenarioPlan(
+            workload: .open(pacer: ConstantRate(perSecond: rate, durationSeconds: duration),
+                            maxInFlight: LoadPlan.defaultMaxInFlight(rate: rate, timeoutSeconds: timeout)),
+            journeys: [Journeys.seed000Session], think: .none, requestTimeoutSeconds: timeout,
+            seed: SeedRequest(), kpiSet: "api",
+            describe: "\(Self.format(rate)) iterations/s (4 requests each) for \(Self.format(duration)) s, open model")
+    }
+
+    static func format(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
+}
+
+/// Journeys shared by scenarios.
+public enum Journeys {
+    /// Seed 000 "Load Testing Script", simulate_user_session: login, GET campaigns, GET stats, create a campaign.
+    public static let seed000Session = Journey(name: "seed000-session", steps: [
+        Step("POST /api/login", method: "POST", path: "/api/login",
+             body: #"{"email":"{{email}}","password":"{{password}}"}"#, extract: [("token", "token")], expectStatus: 200...200),
+        Step("GET /api/campaigns", path: "/api/campaigns", headers: [("Authorization", "Bearer {{token}}")], expectStatus: 200...200),
+        Step("GET /api/stats", path: "/api/stats", headers: [("Authorization", "Bearer {{token}}")], expectStatus: 200...200),
+        Step("POST /api/campaigns", method: "POST", path: "/api/campaigns", headers: [("Authorization", "Bearer {{token}}")],
+             body: #"{"name":"Test Campaign {{iteration}}","subject":"Test","message":"Test message"}"#, expectStatus: 201...201),
+    ])
+}

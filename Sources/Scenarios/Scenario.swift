@@ -1,0 +1,48 @@
+import Harness
+
+/// A named load test that answers one question, with a plan per profile.
+public protocol Scenario: Sendable {
+    /// The name used on the command line.
+    var name: String { get }
+    /// One line: the question the scenario answers.
+    var purpose: String { get }
+    /// The load and data for `profile`, with `overrides` applied.
+    func plan(profile: Profile, overrides: Overrides) throws(UsageError) -> ScenarioPlan
+}
+
+/// How long and how hard: smoke for CI (≤60 s), nightly (minutes), full.
+public enum Profile: String, Sendable, CaseIterable, Codable {
+    case smoke, nightly, full
+}
+
+/// What a scenario wants run: the load (target filled in later), the data to seed, and the KPI set to judge by.
+public struct ScenarioPlan: Sendable {
+    public var workload: Workload
+    public var journeys: [Journey]
+    public var think: ThinkTime
+    public var requestTimeoutSeconds: Double
+    public var seed: SeedRequest
+    /// The KPI set in Reports' catalog that judges this scenario.
+    public var kpiSet: String
+    /// Human-readable load description for reports ("25 it/s for 20 s").
+    public var describe: String
+
+    /// The engine's plan against `target` with the seeded users.
+    public func loadPlan(target: TargetAddress, users: [String], password: String, threads: Int = 1) -> LoadPlan {
+        LoadPlan(target: target, workload: workload, journeys: journeys,
+                 variables: VariablePool(rows: users.map { ["email": $0, "password": password] }),
+                 think: think, requestTimeoutSeconds: requestTimeoutSeconds, threads: threads)
+    }
+}
+
+/// Data a scenario needs in the database before it starts.
+public struct SeedRequest: Sendable, Equatable {
+    public var tenants: Int
+    public var usersPerTenant: Int
+    public var contacts: Int
+    public init(tenants: Int = 2, usersPerTenant: Int = 5, contacts: Int = 1000) {
+        self.tenants = tenants
+        self.usersPerTenant = usersPerTenant
+        self.contacts = contacts
+    }
+}

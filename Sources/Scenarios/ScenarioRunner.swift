@@ -1,0 +1,76 @@
+import Foundation
+import Harness
+
+/// Where and how to run a scenario.
+public struct RunOptions: Sendable {
+    public var profile: Profile = .smoke
+    public var overrides = try! Overrides([])
+    /// Target an existing deployment instead of starting the embedded stack.
+    public var target: String?
+    public var stack = StackOptions()
+    public var threads = 1
+    public var password = "mailstorm-pass"
+    public init() {}
+}
+
+/// What a scenario run produced, ready for Reports.
+public struct ScenarioOutcome: Sendable {
+    public var scenario: String
+    public var profile: Profile
+    public var describe: String
+    public var kpiSet: String
+    public var target: String
+    public var embedded: Bool
+    public var result: RunResult
+}
+
+/// Starts (or reaches) the stack, seeds it, runs the load, and tears the stack down.
+public struct ScenarioRunner: Sendable {
+    public init() {}
+
+    /// Runs `scenario`. `sinks` see each interval as it completes; `control` lets a signal stop the run.
+    /// `stack`, when given, is used as is and left running (tests inspect it afterwards).
+    public func run(_ scenario: any Scenario, options: RunOptions, sinks: [any IntervalSink] = [],
+                    control: RunControl = RunControl(), stack existing: Stack? = nil) async throws -> ScenarioOutcome {
+        let plan = try scenario.plan(profile: options.profile, overrides: options.overrides)
+        var endpoints: StackEndpoints
+        var owned: Stack?
+        if let existing {
+            endpoints = existing.endpoints
+        } else if let t = options.target {
+            _ = try TargetAddress(url: t)
+            endpoints = StackEndpoints(target: t, databaseURL: options.stack.databaseURL, redisURL: options.stack.redisURL)
+        } else {
+            let s = try Stack.up(options.stack)
+            owned = s
+            endpoints = s.endpoints
+        }
+        defer { owned?.down() }
+        let target = try TargetAddress(url: endpoints.target)
+        let users = try seed(plan.seed, endpoints: endpoints, binary: existing?.campaigndBinary ?? owned?.campaigndBinary ?? options.stack.campaignd,
+                             password: options.password)
+        guard !control.isInterrupted else { throw StackError("interrupted before the load started") }
+        let runner = LoadRunner(plan: plan.loadPlan(target: target, users: users, password: options.password, threads: options.threads), sinks: sinks)
+        control.attach(runner)
+        let result = try await runner.run()
+        if let dead = (existing ?? owned)?.deadServer { throw StackError("\(dead) died during the run") }
+        return ScenarioOutcome(scenario: scenario.name, profile: options.profile, describe: plan.describe, kpiSet: plan.kpiSet,
+                               target: endpoints.target, embedded: existing == nil && owned != nil, result: result)
+    }
+
+    /// Seeds through `campaignd seed` when the database is reachable; otherwise assumes the standard users exist.
+    func seed(_ req: SeedRequest, endpoints: StackEndpoints, binary: String?, password: String) throws -> [String] {
+        guard let db = endpoints.databaseURL else {
+            return (1...req.tenants).flatMap { t in (1...req.usersPerTenant).map { "user\($0)@tenant\(t).example" } }
+        }
+        let exe = try CampaignServer.locate(binary)
+        let out = try ManagedProcess.runToEnd(exe, [
+            "seed", "--database-url", db, "--tenants", String(req.tenants), "--users-per-tenant", String(req.usersPerTenant),
+            "--contacts", String(req.contacts), "--password", password,
+        ])
+        guard out.status == 0 else { throw StackError("seeding failed (exit \(out.status)): \(out.output.suffix(800))") }
+        let users = out.output.split(separator: "\n").map(String.init).filter { $0.contains("@") }
+        guard !users.isEmpty else { throw StackError("seeding produced no users") }
+        return users
+    }
+}

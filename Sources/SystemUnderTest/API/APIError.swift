@@ -1,0 +1,47 @@
+import Foundation
+import Hummingbird
+
+/// An error answered as JSON `{"error": message, "field": name}`, so a client knows which input was wrong.
+public struct APIError: HTTPResponseError {
+    public var status: HTTPResponse.Status
+    public var message: String
+    public var field: String?
+
+    public init(_ status: HTTPResponse.Status, _ message: String, field: String? = nil) {
+        self.status = status
+        self.message = message
+        self.field = field
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var body: [String: String] = ["error": message]
+        if let field { body["field"] = field }
+        return try JSON.response(body, status: status)
+    }
+}
+
+/// JSON encoding for responses, with snake_case keys declared on the models.
+public enum JSON {
+    /// A response whose body is `value` as JSON.
+    public static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try JSONEncoder().encode(value)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Decodes a request body, answering 400 with the offending field on failure.
+    public static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: CampaignContext) async throws -> T {
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch DecodingError.keyNotFound(let key, _) {
+            throw APIError(.badRequest, "missing field '\(key.stringValue)'", field: key.stringValue)
+        } catch DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx) {
+            let field = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+            throw APIError(.badRequest, "field '\(field)' has the wrong type", field: field)
+        } catch {
+            throw APIError(.badRequest, "body is not valid JSON")
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import CLibPQ
+import Foundation
+
+/// One libpq connection, used by exactly one worker thread. Statements are prepared once per connection.
+public final class PostgresConnection {
+    let conn: OpaquePointer
+    private var prepared: [String: String] = [:]
+
+    /// Connects to `url` (a libpq connection string or postgresql:// URL); blocking.
+    public init(url: String) throws {
+        guard let c = PQconnectdb(url) else { throw DatabaseError(message: "out of memory", sqlState: nil) }
+        guard PQstatus(c) == CONNECTION_OK else {
+            let msg = String(cString: PQerrorMessage(c)).trimmingCharacters(in: .whitespacesAndNewlines)
+            PQfinish(c)
+            throw DatabaseError(message: "cannot connect: \(msg)", sqlState: "08001")
+        }
+        conn = c
+    }
+
+    deinit { PQfinish(conn) }
+
+    /// False once the server went away; the pool then replaces the connection.
+    public var isHealthy: Bool { PQstatus(conn) == CONNECTION_OK }
+
+    /// Runs a parameterised statement (text parameters, `$1`...), preparing it on first use.
+    public func query(_ sql: String, _ params: [String?] = []) throws -> QueryResult {
+        let name: String
+        if let n = prepared[sql] {
+            name = n
+        } else {
+            name = "s\(prepared.count)"
+            let res = PQprepare(conn, name, sql, Int32(params.count), nil)
+            defer { PQclear(res) }
+            try Self.check(res, conn)
+            prepared[sql] = name
+        }
+        let res = withCStrings(params) { ptrs in
+            PQexecPrepared(conn, name, Int32(params.count), ptrs, nil, nil, 0)
+        }
+        defer { PQclear(res) }
+        try Self.check(res, conn)
+        return QueryResult(res!)
+    }
+
+    /// Runs one or more statements with no parameters (migrations, DDL).
+    public func execute(_ sql: String) throws {
+        let res = PQexec(conn, sql)
+        defer { PQclear(res) }
+        try Self.check(res, conn)
+    }
+
+    /// Streams rows into `COPY ... FROM STDIN` (text format); `rows` yields already-escaped lines ending in "\n".
+    public func copy(_ sql: String, chunks: some Sequence<String>) throws -> Int {
+        let res = PQexec(conn, sql)
+        guard PQresultStatus(res) == PGRES_COPY_IN else { defer { PQclear(res) }; try Self.check(res, conn); return 0 }
+        PQclear(res)
+        for chunk in chunks {
+            let rc = chunk.withCString { PQputCopyData(conn, $0, Int32(strlen($0))) }
+            guard rc == 1 else { throw DatabaseError(message: String(cString: PQerrorMessage(conn)), sqlState: nil) }
+        }
+        guard PQputCopyEnd(conn, nil) == 1 else { throw DatabaseError(message: String(cString: PQerrorMessage(conn)), sqlState: nil) }
+        var count = 0
+        while let r = PQgetResult(conn) {
+            defer { PQclear(r) }
+            try Self.check(r, conn)
+            count = Int(String(cString: PQcmdTuples(r))) ?? count
+        }
+        return count
+    }
+
+    static func check(_ res: OpaquePointer?, _ conn: OpaquePointer) throws {
+        guard let res else { throw DatabaseError(message: String(cString: PQerrorMessage(conn)), sqlState: nil) }
+        switch PQresultStatus(res) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_COPY_IN: return
+        default:
+            let state = PQresultErrorField(res, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            let msg = String(cString: PQresultErrorMessage(res)).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw DatabaseError(message: msg, sqlState: state)
+        }
+    }
+}
+
+/// Rows of a result, as text (libpq's text format), copied out so they outlive the C result.
+public struct QueryResult: Sendable {
+    public let columns: [String]
+    public let rows: [[String?]]
+    public let affectedRows: Int
+
+    init(_ res: OpaquePointer) {
+        let nf = Int(PQnfields(res)), nt = Int(PQntuples(res))
+        columns = (0..<nf).map { String(cString: PQfname(res, Int32($0))) }
+        var rows: [[String?]] = []
+        rows.reserveCapacity(nt)
+        for r in 0..<nt {
+            rows.append((0..<nf).map { f in
+                PQgetisnull(res, Int32(r), Int32(f)) == 1 ? nil : String(cString: PQgetvalue(res, Int32(r), Int32(f)))
+            })
+        }
+        self.rows = rows
+        affectedRows = Int(String(cString: PQcmdTuples(res))) ?? 0
+    }
+}
+
+/// A failed statement, with PostgreSQL's SQLSTATE when there is one.
+public struct DatabaseError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var sqlState: String?
+    public var description: String { sqlState.map { "\(message) [\($0)]" } ?? message }
+    /// 23505: the row would duplicate a unique key.
+    public var isUniqueViolation: Bool { sqlState == "23505" }
+}
+
+/// Calls `body` with a C array of C strings (NULL for nil) that lives for the call.
+func withCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    let owned: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0) } }
+    defer { owned.forEach { free($0) } }
+    return body(owned.map { $0.map { UnsafePointer($0) } })
+}

@@ -1,0 +1,99 @@
+import Foundation
+
+/// Threads of its own for blocking C client calls (libpq, hiredis), so that no SwiftNIO event loop ever blocks.
+///
+/// Each worker owns one `Resource` (a connection) for its whole life, so a connection is only ever touched by
+/// one thread and needs no lock; the pool's size is the connection count. A job that waits in the queue longer
+/// than `acquireTimeout` fails with `PoolError.acquireTimeout` instead of running late.
+public final class BlockingWorkerPool<Resource>: @unchecked Sendable {
+    private struct Job {
+        let enqueued: UInt64
+        let run: (inout Resource?, Bool) -> Void
+    }
+
+    private let condition = NSCondition()
+    private var jobs: [Job] = []
+    private var head = 0
+    private var stopped = false
+    private let acquireTimeoutNanos: UInt64
+    private let makeResource: @Sendable () -> Resource?
+    public let size: Int
+    private var busy = 0
+
+    /// Starts `threads` workers; each creates its resource lazily with `makeResource` (nil: try again next job).
+    public init(name: String, threads: Int, acquireTimeout: Double, makeResource: @escaping @Sendable () -> Resource?) {
+        size = threads
+        acquireTimeoutNanos = UInt64(acquireTimeout * 1e9)
+        self.makeResource = makeResource
+        for i in 0..<threads {
+            let t = Thread { [self] in self.workerLoop() }
+            t.name = "\(name)-\(i)"
+            t.start()
+        }
+    }
+
+    /// Workers busy right now and jobs waiting, for pool metrics.
+    public var usage: (busy: Int, waiting: Int) {
+        condition.lock(); defer { condition.unlock() }
+        return (busy, jobs.count - head)
+    }
+
+    /// Runs `body` on a worker with its resource (nil when it could not be created) and returns its result.
+    public func run<T: Sendable>(_ body: @escaping @Sendable (inout Resource?) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<T, Error>) in
+            let job = Job(enqueued: DispatchTime.now().uptimeNanoseconds) { resource, expired in
+                if expired { cont.resume(throwing: PoolError.acquireTimeout); return }
+                do { cont.resume(returning: try body(&resource)) } catch { cont.resume(throwing: error) }
+            }
+            condition.lock()
+            if stopped {
+                condition.unlock()
+                cont.resume(throwing: PoolError.shutDown)
+                return
+            }
+            jobs.append(job)
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    /// Stops the workers after the queued jobs.
+    public func shutdown() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func workerLoop() {
+        var resource: Resource? = nil
+        while true {
+            condition.lock()
+            while head == jobs.count && !stopped { condition.wait() }
+            if head == jobs.count && stopped { condition.unlock(); return }
+            let job = jobs[head]
+            head += 1
+            if head > 1024 && head * 2 > jobs.count { jobs.removeFirst(head); head = 0 }
+            busy += 1
+            condition.unlock()
+            let expired = DispatchTime.now().uptimeNanoseconds - job.enqueued > acquireTimeoutNanos
+            if resource == nil && !expired { resource = makeResource() }
+            job.run(&resource, expired)
+            condition.lock()
+            busy -= 1
+            condition.unlock()
+        }
+    }
+}
+
+/// Why a pool could not run a job.
+public enum PoolError: Error, CustomStringConvertible {
+    case acquireTimeout
+    case shutDown
+    public var description: String {
+        switch self {
+        case .acquireTimeout: "timed out waiting for a free connection"
+        case .shutDown: "pool is shut down"
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import Harness
+import Reports
+import Scenarios
+
+extension Mailstorm {
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run a scenario and judge it against its KPIs.")
+
+        @Argument(help: "Scenario name (see `mailstorm scenarios`).") var scenario: String
+        @Option(help: "smoke (CI, ≤60 s), nightly or full.") var profile = "smoke"
+        @Option(name: .customLong("set"), help: "Override a scenario setting, key=value (rate=50, duration=30s); repeatable.") var settings: [String] = []
+        @Option(help: "Folder for run folders.") var out = "results"
+        @Flag(help: "Print only the verdict.") var quiet = false
+        @Option(help: "Target a running deployment by URL instead of the embedded stack.") var target: String?
+        @Option(help: "PostgreSQL of the target (enables seeding); with the embedded stack, use it instead of starting one.") var databaseURL: String?
+        @Option(help: "Redis to use instead of starting one.") var redisURL: String?
+        @Option(help: "campaignd binary for the embedded stack.") var campaignd: String?
+        @Option(help: "Extra argument for campaignd (e.g. --inject-delay=...); repeatable.") var campaigndArg: [String] = []
+        @Option(help: "Load-generator threads.") var threads = 1
+        @Flag(help: "Keep the embedded stack's temporary directory (logs) after the run.") var keepStack = false
+
+        func run() async throws {
+            do {
+                try await execute()
+            } catch {
+                throw Exit.map(error)
+            }
+        }
+
+        func execute() async throws {
+            let scenario = try ScenarioCatalog.named(self.scenario)
+            guard let profile = Profile(rawValue: profile) else {
+                throw UsageError("unknown profile '\(self.profile)' (known: \(Profile.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            guard (1...64).contains(threads) else { throw UsageError("--threads must be 1 to 64") }
+            var options = RunOptions()
+            options.profile = profile
+            options.overrides = try Overrides(settings)
+            options.target = target
+            options.threads = threads
+            options.stack = StackOptions(campaignd: campaignd, campaigndArguments: campaigndArg, keepDirectory: keepStack,
+                                         databaseURL: databaseURL, redisURL: redisURL)
+            _ = try scenario.plan(profile: profile, overrides: options.overrides)  // bad settings fail before any server starts
+
+            let folder = try RunFolder(root: out, scenario: scenario.name)
+            var sinks: [any IntervalSink] = [try TimeseriesCSVSink(path: folder.file("timeseries.csv"))]
+            if !quiet { sinks.append(ProgressPrinter()) }
+            let control = RunControl()
+            let trap = SignalTrap { _ in control.interrupt() }
+            let outcome = try await ScenarioRunner().run(scenario, options: options, sinks: sinks, control: control)
+            let summary = SummaryBuilder.build(
+                scenario: outcome.scenario, profile: outcome.profile.rawValue, load: outcome.describe, target: outcome.target,
+                embedded: outcome.embedded, result: outcome.result, kpis: KPICatalog.set(outcome.kpiSet))
+            try folder.write(summary)
+            if quiet {
+                print(summary.passed ? "PASS" : "FAIL")
+            } else {
+                print(VerdictTable.render(summary), terminator: "")
+                print("results: \(folder.path)")
+            }
+            if trap.fired { throw ExitCode(Exit.interrupted) }
+            throw ExitCode(summary.passed ? Exit.pass : Exit.kpiFailure)
+        }
+    }
+
+    struct Scenarios: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the scenarios and what each answers.")
+        func run() {
+            for s in ScenarioCatalog.all { print("\(s.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(s.purpose)") }
+        }
+    }
+}

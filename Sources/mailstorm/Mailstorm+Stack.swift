@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import Harness
+
+extension Mailstorm {
+    struct StackCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "stack", abstract: "Start or stop the embedded stack by hand.", subcommands: [Up.self, Down.self])
+
+        /// Where a running `stack up` leaves its pid and endpoints for `stack down` and for people.
+        static let stateFile = NSTemporaryDirectory() + "mailstorm-stack.json"
+
+        struct State: Codable {
+            var pid: Int32
+            var endpoints: StackEndpoints
+        }
+
+        struct Up: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Start PostgreSQL, Redis and campaignd; stay up until Ctrl-C or `stack down`.")
+            @Option(help: "campaignd binary.") var campaignd: String?
+            @Option(help: "Extra argument for campaignd; repeatable.") var campaigndArg: [String] = []
+            @Flag(help: "Keep the temporary directory after shutdown.") var keep = false
+
+            func run() async throws {
+                let stopped = RunControl()
+                let trap = SignalTrap { _ in stopped.interrupt() }
+                let stack: Stack
+                do { stack = try Stack.up(StackOptions(campaignd: campaignd, campaigndArguments: campaigndArg, keepDirectory: keep)) } catch {
+                    throw Exit.map(error)
+                }
+                let state = State(pid: getpid(), endpoints: stack.endpoints)
+                try JSONEncoder().encode(state).write(to: URL(fileURLWithPath: StackCommand.stateFile))
+                print("campaignd  \(stack.endpoints.target)")
+                print("postgres   \(stack.endpoints.databaseURL ?? "-")")
+                print("redis      \(stack.endpoints.redisURL ?? "-")")
+                print("logs       \(stack.directory)")
+                print("Ctrl-C or `mailstorm stack down` stops it.")
+                while !stopped.isInterrupted, stack.deadServer == nil { try await Task.sleep(for: .milliseconds(200)) }
+                let dead = stack.deadServer
+                stack.down()
+                try? FileManager.default.removeItem(atPath: StackCommand.stateFile)
+                _ = trap
+                if let dead { throw Exit.fail("\(dead) exited; stack torn down", Exit.infrastructure) }
+            }
+        }
+
+        struct Down: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Stop the stack that `stack up` started.")
+            func run() throws {
+                guard let data = FileManager.default.contents(atPath: StackCommand.stateFile),
+                      let state = try? JSONDecoder().decode(State.self, from: data) else {
+                    throw Exit.fail("no running stack (no \(StackCommand.stateFile))", Exit.usage)
+                }
+                guard kill(state.pid, SIGTERM) == 0 else {
+                    try? FileManager.default.removeItem(atPath: StackCommand.stateFile)
+                    throw Exit.fail("stack process \(state.pid) is gone; removed stale state", Exit.infrastructure)
+                }
+                let deadline = Date().addingTimeInterval(30)
+                while kill(state.pid, 0) == 0 && Date() < deadline { usleep(100_000) }
+                print("stack stopped")
+            }
+        }
+    }
+}
