@@ -30,11 +30,15 @@ extension Mailstorm {
                 }
                 let state = State(pid: getpid(), endpoints: stack.endpoints)
                 try JSONEncoder().encode(state).write(to: URL(fileURLWithPath: StackCommand.stateFile))
-                print("campaignd  \(stack.endpoints.target)")
-                print("postgres   \(stack.endpoints.databaseURL ?? "-")")
-                print("redis      \(stack.endpoints.redisURL ?? "-")")
-                print("logs       \(stack.directory)")
-                print("Ctrl-C or `mailstorm stack down` stops it.")
+                // Unbuffered: whoever waits on this output (a script, a pipe) sees it at once.
+                FileHandle.standardOutput.write(Data("""
+                    campaignd  \(stack.endpoints.target)
+                    postgres   \(stack.endpoints.databaseURL ?? "-")
+                    redis      \(stack.endpoints.redisURL ?? "-")
+                    logs       \(stack.directory)
+                    Ctrl-C or `mailstorm stack down` stops it.
+
+                    """.utf8))
                 while !stopped.isInterrupted, stack.deadServer == nil { try await Task.sleep(for: .milliseconds(200)) }
                 let dead = stack.deadServer
                 stack.down()

@@ -1,39 +1,42 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A server process the harness started: its output goes to a log file, and it dies with the harness.
 ///
-/// Every child is launched through util-linux `setpriv --pdeathsig`, so the kernel signals it if the harness
-/// dies, even by SIGKILL: no orphan outlives a run. The harness waits for each child, since this container's
+/// Children are spawned with posix_spawn through util-linux `setpriv --pdeathsig`, so the kernel signals them
+/// if the harness dies, even by SIGKILL: no orphan outlives a run. SIGINT and SIGTERM are reset to their
+/// defaults in the child (the harness ignores them while it handles them itself, and an ignored signal would
+/// otherwise be inherited across exec). The harness reaps each child with waitpid, since this container's
 /// PID 1 reaps nothing (shared/NOTES.md).
 public final class ManagedProcess: @unchecked Sendable {
     public let name: String
     public let logPath: String
-    let process: Process
+    public let pid: pid_t
     let stopSignal: Int32
+    private let lock = NSLock()
+    private var exitStatus: Int32?
 
     /// Starts `executable` with `arguments`; `asUser` drops root privileges first (PostgreSQL refuses root).
     public init(name: String, executable: String, arguments: [String], logPath: String, asUser: String? = nil,
-                stopSignal: Int32 = SIGTERM, environment: [String: String]? = nil) throws {
+                stopSignal: Int32 = SIGTERM) throws {
         self.name = name
         self.logPath = logPath
         self.stopSignal = stopSignal
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        guard let log = FileHandle(forWritingAtPath: logPath) else { throw StackError("\(name): cannot write log \(logPath)") }
-        let p = Process()
+        let fd = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StackError("\(name): cannot write log \(logPath): errno \(errno)") }
+        defer { close(fd) }
         var prefix = ["--pdeathsig", stopSignal == SIGINT ? "INT" : "TERM"]
         if let user = asUser, geteuid() == 0 { prefix += ["--reuid=\(user)", "--regid=\(user)", "--init-groups"] }
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        p.arguments = prefix + ["--", executable] + arguments
-        p.standardOutput = log
-        p.standardError = log
-        p.standardInput = FileHandle.nullDevice
-        if let environment { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        do { try p.run() } catch { throw StackError("\(name): cannot start \(executable): \(error)") }
-        process = p
+        pid = try Self.spawn("/usr/bin/setpriv", prefix + ["--", executable] + arguments, output: fd)
     }
 
-    public var pid: Int32 { process.processIdentifier }
-    public var isRunning: Bool { process.isRunning }
+    /// Whether the process is still alive (reaps it if it has exited).
+    public var isRunning: Bool { reap(block: false) == nil }
+
+    /// The exit status once the process has ended.
+    public var status: Int32? { reap(block: false) }
 
     /// The last lines of the log, for error messages.
     public func logTail(lines: Int = 15) -> String {
@@ -43,33 +46,77 @@ public final class ManagedProcess: @unchecked Sendable {
 
     /// Signals the process, waits up to `timeout` seconds, then kills it; always reaps it.
     public func stop(timeout: Double = 10) {
-        guard process.isRunning else { process.waitUntilExit(); return }
-        kill(process.processIdentifier, stopSignal)
+        guard isRunning else { return }
+        kill(pid, stopSignal)
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        while isRunning && Date() < deadline { usleep(10_000) }
+        if isRunning { kill(pid, SIGKILL) }
+        _ = reap(block: true)
     }
 
-    /// Runs a short command to completion and returns its exit status and output.
+    private func reap(block: Bool) -> Int32? {
+        lock.lock(); defer { lock.unlock() }
+        if let s = exitStatus { return s }
+        var st: Int32 = 0
+        let r = waitpid(pid, &st, block ? 0 : WNOHANG)
+        if r == pid { exitStatus = st; return st }
+        if r < 0 { exitStatus = -1; return -1 }  // ECHILD: already gone
+        return nil
+    }
+
+    /// Runs a short command to completion and returns its exit status and combined output.
     @discardableResult
     public static func runToEnd(_ executable: String, _ arguments: [String], asUser: String? = nil) throws -> (status: Int32, output: String) {
-        let p = Process()
         var args = arguments
         var exe = executable
         if let user = asUser, geteuid() == 0 {
             args = ["--reuid=\(user)", "--regid=\(user)", "--init-groups", "--", executable] + arguments
             exe = "/usr/bin/setpriv"
         }
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        p.standardInput = FileHandle.nullDevice
-        do { try p.run() } catch { throw StackError("cannot run \(executable): \(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw StackError("pipe failed: errno \(errno)") }
+        // Close-on-exec, so children spawned at the same time by other threads do not hold the pipe open.
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let pid: pid_t
+        do { pid = try spawn(exe, args, output: fds[1]) } catch { close(fds[0]); close(fds[1]); throw error }
+        close(fds[1])
+        var data = Data()
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(fds[0], &buf, buf.count)
+            if n > 0 { data.append(contentsOf: buf[0..<n]) } else if n < 0 && errno == EINTR { continue } else { break }
+        }
+        close(fds[0])
+        var st: Int32 = 0
+        while waitpid(pid, &st, 0) < 0 && errno == EINTR {}
+        let code: Int32 = (st & 0x7f) == 0 ? (st >> 8) & 0xff : 128 + (st & 0x7f)
+        return (code, String(decoding: data, as: UTF8.self))
+    }
+
+    /// posix_spawn with stdin from /dev/null, stdout and stderr to `output`, default signal handling.
+    static func spawn(_ exe: String, _ args: [String], output: Int32) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, output, 1)
+        posix_spawn_file_actions_adddup2(&actions, output, 2)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for s in [SIGINT, SIGTERM, SIGPIPE, SIGCHLD] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        let argv: [UnsafeMutablePointer<CChar>?] = ([exe] + args).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, exe, &actions, &attr, argv, environ)
+        guard rc == 0 else { throw StackError("cannot start \(exe): \(String(cString: strerror(rc)))") }
+        return pid
     }
 }

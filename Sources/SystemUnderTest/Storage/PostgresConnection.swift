@@ -14,6 +14,8 @@ public final class PostgresConnection {
             PQfinish(c)
             throw DatabaseError(message: "cannot connect: \(msg)", sqlState: "08001")
         }
+        // libpq prints NOTICEs (e.g. "already exists, skipping") to stderr by default; they are not errors.
+        PQsetNoticeProcessor(c, { _, _ in }, nil)
         conn = c
     }
 
