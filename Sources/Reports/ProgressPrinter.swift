@@ -16,7 +16,7 @@ public final class ProgressPrinter: IntervalSink, @unchecked Sendable {
         let elapsed = Double(s.startNanos + s.lengthNanos) / 1e9
         let total = Double(s.plannedNanos) / 1e9
         let line = String(format: "%5.0f/%.0f s  %8.1f req/s  p99 %8.2f ms  errors %llu  dropped %llu  in-flight %d",
-                          elapsed, total, s.row.rps, s.row.p99, errors, dropped, s.inFlight)
+                          elapsed, total, s.row.rps, s.row.p99Ms, errors, dropped, s.inFlight)
         if tty {
             FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
         } else if (s.index + 1) % 10 == 0 {

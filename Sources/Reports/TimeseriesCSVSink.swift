@@ -23,7 +23,7 @@ public final class TimeseriesCSVSink: IntervalSink, @unchecked Sendable {
 
     public static func line(_ r: IntervalRow) -> String {
         String(format: "%.3f,%llu,%llu,%llu,%llu,%.1f,%.3f,%.3f,%.3f,%.3f,%d,%d\n",
-               r.t, r.requests, r.ok, r.errors, r.dropped, r.rps, r.p50, r.p90, r.p99, r.max, r.inFlight, r.connections)
+               r.t, r.requests, r.ok, r.errors, r.dropped, r.rps, r.p50Ms, r.p90Ms, r.p99Ms, r.maxMs, r.inFlight, r.connections)
     }
 }
 

@@ -86,6 +86,7 @@ public struct HTTPResponseParser {
     }
 
     private mutating func take(_ n: Int, from buffer: inout ByteBuffer) {
+        guard n > 0 else { return }
         if captureBody, var slice = buffer.readSlice(length: n) {
             if body == nil { body = slice } else { body!.writeBuffer(&slice) }
         } else {

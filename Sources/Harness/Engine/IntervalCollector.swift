@@ -7,31 +7,35 @@ final class IntervalCollector: @unchecked Sendable {
     private let queue = DispatchQueue(label: "mailstorm.interval-sinks")
     private let sinks: [any IntervalSink]
     private let shards: Int
-    private var pending: [Int: (snapshot: IntervalSnapshot, parts: Int)] = [:]
-    private var finishedShards = Set<Int>()
+    private var pending: [Int: IntervalSnapshot] = [:]
+    /// Highest interval index each shard has reported, and whether it has finished.
+    private var lastIndex: [Int]
+    private var finished: [Bool]
     private var nextIndex = 0
     private(set) var rows: [IntervalRow] = []
 
     init(sinks: [any IntervalSink], shards: Int) {
         self.sinks = sinks
         self.shards = shards
+        lastIndex = [Int](repeating: -1, count: shards)
+        finished = [Bool](repeating: false, count: shards)
     }
 
     func add(_ snap: IntervalSnapshot, shard: Int) {
         lock.lock()
+        lastIndex[shard] = max(lastIndex[shard], snap.index)
         if var p = pending[snap.index] {
-            p.snapshot.latency.add(snap.latency)
-            p.snapshot.requests += snap.requests
-            p.snapshot.ok += snap.ok
-            p.snapshot.errors += snap.errors
-            p.snapshot.dropped += snap.dropped
-            p.snapshot.inFlight += snap.inFlight
-            p.snapshot.connections += snap.connections
-            p.snapshot.lengthNanos = max(p.snapshot.lengthNanos, snap.lengthNanos)
-            p.parts += 1
+            p.latency.add(snap.latency)
+            p.requests += snap.requests
+            p.ok += snap.ok
+            p.errors += snap.errors
+            p.dropped += snap.dropped
+            p.inFlight += snap.inFlight
+            p.connections += snap.connections
+            p.lengthNanos = max(p.lengthNanos, snap.lengthNanos)
             pending[snap.index] = p
         } else {
-            pending[snap.index] = (snap, 1)
+            pending[snap.index] = snap
         }
         let ready = drain()
         lock.unlock()
@@ -40,9 +44,9 @@ final class IntervalCollector: @unchecked Sendable {
 
     func shardFinished(_ shard: Int) {
         lock.lock()
-        finishedShards.insert(shard)
+        finished[shard] = true
         let ready = drain()
-        let done = finishedShards.count == shards
+        let done = finished.allSatisfy { $0 }
         lock.unlock()
         deliver(ready)
         if done {
@@ -54,13 +58,13 @@ final class IntervalCollector: @unchecked Sendable {
     /// Waits until every sink has seen every interval handed over so far.
     func flush() { queue.sync {} }
 
-    /// Pops the intervals every live shard has reported; call with the lock held.
+    /// Pops, in order, the intervals that every shard has reported or will never report; call with the lock held.
     private func drain() -> [IntervalSnapshot] {
         var out: [IntervalSnapshot] = []
-        while let p = pending[nextIndex], p.parts + finishedShards.count >= shards || finishedShards.count == shards {
+        while let p = pending[nextIndex], (0..<shards).allSatisfy({ lastIndex[$0] >= nextIndex || finished[$0] }) {
             pending[nextIndex] = nil
-            out.append(p.snapshot)
-            rows.append(p.snapshot.row)
+            out.append(p)
+            rows.append(p.row)
             nextIndex += 1
         }
         return out

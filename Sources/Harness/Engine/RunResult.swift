@@ -24,6 +24,23 @@ public struct RunResult: Sendable {
     /// Whether a signal stopped the run early.
     public var interrupted: Bool
 
+    public init(startedAt: Date, durationSeconds: Double, overall: EndpointStats, endpoints: [EndpointStats],
+                byStatusClass: [LatencyHistogram], droppedIterations: UInt64, iterationsCompleted: UInt64,
+                iterationsStarted: UInt64, intervals: [IntervalRow], peakConnections: Int, peakInFlight: Int, interrupted: Bool) {
+        self.startedAt = startedAt
+        self.durationSeconds = durationSeconds
+        self.overall = overall
+        self.endpoints = endpoints
+        self.byStatusClass = byStatusClass
+        self.droppedIterations = droppedIterations
+        self.iterationsCompleted = iterationsCompleted
+        self.iterationsStarted = iterationsStarted
+        self.intervals = intervals
+        self.peakConnections = peakConnections
+        self.peakInFlight = peakInFlight
+        self.interrupted = interrupted
+    }
+
     /// Responses per second over the run.
     public var throughput: Double { durationSeconds > 0 ? Double(overall.requests) / durationSeconds : 0 }
 

@@ -24,7 +24,7 @@ public struct IntervalSnapshot: Sendable {
         return IntervalRow(
             t: Double(startNanos) / 1e9, requests: requests, ok: ok, errors: errors, dropped: dropped,
             rps: secs > 0 ? Double(requests) / secs : 0,
-            p50: latency.millis(at: 50), p90: latency.millis(at: 90), p99: latency.millis(at: 99), max: latency.maxMillis,
+            p50Ms: latency.millis(at: 50), p90Ms: latency.millis(at: 90), p99Ms: latency.millis(at: 99), maxMs: latency.maxMillis,
             inFlight: inFlight, connections: connections)
     }
 }
@@ -38,18 +38,12 @@ public struct IntervalRow: Sendable, Codable, Equatable {
     public var errors: UInt64
     public var dropped: UInt64
     public var rps: Double
-    public var p50: Double
-    public var p90: Double
-    public var p99: Double
-    public var max: Double
+    public var p50Ms: Double
+    public var p90Ms: Double
+    public var p99Ms: Double
+    public var maxMs: Double
     public var inFlight: Int
     public var connections: Int
-
-    enum CodingKeys: String, CodingKey {
-        case t, requests, ok, errors, dropped, rps
-        case p50 = "p50_ms", p90 = "p90_ms", p99 = "p99_ms", max = "max_ms"
-        case inFlight = "in_flight", connections
-    }
 }
 
 /// Receives each interval as it completes, off the load engine's event loop.

@@ -1,16 +1,13 @@
 import Foundation
 
 /// The machine a run was measured on: compared runs should share this fingerprint.
+/// (Keys are camelCase here; summary.json's encoder writes them in snake_case.)
 public struct Machine: Sendable, Codable, Equatable {
     public var cores: Int
     public var cpuModel: String
     public var memoryBytes: UInt64
     public var os: String
     public var hostname: String
-
-    enum CodingKeys: String, CodingKey {
-        case cores, cpuModel = "cpu_model", memoryBytes = "memory_bytes", os, hostname
-    }
 
     public static let current: Machine = {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""

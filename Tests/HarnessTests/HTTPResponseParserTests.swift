@@ -1,0 +1,64 @@
+import NIOCore
+import Testing
+@testable import Harness
+
+@Suite struct HTTPResponseParserTests {
+    func parseAll(_ text: String, chunkSize: Int = .max, capture: Bool = false) -> [HTTPResponseParser.Outcome] {
+        var p = HTTPResponseParser()
+        p.captureBody = capture
+        var out: [HTTPResponseParser.Outcome] = []
+        let bytes = Array(text.utf8)
+        var i = 0
+        while i < bytes.count {
+            var buf = ByteBuffer(bytes: bytes[i..<min(bytes.count, i + chunkSize)])
+            i += chunkSize
+            while buf.readableBytes > 0 {
+                let o = p.parse(&buf)
+                if o != .needMoreData { out.append(o) }
+                if case .invalid = o { return out }
+            }
+        }
+        let closed = p.connectionClosed()
+        if closed != .needMoreData { out.append(closed) }
+        return out
+    }
+
+    static let two = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello" +
+        "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n"
+
+    @Test func framesByContentLength() {
+        let out = parseAll(Self.two)
+        #expect(out == [.response(status: 200, body: nil, keepAlive: true), .response(status: 404, body: nil, keepAlive: true)])
+    }
+
+    @Test(arguments: [1, 2, 3, 7, 16])
+    func framesAcrossArbitrarySplits(chunk: Int) {
+        let out = parseAll(Self.two, chunkSize: chunk, capture: true)
+        #expect(out == [.response(status: 200, body: ByteBuffer(string: "hello"), keepAlive: true),
+                        .response(status: 404, body: nil, keepAlive: true)])
+    }
+
+    @Test(arguments: [1, 5, 1000])
+    func framesChunkedBodies(chunk: Int) {
+        let text = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n6;ext=1\r\npedia \r\n0\r\nX-Trailer: 1\r\n\r\n" +
+            "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"
+        let out = parseAll(text, chunkSize: chunk, capture: true)
+        #expect(out == [.response(status: 200, body: ByteBuffer(string: "Wikipedia "), keepAlive: true),
+                        .response(status: 201, body: ByteBuffer(string: "ok"), keepAlive: true)])
+    }
+
+    @Test func bodyUntilCloseAndConnectionClose() {
+        #expect(parseAll("HTTP/1.1 200 OK\r\n\r\nstream") == [.response(status: 200, body: nil, keepAlive: false)])
+        #expect(parseAll("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n") == [.response(status: 200, body: nil, keepAlive: false)])
+        #expect(parseAll("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n") == [.response(status: 200, body: nil, keepAlive: false)])
+    }
+
+    @Test func noBodyStatusesIgnoreHeaders() {
+        #expect(parseAll("HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n") == [.response(status: 204, body: nil, keepAlive: true)])
+    }
+
+    @Test func rejectsGarbageAndTruncation() {
+        guard case .invalid = parseAll("SSH-2.0-OpenSSH\r\n\r\n").first else { Issue.record("garbage accepted"); return }
+        guard case .invalid = parseAll("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc").first else { Issue.record("truncation accepted"); return }
+    }
+}

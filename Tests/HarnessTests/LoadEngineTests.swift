@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+@testable import Harness
+
+@Suite(.serialized) struct LoadEngineTests {
+    func plan(_ server: TestHTTPServer, _ workload: Workload, timeout: Double = 5) throws -> LoadPlan {
+        LoadPlan(target: try TargetAddress(url: server.url), workload: workload,
+                 journeys: [Journey(name: "get", steps: [Step("GET /", path: "/")])], requestTimeoutSeconds: timeout)
+    }
+
+    @Test func openModelSendsTheScheduleAndCountsAgreeWithTheServer() async throws {
+        let server = try TestHTTPServer()
+        defer { server.shutdown() }
+        let r = try await LoadRunner(plan: plan(server, .open(pacer: ConstantRate(perSecond: 200, durationSeconds: 2), maxInFlight: 100))).run()
+        #expect(r.overall.requests == 400)
+        #expect(r.overall.ok == 400)
+        #expect(server.requests == 400)
+        #expect(r.droppedIterations == 0)
+        #expect(r.overall.latency.totalCount == 400)
+        #expect(r.intervals.reduce(0) { $0 + $1.requests } == 400)
+    }
+
+    /// wrk2's point: a stall must show in the tail of an open-model run, and a closed loop hides it.
+    @Test func aStallShowsInTheOpenModelTailButNotInAClosedLoop() async throws {
+        let server = try TestHTTPServer()
+        defer { server.shutdown() }
+        let runner = LoadRunner(plan: try plan(server, .open(pacer: ConstantRate(perSecond: 200, durationSeconds: 4), maxInFlight: 1000)))
+        Task { try await Task.sleep(for: .seconds(1)); server.pause(seconds: 1) }
+        let open = try await runner.run()
+        // A quarter of the requests were due during the 1 s stall and waited 0..1 s: p99 near 1 s, p90 near 0.6 s.
+        #expect(open.overall.latency.millis(at: 99) > 800)
+        #expect(open.overall.latency.millis(at: 90) > 400)
+        #expect(open.overall.latency.millis(at: 50) < 50)
+        #expect(open.overall.errorCount == 0)
+
+        let server2 = try TestHTTPServer()
+        defer { server2.shutdown() }
+        let closedRunner = LoadRunner(plan: try plan(server2, .closed(startVUs: 1, stages: [VUStage(target: 1, durationSeconds: 4)])))
+        Task { try await Task.sleep(for: .seconds(1)); server2.pause(seconds: 1) }
+        let closed = try await closedRunner.run()
+        // One request waited the whole second; thousands of others were fast, so the closed loop's p99 is small.
+        #expect(closed.overall.latency.maxMillis > 800)
+        #expect(closed.overall.latency.millis(at: 99) < 100)
+    }
+
+    @Test func iterationsPastTheCapAreDroppedNotDelayed() async throws {
+        let server = try TestHTTPServer()
+        defer { server.shutdown() }
+        server.pause(seconds: 1.5)
+        let r = try await LoadRunner(plan: plan(server, .open(pacer: ConstantRate(perSecond: 100, durationSeconds: 1), maxInFlight: 10))).run()
+        #expect(r.iterationsStarted == 10)
+        #expect(r.droppedIterations == 90)
+        #expect(r.overall.requests == 10)
+        #expect(r.peakInFlight == 10)
+        // The ten that ran were held ~1.5 s by the server, timed from when they were due.
+        #expect(r.overall.latency.millis(at: 50) > 1000)
+    }
+
+    @Test func closedModelKeepsOneConnectionPerVirtualUser() async throws {
+        let server = try TestHTTPServer()
+        defer { server.shutdown() }
+        let r = try await LoadRunner(plan: plan(server, .closed(startVUs: 4, stages: [VUStage(target: 4, durationSeconds: 1)]))).run()
+        #expect(r.peakConnections == 4)
+        #expect(r.overall.requests > 100)
+        #expect(r.overall.requests == UInt64(server.requests))
+        #expect(r.droppedIterations == 0)
+    }
+
+    @Test func timeoutsAndRefusedConnectionsAreClassified() async throws {
+        let server = try TestHTTPServer()
+        defer { server.shutdown() }
+        server.pause(seconds: 3)
+        let r = try await LoadRunner(plan: plan(server, .open(pacer: ConstantRate(perSecond: 10, durationSeconds: 0.5), maxInFlight: 100), timeout: 0.3)).run()
+        #expect(r.overall.errors[.timeout] == 5)
+
+        let port = try FreePort.pick()
+        let refused = try await LoadRunner(plan: LoadPlan(target: TargetAddress(host: "127.0.0.1", port: port),
+            workload: .open(pacer: ConstantRate(perSecond: 10, durationSeconds: 0.5), maxInFlight: 100),
+            journeys: [Journey(name: "get", steps: [Step(path: "/")])])).run()
+        #expect(refused.overall.errors[.connectRefused] == 5)
+    }
+
+    @Test func shardsMergeExactly() async throws {
+        let server = try TestHTTPServer()
+        defer { server.shutdown() }
+        var p = try plan(server, .open(pacer: ConstantRate(perSecond: 300, durationSeconds: 1), maxInFlight: 100))
+        p.threads = 2
+        let r = try await LoadRunner(plan: p).run()
+        #expect(r.overall.requests == 300)
+        #expect(r.iterationsStarted == 300)
+        #expect(r.overall.latency.totalCount == 300)
+        #expect(r.intervals.reduce(0) { $0 + $1.requests } == 300)
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A real HTTP/1.1 server on loopback for engine tests: answers every request with 200 "ok" and can pause
+/// all answers for a while (a stall, like a GC pause or a lock), which is what coordinated omission hides.
+final class TestHTTPServer: Sendable {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let channel: Channel
+    let state = ServerState()
+    var port: Int { channel.localAddress!.port! }
+    var url: String { "http://127.0.0.1:\(port)" }
+    var requests: Int { state.m.withLock { $0.requests } }
+
+    init() throws {
+        let state = self.state
+        channel = try ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { ch in
+                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(Handler(state: state)) }
+            }
+            .bind(host: "127.0.0.1", port: 0).wait()
+    }
+
+    /// Holds every response, including ones already waiting, until `seconds` from now.
+    func pause(seconds: Double) {
+        state.m.withLock { $0.pausedUntil = .now() + .nanoseconds(Int64(seconds * 1e9)) }
+    }
+
+    func shutdown() {
+        try? channel.close().wait()
+        try? group.syncShutdownGracefully()
+    }
+
+    final class Handler: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        let state: ServerState
+        var pending = ByteBuffer()
+        init(state: ServerState) { self.state = state }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            var buf = unwrapInboundIn(data)
+            pending.writeBuffer(&buf)
+            while let end = pending.readableBytesView.firstRange(of: Array("\r\n\r\n".utf8)) {
+                pending.moveReaderIndex(forwardBy: end.upperBound - pending.readerIndex)
+                let until = state.m.withLock { s -> NIODeadline in s.requests += 1; return s.pausedUntil }
+                let response = ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                let ctx = NIOLoopBound(context, eventLoop: context.eventLoop)
+                if until > .now() {
+                    context.eventLoop.scheduleTask(deadline: until) { ctx.value.writeAndFlush(NIOAny(response), promise: nil) }
+                } else {
+                    context.writeAndFlush(wrapOutboundOut(response), promise: nil)
+                }
+            }
+            pending.discardReadBytes()
+        }
+    }
+}
+
+final class ServerState: Sendable {
+    let m = Mutex<(requests: Int, pausedUntil: NIODeadline)>((0, .uptimeNanoseconds(0)))
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+import Reports
+
+@Suite(.serialized) struct CommandLineTests {
+    @Test(arguments: [
+        (["run", "nope"], "unknown scenario 'nope'"),
+        (["run", "basic", "--profile", "huge"], "unknown profile 'huge'"),
+        (["run", "basic", "--set", "rate=abc"], "rate=abc"),
+        (["run", "basic", "--set", "speed=3"], "speed"),
+        (["run", "basic", "--target", "ftp://127.0.0.1"], "ftp://127.0.0.1"),
+    ])
+    func usageErrorsExitTwoAndNameTheCulprit(args: [String], culprit: String) throws {
+        let out = try Integration.mailstorm(args + ["--out", NSTemporaryDirectory() + "ms-cli-tests"])
+        #expect(out.status == 2, "\(out.output)")
+        #expect(out.output.contains(culprit), "\(out.output)")
+    }
+
+    @Test func aStackThatCannotStartExitsThree() throws {
+        let out = try Integration.mailstorm(["run", "basic", "--campaignd", "/nonexistent/campaignd", "--out", NSTemporaryDirectory() + "ms-cli-tests"])
+        #expect(out.status == 3, "\(out.output)")
+        #expect(out.output.contains("/nonexistent/campaignd"))
+    }
+
+    @Test func aRunWritesItsFilesAndPrintsTheVerdict() throws {
+        let dir = NSTemporaryDirectory() + "ms-cli-run-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = try Integration.mailstorm(["run", "basic", "--set", "rate=10", "--set", "duration=2s", "--out", dir,
+                                             "--campaignd", Integration.binary("campaignd")])
+        #expect(out.status == 0, "\(out.output)")
+        #expect(out.output.contains("verdict: PASS"))
+        let runs = try FileManager.default.contentsOfDirectory(atPath: dir)
+        #expect(runs.count == 1)
+        let folder = dir + "/" + runs[0]
+        for f in ["summary.json", "report.md", "timeseries.csv"] { #expect(FileManager.default.fileExists(atPath: folder + "/" + f), "\(f)") }
+        let summary = try Summary.decode(Data(contentsOf: URL(fileURLWithPath: folder + "/summary.json")))
+        #expect(summary.requests.total == 80 && summary.verdict == "pass")
+        let csv = try String(contentsOfFile: folder + "/timeseries.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv.count >= 3)
+    }
+
+    @Test func aRegressionInjectedIntoCampaigndFailsTheKPIs() throws {
+        let dir = NSTemporaryDirectory() + "ms-cli-slow-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // 120 ms on every stats call: the p99 KPI (100 ms) must fail, and the exit code must say so.
+        let out = try Integration.mailstorm(["run", "basic", "--set", "rate=10", "--set", "duration=2s", "--out", dir,
+                                             "--campaignd", Integration.binary("campaignd"), "--campaignd-arg=--inject-delay=GET /api/stats=120"])
+        #expect(out.status == 1, "\(out.output)")
+        #expect(out.output.contains("verdict: FAIL"))
+    }
+}

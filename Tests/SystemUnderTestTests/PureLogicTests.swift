@@ -1,0 +1,40 @@
+import Testing
+@testable import SystemUnderTest
+
+@Suite struct PureLogicTests {
+    @Test func routeLabelsCollapseIdsAndTokens() {
+        #expect(HTTPMetrics.routeLabel(method: "GET", path: "/api/campaigns/123") == "GET /api/campaigns/{id}")
+        #expect(HTTPMetrics.routeLabel(method: "GET", path: "/t/o/abcdefabcdefabcdefabcdef01") == "GET /t/o/{token}")
+        #expect(HTTPMetrics.routeLabel(method: "GET", path: "/") == "GET /")
+    }
+
+    @Test func delayKnobParses() throws {
+        let d = try InjectedDelays(["GET /api/stats=20", "*=1.5"])
+        #expect(d.delay(for: "GET /api/stats") == .milliseconds(20))
+        #expect(d.delay(for: "POST /x") == .microseconds(1500))
+        #expect(throws: ConfigError.self) { try InjectedDelays(["GET /x"]) }
+        #expect(throws: ConfigError.self) { try InjectedDelays(["GET /x=-1"]) }
+    }
+
+    @Test func sessionsEncodeCompactly() {
+        let s = Session(userID: 12, tenantID: 3)
+        #expect(Session(encoded: s.encoded) == s)
+        #expect(Session(encoded: "garbage") == nil)
+        let t = SessionService.newToken()
+        #expect(t.count == 64 && t.allSatisfy(\.isHexDigit))
+    }
+
+    @Test func latencyRecorderBuckets() {
+        let r = LatencyRecorder()
+        for _ in 0..<99 { r.record(nanos: 1_500_000) }  // 1.5 ms: bucket [1024, 2048) µs
+        r.record(nanos: 40_000_000)
+        #expect(r.upperBoundMillis(at: 50) == 2.048)
+        #expect(r.upperBoundMillis(at: 100) == 65.536)
+    }
+
+    @Test func redisURLsAreValidated() {
+        #expect(throws: CacheError.self) { try RedisCache.parse("http://x") }
+        #expect(throws: CacheError.self) { try RedisCache.parse("redis://h:port") }
+        #expect(try! RedisCache.parse("redis://127.0.0.1:7000") == ("127.0.0.1", 7000))
+    }
+}
