@@ -58,10 +58,9 @@ let package = Package(
         .testTarget(name: "HarnessTests", dependencies: ["Harness"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
-        .testTarget(name: "SystemUnderTestTests", dependencies: [
-            "SystemUnderTest",
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
-        ]),
+        // Route tests run against the real stack (IntegrationTests), not HummingbirdTesting: that would pull
+        // async-http-client and BoringSSL into every CI build for no extra coverage.
+        .testTarget(name: "SystemUnderTestTests", dependencies: ["SystemUnderTest"]),
         // Depends on both executables so that `swift test` builds the binaries it launches.
         .testTarget(name: "IntegrationTests", dependencies: ["Harness", "Scenarios", "Reports", "mailstorm", "campaignd"]),
     ],

@@ -45,7 +45,8 @@ extension Mailstorm {
             _ = try scenario.plan(profile: profile, overrides: options.overrides)  // bad settings fail before any server starts
 
             let folder = try RunFolder(root: out, scenario: scenario.name)
-            var sinks: [any IntervalSink] = [try TimeseriesCSVSink(path: folder.file("timeseries.csv"))]
+            var sinks: [any IntervalSink] = [try TimeseriesCSVSink(path: folder.file("timeseries.csv")),
+                                             try HdrLogSink(path: folder.file("latency.hlog"))]
             if !quiet { sinks.append(ProgressPrinter()) }
             let control = RunControl()
             let trap = SignalTrap { _ in control.interrupt() }
