@@ -24,7 +24,7 @@ public struct Overrides: Sendable {
     /// A duration such as 30, 30s, 5m or 1h (in seconds), or `fallback`.
     public func duration(_ key: String, _ fallback: Double) throws(UsageError) -> Double {
         guard let s = values[key] else { return fallback }
-        guard let d = Self.parseDuration(s) else { throw UsageError("--set \(key)=\(s): expected a duration like 30s, 5m or 1h") }
+        guard let d = DurationText.seconds(s) else { throw UsageError("--set \(key)=\(s): expected a duration like 30s, 5m or 1h") }
         return d
     }
 
@@ -33,15 +33,5 @@ public struct Overrides: Sendable {
         for k in values.keys.sorted() where !known.contains(k) {
             throw UsageError("--set \(k): scenario '\(scenario)' has no setting '\(k)' (it has: \(known.joined(separator: ", ")))")
         }
-    }
-
-    /// Seconds in "90", "90s", "1500ms", "5m", "1h".
-    public static func parseDuration(_ s: String) -> Double? {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for (u, mult) in units where s.hasSuffix(u) {
-            if let n = Double(s.dropLast(u.count)), n > 0 { return n * mult }
-        }
-        if let n = Double(s), n > 0 { return n }
-        return nil
     }
 }

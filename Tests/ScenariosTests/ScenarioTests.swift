@@ -10,7 +10,8 @@ import Harness
         #expect(throws: UsageError.self) { try Overrides(["novalue"]) }
         #expect(throws: UsageError.self) { try Overrides(["rate=-3"]).number("rate", 1) }
         #expect(throws: UsageError.self) { try Overrides(["duration=soon"]).duration("duration", 1) }
-        #expect(Overrides.parseDuration("1500ms") == 1.5)
+        #expect(DurationText.seconds("1500ms") == 1.5)
+        #expect(DurationText.seconds("-1s") == nil)
     }
 
     @Test func unknownSettingsAndScenariosAreNamed() {
