@@ -13,6 +13,8 @@ final class LoadEngineShard: @unchecked Sendable {
     let shards: Int
     let journeys: [[CompiledStep]]
     let cumulativeWeights: [Double]
+    /// Per journey: whether any step reads or writes variables. Static journeys skip the per-iteration dictionary.
+    let usesVariables: [Bool]
     let sinks: IntervalCollector?
     var rng: SplitMix64
 
@@ -57,6 +59,7 @@ final class LoadEngineShard: @unchecked Sendable {
         self.sinks = sinks
         let names = plan.endpointNames
         journeys = plan.journeys.map { j in j.steps.map { CompiledStep($0, endpoint: names.firstIndex(of: $0.name)!, target: plan.target) } }
+        usesVariables = journeys.map { steps in steps.contains { $0.staticBytes == nil || $0.needsBody } }
         var acc = 0.0
         cumulativeWeights = plan.journeys.map { acc += $0.weight; return acc }
         rng = SplitMix64(seed: plan.seed &+ UInt64(shard) &* 0x1000_0001)
@@ -167,12 +170,18 @@ final class LoadEngineShard: @unchecked Sendable {
     // MARK: Iterations
 
     private func startIteration(due: UInt64, vu: Int) {
-        let pick = Double.random(in: 0..<cumulativeWeights.last!, using: &rng)
-        let j = cumulativeWeights.firstIndex(where: { pick < $0 }) ?? 0
-        let n = Int(iterationsStarted) * shards + shard
-        var vars = plan.variables.rows[n % plan.variables.rows.count]
-        vars["iteration"] = String(n)
-        vars["vu"] = String(vu)
+        var j = 0
+        if cumulativeWeights.count > 1 {
+            let pick = Double.random(in: 0..<cumulativeWeights.last!, using: &rng)
+            j = cumulativeWeights.firstIndex(where: { pick < $0 }) ?? 0
+        }
+        var vars: [String: String] = [:]
+        if usesVariables[j] {
+            let n = Int(iterationsStarted) * shards + shard
+            vars = plan.variables.rows[n % plan.variables.rows.count]
+            vars["iteration"] = String(n)
+            vars["vu"] = String(vu)
+        }
         let it = Iteration(journey: j, vars: vars, vu: vu)
         iterationsStarted += 1
         inFlight += 1

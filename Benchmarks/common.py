@@ -1,0 +1,82 @@
+"""Shared helpers for the benchmark scripts: builds, free ports, servers, and timing a child's CPU."""
+import os, socket, subprocess, tempfile, time, shutil, json, resource
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_listening(port, timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+def ensure_packages(*pkgs):
+    missing = [p for p in pkgs if subprocess.run(["dpkg-query", "-W", "-f=${Status}", p], capture_output=True, text=True).stdout.find("install ok installed") < 0]
+    if missing:
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+def release_binary(name):
+    subprocess.run(["swift", "build", "-c", "release", "--product", name], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return os.path.join(ROOT, ".build", "release", name)
+
+
+class Nginx:
+    """nginx, one worker, serving a 12-byte static file on a free loopback port: the fast target of shared/NOTES.md."""
+
+    def __enter__(self):
+        ensure_packages("nginx-light")
+        self.dir = tempfile.mkdtemp(prefix="mailstorm-nginx-")
+        self.port = free_port()
+        with open(os.path.join(self.dir, "index.html"), "w") as f:
+            f.write("hello world\n")
+        conf = os.path.join(self.dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""daemon off; worker_processes 1; pid {self.dir}/nginx.pid; error_log {self.dir}/error.log;
+events {{ worker_connections 4096; }}
+http {{ access_log off; keepalive_requests 100000000;
+  client_body_temp_path {self.dir}; proxy_temp_path {self.dir}; fastcgi_temp_path {self.dir};
+  uwsgi_temp_path {self.dir}; scgi_temp_path {self.dir};
+  server {{ listen 127.0.0.1:{self.port}; root {self.dir}; }} }}
+""")
+        self.proc = subprocess.Popen(["nginx", "-c", conf, "-p", self.dir])
+        wait_listening(self.port)
+        self.url = f"http://127.0.0.1:{self.port}/index.html"
+        return self
+
+    def __exit__(self, *a):
+        self.proc.terminate()
+        self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run_timed(cmd, **kw):
+    """Runs cmd; returns (stdout, cpu seconds user+sys of the child, wall seconds)."""
+    t0 = time.time()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    out, err = p.communicate()
+    _, status, ru = os.wait4(p.pid, 0) if p.returncode is None else (0, 0, None)
+    wall = time.time() - t0
+    if p.returncode != 0:
+        raise RuntimeError(f"{cmd[0]} failed ({p.returncode}): {err[-500:]}")
+    return out, wall
+
+
+def child_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
