@@ -1,6 +1,9 @@
 import Foundation
+import Harness
 
-/// results/<UTC timestamp>-<scenario>/: where one run's files go.
+/// results/<UTC timestamp>-<scenario>/: where one run's files go. Layout (docs/summary-schema.md):
+/// run.json (written first), timeseries.csv and latency.hlog (appended every second), then summary.json,
+/// report.md, report.html, junit.xml and, when a baseline was compared, comparison.json.
 public struct RunFolder: Sendable {
     public let path: String
 
@@ -19,11 +22,63 @@ public struct RunFolder: Sendable {
         path = p
     }
 
+    /// An existing run folder; the error names it if it is not one.
+    public init(existing: String) throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: existing, isDirectory: &isDir), isDir.boolValue else {
+            throw ReportError("run folder '\(existing)' does not exist")
+        }
+        guard ["summary.json", "run.json"].contains(where: { FileManager.default.fileExists(atPath: existing + "/" + $0) }) else {
+            throw ReportError("'\(existing)' is not a run folder (no summary.json or run.json)")
+        }
+        path = existing
+    }
+
     public func file(_ name: String) -> String { path + "/" + name }
 
-    /// Writes summary.json and report.md.
-    public func write(_ s: Summary) throws {
+    /// Writes run.json before the load starts, so a killed run can still be reported.
+    public func writeStart(_ info: RunInfo) throws {
+        try Self.encoder.encode(info).write(to: URL(fileURLWithPath: file("run.json")))
+    }
+
+    /// Writes summary.json and every report derived from it.
+    public func write(_ s: Summary, comparison: Comparison? = nil, baseline: Baseline? = nil) throws {
         try s.encoded().write(to: URL(fileURLWithPath: file("summary.json")))
-        try MarkdownReport.render(s).write(toFile: file("report.md"), atomically: true, encoding: .utf8)
+        try MarkdownReport.render(s, comparison: comparison).write(toFile: file("report.md"), atomically: true, encoding: .utf8)
+        try HTMLReport.render(s, comparison: comparison, baseline: baseline).write(toFile: file("report.html"), atomically: true, encoding: .utf8)
+        try JUnitReport.render(s, comparison: comparison).write(toFile: file("junit.xml"), atomically: true, encoding: .utf8)
+        if let comparison { try Self.encoder.encode(comparison).write(to: URL(fileURLWithPath: file("comparison.json"))) }
+    }
+
+    public func readSummary() throws -> Summary {
+        guard let d = FileManager.default.contents(atPath: file("summary.json")) else { throw ReportError("\(path) has no summary.json") }
+        do { return try Summary.decode(d) } catch { throw ReportError("\(file("summary.json")) is not a valid summary: \(Baseline.describe(error))") }
+    }
+
+    static var encoder: JSONEncoder {
+        let e = JSONEncoder()
+        e.keyEncodingStrategy = .convertToSnakeCase
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return e
+    }
+}
+
+/// What run.json records before the load starts.
+public struct RunInfo: Codable, Sendable {
+    public var scenario: String
+    public var profile: String
+    public var load: String
+    public var target: String
+    public var kpiSet: String
+    public var startedAt: String
+    public var gitSha: String
+    public init(scenario: String, profile: String, load: String, target: String, kpiSet: String, startedAt: String, gitSha: String) {
+        self.scenario = scenario
+        self.profile = profile
+        self.load = load
+        self.target = target
+        self.kpiSet = kpiSet
+        self.startedAt = startedAt
+        self.gitSha = gitSha
     }
 }

@@ -25,6 +25,10 @@ public struct Summary: Codable, Sendable {
     public var serviceTimeMs: Percentiles
     public var errorsByClass: [String: UInt64]
     public var perEndpoint: [String: EndpointSummary]
+    /// Latency by response status class ("2xx"...), from intended send time.
+    public var perStatusClass: [String: Percentiles]
+    /// HdrHistogram V2 compressed encodings (base64): "latency", "service_time", and "endpoint:<name>".
+    public var histograms: [String: String]
     public var kpis: [KPIResult]
     public var verdict: String
     public var timeseries: [IntervalRow]

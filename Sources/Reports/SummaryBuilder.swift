@@ -37,7 +37,19 @@ public enum SummaryBuilder {
             throughputRps: Double(o.requests) / secs, latencyMs: latency, serviceTimeMs: .init(o.service),
             errorsByClass: Dictionary(uniqueKeysWithValues: o.errors.map { ($0.key.rawValue, $0.value) }),
             perEndpoint: Dictionary(uniqueKeysWithValues: r.endpoints.map { ($0.name, endpoint($0)) }),
+            perStatusClass: Dictionary(uniqueKeysWithValues: (1...5).compactMap { i in
+                r.byStatusClass[i].totalCount > 0 ? ("\(i)xx", Summary.Percentiles(r.byStatusClass[i])) : nil }),
+            histograms: histograms(r),
             kpis: results, verdict: pass ? "pass" : "fail", timeseries: r.intervals)
+    }
+}
+
+extension SummaryBuilder {
+    /// The run's histograms, encoded compactly (a few hundred bytes each) for reports and baselines.
+    static func histograms(_ r: RunResult) -> [String: String] {
+        var h = ["latency": HistogramCodec.base64(r.overall.latency), "service_time": HistogramCodec.base64(r.overall.service)]
+        for e in r.endpoints { h["endpoint:\(e.name)"] = HistogramCodec.base64(e.latency) }
+        return h
     }
 }
 

@@ -10,6 +10,8 @@ public struct RunOptions: Sendable {
     public var stack = StackOptions()
     public var threads = 1
     public var password = "mailstorm-pass"
+    /// Repeats of the run, each on a fresh embedded stack; results merge exactly.
+    public var trials = 1
     public init() {}
 }
 
@@ -32,6 +34,18 @@ public struct ScenarioRunner: Sendable {
     /// `stack`, when given, is used as is and left running (tests inspect it afterwards).
     public func run(_ scenario: any Scenario, options: RunOptions, sinks: [any IntervalSink] = [],
                     control: RunControl = RunControl(), stack existing: Stack? = nil) async throws -> ScenarioOutcome {
+        var outcomes: [ScenarioOutcome] = []
+        for _ in 0..<max(1, options.trials) where !control.isInterrupted || outcomes.isEmpty {
+            outcomes.append(try await runOnce(scenario, options: options, sinks: sinks, control: control, stack: existing))
+        }
+        var first = outcomes[0]
+        first.result = RunResult.sequential(outcomes.map(\.result))
+        if outcomes.count > 1 { first.describe += ", \(outcomes.count) trials" }
+        return first
+    }
+
+    func runOnce(_ scenario: any Scenario, options: RunOptions, sinks: [any IntervalSink],
+                 control: RunControl, stack existing: Stack?) async throws -> ScenarioOutcome {
         let plan = try scenario.plan(profile: options.profile, overrides: options.overrides)
         var endpoints: StackEndpoints
         var owned: Stack?

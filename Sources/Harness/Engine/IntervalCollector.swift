@@ -33,6 +33,7 @@ final class IntervalCollector: @unchecked Sendable {
             p.inFlight += snap.inFlight
             p.connections += snap.connections
             p.lengthNanos = max(p.lengthNanos, snap.lengthNanos)
+            for i in p.endpoints.indices { p.endpoints[i].merge(snap.endpoints[i]) }
             pending[snap.index] = p
         } else {
             pending[snap.index] = snap

@@ -49,7 +49,6 @@ final class LoadEngineShard: @unchecked Sendable {
     var byStatusClass: [LatencyHistogram]
     var interval: IntervalAccumulator
     var intervalIndex = 0
-    var rows: [IntervalRow] = []
 
     init(loop: EventLoop, plan: LoadPlan, shard: Int, shards: Int, sinks: IntervalCollector?) {
         self.loop = loop
@@ -68,7 +67,7 @@ final class LoadEngineShard: @unchecked Sendable {
         overall = EndpointStats(name: "all")
         endpoints = names.map(EndpointStats.init(name:))
         byStatusClass = (0..<6).map { _ in .latency() }
-        interval = IntervalAccumulator()
+        interval = IntervalAccumulator(endpoints: names)
     }
 
     static func now() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
@@ -121,7 +120,7 @@ final class LoadEngineShard: @unchecked Sendable {
         let result = RunResult(
             startedAt: startedAt, durationSeconds: Double(end - t0) / 1e9, overall: overall, endpoints: endpoints,
             byStatusClass: byStatusClass, droppedIterations: dropped, iterationsCompleted: iterationsCompleted,
-            iterationsStarted: iterationsStarted, intervals: rows, peakConnections: peakConnections,
+            iterationsStarted: iterationsStarted, intervals: [], peakConnections: peakConnections,
             peakInFlight: peakInFlight, interrupted: interrupted)
         promise.succeed(result)
     }
@@ -312,6 +311,8 @@ final class LoadEngineShard: @unchecked Sendable {
         endpoints[endpoint].errors[cls, default: 0] += 1
         interval.requests += 1
         interval.errors += 1
+        interval.endpoints[endpoint].requests += 1
+        interval.endpoints[endpoint].errors += 1
         it.failed = true
         endIteration(it, at: Self.now())
     }
@@ -328,6 +329,8 @@ final class LoadEngineShard: @unchecked Sendable {
         byStatusClass[cls].recordNanos(latency)
         interval.latency.recordNanos(latency)
         interval.requests += 1
+        interval.endpoints[endpoint].latency.recordNanos(latency)
+        interval.endpoints[endpoint].requests += 1
         if passed {
             overall.ok += 1
             endpoints[endpoint].ok += 1
@@ -337,6 +340,7 @@ final class LoadEngineShard: @unchecked Sendable {
             overall.errors[e, default: 0] += 1
             endpoints[endpoint].errors[e, default: 0] += 1
             interval.errors += 1
+            interval.endpoints[endpoint].errors += 1
         }
     }
 
@@ -368,9 +372,8 @@ final class LoadEngineShard: @unchecked Sendable {
         let snap = IntervalSnapshot(
             index: intervalIndex, startNanos: start - t0, lengthNanos: now - start, latency: interval.latency,
             requests: interval.requests, ok: interval.ok, errors: interval.errors, dropped: interval.dropped,
-            inFlight: inFlight, connections: open.count, plannedNanos: plan.workload.durationNanos)
-        rows.append(snap.row)
-        interval = IntervalAccumulator()
+            inFlight: inFlight, connections: open.count, plannedNanos: plan.workload.durationNanos, endpoints: interval.endpoints)
+        interval = IntervalAccumulator(endpoints: endpoints.map(\.name))
         intervalIndex += 1
         sinks?.add(snap, shard: shard)
         if final { sinks?.shardFinished(shard) }
@@ -393,8 +396,10 @@ final class LoadEngineShard: @unchecked Sendable {
     }
 }
 
-/// The counts and histogram of the interval in progress.
+/// The counts and histograms of the interval in progress.
 struct IntervalAccumulator {
+    init(endpoints: [String]) { self.endpoints = endpoints.map(EndpointInterval.init(name:)) }
+    var endpoints: [EndpointInterval]
     var latency = LatencyHistogram.latency()
     var requests: UInt64 = 0
     var ok: UInt64 = 0

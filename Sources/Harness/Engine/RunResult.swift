@@ -16,6 +16,7 @@ public struct RunResult: Sendable {
     /// Iterations started and completed (all steps ran).
     public var iterationsCompleted: UInt64
     public var iterationsStarted: UInt64
+    /// The per-second series, merged across shards (filled in by LoadRunner).
     public var intervals: [IntervalRow]
     /// Highest number of connections open at once.
     public var peakConnections: Int
@@ -43,6 +44,21 @@ public struct RunResult: Sendable {
 
     /// Responses per second over the run.
     public var throughput: Double { durationSeconds > 0 ? Double(overall.requests) / durationSeconds : 0 }
+
+    /// Combines runs made one after another (trials): counts and histograms merge exactly, durations add up,
+    /// and the per-second series are concatenated.
+    public static func sequential(_ parts: [RunResult]) -> RunResult {
+        var out = merge(parts)
+        out.durationSeconds = parts.reduce(0) { $0 + $1.durationSeconds }
+        out.peakConnections = parts.map(\.peakConnections).max() ?? 0
+        out.peakInFlight = parts.map(\.peakInFlight).max() ?? 0
+        var offset = 0.0
+        out.intervals = parts.flatMap { p -> [IntervalRow] in
+            defer { offset += p.durationSeconds.rounded(.up) }
+            return p.intervals.map { var r = $0; r.t += offset; return r }
+        }
+        return out
+    }
 
     /// Combines shards that ran side by side; histograms and counts merge exactly, never averaged.
     public static func merge(_ parts: [RunResult]) -> RunResult {

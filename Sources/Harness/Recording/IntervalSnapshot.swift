@@ -1,3 +1,5 @@
+import Histogram
+
 /// What happened during one reporting interval (1 s): handed to sinks as the run goes.
 public struct IntervalSnapshot: Sendable {
     /// 0-based interval number.
@@ -17,6 +19,8 @@ public struct IntervalSnapshot: Sendable {
     public var connections: Int
     /// Scheduled length of the whole run, for progress displays.
     public var plannedNanos: UInt64
+    /// Per endpoint (same order as the run's endpoints): latency and counts in this interval.
+    public var endpoints: [EndpointInterval]
 
     /// A compact row of this interval, kept in memory for time series (no histogram).
     public var row: IntervalRow {
@@ -24,9 +28,39 @@ public struct IntervalSnapshot: Sendable {
         return IntervalRow(
             t: Double(startNanos) / 1e9, requests: requests, ok: ok, errors: errors, dropped: dropped,
             rps: secs > 0 ? Double(requests) / secs : 0,
-            p50Ms: latency.millis(at: 50), p90Ms: latency.millis(at: 90), p99Ms: latency.millis(at: 99), maxMs: latency.maxMillis,
-            inFlight: inFlight, connections: connections)
+            p50Ms: latency.millis(at: 50), p90Ms: latency.millis(at: 90), p95Ms: latency.millis(at: 95), p99Ms: latency.millis(at: 99), maxMs: latency.maxMillis,
+            inFlight: inFlight, connections: connections,
+            perEndpoint: Dictionary(endpoints.map { ($0.name, $0.row) }, uniquingKeysWith: { a, _ in a }))
     }
+}
+
+/// One endpoint's share of an interval.
+public struct EndpointInterval: Sendable {
+    public var name: String
+    public var latency = LatencyHistogram.latency()
+    public var requests: UInt64 = 0
+    public var errors: UInt64 = 0
+
+    public init(name: String) { self.name = name }
+
+    mutating func merge(_ o: EndpointInterval) {
+        latency.add(o.latency)
+        requests += o.requests
+        errors += o.errors
+    }
+
+    var row: EndpointIntervalRow {
+        EndpointIntervalRow(requests: requests, errors: errors, p50Ms: latency.millis(at: 50), p95Ms: latency.millis(at: 95), p99Ms: latency.millis(at: 99))
+    }
+}
+
+/// One endpoint's numbers for one interval: the per-endpoint samples that comparisons test.
+public struct EndpointIntervalRow: Sendable, Codable, Equatable {
+    public var requests: UInt64
+    public var errors: UInt64
+    public var p50Ms: Double
+    public var p95Ms: Double
+    public var p99Ms: Double
 }
 
 /// One interval as numbers: the time series that reports chart and baselines compare.
@@ -40,10 +74,30 @@ public struct IntervalRow: Sendable, Codable, Equatable {
     public var rps: Double
     public var p50Ms: Double
     public var p90Ms: Double
+    public var p95Ms: Double
     public var p99Ms: Double
     public var maxMs: Double
     public var inFlight: Int
     public var connections: Int
+    public var perEndpoint: [String: EndpointIntervalRow]
+
+    public init(t: Double, requests: UInt64, ok: UInt64, errors: UInt64, dropped: UInt64, rps: Double, p50Ms: Double, p90Ms: Double,
+                p95Ms: Double, p99Ms: Double, maxMs: Double, inFlight: Int, connections: Int, perEndpoint: [String: EndpointIntervalRow]) {
+        self.t = t
+        self.requests = requests
+        self.ok = ok
+        self.errors = errors
+        self.dropped = dropped
+        self.rps = rps
+        self.p50Ms = p50Ms
+        self.p90Ms = p90Ms
+        self.p95Ms = p95Ms
+        self.p99Ms = p99Ms
+        self.maxMs = maxMs
+        self.inFlight = inFlight
+        self.connections = connections
+        self.perEndpoint = perEndpoint
+    }
 }
 
 /// Receives each interval as it completes, off the load engine's event loop.

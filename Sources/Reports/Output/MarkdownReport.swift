@@ -2,7 +2,7 @@ import Foundation
 
 /// report.md: the run at a glance for people, from the summary alone.
 public enum MarkdownReport {
-    public static func render(_ s: Summary) -> String {
+    public static func render(_ s: Summary, comparison: Comparison? = nil) -> String {
         var md = "# Mailstorm: \(s.scenario) (\(s.profile))\n\n"
         md += "**Verdict: \(s.passed ? "PASS" : "FAIL")**\(s.interrupted ? " (run interrupted)" : "")\n\n"
         md += "| | |\n|---|---|\n"
@@ -26,6 +26,9 @@ public enum MarkdownReport {
         for (name, e) in s.perEndpoint.sorted(by: { $0.key < $1.key }) {
             md += "| \(name) | \(e.requests) | \(e.errors) | \(String(format: "%.1f", e.throughputRps)) | "
             md += [e.latencyMs.p50, e.latencyMs.p95, e.latencyMs.p99, e.latencyMs.max].map { String(format: "%.2f", $0) }.joined(separator: " | ") + " |\n"
+        }
+        if let c = comparison {
+            md += "\n## Baseline comparison\n\n```\n" + c.render() + "```\n"
         }
         return md
     }

@@ -6,7 +6,7 @@ public final class TimeseriesCSVSink: IntervalSink, @unchecked Sendable {
     // Only the interval collector's serial queue calls in, so the handle needs no lock.
     private let handle: FileHandle
 
-    public static let header = "t_s,requests,ok,errors,dropped,rps,p50_ms,p90_ms,p99_ms,max_ms,in_flight,connections\n"
+    public static let header = "t_s,requests,ok,errors,dropped,rps,p50_ms,p90_ms,p95_ms,p99_ms,max_ms,in_flight,connections\n"
 
     public init(path: String) throws {
         guard FileManager.default.createFile(atPath: path, contents: Data(Self.header.utf8)),
@@ -22,8 +22,8 @@ public final class TimeseriesCSVSink: IntervalSink, @unchecked Sendable {
     public func runFinished() { try? handle.synchronize() }
 
     public static func line(_ r: IntervalRow) -> String {
-        String(format: "%.3f,%llu,%llu,%llu,%llu,%.1f,%.3f,%.3f,%.3f,%.3f,%d,%d\n",
-               r.t, r.requests, r.ok, r.errors, r.dropped, r.rps, r.p50Ms, r.p90Ms, r.p99Ms, r.maxMs, r.inFlight, r.connections)
+        String(format: "%.3f,%llu,%llu,%llu,%llu,%.1f,%.3f,%.3f,%.3f,%.3f,%.3f,%d,%d\n",
+               r.t, r.requests, r.ok, r.errors, r.dropped, r.rps, r.p50Ms, r.p90Ms, r.p95Ms, r.p99Ms, r.maxMs, r.inFlight, r.connections)
     }
 }
 

@@ -1,0 +1,50 @@
+/// When a change counts: a metric regresses only if the change is significant (Mann-Whitney U over
+/// per-interval samples, p < `alpha`) *and* larger than its threshold. Both, because on a shared 2-core
+/// machine a significant change can be tiny, and a large change in one noisy run can be chance.
+public struct Thresholds: Codable, Sendable, Equatable {
+    public struct Limit: Codable, Sendable, Equatable {
+        /// Relative change (0.05 = 5%) beyond which a significant change counts.
+        public var relative: Double
+        /// Absolute change (ms for latency, percentage points for error rate) below which nothing counts.
+        public var absolute: Double
+        public init(relative: Double, absolute: Double) {
+            self.relative = relative
+            self.absolute = absolute
+        }
+    }
+
+    public var alpha: Double
+    public var limits: [String: Limit]
+
+    public init(alpha: Double, limits: [String: Limit]) {
+        self.alpha = alpha
+        self.limits = limits
+    }
+
+    /// The documented defaults (docs/regression-detection.md gives the reasoning and the measured rates):
+    /// - p50 and p95: 5%, and at least 0.2 / 0.5 ms. The body of the distribution is stable run to run.
+    /// - p99: 8%, and at least 1 ms. Per-interval p99s are noisier; 8% still catches a 10% slowdown.
+    /// - throughput: 5%. Under an open model it equals the offered rate unless the system saturates.
+    /// - error rate: 0.5 percentage points absolute (a relative change of a near-zero rate means nothing).
+    /// - alpha 0.01: with five metrics per scope, a looser alpha would raise false alarms on unchanged builds.
+    public static let `default` = Thresholds(alpha: 0.01, limits: [
+        "p50": Limit(relative: 0.05, absolute: 0.2),
+        "p95": Limit(relative: 0.05, absolute: 0.5),
+        "p99": Limit(relative: 0.08, absolute: 1.0),
+        "throughput": Limit(relative: 0.05, absolute: 0),
+        "error_rate": Limit(relative: .infinity, absolute: 0.5),
+    ])
+
+    /// Applies "metric=relative" overrides such as "p99=0.15".
+    public func overriding(_ specs: [String]) throws -> Thresholds {
+        var t = self
+        for s in specs {
+            let parts = s.split(separator: "=")
+            guard parts.count == 2, let v = Double(parts[1]), v >= 0, let old = t.limits[String(parts[0])] else {
+                throw ReportError("--threshold '\(s)': expected metric=fraction with metric one of \(limits.keys.sorted().joined(separator: ", "))")
+            }
+            t.limits[String(parts[0])] = Limit(relative: v, absolute: old.absolute)
+        }
+        return t
+    }
+}

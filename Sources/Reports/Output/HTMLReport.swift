@@ -1,0 +1,107 @@
+import Foundation
+import Harness
+
+/// report.html: one self-contained file (inline CSS and SVG, no scripts, no network) a person can open
+/// from a CI artifact. It is also well-formed XML, which the tests check.
+public enum HTMLReport {
+    public static func render(_ s: Summary, comparison: Comparison? = nil, baseline: Baseline? = nil) -> String {
+        var h = "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\"><head><meta charset=\"utf-8\"/>"
+        h += "<title>\(XML.escape("Mailstorm \(s.scenario) (\(s.profile)): \(s.passed ? "PASS" : "FAIL")"))</title>"
+        h += "<style>\(css)</style></head><body>"
+        h += "<h1>Mailstorm: \(XML.escape(s.scenario)) <small>(\(XML.escape(s.profile)))</small></h1>"
+        h += "<p class=\"verdict \(s.passed ? "pass" : "fail")\">Verdict: \(s.passed ? "PASS" : "FAIL")\(s.interrupted ? " (run interrupted)" : "")</p>"
+        h += table(["load", "target", "started", "duration", "machine", "git"], [[
+            s.load, s.target + (s.embeddedStack ? " (embedded stack)" : ""), s.startedAt, String(format: "%.1f s", s.durationS),
+            s.machine.fingerprint, String(s.gitSha.prefix(12)),
+        ]])
+        h += "<h2>KPIs</h2>" + table(["KPI", "threshold", "measured", "result", "source"], s.kpis.map {
+            [$0.name, "≤ " + VerdictTable.format($0.threshold, $0.unit), VerdictTable.format($0.value, $0.unit), $0.pass ? "pass" : "FAIL", $0.source]
+        })
+        h += "<h2>Requests</h2>" + table(["total", "ok", "errors", "dropped", "throughput", "peak in flight", "peak connections"], [[
+            "\(s.requests.total)", "\(s.requests.ok)", "\(s.requests.errors)", "\(s.requests.dropped)", String(format: "%.1f req/s", s.throughputRps),
+            "\(s.iterations.peakInFlight)", "\(s.iterations.peakConnections)",
+        ]])
+        h += "<h2>Over time</h2>"
+        h += latencyChart(s, baseline: baseline).render()
+        h += throughputChart(s).render()
+        h += "<h2>Percentile spectrum</h2><p>Latency from intended send time against percentile, on HdrHistogram's 1/(1-p) scale.</p>"
+        h += spectrumChart(s, baseline: baseline).render()
+        h += "<h2>Latency (ms)</h2>" + table(["", "p50", "p90", "p95", "p99", "p99.9", "max", "mean"], [
+            row("latency (from intended send)", s.latencyMs), row("service time (from actual send)", s.serviceTimeMs),
+        ])
+        h += "<h2>Per endpoint</h2>" + table(["endpoint", "requests", "errors", "req/s", "p50", "p95", "p99", "max"], s.perEndpoint.sorted { $0.key < $1.key }.map { n, e in
+            [n, "\(e.requests)", "\(e.errors)", String(format: "%.1f", e.throughputRps)] + [e.latencyMs.p50, e.latencyMs.p95, e.latencyMs.p99, e.latencyMs.max].map { String(format: "%.2f", $0) }
+        })
+        if !s.errorsByClass.isEmpty {
+            h += "<h2>Errors</h2>" + table(["class", "count"], s.errorsByClass.sorted { $0.key < $1.key }.map { [$0.key, "\($0.value)"] })
+        }
+        h += "<h2>Resource use</h2><p>Generator side: peak \(s.iterations.peakConnections) connections, peak \(s.iterations.peakInFlight) iterations in flight. "
+        h += "Server processes are not sampled in this version.</p>"
+        h += "<h2>Baseline comparison</h2>"
+        if let c = comparison {
+            if let w = c.warning { h += "<p class=\"warning\">\(XML.escape(w))</p>" }
+            h += "<p>Baseline \(XML.escape(String(c.baselineGitSha.prefix(12)))) of \(XML.escape(c.baselineCreatedAt)); the dashed lines in the charts above are the baseline.</p>"
+            h += table(["scope", "metric", "baseline", "current", "change", "p", "verdict"], c.rows.map { r in
+                [r.scope, r.metric, Comparison.fmt(r.baseline), Comparison.fmt(r.current), r.changePercent.map { String(format: "%+.1f%%", $0) } ?? "n/a",
+                 String(format: "%.3g", r.pValue), r.verdict == .regressed ? "REGRESSED" : r.verdict.rawValue]
+            })
+        } else {
+            h += "<p>No baseline for \(XML.escape(s.scenario))-\(XML.escape(s.profile)).</p>"
+        }
+        return h + "</body></html>\n"
+    }
+
+    static func latencyChart(_ s: Summary, baseline: Baseline?) -> SVGChart {
+        var series = [
+            SVGChart.Series(name: "p50", color: "#2b8a3e", points: s.timeseries.map { ($0.t, $0.p50Ms) }),
+            SVGChart.Series(name: "p95", color: "#e67700", points: s.timeseries.map { ($0.t, $0.p95Ms) }),
+            SVGChart.Series(name: "p99", color: "#c92a2a", points: s.timeseries.map { ($0.t, $0.p99Ms) }),
+        ]
+        if let b = baseline?.samples["overall"] {
+            series.append(.init(name: "baseline p99", color: "#862e9c", points: b.p99.enumerated().map { (Double($0.offset), $0.element) }, dashed: true))
+        }
+        return SVGChart(id: "chart-latency", title: "Latency per second (ms)", xLabel: "seconds", yLabel: "ms", series: series)
+    }
+
+    static func throughputChart(_ s: Summary) -> SVGChart {
+        SVGChart(id: "chart-throughput", title: "Throughput and errors per second", xLabel: "seconds", yLabel: "per second", series: [
+            .init(name: "requests/s", color: "#1864ab", points: s.timeseries.map { ($0.t, $0.rps) }),
+            .init(name: "errors/s", color: "#c92a2a", points: s.timeseries.map { ($0.t, Double($0.errors)) }),
+        ])
+    }
+
+    static func spectrumChart(_ s: Summary, baseline: Baseline?) -> SVGChart {
+        func points(_ b64: String?) -> [(x: Double, y: Double)] {
+            guard let b64, let h = try? HistogramCodec.decode(base64: b64), h.totalCount > 0 else { return [] }
+            return h.percentiles(ticksPerHalfDistance: 5).compactMap { v in
+                let p = v.percentileLevelIteratedTo / 100
+                guard p < 0.99999 else { return nil }
+                return (log10(1 / (1 - p)), Double(v.value) / 1000)
+            }
+        }
+        var series = [SVGChart.Series(name: "this run", color: "#c92a2a", points: points(s.histograms["latency"]))]
+        if let b = baseline { series.append(.init(name: "baseline", color: "#862e9c", points: points(b.histograms["latency"]), dashed: true)) }
+        let ticks: [(x: Double, label: String)] = [(0, "0%"), (1, "90%"), (2, "99%"), (3, "99.9%"), (4, "99.99%"), (5, "99.999%")]
+        return SVGChart(id: "chart-spectrum", title: "Latency by percentile (ms)", xLabel: "percentile", yLabel: "ms", series: series, xTicks: ticks)
+    }
+
+    static func row(_ label: String, _ p: Summary.Percentiles) -> [String] {
+        [label] + [p.p50, p.p90, p.p95, p.p99, p.p999, p.max, p.mean].map { String(format: "%.2f", $0) }
+    }
+
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        "<table><thead><tr>" + header.map { "<th>\(XML.escape($0))</th>" }.joined() + "</tr></thead><tbody>"
+            + rows.map { "<tr>" + $0.map { "<td\($0 == "FAIL" || $0 == "REGRESSED" ? " class=\"bad\"" : "")>\(XML.escape($0))</td>" }.joined() + "</tr>" }.joined()
+            + "</tbody></table>"
+    }
+
+    static let css = """
+        body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:980px;color:#212529}
+        h1 small{color:#868e96;font-weight:normal}table{border-collapse:collapse;margin:8px 0 16px}
+        th,td{border:1px solid #dee2e6;padding:4px 8px;text-align:left}th{background:#f1f3f5}
+        td.bad{color:#c92a2a;font-weight:bold}.verdict{font-size:20px;font-weight:bold}.pass{color:#2b8a3e}.fail{color:#c92a2a}
+        .warning{background:#fff3bf;padding:8px;font-weight:bold}svg.chart{display:block;margin:8px 0 20px}
+        .grid{stroke:#e9ecef}.axis{stroke:#868e96}.tick{font-size:11px;fill:#495057}.label{font-size:12px;fill:#495057}
+        .title{font-size:13px;font-weight:bold}.legend{font-size:12px}
+        """
+}
