@@ -20,6 +20,8 @@ extension Mailstorm {
         @Option(help: "Extra argument for campaignd (e.g. --inject-delay=...); repeatable.") var campaigndArg: [String] = []
         @Option(help: "Load-generator threads.") var threads = 1
         @Flag(help: "Keep the embedded stack's temporary directory (logs) after the run.") var keepStack = false
+        @Option(help: "Repeat the run this many times, each on a fresh stack; the results merge.") var trials = 1
+        @OptionGroup var judging: JudgingOptions
 
         func run() async throws {
             do {
@@ -40,11 +42,16 @@ extension Mailstorm {
             options.overrides = try Overrides(settings)
             options.target = target
             options.threads = threads
+            guard (1...50).contains(trials) else { throw UsageError("--trials must be 1 to 50") }
+            options.trials = trials
             options.stack = StackOptions(campaignd: campaignd, campaigndArguments: campaigndArg, keepDirectory: keepStack,
                                          databaseURL: databaseURL, redisURL: redisURL)
-            _ = try scenario.plan(profile: profile, overrides: options.overrides)  // bad settings fail before any server starts
+            let plan = try scenario.plan(profile: profile, overrides: options.overrides)  // bad settings fail before any server starts
+            let baseline = try judging.baseline(scenario: scenario.name, profile: profile.rawValue)
 
             let folder = try RunFolder(root: out, scenario: scenario.name)
+            try folder.writeStart(RunInfo(scenario: scenario.name, profile: profile.rawValue, load: plan.describe, target: target ?? "embedded",
+                                          kpiSet: plan.kpiSet, startedAt: ISO8601DateFormatter().string(from: Date()), gitSha: GitInfo.sha()))
             var sinks: [any IntervalSink] = [try TimeseriesCSVSink(path: folder.file("timeseries.csv")),
                                              try HdrLogSink(path: folder.file("latency.hlog"))]
             if !quiet { sinks.append(ProgressPrinter()) }
@@ -54,15 +61,9 @@ extension Mailstorm {
             let summary = SummaryBuilder.build(
                 scenario: outcome.scenario, profile: outcome.profile.rawValue, load: outcome.describe, target: outcome.target,
                 embedded: outcome.embedded, result: outcome.result, kpis: KPICatalog.set(outcome.kpiSet))
-            try folder.write(summary)
-            if quiet {
-                print(summary.passed ? "PASS" : "FAIL")
-            } else {
-                print(VerdictTable.render(summary), terminator: "")
-                print("results: \(folder.path)")
-            }
+            let code = try judging.judge(summary, baseline: baseline, folder: folder, quiet: quiet)
             if trap.fired { throw ExitCode(Exit.interrupted) }
-            throw ExitCode(summary.passed ? Exit.pass : Exit.kpiFailure)
+            throw ExitCode(code)
         }
     }
 

@@ -94,7 +94,15 @@ public final class ManagedProcess: @unchecked Sendable {
     }
 
     /// posix_spawn with stdin from /dev/null, stdout and stderr to `output`, default signal handling.
+    ///
+    /// The kernel delivers the parent-death signal when the *thread* that forked exits, not the process; pooled
+    /// Dispatch and Swift-concurrency threads exit when idle, which killed servers mid-run. So every spawn
+    /// happens on one thread that lives as long as the harness.
     static func spawn(_ exe: String, _ args: [String], output: Int32) throws -> pid_t {
+        try SpawnThread.shared.run { try spawnHere(exe, args, output: output) }
+    }
+
+    private static func spawnHere(_ exe: String, _ args: [String], output: Int32) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -118,5 +126,41 @@ public final class ManagedProcess: @unchecked Sendable {
         let rc = posix_spawn(&pid, exe, &actions, &attr, argv, environ)
         guard rc == 0 else { throw StackError("cannot start \(exe): \(String(cString: strerror(rc)))") }
         return pid
+    }
+}
+
+/// A thread that never exits, on which child processes are spawned (see `ManagedProcess.spawn`).
+final class SpawnThread: @unchecked Sendable {
+    static let shared = SpawnThread()
+    private let condition = NSCondition()
+    private var jobs: [() -> Void] = []
+
+    private init() {
+        let t = Thread { [self] in
+            while true {
+                condition.lock()
+                while jobs.isEmpty { condition.wait() }
+                let job = jobs.removeFirst()
+                condition.unlock()
+                job()
+            }
+        }
+        t.name = "mailstorm-spawner"
+        t.start()
+    }
+
+    /// Runs `body` on the spawn thread and waits for its result.
+    func run<T>(_ body: @escaping () throws -> T) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: Result<T, Error>?
+        condition.lock()
+        jobs.append {
+            result = Result { try body() }
+            done.signal()
+        }
+        condition.signal()
+        condition.unlock()
+        done.wait()
+        return try result!.get()
     }
 }
