@@ -22,6 +22,22 @@ public struct IntervalSnapshot: Sendable {
     /// Per endpoint (same order as the run's endpoints): latency and counts in this interval.
     public var endpoints: [EndpointInterval]
 
+    public init(index: Int, startNanos: UInt64, lengthNanos: UInt64, latency: LatencyHistogram, requests: UInt64, ok: UInt64,
+                errors: UInt64, dropped: UInt64, inFlight: Int, connections: Int, plannedNanos: UInt64, endpoints: [EndpointInterval]) {
+        self.index = index
+        self.startNanos = startNanos
+        self.lengthNanos = lengthNanos
+        self.latency = latency
+        self.requests = requests
+        self.ok = ok
+        self.errors = errors
+        self.dropped = dropped
+        self.inFlight = inFlight
+        self.connections = connections
+        self.plannedNanos = plannedNanos
+        self.endpoints = endpoints
+    }
+
     /// A compact row of this interval, kept in memory for time series (no histogram).
     public var row: IntervalRow {
         let secs = Double(lengthNanos) / 1e9

@@ -1,0 +1,89 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+import Harness
+@testable import Reports
+
+/// Collects element names and attributes while parsing, failing on malformed XML.
+final class XMLCollector: NSObject, XMLParserDelegate {
+    var elements: [(name: String, attributes: [String: String])] = []
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+        elements.append((name, attributes))
+    }
+
+    static func parse(_ text: String) -> XMLCollector? {
+        let c = XMLCollector()
+        // The DOCTYPE line is HTML's, not XML's; the rest must be well-formed.
+        let body = text.replacingOccurrences(of: "<!DOCTYPE html>\n", with: "")
+        let p = XMLParser(data: Data(body.utf8))
+        p.delegate = c
+        return p.parse() ? c : nil
+    }
+}
+
+@Suite struct OutputTests {
+    static func compared() -> (Summary, Comparison, Baseline) {
+        var s = ComparisonTests.summary(level: 11, seed: 2)
+        s.perEndpoint = ["GET /x <&>": SummaryBuilder.build(scenario: "b", profile: "p", load: "", target: "", embedded: false,
+                                                            result: SummaryTests.result(latenciesMs: [1, 2]), kpis: []).perEndpoint["GET /x"]!]
+        let b = Baseline(from: ComparisonTests.summary(level: 10, seed: 1))
+        return (s, Comparison.compare(current: s, baseline: b), b)
+    }
+
+    @Test func htmlIsWellFormedWithEveryChart() throws {
+        let (s, c, b) = Self.compared()
+        let html = HTMLReport.render(s, comparison: c, baseline: b)
+        let xml = try #require(XMLCollector.parse(html), "report.html is not well-formed")
+        let charts = Set(xml.elements.filter { $0.name == "svg" }.compactMap { $0.attributes["id"] })
+        #expect(charts == ["chart-latency", "chart-throughput", "chart-spectrum"])
+        let polylines = xml.elements.filter { $0.name == "polyline" }.count
+        #expect(polylines == 8)  // p50, p95, p99, baseline p99, rps, errors, spectrum, baseline spectrum
+        #expect(!html.contains("<script") && !html.contains("http://") || html.contains("http://www.w3.org"))
+        #expect(html.contains("REGRESSED"))
+    }
+
+    @Test func junitHasATestcasePerKPIAndComparedMetric() throws {
+        let (s, c, _) = Self.compared()
+        let xml = try #require(XMLCollector.parse(JUnitReport.render(s, comparison: c)))
+        let suites = xml.elements.filter { $0.name == "testsuite" }
+        let cases = xml.elements.filter { $0.name == "testcase" }
+        let failures = xml.elements.filter { $0.name == "failure" }
+        #expect(suites.count == 2)
+        #expect(cases.count == s.kpis.count + c.rows.count)
+        let root = try #require(xml.elements.first)
+        #expect(root.name == "testsuites")
+        #expect(Int(root.attributes["tests"]!) == cases.count)
+        #expect(Int(root.attributes["failures"]!) == failures.count)
+        #expect(failures.count == s.kpis.filter { !$0.pass }.count + c.regressions.count)
+        for suite in suites { for attr in ["name", "tests", "failures", "errors", "time"] { #expect(suite.attributes[attr] != nil) } }
+        for tc in cases { #expect(tc.attributes["classname"] != nil && tc.attributes["name"] != nil) }
+    }
+
+    @Test func aKilledRunIsRecoveredFromItsFiles() throws {
+        let root = NSTemporaryDirectory() + "recover-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let folder = try RunFolder(root: root, scenario: "basic")
+        try folder.writeStart(RunInfo(scenario: "basic", profile: "smoke", load: "x", target: "t", kpiSet: "api", startedAt: "now", gitSha: "abc"))
+        let csv = try TimeseriesCSVSink(path: folder.file("timeseries.csv"))
+        let log = try HdrLogSink(path: folder.file("latency.hlog"))
+        for i in 0..<3 {
+            var h = LatencyHistogram.latency()
+            for _ in 0..<100 { h.recordNanos(2_000_000) }
+            let snap = IntervalSnapshot(index: i, startNanos: UInt64(i) * 1_000_000_000, lengthNanos: 1_000_000_000, latency: h, requests: 100,
+                                        ok: 100, errors: 0, dropped: 0, inFlight: 0, connections: 1, plannedNanos: 10_000_000_000, endpoints: [])
+            csv.intervalCompleted(snap)
+            log.intervalCompleted(snap)
+        }
+        // Killed mid-write: a torn last line.
+        let handle = try #require(FileHandle(forWritingAtPath: folder.file("timeseries.csv")))
+        handle.seekToEndOfFile()
+        handle.write(Data("3.000,10".utf8))
+        let s = try SummaryRecovery.recover(RunFolder(existing: folder.path))
+        #expect(s.requests.total == 300)
+        #expect(s.interrupted && s.verdict == "fail")
+        #expect(abs(s.latencyMs.p50 - 2) < 0.01)
+        #expect(s.timeseries.count == 3)
+    }
+}
