@@ -16,6 +16,13 @@ import Reports
         #expect(out.output.contains(culprit), "\(out.output)")
     }
 
+    @Test func badBaselineAndRunFoldersExitTwo() throws {
+        let bad = try Integration.mailstorm(["run", "basic", "--baseline", "/nonexistent/b.json"])
+        #expect(bad.status == 2 && bad.output.contains("/nonexistent/b.json"), "\(bad.output)")
+        let report = try Integration.mailstorm(["report", "/nonexistent/run"])
+        #expect(report.status == 2 && report.output.contains("/nonexistent/run"), "\(report.output)")
+    }
+
     @Test func aStackThatCannotStartExitsThree() throws {
         let out = try Integration.mailstorm(["run", "basic", "--campaignd", "/nonexistent/campaignd", "--out", NSTemporaryDirectory() + "ms-cli-tests"])
         #expect(out.status == 3, "\(out.output)")
@@ -25,14 +32,14 @@ import Reports
     @Test func aRunWritesItsFilesAndPrintsTheVerdict() throws {
         let dir = NSTemporaryDirectory() + "ms-cli-run-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let out = try Integration.mailstorm(["run", "basic", "--set", "rate=10", "--set", "duration=2s", "--out", dir,
+        let out = try Integration.mailstorm(["run", "basic", "--set", "rate=10", "--set", "duration=2s", "--out", dir, "--no-baseline",
                                              "--campaignd", Integration.binary("campaignd")])
         #expect(out.status == 0, "\(out.output)")
         #expect(out.output.contains("verdict: PASS"))
         let runs = try FileManager.default.contentsOfDirectory(atPath: dir)
         #expect(runs.count == 1)
         let folder = dir + "/" + runs[0]
-        for f in ["summary.json", "report.md", "timeseries.csv"] { #expect(FileManager.default.fileExists(atPath: folder + "/" + f), "\(f)") }
+        for f in ["run.json", "summary.json", "report.md", "report.html", "junit.xml", "timeseries.csv", "latency.hlog"] { #expect(FileManager.default.fileExists(atPath: folder + "/" + f), "\(f)") }
         let summary = try Summary.decode(Data(contentsOf: URL(fileURLWithPath: folder + "/summary.json")))
         #expect(summary.requests.total == 80 && summary.verdict == "pass")
         let csv = try String(contentsOfFile: folder + "/timeseries.csv", encoding: .utf8).split(separator: "\n")
@@ -43,7 +50,7 @@ import Reports
         let dir = NSTemporaryDirectory() + "ms-cli-slow-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // 120 ms on every stats call: the p99 KPI (100 ms) must fail, and the exit code must say so.
-        let out = try Integration.mailstorm(["run", "basic", "--set", "rate=10", "--set", "duration=2s", "--out", dir,
+        let out = try Integration.mailstorm(["run", "basic", "--set", "rate=10", "--set", "duration=2s", "--out", dir, "--no-baseline",
                                              "--campaignd", Integration.binary("campaignd"), "--campaignd-arg=--inject-delay=GET /api/stats=120"])
         #expect(out.status == 1, "\(out.output)")
         #expect(out.output.contains("verdict: FAIL"))

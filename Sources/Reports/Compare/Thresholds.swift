@@ -22,15 +22,15 @@ public struct Thresholds: Codable, Sendable, Equatable {
     }
 
     /// The documented defaults (docs/regression-detection.md gives the reasoning and the measured rates):
-    /// - p50 and p95: 5%, and at least 0.2 / 0.5 ms. The body of the distribution is stable run to run.
-    /// - p99: 8%, and at least 1 ms. Per-interval p99s are noisier; 8% still catches a 10% slowdown.
+    /// - p50 and p95: 5%, and at least 0.1 / 0.25 ms. The body of the distribution is stable run to run.
+    /// - p99: 8%, and at least 0.5 ms. Per-interval p99s are noisier; 8% still catches a 10% slowdown.
     /// - throughput: 5%. Under an open model it equals the offered rate unless the system saturates.
     /// - error rate: 0.5 percentage points absolute (a relative change of a near-zero rate means nothing).
     /// - alpha 0.01: with five metrics per scope, a looser alpha would raise false alarms on unchanged builds.
     public static let `default` = Thresholds(alpha: 0.01, limits: [
-        "p50": Limit(relative: 0.05, absolute: 0.2),
-        "p95": Limit(relative: 0.05, absolute: 0.5),
-        "p99": Limit(relative: 0.08, absolute: 1.0),
+        "p50": Limit(relative: 0.05, absolute: 0.1),
+        "p95": Limit(relative: 0.05, absolute: 0.25),
+        "p99": Limit(relative: 0.08, absolute: 0.5),
         "throughput": Limit(relative: 0.05, absolute: 0),
         "error_rate": Limit(relative: .infinity, absolute: 0.5),
     ])
