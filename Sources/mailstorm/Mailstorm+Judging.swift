@@ -37,6 +37,7 @@ struct JudgingOptions: ParsableArguments {
             if let comparison {
                 print(comparison.render(), terminator: "")
                 print("regressions: \(comparison.regressions.count), improvements: \(comparison.improvements.count)")
+                if !comparison.regressions.isEmpty { print("verdict with baseline: FAIL (regression)") }
             }
             print("results: \(folder.path)")
         }

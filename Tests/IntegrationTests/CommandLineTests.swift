@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Harness
 import Reports
 
 @Suite(.serialized) struct CommandLineTests {
@@ -21,6 +22,19 @@ import Reports
         #expect(bad.status == 2 && bad.output.contains("/nonexistent/b.json"), "\(bad.output)")
         let report = try Integration.mailstorm(["report", "/nonexistent/run"])
         #expect(report.status == 2 && report.output.contains("/nonexistent/run"), "\(report.output)")
+    }
+
+    @Test func adHocHTTPModePrintsAWrk2StyleTable() throws {
+        let stack = try Stack.up(Integration.stackOptions())
+        defer { stack.down() }
+        let flat = try Integration.mailstorm(["http", stack.endpoints.target + "/health", "--duration", "1s", "--connections", "2"])
+        #expect(flat.status == 0, "\(flat.output)")
+        #expect(flat.output.contains("99.900%") && flat.output.contains("Requests/sec:"))
+        let open = try Integration.mailstorm(["http", stack.endpoints.target + "/health", "--duration", "1s", "--rate", "50", "--quiet"])
+        let rps = Double(open.output.split(separator: " ").first ?? "") ?? 0
+        #expect(open.status == 0 && (45...55).contains(rps), "\(open.output)")
+        let bad = try Integration.mailstorm(["http", stack.endpoints.target, "--header", "NoColon"])
+        #expect(bad.status == 2 && bad.output.contains("NoColon"))
     }
 
     @Test func aStackThatCannotStartExitsThree() throws {

@@ -9,7 +9,11 @@ public enum HTMLReport {
         h += "<title>\(XML.escape("Mailstorm \(s.scenario) (\(s.profile)): \(s.passed ? "PASS" : "FAIL")"))</title>"
         h += "<style>\(css)</style></head><body>"
         h += "<h1>Mailstorm: \(XML.escape(s.scenario)) <small>(\(XML.escape(s.profile)))</small></h1>"
-        h += "<p class=\"verdict \(s.passed ? "pass" : "fail")\">Verdict: \(s.passed ? "PASS" : "FAIL")\(s.interrupted ? " (run interrupted)" : "")</p>"
+        let regressed = !(comparison?.regressions.isEmpty ?? true)
+        let pass = s.passed && !regressed
+        let why = [s.interrupted ? "run interrupted" : nil, s.kpis.contains { !$0.pass } ? "KPI failed" : nil, regressed ? "regression against the baseline" : nil]
+            .compactMap { $0 }.joined(separator: ", ")
+        h += "<p class=\"verdict \(pass ? "pass" : "fail")\">Verdict: \(pass ? "PASS" : "FAIL")\(why.isEmpty ? "" : " (\(why))")</p>"
         h += table(["load", "target", "started", "duration", "machine", "git"], [[
             s.load, s.target + (s.embeddedStack ? " (embedded stack)" : ""), s.startedAt, String(format: "%.1f s", s.durationS),
             s.machine.fingerprint, String(s.gitSha.prefix(12)),

@@ -4,7 +4,8 @@ import Foundation
 public enum MarkdownReport {
     public static func render(_ s: Summary, comparison: Comparison? = nil) -> String {
         var md = "# Mailstorm: \(s.scenario) (\(s.profile))\n\n"
-        md += "**Verdict: \(s.passed ? "PASS" : "FAIL")**\(s.interrupted ? " (run interrupted)" : "")\n\n"
+        let regressed = !(comparison?.regressions.isEmpty ?? true)
+        md += "**Verdict: \(s.passed && !regressed ? "PASS" : "FAIL")**\(s.interrupted ? " (run interrupted)" : "")\(regressed ? " (regression against the baseline)" : "")\n\n"
         md += "| | |\n|---|---|\n"
         md += "| load | \(s.load) |\n| target | \(s.target)\(s.embeddedStack ? " (embedded stack)" : "") |\n"
         md += "| started | \(s.startedAt) |\n| duration | \(String(format: "%.1f", s.durationS)) s |\n"
