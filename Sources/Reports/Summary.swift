@@ -30,6 +30,8 @@ public struct Summary: Codable, Sendable {
     /// HdrHistogram V2 compressed encodings (base64): "latency", "service_time", and "endpoint:<name>".
     public var histograms: [String: String]
     public var kpis: [KPIResult]
+    /// Stress scenario only: the steps, the knee and the breaking point (journey iterations per second).
+    public var stress: StressOutcome?
     public var verdict: String
     public var timeseries: [IntervalRow]
 

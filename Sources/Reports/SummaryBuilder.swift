@@ -4,7 +4,7 @@ import Harness
 /// Turns a measured run into a Summary and judges it against its KPI set.
 public enum SummaryBuilder {
     public static func build(scenario: String, profile: String, load: String, target: String, embedded: Bool,
-                             result r: RunResult, kpis: [KPI], gitSha: String = GitInfo.sha()) -> Summary {
+                             result r: RunResult, kpis: [KPI], stress: StressOutcome? = nil, gitSha: String = GitInfo.sha()) -> Summary {
         let secs = max(r.durationSeconds, 1e-9)
         func endpoint(_ e: EndpointStats) -> Summary.EndpointSummary {
             Summary.EndpointSummary(
@@ -16,18 +16,11 @@ public enum SummaryBuilder {
         let o = r.overall
         let latency = Summary.Percentiles(o.latency)
         let errorRate = o.requests == 0 ? 1 : Double(o.errorCount) / Double(o.requests)
-        let results = kpis.map { k -> Summary.KPIResult in
-            let v: Double = switch k.metric {
-            case .latencyP50: latency.p50
-            case .latencyP95: latency.p95
-            case .latencyP99: latency.p99
-            case .errorRate: errorRate
-            }
-            return Summary.KPIResult(name: k.name, threshold: k.threshold, value: v, unit: k.unit, pass: v <= k.threshold, source: k.source)
-        }
+        let results = evaluate(kpis, latency: latency, errorRate: errorRate)
         let iso = ISO8601DateFormatter()
         // A run that sent nothing, or was interrupted, cannot pass: there is nothing honest to judge.
-        let pass = o.requests > 0 && !r.interrupted && results.allSatisfy(\.pass)
+        // A stress run passes when the system met the SLO at some rate (a knee exists).
+        let pass = o.requests > 0 && !r.interrupted && results.allSatisfy(\.pass) && (stress.map { $0.knee != nil } ?? true)
         return Summary(
             schemaVersion: Summary.currentSchemaVersion, scenario: scenario, profile: profile, load: load, target: target,
             embeddedStack: embedded, startedAt: iso.string(from: r.startedAt), durationS: r.durationSeconds,
@@ -40,11 +33,24 @@ public enum SummaryBuilder {
             perStatusClass: Dictionary(uniqueKeysWithValues: (1...5).compactMap { i in
                 r.byStatusClass[i].totalCount > 0 ? ("\(i)xx", Summary.Percentiles(r.byStatusClass[i])) : nil }),
             histograms: histograms(r),
-            kpis: results, verdict: pass ? "pass" : "fail", timeseries: r.intervals)
+            kpis: results, stress: stress, verdict: pass ? "pass" : "fail", timeseries: r.intervals)
     }
 }
 
 extension SummaryBuilder {
+    /// Judges each KPI against the measured figures.
+    static func evaluate(_ kpis: [KPI], latency: Summary.Percentiles, errorRate: Double) -> [Summary.KPIResult] {
+        kpis.map { k in
+            let v: Double = switch k.metric {
+            case .latencyP50: latency.p50
+            case .latencyP95: latency.p95
+            case .latencyP99: latency.p99
+            case .errorRate: errorRate
+            }
+            return Summary.KPIResult(name: k.name, threshold: k.threshold, value: v, unit: k.unit, pass: v <= k.threshold, source: k.source)
+        }
+    }
+
     /// The run's histograms, encoded compactly (a few hundred bytes each) for reports and baselines.
     static func histograms(_ r: RunResult) -> [String: String] {
         var h = ["latency": HistogramCodec.base64(r.overall.latency), "service_time": HistogramCodec.base64(r.overall.service)]

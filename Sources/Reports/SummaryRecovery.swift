@@ -22,15 +22,7 @@ public enum SummaryRecovery {
         let kpis = KPICatalog.set(info.kpiSet)
         let errorRate = requests == 0 ? 1 : Double(errors) / Double(requests)
         let p = Summary.Percentiles(latency)
-        let results = kpis.map { k -> Summary.KPIResult in
-            let v: Double = switch k.metric {
-            case .latencyP50: p.p50
-            case .latencyP95: p.p95
-            case .latencyP99: p.p99
-            case .errorRate: errorRate
-            }
-            return Summary.KPIResult(name: k.name, threshold: k.threshold, value: v, unit: k.unit, pass: v <= k.threshold, source: k.source)
-        }
+        let results = SummaryBuilder.evaluate(kpis, latency: p, errorRate: errorRate)
         return Summary(
             schemaVersion: Summary.currentSchemaVersion, scenario: info.scenario, profile: info.profile, load: info.load,
             target: info.target, embeddedStack: false, startedAt: info.startedAt, durationS: duration, interrupted: true,
@@ -38,7 +30,7 @@ public enum SummaryRecovery {
             iterations: .init(started: 0, completed: 0, peakInFlight: rows.map(\.inFlight).max() ?? 0, peakConnections: rows.map(\.connections).max() ?? 0),
             throughputRps: duration > 0 ? Double(requests) / duration : 0, latencyMs: p, serviceTimeMs: .init(.latency()),
             errorsByClass: [:], perEndpoint: [:], perStatusClass: [:], histograms: ["latency": HistogramCodec.base64(latency)],
-            kpis: results, verdict: "fail", timeseries: rows)
+            kpis: results, stress: nil, verdict: "fail", timeseries: rows)
     }
 
     /// timeseries.csv back into rows (per-endpoint columns are not in the CSV).

@@ -22,12 +22,17 @@ public struct BasicScenario: Scenario {
         let rate = try overrides.number("rate", d.rate)
         let duration = try overrides.duration("duration", d.duration)
         let timeout = try overrides.duration("timeout", 10)
-        return ScenarioPlan(
+        return Self.constantPlan(rate: rate, duration: duration, timeout: timeout, kpiSet: "api",
+                                 describe: "\(Self.format(rate)) iterations/s (4 requests each) for \(Self.format(duration)) s, open model")
+    }
+
+    /// The seed-000 journey at a constant arrival rate.
+    static func constantPlan(rate: Double, duration: Double, timeout: Double, kpiSet: String, describe: String) -> ScenarioPlan {
+        ScenarioPlan(
             workload: .open(pacer: ConstantRate(perSecond: rate, durationSeconds: duration),
                             maxInFlight: LoadPlan.defaultMaxInFlight(rate: rate, timeoutSeconds: timeout)),
             journeys: [Journeys.seed000Session], think: .none, requestTimeoutSeconds: timeout,
-            seed: SeedRequest(), kpiSet: "api",
-            describe: "\(Self.format(rate)) iterations/s (4 requests each) for \(Self.format(duration)) s, open model")
+            seed: SeedRequest(), kpiSet: kpiSet, describe: describe)
     }
 
     static func format(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }

@@ -24,6 +24,8 @@ public struct ScenarioOutcome: Sendable {
     public var target: String
     public var embedded: Bool
     public var result: RunResult
+    /// The stress search's steps, knee and breaking point (stress scenario only).
+    public var stress: StressOutcome?
 }
 
 /// Starts (or reaches) the stack, seeds it, runs the load, and tears the stack down.
@@ -64,12 +66,31 @@ public struct ScenarioRunner: Sendable {
         let users = try seed(plan.seed, endpoints: endpoints, binary: existing?.campaigndBinary ?? owned?.campaigndBinary ?? options.stack.campaignd,
                              password: options.password)
         guard !control.isInterrupted else { throw StackError("interrupted before the load started") }
-        let runner = LoadRunner(plan: plan.loadPlan(target: target, users: users, password: options.password, threads: options.threads), sinks: sinks)
-        control.attach(runner)
-        let result = try await runner.run()
-        if let dead = (existing ?? owned)?.deadServer { throw StackError("\(dead) died during the run") }
+        func load(_ p: ScenarioPlan) async throws -> RunResult {
+            let runner = LoadRunner(plan: p.loadPlan(target: target, users: users, password: options.password, threads: options.threads), sinks: sinks)
+            control.attach(runner)
+            let r = try await runner.run()
+            if let dead = (existing ?? owned)?.deadServer { throw StackError("\(dead) died during the run") }
+            return r
+        }
+        var result: RunResult
+        var stress: StressOutcome?
+        if let s = scenario as? StressScenario {
+            let (search, stepSeconds, _) = try s.search(profile: options.profile, overrides: options.overrides)
+            var parts: [RunResult] = []
+            let found = try await search.run { rate in
+                let r = try await load(BasicScenario.constantPlan(rate: rate, duration: stepSeconds, timeout: 10, kpiSet: "none", describe: ""))
+                parts.append(r)
+                return StepResult(measured: r, rate: rate)
+            }
+            result = RunResult.sequential(parts)
+            let kneeStep = found.steps.first { $0.rate == found.knee }
+            stress = StressOutcome(steps: found.steps, knee: found.knee, breaking: found.breaking, kneeRequestsPerSecond: kneeStep?.throughput)
+        } else {
+            result = try await load(plan)
+        }
         return ScenarioOutcome(scenario: scenario.name, profile: options.profile, describe: plan.describe, kpiSet: plan.kpiSet,
-                               target: endpoints.target, embedded: existing == nil && owned != nil, result: result)
+                               target: endpoints.target, embedded: existing == nil && owned != nil, result: result, stress: stress)
     }
 
     /// Seeds through `campaignd seed` when the database is reachable; otherwise assumes the standard users exist.

@@ -21,6 +21,10 @@ public enum HTMLReport {
         h += "<h2>KPIs</h2>" + table(["KPI", "threshold", "measured", "result", "source"], s.kpis.map {
             [$0.name, "≤ " + VerdictTable.format($0.threshold, $0.unit), VerdictTable.format($0.value, $0.unit), $0.pass ? "pass" : "FAIL", $0.source]
         })
+        if let st = s.stress {
+            h += "<h2>Stress search</h2>" + table(StressTable.header, StressTable.rows(st))
+            h += "<p>\(XML.escape(StressTable.render(st).split(separator: "\n").last.map(String.init) ?? ""))</p>"
+        }
         h += "<h2>Requests</h2>" + table(["total", "ok", "errors", "dropped", "throughput", "peak in flight", "peak connections"], [[
             "\(s.requests.total)", "\(s.requests.ok)", "\(s.requests.errors)", "\(s.requests.dropped)", String(format: "%.1f req/s", s.throughputRps),
             "\(s.iterations.peakInFlight)", "\(s.iterations.peakConnections)",

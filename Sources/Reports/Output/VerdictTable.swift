@@ -1,3 +1,4 @@
+import Harness
 import Foundation
 
 /// The short table `mailstorm run` prints: the KPIs, then the verdict.
@@ -11,7 +12,8 @@ public enum VerdictTable {
         let rows = s.kpis.map { k in
             [k.name, "≤ " + Self.format(k.threshold, k.unit), Self.format(k.value, k.unit), k.pass ? "pass" : "FAIL"]
         }
-        out += Table.render(header: ["KPI", "threshold", "measured", "result"], rows: rows)
+        if !rows.isEmpty { out += Table.render(header: ["KPI", "threshold", "measured", "result"], rows: rows) }
+        if let st = s.stress { out += StressTable.render(st) }
         out += "verdict: \(s.passed ? "PASS" : "FAIL")\(s.interrupted ? " (interrupted)" : "")\n"
         return out
     }
@@ -31,5 +33,22 @@ public enum Table {
                 .trimmingCharacters(in: .whitespaces) + "\n"
         }
         return line(header) + line(widths.map { String(repeating: "-", count: $0) }) + rows.map(line).joined()
+    }
+}
+
+/// The stress search's steps, knee and breaking point as text.
+public enum StressTable {
+    public static func rows(_ st: StressOutcome) -> [[String]] {
+        st.steps.map { [String(format: "%.1f", $0.rate), String(format: "%.1f", $0.throughput), String(format: "%.2f", $0.p99Ms),
+                        String(format: "%.2f%%", $0.errorRate * 100), String(format: "%.2f%%", $0.droppedRate * 100), $0.pass ? "meets SLO" : "BREAKS"] }
+    }
+    public static let header = ["iterations/s", "req/s", "p99 ms", "errors", "dropped", "SLO"]
+
+    public static func render(_ st: StressOutcome) -> String {
+        var out = Table.render(header: header, rows: rows(st))
+        out += "knee: " + (st.knee.map { String(format: "%.1f iterations/s", $0) } ?? "none (the first step broke the SLO)")
+        if let r = st.kneeRequestsPerSecond { out += String(format: " (%.1f req/s measured)", r) }
+        out += "; breaking point: " + (st.breaking.map { String(format: "%.1f iterations/s", $0) } ?? "not reached") + "\n"
+        return out
     }
 }

@@ -1,0 +1,35 @@
+import Harness
+
+/// The arrival rate climbs in steps until the SLO breaks: where is the knee, and where does it break?
+public struct StressScenario: Scenario {
+    public let name = "stress"
+    public let purpose = "At what rate does the seed-000 journey stop meeting p99 ≤ 100 ms, errors ≤ 1%, drops ≤ 1%?"
+
+    public init() {}
+
+    /// Step length and the search's ceiling per profile; rates are journey iterations per second (4 requests each).
+    static func defaults(_ p: Profile) -> (step: Double, start: Double, max: Double, maxSteps: Int) {
+        switch p {
+        case .smoke: (4, 25, 3000, 10)
+        case .nightly: (20, 25, 5000, 16)
+        case .full: (60, 25, 10000, 24)
+        }
+    }
+
+    public func plan(profile: Profile, overrides: Overrides) throws(UsageError) -> ScenarioPlan {
+        let s = try search(profile: profile, overrides: overrides)
+        return BasicScenario.constantPlan(rate: s.search.startRate, duration: s.stepSeconds, timeout: 10,
+                                          kpiSet: "none", describe: "steps of \(BasicScenario.format(s.stepSeconds)) s from \(BasicScenario.format(s.search.startRate)) iterations/s, ×\(s.search.growth) until the SLO breaks, then bisection")
+    }
+
+    /// The stepwise search this scenario runs.
+    public func search(profile: Profile, overrides: Overrides) throws(UsageError) -> (search: StepSearch, stepSeconds: Double, maxSteps: Int) {
+        try overrides.check(known: ["start", "max", "step", "growth"], scenario: name)
+        let d = Self.defaults(profile)
+        let growth = try overrides.number("growth", 1.5)
+        guard growth > 1.05 else { throw UsageError("--set growth=\(growth): must be above 1.05") }
+        let search = StepSearch(startRate: try overrides.number("start", d.start), growth: growth,
+                                maxRate: try overrides.number("max", d.max), maxSteps: d.maxSteps)
+        return (search, try overrides.duration("step", d.step), d.maxSteps)
+    }
+}

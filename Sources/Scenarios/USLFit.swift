@@ -1,0 +1,56 @@
+import Foundation
+
+/// The Universal Scalability Law (Gunther): X(N) = λN / (1 + σ(N−1) + κN(N−1)), fitted by least squares.
+///
+/// λ is the throughput of one unit of concurrency, σ contention (serialisation), κ coherency (crosstalk).
+/// For fixed σ and κ the best λ has a closed form, so the search is over (σ, κ) only: a coarse log grid,
+/// then repeated zooming around the best point.
+public struct USLFit: Sendable, Equatable, Codable {
+    public var lambda: Double
+    public var sigma: Double
+    public var kappa: Double
+    /// Coefficient of determination of the fit.
+    public var r2: Double
+
+    /// Throughput predicted at concurrency `n`.
+    public func throughput(at n: Double) -> Double { lambda * n / (1 + sigma * (n - 1) + kappa * n * (n - 1)) }
+
+    /// The concurrency of peak throughput, sqrt((1−σ)/κ); infinite when κ is 0.
+    public var peakConcurrency: Double { kappa > 0 ? ((1 - sigma) / kappa).squareRoot() : .infinity }
+
+    /// Fits points (concurrency, throughput); nil with fewer than three distinct concurrencies.
+    public static func fit(_ points: [(n: Double, x: Double)]) -> USLFit? {
+        guard Set(points.map(\.n)).count >= 3, points.allSatisfy({ $0.n >= 1 && $0.x >= 0 }) else { return nil }
+        func g(_ n: Double, _ s: Double, _ k: Double) -> Double { n / (1 + s * (n - 1) + k * n * (n - 1)) }
+        func solve(_ s: Double, _ k: Double) -> (Double, Double) {
+            let num = points.reduce(0) { $0 + $1.x * g($1.n, s, k) }
+            let den = points.reduce(0) { $0 + g($1.n, s, k) * g($1.n, s, k) }
+            let l = den > 0 ? num / den : 0
+            let sse = points.reduce(0) { $0 + pow($1.x - l * g($1.n, s, k), 2) }
+            return (l, sse)
+        }
+        // Search in log space, with 0 allowed by an offset: σ in [1e-6, 1], κ in [1e-9, 1].
+        var best = (s: 0.0, k: 0.0, l: 0.0, sse: Double.infinity)
+        var sRange = (-6.0, 0.0), kRange = (-9.0, 0.0)
+        for _ in 0..<6 {
+            let steps = 40
+            for i in 0...steps {
+                for j in 0...steps {
+                    let s = pow(10, sRange.0 + (sRange.1 - sRange.0) * Double(i) / Double(steps))
+                    let k = pow(10, kRange.0 + (kRange.1 - kRange.0) * Double(j) / Double(steps))
+                    for (ss, kk) in [(s, k), (0, k), (s, 0), (0, 0)] {
+                        let (l, sse) = solve(ss, kk)
+                        if sse < best.sse { best = (ss, kk, l, sse) }
+                    }
+                }
+            }
+            let ls = log10(max(best.s, 1e-6)), lk = log10(max(best.k, 1e-9))
+            let ws = (sRange.1 - sRange.0) / 8, wk = (kRange.1 - kRange.0) / 8
+            sRange = (max(-6, ls - ws), min(0, ls + ws))
+            kRange = (max(-9, lk - wk), min(0, lk + wk))
+        }
+        let mean = points.reduce(0) { $0 + $1.x } / Double(points.count)
+        let sst = points.reduce(0) { $0 + pow($1.x - mean, 2) }
+        return USLFit(lambda: best.l, sigma: best.s, kappa: best.k, r2: sst > 0 ? 1 - best.sse / sst : 1)
+    }
+}

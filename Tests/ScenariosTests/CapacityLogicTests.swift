@@ -1,0 +1,55 @@
+import Testing
+@testable import Scenarios
+
+@Suite struct CapacityLogicTests {
+    @Test func uslFitRecoversKnownParameters() throws {
+        let truth = USLFit(lambda: 1200, sigma: 0.05, kappa: 0.002, r2: 1)
+        let points = [1.0, 2, 4, 8, 16, 32, 64].map { (n: $0, x: truth.throughput(at: $0)) }
+        let fit = try #require(USLFit.fit(points))
+        #expect(abs(fit.lambda - 1200) / 1200 < 0.01)
+        #expect(abs(fit.sigma - 0.05) < 0.005)
+        #expect(abs(fit.kappa - 0.002) < 0.0002)
+        #expect(fit.r2 > 0.999)
+        #expect(abs(fit.peakConcurrency - (0.95 / 0.002).squareRoot()) < 1)
+    }
+
+    @Test func uslFitToleratesNoiseAndLinearScaling() throws {
+        let noisy = [(1.0, 1010.0), (2, 1930), (4, 3520), (8, 5800), (16, 7400), (32, 7100)].map { (n: $0.0, x: $0.1) }
+        let fit = try #require(USLFit.fit(noisy))
+        #expect(fit.r2 > 0.98)
+        #expect(fit.sigma > 0 && fit.kappa > 0)
+        let linear = [1.0, 2, 3, 4].map { (n: $0, x: 100 * $0) }
+        let l = try #require(USLFit.fit(linear))
+        #expect(abs(l.lambda - 100) < 0.5 && l.sigma < 1e-3 && l.kappa < 1e-6)
+        #expect(USLFit.fit([(n: 1, x: 1), (n: 2, x: 2)]) == nil)
+    }
+
+    /// A simulated server: fine up to 4,000 req/s, then its p99 explodes.
+    static func simulated(_ rate: Double) -> StepResult {
+        StepResult(rate: rate, throughput: min(rate, 4000), p99Ms: rate <= 4000 ? 20 : 20 + (rate - 4000), errorRate: 0, droppedRate: 0, slo: SLO())
+    }
+
+    @Test func stepSearchFindsTheKnee() async {
+        let search = StepSearch(startRate: 500, growth: 2, maxRate: 100_000, resolution: 0.05)
+        let (steps, knee, breaking) = await search.run { Self.simulated($0) }
+        let k = try! #require(knee), b = try! #require(breaking)
+        #expect(k <= 4000 && k >= 4000 * 0.95)
+        #expect(b > 4000 && (b - k) / k <= 0.05)
+        #expect(Array(steps.prefix(4).map(\.rate)) == [500, 1000, 2000, 4000])
+        #expect(steps.contains { !$0.pass })
+    }
+
+    @Test func stepSearchReportsNoKneeWhenTheFirstStepFails() async {
+        let (steps, knee, breaking) = await StepSearch(startRate: 8000, maxRate: 20_000).run { Self.simulated($0) }
+        #expect(knee == nil && breaking == 8000 && steps.count == 1)
+        let (_, k2, b2) = await StepSearch(startRate: 100, growth: 2, maxRate: 1000).run { Self.simulated($0) }
+        #expect(k2 == 800 && b2 == nil)
+    }
+
+    @Test func sloJudgesEachLimit() {
+        #expect(StepResult(rate: 1, throughput: 1, p99Ms: 100, errorRate: 0.01, droppedRate: 0.01, slo: SLO()).pass)
+        #expect(!StepResult(rate: 1, throughput: 1, p99Ms: 101, errorRate: 0, droppedRate: 0, slo: SLO()).pass)
+        #expect(!StepResult(rate: 1, throughput: 1, p99Ms: 1, errorRate: 0.02, droppedRate: 0, slo: SLO()).pass)
+        #expect(!StepResult(rate: 1, throughput: 1, p99Ms: 1, errorRate: 0, droppedRate: 0.05, slo: SLO()).pass)
+    }
+}
