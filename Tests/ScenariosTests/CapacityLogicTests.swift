@@ -1,4 +1,5 @@
 import Testing
+import Harness
 @testable import Scenarios
 
 @Suite struct CapacityLogicTests {
