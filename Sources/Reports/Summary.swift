@@ -32,6 +32,8 @@ public struct Summary: Codable, Sendable {
     public var kpis: [KPIResult]
     /// Stress scenario only: the steps, the knee and the breaking point (journey iterations per second).
     public var stress: StressOutcome?
+    /// Spike scenario only: p99 before and during the surge, errors, and `recovery_s`.
+    public var spike: SpikeOutcome?
     public var verdict: String
     public var timeseries: [IntervalRow]
 

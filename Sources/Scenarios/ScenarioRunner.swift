@@ -26,6 +26,8 @@ public struct ScenarioOutcome: Sendable {
     public var result: RunResult
     /// The stress search's steps, knee and breaking point (stress scenario only).
     public var stress: StressOutcome?
+    /// The spike's effect and recovery (spike scenario only).
+    public var spike: SpikeOutcome?
 }
 
 /// Starts (or reaches) the stack, seeds it, runs the load, and tears the stack down.
@@ -89,8 +91,13 @@ public struct ScenarioRunner: Sendable {
         } else {
             result = try await load(plan)
         }
+        var spike: SpikeOutcome?
+        if let s = scenario as? SpikeScenario {
+            let shape = try s.shape(profile: options.profile, overrides: options.overrides)
+            spike = SpikeAnalysis.analyze(result.intervals, start: shape.start, end: shape.end)
+        }
         return ScenarioOutcome(scenario: scenario.name, profile: options.profile, describe: plan.describe, kpiSet: plan.kpiSet,
-                               target: endpoints.target, embedded: existing == nil && owned != nil, result: result, stress: stress)
+                               target: endpoints.target, embedded: existing == nil && owned != nil, result: result, stress: stress, spike: spike)
     }
 
     /// Seeds through `campaignd seed` when the database is reachable; otherwise assumes the standard users exist.

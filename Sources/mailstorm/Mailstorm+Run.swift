@@ -60,7 +60,7 @@ extension Mailstorm {
             let outcome = try await ScenarioRunner().run(scenario, options: options, sinks: sinks, control: control)
             let summary = SummaryBuilder.build(
                 scenario: outcome.scenario, profile: outcome.profile.rawValue, load: outcome.describe, target: outcome.target,
-                embedded: outcome.embedded, result: outcome.result, kpis: KPICatalog.set(outcome.kpiSet), stress: outcome.stress)
+                embedded: outcome.embedded, result: outcome.result, kpis: KPICatalog.set(outcome.kpiSet), stress: outcome.stress, spike: outcome.spike)
             let code = try judging.judge(summary, baseline: baseline, folder: folder, quiet: quiet)
             if trap.fired { throw ExitCode(Exit.interrupted) }
             throw ExitCode(code)

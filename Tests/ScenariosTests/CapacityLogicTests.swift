@@ -54,3 +54,36 @@ import Harness
         #expect(!StepResult(rate: 1, throughput: 1, p99Ms: 1, errorRate: 0, droppedRate: 0.05, slo: SLO()).pass)
     }
 }
+
+@Suite struct SpikeAnalysisTests {
+    static func row(_ t: Double, p99: Double, errors: UInt64 = 0) -> IntervalRow {
+        IntervalRow(t: t, requests: 100, ok: 100 - errors, errors: errors, dropped: 0, rps: 100, p50Ms: p99 / 2, p90Ms: p99, p95Ms: p99,
+                    p99Ms: p99, maxMs: p99, inFlight: 0, connections: 1, perEndpoint: [:])
+    }
+
+    @Test func recoveryIsTheFirstOfThreeCalmSecondsAfterTheSurge() {
+        // Calm at 10 ms, a surge from 10 s to 15 s, then 4 s of decay before p99 is back.
+        let p99s: [Double] = [40, 10, 10, 11, 9, 10, 10, 10, 10, 10, 300, 500, 800, 900, 950, 400, 200, 60, 16, 12, 10, 11, 10, 10]
+        let rows = p99s.enumerated().map { Self.row(Double($0.offset), p99: $0.element, errors: (10..<15).contains($0.offset) ? 5 : 0) }
+        let out = SpikeAnalysis.analyze(rows, start: 10, end: 15)
+        #expect(out.levelP99Ms == 10)
+        #expect(out.spikeP99Ms == 950)
+        #expect(abs(out.spikeErrorRate - 0.05) < 1e-9)
+        #expect(out.recoveryLimitMs == 15)
+        #expect(out.recoveryS == 4)
+    }
+
+    @Test func noRecoveryWhenP99StaysHigh() {
+        let rows = (0..<20).map { Self.row(Double($0), p99: $0 < 10 ? 10 : 200) }
+        #expect(SpikeAnalysis.analyze(rows, start: 10, end: 12).recoveryS == nil)
+    }
+
+    @Test func spikePlanSurgesTenfold() throws {
+        let plan = try SpikeScenario().plan(profile: .smoke, overrides: Overrides([]))
+        guard case .open(let pacer, _) = plan.workload else { Issue.record("not open"); return }
+        #expect(pacer.rate(atNanos: 5_000_000_000) == 25)
+        #expect(abs(pacer.rate(atNanos: 17_000_000_000) - 250) < 1e-6)
+        #expect(abs(pacer.rate(atNanos: 30_000_000_000) - 25) < 1e-6)
+        #expect(pacer.durationNanos == 40_000_000_000)
+    }
+}

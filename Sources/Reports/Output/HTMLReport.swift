@@ -25,6 +25,7 @@ public enum HTMLReport {
             h += "<h2>Stress search</h2>" + table(StressTable.header, StressTable.rows(st))
             h += "<p>\(XML.escape(StressTable.render(st).split(separator: "\n").last.map(String.init) ?? ""))</p>"
         }
+        if let sp = s.spike { h += "<h2>Spike</h2><p>\(XML.escape(SpikeText.render(sp)))</p>" }
         h += "<h2>Requests</h2>" + table(["total", "ok", "errors", "dropped", "throughput", "peak in flight", "peak connections"], [[
             "\(s.requests.total)", "\(s.requests.ok)", "\(s.requests.errors)", "\(s.requests.dropped)", String(format: "%.1f req/s", s.throughputRps),
             "\(s.iterations.peakInFlight)", "\(s.iterations.peakConnections)",

@@ -14,6 +14,7 @@ public enum VerdictTable {
         }
         if !rows.isEmpty { out += Table.render(header: ["KPI", "threshold", "measured", "result"], rows: rows) }
         if let st = s.stress { out += StressTable.render(st) }
+        if let sp = s.spike { out += SpikeText.render(sp) }
         out += "verdict: \(s.passed ? "PASS" : "FAIL")\(s.interrupted ? " (interrupted)" : "")\n"
         return out
     }
@@ -50,5 +51,15 @@ public enum StressTable {
         if let r = st.kneeRequestsPerSecond { out += String(format: " (%.1f req/s measured)", r) }
         out += "; breaking point: " + (st.breaking.map { String(format: "%.1f iterations/s", $0) } ?? "not reached") + "\n"
         return out
+    }
+}
+
+/// The spike's figures as one paragraph.
+public enum SpikeText {
+    public static func render(_ sp: SpikeOutcome) -> String {
+        String(format: "spike: p99 %.2f ms before, %.2f ms at worst during; errors during %.2f%%, dropped %llu; ", sp.levelP99Ms, sp.spikeP99Ms,
+               sp.spikeErrorRate * 100, sp.spikeDropped)
+            + (sp.recoveryS.map { String(format: "recovered (p99 ≤ %.2f ms for 3 s) %.0f s after the surge\n", sp.recoveryLimitMs, $0) }
+               ?? String(format: "p99 did not come back under %.2f ms before the run ended\n", sp.recoveryLimitMs))
     }
 }
