@@ -20,7 +20,7 @@ extension Mailstorm {
         @Option(help: "Override a regression threshold, metric=fraction; repeatable.") var threshold: [String] = []
 
         func run() async throws {
-            do { try await execute() } catch let e as ReportError { throw Exit.fail(e.description, Exit.usage) } catch { throw Exit.map(error) }
+            do { try await execute() } catch { throw Exit.map(error) }
         }
 
         func execute() async throws {

@@ -57,8 +57,6 @@ extension Mailstorm {
                 let summary = FileManager.default.fileExists(atPath: folder.file("summary.json")) ? try folder.readSummary() : try SummaryRecovery.recover(folder)
                 let baseline = try judging.baseline(scenario: summary.scenario, profile: summary.profile)
                 throw ExitCode(try judging.judge(summary, baseline: baseline, folder: folder, quiet: false))
-            } catch let e as ReportError {
-                throw Exit.fail(e.description, Exit.usage)
             } catch { throw Exit.map(error) }
         }
     }
@@ -78,8 +76,6 @@ extension Mailstorm {
                 print(c.render(), terminator: "")
                 print("regressions: \(c.regressions.count), improvements: \(c.improvements.count)")
                 throw ExitCode(ExitStatus.code(kpisPassed: true, comparison: c))
-            } catch let e as ReportError {
-                throw Exit.fail(e.description, Exit.usage)
             } catch { throw Exit.map(error) }
         }
     }
@@ -101,9 +97,7 @@ extension Mailstorm {
                     let data = try Baseline(from: summary).encoded()
                     try data.write(to: URL(fileURLWithPath: file))
                     print("saved \(file) (\(data.count / 1024) KiB) from \(path)")
-                } catch let e as ReportError {
-                    throw Exit.fail(e.description, Exit.usage)
-                }
+                } catch { throw Exit.map(error) }
             }
         }
     }
@@ -123,9 +117,7 @@ extension Mailstorm {
                 let path = html ?? "\(results)/history-\(scenario)-\(metric).html"
                 try h.renderHTML().write(toFile: path, atomically: true, encoding: .utf8)
                 print("chart: \(path)")
-            } catch let e as ReportError {
-                throw Exit.fail(e.description, Exit.usage)
-            }
+            } catch { throw Exit.map(error) }
         }
     }
 }

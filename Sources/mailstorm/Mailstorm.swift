@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Harness
+import Reports
 
 /// mailstorm: the load-test harness. Each subcommand only parses, wires and runs library code.
 @main
@@ -28,6 +29,7 @@ enum Exit {
     static func map(_ error: Error) -> Error {
         switch error {
         case let e as UsageError: return fail(e.description, usage)
+        case let e as ReportError: return fail(e.description, usage)  // a bad run folder, baseline or threshold
         case let e as StackError: return fail(e.description, infrastructure)
         case let e as ExitCode: return e
         default: return error
