@@ -4,7 +4,7 @@ import Harness
 /// Turns a measured run into a Summary and judges it against its KPI set.
 public enum SummaryBuilder {
     public static func build(scenario: String, profile: String, load: String, target: String, embedded: Bool,
-                             result r: RunResult, kpis: [KPI], stress: StressOutcome? = nil, spike: SpikeOutcome? = nil, gitSha: String = GitInfo.sha()) -> Summary {
+                             result r: RunResult, kpis: [KPI], stress: StressOutcome? = nil, spike: SpikeOutcome? = nil, resources: [String: ProcessResources]? = nil, gitSha: String = GitInfo.sha()) -> Summary {
         let secs = max(r.durationSeconds, 1e-9)
         func endpoint(_ e: EndpointStats) -> Summary.EndpointSummary {
             Summary.EndpointSummary(
@@ -34,7 +34,7 @@ public enum SummaryBuilder {
             perStatusClass: Dictionary(uniqueKeysWithValues: (1...5).compactMap { i in
                 r.byStatusClass[i].totalCount > 0 ? ("\(i)xx", Summary.Percentiles(r.byStatusClass[i])) : nil }),
             histograms: histograms(r),
-            kpis: results, stress: stress, spike: spike, verdict: pass ? "pass" : "fail", timeseries: r.intervals)
+            kpis: results, stress: stress, spike: spike, resources: resources, verdict: pass ? "pass" : "fail", timeseries: r.intervals)
     }
 }
 

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Harness
 
 /// Where and how to run a scenario.
@@ -28,6 +31,8 @@ public struct ScenarioOutcome: Sendable {
     public var stress: StressOutcome?
     /// The spike's effect and recovery (spike scenario only).
     public var spike: SpikeOutcome?
+    /// CPU, memory, threads and files of each process, sampled every second (the last trial's).
+    public var resources: [String: ProcessResources] = [:]
 }
 
 /// Starts (or reaches) the stack, seeds it, runs the load, and tears the stack down.
@@ -36,20 +41,23 @@ public struct ScenarioRunner: Sendable {
 
     /// Runs `scenario`. `sinks` see each interval as it completes; `control` lets a signal stop the run.
     /// `stack`, when given, is used as is and left running (tests inspect it afterwards).
+    /// `onResources` receives each second's process samples (to append them to disk as the run goes).
     public func run(_ scenario: any Scenario, options: RunOptions, sinks: [any IntervalSink] = [],
-                    control: RunControl = RunControl(), stack existing: Stack? = nil) async throws -> ScenarioOutcome {
+                    control: RunControl = RunControl(), stack existing: Stack? = nil,
+                    onResources: (@Sendable ([String: ResourceRow]) -> Void)? = nil) async throws -> ScenarioOutcome {
         var outcomes: [ScenarioOutcome] = []
         for _ in 0..<max(1, options.trials) where !control.isInterrupted || outcomes.isEmpty {
-            outcomes.append(try await runOnce(scenario, options: options, sinks: sinks, control: control, stack: existing))
+            outcomes.append(try await runOnce(scenario, options: options, sinks: sinks, control: control, stack: existing, onResources: onResources))
         }
         var first = outcomes[0]
         first.result = RunResult.sequential(outcomes.map(\.result))
         if outcomes.count > 1 { first.describe += ", \(outcomes.count) trials" }
+        first.resources = outcomes.last!.resources
         return first
     }
 
     func runOnce(_ scenario: any Scenario, options: RunOptions, sinks: [any IntervalSink],
-                 control: RunControl, stack existing: Stack?) async throws -> ScenarioOutcome {
+                 control: RunControl, stack existing: Stack?, onResources: (@Sendable ([String: ResourceRow]) -> Void)?) async throws -> ScenarioOutcome {
         let plan = try scenario.plan(profile: options.profile, overrides: options.overrides)
         var endpoints: StackEndpoints
         var owned: Stack?
@@ -68,6 +76,11 @@ public struct ScenarioRunner: Sendable {
         let users = try seed(plan.seed, endpoints: endpoints, binary: existing?.campaigndBinary ?? owned?.campaigndBinary ?? options.stack.campaignd,
                              password: options.password)
         guard !control.isInterrupted else { throw StackError("interrupted before the load started") }
+        // The harness itself and, with the embedded stack, every server (PostgreSQL with its backends).
+        let monitor = ResourceMonitor(targets: ((existing ?? owned)?.pids ?? [:]).merging(["mailstorm": getpid()]) { a, _ in a },
+                                      own: ["mailstorm"], onSample: onResources)
+        monitor.start()
+        defer { _ = monitor.stop() }
         func load(_ p: ScenarioPlan) async throws -> RunResult {
             let runner = LoadRunner(plan: p.loadPlan(target: target, users: users, password: options.password, threads: options.threads), sinks: sinks)
             control.attach(runner)
@@ -96,8 +109,10 @@ public struct ScenarioRunner: Sendable {
             let shape = try s.shape(profile: options.profile, overrides: options.overrides)
             spike = SpikeAnalysis.analyze(result.intervals, start: shape.start, end: shape.end)
         }
+        let resources = monitor.stop()
         return ScenarioOutcome(scenario: scenario.name, profile: options.profile, describe: plan.describe, kpiSet: plan.kpiSet,
-                               target: endpoints.target, embedded: existing == nil && owned != nil, result: result, stress: stress, spike: spike)
+                               target: endpoints.target, embedded: existing == nil && owned != nil, result: result, stress: stress, spike: spike,
+                               resources: resources)
     }
 
     /// Seeds through `campaignd seed` when the database is reachable; otherwise assumes the standard users exist.

@@ -57,10 +57,12 @@ extension Mailstorm {
             if !quiet { sinks.append(ProgressPrinter()) }
             let control = RunControl()
             let trap = SignalTrap { _ in control.interrupt() }
-            let outcome = try await ScenarioRunner().run(scenario, options: options, sinks: sinks, control: control)
+            let resourceLog = try ResourcesCSV(path: folder.file("resources.csv"))
+            let outcome = try await ScenarioRunner().run(scenario, options: options, sinks: sinks, control: control,
+                                                         onResources: { resourceLog.append($0) })
             let summary = SummaryBuilder.build(
                 scenario: outcome.scenario, profile: outcome.profile.rawValue, load: outcome.describe, target: outcome.target,
-                embedded: outcome.embedded, result: outcome.result, kpis: KPICatalog.set(outcome.kpiSet), stress: outcome.stress, spike: outcome.spike)
+                embedded: outcome.embedded, result: outcome.result, kpis: KPICatalog.set(outcome.kpiSet), stress: outcome.stress, spike: outcome.spike, resources: outcome.resources)
             let code = try judging.judge(summary, baseline: baseline, folder: folder, quiet: quiet)
             if trap.fired { throw ExitCode(Exit.interrupted) }
             throw ExitCode(code)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Harness
 
@@ -26,5 +27,26 @@ import Testing
         s.errors[.reset] = 1
         #expect(s.requests == 13)
         #expect(s.errorCount == 3)
+    }
+}
+
+@Suite struct ProcStatTests {
+    @Test func parsesStatWithAwkwardNames() throws {
+        let line = "4242 (my (odd) name) S 1 4242 4242 0 -1 4194560 500 0 0 0 250 50 0 0 20 0 7 0 12345 100000000 2048 18446744073709551615"
+        let s = try #require(ProcStat.parse(stat: line, pid: 4242, ticksPerSecond: 100, pageSize: 4096))
+        #expect(s.parent == 1)
+        #expect(abs(s.cpuSeconds - 3.0) < 1e-9)
+        #expect(s.threads == 7)
+        #expect(s.rssBytes == 2048 * 4096)
+        #expect(ProcStat.parse(stat: "garbage", pid: 1, ticksPerSecond: 100, pageSize: 4096) == nil)
+    }
+
+    @Test func readsThisProcess() throws {
+        let s = try #require(ProcStat.read(getpid()))
+        #expect(s.rssBytes > 1_000_000 && s.threads >= 1 && s.fds >= 3)
+        let rows = [ResourceRow(t: 0, cpuSeconds: 1, cpuPercent: 0, rssMB: 100, threads: 2, fds: 3),
+                    ResourceRow(t: 10, cpuSeconds: 6, cpuPercent: 50, rssMB: 110, threads: 4, fds: 5)]
+        let r = try #require(ProcessResources(rows: rows))
+        #expect(r.cpuSeconds == 5 && r.cpuPercentMean == 50 && r.threadsMax == 4 && abs(r.rssSlopeKBPerS - 102.4) < 1e-9)
     }
 }

@@ -44,8 +44,21 @@ public enum HTMLReport {
         if !s.errorsByClass.isEmpty {
             h += "<h2>Errors</h2>" + table(["class", "count"], s.errorsByClass.sorted { $0.key < $1.key }.map { [$0.key, "\($0.value)"] })
         }
-        h += "<h2>Resource use</h2><p>Generator side: peak \(s.iterations.peakConnections) connections, peak \(s.iterations.peakInFlight) iterations in flight. "
-        h += "Server processes are not sampled in this version.</p>"
+        h += "<h2>Resource use</h2><p>Generator side: peak \(s.iterations.peakConnections) connections, peak \(s.iterations.peakInFlight) iterations in flight.</p>"
+        if let res = s.resources, !res.isEmpty {
+            let procs = res.sorted { $0.key < $1.key }
+            h += table(["process", "CPU s", "CPU % (mean)", "memory MiB start", "end", "max", "memory slope KiB/s", "threads max", "files max"], procs.map { n, r in
+                [n, String(format: "%.2f", r.cpuSeconds), String(format: "%.1f", r.cpuPercentMean), String(format: "%.1f", r.rssMBStart),
+                 String(format: "%.1f", r.rssMBEnd), String(format: "%.1f", r.rssMBMax), String(format: "%.1f", r.rssSlopeKBPerS), "\(r.threadsMax)", "\(r.fdsMax)"]
+            })
+            let colors = ["#1864ab", "#c92a2a", "#2b8a3e", "#e67700", "#862e9c"]
+            h += SVGChart(id: "chart-cpu", title: "CPU per process (% of one core)", xLabel: "seconds", yLabel: "%", series: procs.enumerated().map { i, p in
+                .init(name: p.key, color: colors[i % colors.count], points: p.value.series.map { ($0.t, $0.cpuPercent) })
+            }).render()
+            h += SVGChart(id: "chart-rss", title: "Memory per process, PSS (MiB)", xLabel: "seconds", yLabel: "MiB", series: procs.enumerated().map { i, p in
+                .init(name: p.key, color: colors[i % colors.count], points: p.value.series.map { ($0.t, $0.rssMB) })
+            }).render()
+        }
         h += "<h2>Baseline comparison</h2>"
         if let c = comparison {
             if let w = c.warning { h += "<p class=\"warning\">\(XML.escape(w))</p>" }

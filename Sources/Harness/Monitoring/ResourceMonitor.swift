@@ -1,0 +1,107 @@
+import Foundation
+
+/// Samples CPU, RSS, threads and open files of named processes (with their children) once a second, on a thread
+/// of its own, and keeps a compact per-process series and summary.
+public final class ResourceMonitor: @unchecked Sendable {
+    private let lock = NSLock()
+    private let targets: [String: Int32]
+    private var samples: [String: [ResourceRow]] = [:]
+    private var stopped = false
+    private let onSample: (@Sendable ([String: ResourceRow]) -> Void)?
+    private let done = DispatchSemaphore(value: 0)
+
+    /// `targets`: name to pid, each sampled with its descendants; `own`: names sampled alone (the harness,
+    /// whose children are the servers). `onSample` receives each second's rows (to append them to disk as the run goes).
+    private let own: Set<String>
+
+    public init(targets: [String: Int32], own: Set<String> = [], onSample: (@Sendable ([String: ResourceRow]) -> Void)? = nil) {
+        self.targets = targets
+        self.own = own
+        self.onSample = onSample
+    }
+
+    public func start() {
+        let t = Thread { [self] in
+            let t0 = Date()
+            var last: [String: (time: Date, cpu: Double)] = [:]
+            while true {
+                lock.lock(); let stop = stopped; lock.unlock()
+                if stop { break }
+                var rows: [String: ResourceRow] = [:]
+                let now = Date()
+                for (name, pid) in targets {
+                    guard let s = own.contains(name) ? ProcStat.read(pid) : ProcStat.readTree(pid) else { continue }
+                    let prev = last[name]
+                    let cpuPercent = prev.map { (s.cpuSeconds - $0.cpu) / max(now.timeIntervalSince($0.time), 1e-3) * 100 } ?? 0
+                    last[name] = (now, s.cpuSeconds)
+                    rows[name] = ResourceRow(t: now.timeIntervalSince(t0), cpuSeconds: s.cpuSeconds, cpuPercent: cpuPercent,
+                                             rssMB: Double(s.rssBytes) / 1_048_576, threads: s.threads, fds: s.fds)
+                }
+                lock.lock()
+                for (n, r) in rows { samples[n, default: []].append(r) }
+                lock.unlock()
+                onSample?(rows)
+                Thread.sleep(forTimeInterval: 1)
+            }
+            done.signal()
+        }
+        t.name = "mailstorm-resources"
+        t.start()
+    }
+
+    private var result: [String: ProcessResources]?
+
+    /// Stops sampling and returns the summary per process; safe to call again.
+    public func stop() -> [String: ProcessResources] {
+        lock.lock()
+        if let r = result { lock.unlock(); return r }
+        stopped = true
+        lock.unlock()
+        done.wait()
+        lock.lock(); defer { lock.unlock() }
+        let r = samples.compactMapValues(ProcessResources.init(rows:))
+        result = r
+        return r
+    }
+}
+
+/// One process's figures for one second. `rssMB` is PSS where the kernel offers it (see `ProcStat`).
+public struct ResourceRow: Sendable, Codable, Equatable {
+    public var t: Double
+    public var cpuSeconds: Double
+    public var cpuPercent: Double
+    public var rssMB: Double
+    public var threads: Int
+    public var fds: Int
+}
+
+/// A process's resource use over a run, with its per-second series for charts.
+public struct ProcessResources: Sendable, Codable, Equatable {
+    public var cpuSeconds: Double
+    public var cpuPercentMean: Double
+    public var rssMBStart: Double
+    public var rssMBEnd: Double
+    public var rssMBMax: Double
+    /// Least-squares slope of RSS over the run, KiB per second.
+    public var rssSlopeKBPerS: Double
+    public var threadsMax: Int
+    public var fdsMax: Int
+    public var series: [ResourceRow]
+
+    public init?(rows: [ResourceRow]) {
+        guard let first = rows.first, let last = rows.last else { return nil }
+        cpuSeconds = last.cpuSeconds - first.cpuSeconds
+        let span = last.t - first.t
+        cpuPercentMean = span > 0 ? cpuSeconds / span * 100 : 0
+        rssMBStart = first.rssMB
+        rssMBEnd = last.rssMB
+        rssMBMax = rows.map(\.rssMB).max() ?? 0
+        threadsMax = rows.map(\.threads).max() ?? 0
+        fdsMax = rows.map(\.fds).max() ?? 0
+        let n = Double(rows.count)
+        let mt = rows.reduce(0) { $0 + $1.t } / n, mr = rows.reduce(0) { $0 + $1.rssMB } / n
+        let sxx = rows.reduce(0) { $0 + ($1.t - mt) * ($1.t - mt) }
+        rssSlopeKBPerS = sxx > 0 ? rows.reduce(0) { $0 + ($1.t - mt) * ($1.rssMB - mr) } / sxx * 1024 : 0
+        series = rows
+    }
+}
