@@ -47,6 +47,6 @@ import Testing
         let rows = [ResourceRow(t: 0, cpuSeconds: 1, cpuPercent: 0, rssMB: 100, threads: 2, fds: 3),
                     ResourceRow(t: 10, cpuSeconds: 6, cpuPercent: 50, rssMB: 110, threads: 4, fds: 5)]
         let r = try #require(ProcessResources(rows: rows))
-        #expect(r.cpuSeconds == 5 && r.cpuPercentMean == 50 && r.threadsMax == 4 && abs(r.rssSlopeKBPerS - 102.4) < 1e-9)
+        #expect(r.cpuSeconds == 5 && r.cpuPercentMean == 50 && r.threadsMax == 4 && abs(r.rssSlopeKBPerS - 1024) < 1e-9)
     }
 }
