@@ -31,6 +31,8 @@ public struct ScenarioOutcome: Sendable {
     public var stress: StressOutcome?
     /// The spike's effect and recovery (spike scenario only).
     public var spike: SpikeOutcome?
+    /// The concurrency sweep and its USL fit (capacity scenario only).
+    public var capacity: CapacityOutcome?
     /// CPU, memory, threads and files of each process, sampled every second (the last trial's).
     public var resources: [String: ProcessResources] = [:]
 }
@@ -90,6 +92,7 @@ public struct ScenarioRunner: Sendable {
         }
         var result: RunResult
         var stress: StressOutcome?
+        var capacity: CapacityOutcome?
         if let s = scenario as? StressScenario {
             let (search, stepSeconds, _) = try s.search(profile: options.profile, overrides: options.overrides)
             var parts: [RunResult] = []
@@ -101,6 +104,18 @@ public struct ScenarioRunner: Sendable {
             result = RunResult.sequential(parts)
             let kneeStep = found.steps.first { $0.rate == found.knee }
             stress = StressOutcome(steps: found.steps, knee: found.knee, breaking: found.breaking, kneeRequestsPerSecond: kneeStep?.throughput)
+        } else if let c = scenario as? CapacityScenario {
+            let sweep = try c.sweep(profile: options.profile, overrides: options.overrides)
+            var parts: [RunResult] = []
+            var levels: [CapacityLevel] = []
+            for vus in sweep.levels where !control.isInterrupted {
+                let r = try await load(CapacityScenario.levelPlan(vus: vus, seconds: sweep.seconds))
+                parts.append(r)
+                let step = StepResult(measured: r, rate: Double(vus))
+                levels.append(CapacityLevel(vus: vus, throughput: r.throughput, p99Ms: step.p99Ms, errorRate: step.errorRate, pass: step.pass))
+            }
+            result = RunResult.sequential(parts)
+            capacity = CapacityScenario.analyze(levels, target: sweep.target)
         } else {
             result = try await load(plan)
         }
@@ -112,7 +127,7 @@ public struct ScenarioRunner: Sendable {
         let resources = monitor.stop()
         return ScenarioOutcome(scenario: scenario.name, profile: options.profile, describe: plan.describe, kpiSet: plan.kpiSet,
                                target: endpoints.target, embedded: existing == nil && owned != nil, result: result, stress: stress, spike: spike,
-                               resources: resources)
+                               capacity: capacity, resources: resources)
     }
 
     /// Seeds through `campaignd seed` when the database is reachable; otherwise assumes the standard users exist.

@@ -25,6 +25,15 @@ public enum HTMLReport {
             h += "<h2>Stress search</h2>" + table(StressTable.header, StressTable.rows(st))
             h += "<p>\(XML.escape(StressTable.render(st).split(separator: "\n").last.map(String.init) ?? ""))</p>"
         }
+        if let c = s.capacity {
+            h += "<h2>Capacity</h2>" + table(CapacityText.header, CapacityText.rows(c))
+            h += CapacityText.summary(c).split(separator: "\n").map { "<p>\(XML.escape(String($0)))</p>" }.joined()
+            var series = [SVGChart.Series(name: "measured", color: "#1864ab", points: c.levels.map { (Double($0.vus), $0.throughput) })]
+            if let u = c.usl, let maxN = c.levels.map(\.vus).max() {
+                series.append(.init(name: "USL fit", color: "#c92a2a", points: stride(from: 1.0, through: Double(maxN), by: max(1, Double(maxN) / 64)).map { ($0, u.throughput(at: $0)) }, dashed: true))
+            }
+            h += SVGChart(id: "chart-capacity", title: "Throughput against concurrency", xLabel: "virtual users", yLabel: "req/s", series: series).render()
+        }
         if let sp = s.spike { h += "<h2>Spike</h2><p>\(XML.escape(SpikeText.render(sp)))</p>" }
         h += "<h2>Requests</h2>" + table(["total", "ok", "errors", "dropped", "throughput", "peak in flight", "peak connections"], [[
             "\(s.requests.total)", "\(s.requests.ok)", "\(s.requests.errors)", "\(s.requests.dropped)", String(format: "%.1f req/s", s.throughputRps),

@@ -74,3 +74,44 @@ public struct SpikeOutcome: Sendable, Codable, Equatable {
         self.recoveryLimitMs = recoveryLimitMs
     }
 }
+
+/// One concurrency level of a capacity sweep.
+public struct CapacityLevel: Sendable, Codable, Equatable {
+    public var vus: Int
+    public var throughput: Double
+    public var p99Ms: Double
+    public var errorRate: Double
+    public var pass: Bool
+
+    public init(vus: Int, throughput: Double, p99Ms: Double, errorRate: Double, pass: Bool) {
+        self.vus = vus
+        self.throughput = throughput
+        self.p99Ms = p99Ms
+        self.errorRate = errorRate
+        self.pass = pass
+    }
+}
+
+/// What a capacity sweep found: the levels, the USL fit, the knee and a projection to a target load.
+public struct CapacityOutcome: Sendable, Codable, Equatable {
+    public var levels: [CapacityLevel]
+    public var usl: USLFit?
+    /// Highest measured throughput (req/s) of a level that met the SLO.
+    public var kneeRps: Double?
+    /// Concurrency of peak throughput by the fit, and that throughput.
+    public var peakConcurrency: Double?
+    public var peakRps: Double?
+    public var targetRps: Double
+    /// Instances of this size needed for `targetRps` at the SLO: target / knee, rounded up.
+    public var instancesNeeded: Int?
+
+    public init(levels: [CapacityLevel], usl: USLFit?, kneeRps: Double?, targetRps: Double) {
+        self.levels = levels
+        self.usl = usl
+        self.kneeRps = kneeRps
+        self.targetRps = targetRps
+        peakConcurrency = usl.flatMap { $0.peakConcurrency.isFinite ? $0.peakConcurrency : nil }
+        peakRps = usl.flatMap { u in peakConcurrency.map { u.throughput(at: $0) } }
+        instancesNeeded = kneeRps.map { Int((targetRps / $0).rounded(.up)) }
+    }
+}

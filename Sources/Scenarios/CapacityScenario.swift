@@ -1,0 +1,43 @@
+import Harness
+
+/// A closed-model sweep of concurrency: throughput against virtual users, fitted with the Universal Scalability
+/// Law, and what a target load would need.
+public struct CapacityScenario: Scenario {
+    public let name = "capacity"
+    public let purpose = "How does throughput scale with concurrency (USL fit), and how many instances does 10,000 rps at p99 ≤ 100 ms need?"
+
+    public init() {}
+
+    static func defaults(_ p: Profile) -> (levels: [Int], seconds: Double) {
+        switch p {
+        case .smoke: ([1, 2, 4, 8, 16, 32, 64], 5)
+        case .nightly: ([1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128], 20)
+        case .full: ([1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256], 60)
+        }
+    }
+
+    /// The VU levels, seconds per level, and the target rate to project (seed 001: "Throughput: 10,000+ requests per second").
+    public func sweep(profile: Profile, overrides: Overrides) throws(UsageError) -> (levels: [Int], seconds: Double, target: Double) {
+        try overrides.check(known: ["level", "target", "max_vus"], scenario: name)
+        let d = Self.defaults(profile)
+        let maxVUs = try overrides.number("max_vus", Double(d.levels.last!))
+        return (d.levels.filter { Double($0) <= maxVUs }, try overrides.duration("level", d.seconds), try overrides.number("target", 10_000))
+    }
+
+    public func plan(profile: Profile, overrides: Overrides) throws(UsageError) -> ScenarioPlan {
+        let s = try sweep(profile: profile, overrides: overrides)
+        return Self.levelPlan(vus: s.levels.first ?? 1, seconds: s.seconds,
+                              describe: "closed model at \(s.levels.map(String.init).joined(separator: ", ")) VUs, \(BasicScenario.format(s.seconds)) s each")
+    }
+
+    static func levelPlan(vus: Int, seconds: Double, describe: String = "") -> ScenarioPlan {
+        ScenarioPlan(workload: .closed(startVUs: vus, stages: [VUStage(target: vus, durationSeconds: seconds)]), journeys: [Journeys.seed000Session],
+                     think: .none, requestTimeoutSeconds: 10, seed: SeedRequest(), kpiSet: "none", describe: describe)
+    }
+
+    /// Judges the levels and fits the USL (throughput in requests per second against VUs).
+    public static func analyze(_ levels: [CapacityLevel], target: Double) -> CapacityOutcome {
+        let fit = USLFit.fit(levels.map { (n: Double($0.vus), x: $0.throughput) })
+        return CapacityOutcome(levels: levels, usl: fit, kneeRps: levels.filter(\.pass).map(\.throughput).max(), targetRps: target)
+    }
+}
