@@ -34,6 +34,8 @@ public struct Summary: Codable, Sendable {
     public var stress: StressOutcome?
     /// Spike scenario only: p99 before and during the surge, errors, and `recovery_s`.
     public var spike: SpikeOutcome?
+    /// Endurance scenario only: trends with 95% confidence intervals, files and database growth.
+    public var endurance: EnduranceOutcome?
     /// Capacity scenario only: the concurrency sweep, the USL fit (`usl`), `knee_rps` and the projection.
     public var capacity: CapacityOutcome?
     /// Per process ("postgres" with its backends, "redis", "campaignd", "mailstorm"): CPU, RSS, threads, files.

@@ -4,7 +4,7 @@ import Harness
 /// Turns a measured run into a Summary and judges it against its KPI set.
 public enum SummaryBuilder {
     public static func build(scenario: String, profile: String, load: String, target: String, embedded: Bool,
-                             result r: RunResult, kpis: [KPI], stress: StressOutcome? = nil, spike: SpikeOutcome? = nil, capacity: CapacityOutcome? = nil, resources: [String: ProcessResources]? = nil, gitSha: String = GitInfo.sha()) -> Summary {
+                             result r: RunResult, kpis: [KPI], stress: StressOutcome? = nil, spike: SpikeOutcome? = nil, capacity: CapacityOutcome? = nil, endurance: EnduranceOutcome? = nil, resources: [String: ProcessResources]? = nil, gitSha: String = GitInfo.sha()) -> Summary {
         let secs = max(r.durationSeconds, 1e-9)
         func endpoint(_ e: EndpointStats) -> Summary.EndpointSummary {
             Summary.EndpointSummary(
@@ -23,6 +23,7 @@ public enum SummaryBuilder {
         let pass = o.requests > 0 && !r.interrupted && results.allSatisfy(\.pass) && (stress.map { $0.knee != nil } ?? true)
             && (spike.map { $0.recoveryS != nil } ?? true)  // a spike run passes when p99 came back
             && (capacity.map { $0.kneeRps != nil } ?? true)  // a capacity run passes when some level met the SLO
+            && (endurance.map { enduranceProblems($0, r, latency, resources).isEmpty } ?? true)
         return Summary(
             schemaVersion: Summary.currentSchemaVersion, scenario: scenario, profile: profile, load: load, target: target,
             embeddedStack: embedded, startedAt: iso.string(from: r.startedAt), durationS: r.durationSeconds,
@@ -35,11 +36,16 @@ public enum SummaryBuilder {
             perStatusClass: Dictionary(uniqueKeysWithValues: (1...5).compactMap { i in
                 r.byStatusClass[i].totalCount > 0 ? ("\(i)xx", Summary.Percentiles(r.byStatusClass[i])) : nil }),
             histograms: histograms(r),
-            kpis: results, stress: stress, spike: spike, capacity: capacity, resources: resources, verdict: pass ? "pass" : "fail", timeseries: r.intervals)
+            kpis: results, stress: stress, spike: spike, endurance: endurance, capacity: capacity, resources: resources, verdict: pass ? "pass" : "fail", timeseries: r.intervals)
     }
 }
 
 extension SummaryBuilder {
+    /// The drifts that fail an endurance run.
+    public static func enduranceProblems(_ e: EnduranceOutcome, _ r: RunResult, _ latency: Summary.Percentiles, _ res: [String: ProcessResources]?) -> [String] {
+        e.problems(durationSeconds: r.durationSeconds, p99Level: latency.p99, memoryLevels: (res ?? [:]).mapValues(\.rssMBStart))
+    }
+
     /// Judges each KPI against the measured figures.
     static func evaluate(_ kpis: [KPI], latency: Summary.Percentiles, errorRate: Double) -> [Summary.KPIResult] {
         kpis.map { k in

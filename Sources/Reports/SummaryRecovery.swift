@@ -30,7 +30,7 @@ public enum SummaryRecovery {
             iterations: .init(started: 0, completed: 0, peakInFlight: rows.map(\.inFlight).max() ?? 0, peakConnections: rows.map(\.connections).max() ?? 0),
             throughputRps: duration > 0 ? Double(requests) / duration : 0, latencyMs: p, serviceTimeMs: .init(.latency()),
             errorsByClass: [:], perEndpoint: [:], perStatusClass: [:], histograms: ["latency": HistogramCodec.base64(latency)],
-            kpis: results, stress: nil, spike: nil, capacity: nil, resources: nil, verdict: "fail", timeseries: rows)
+            kpis: results, stress: nil, spike: nil, endurance: nil, capacity: nil, resources: nil, verdict: "fail", timeseries: rows)
     }
 
     /// timeseries.csv back into rows (per-endpoint columns are not in the CSV).

@@ -31,6 +31,8 @@ public struct ScenarioOutcome: Sendable {
     public var stress: StressOutcome?
     /// The spike's effect and recovery (spike scenario only).
     public var spike: SpikeOutcome?
+    /// Drift of p99, throughput, memory, files and database size (endurance scenario only).
+    public var endurance: EnduranceOutcome?
     /// The concurrency sweep and its USL fit (capacity scenario only).
     public var capacity: CapacityOutcome?
     /// CPU, memory, threads and files of each process, sampled every second (the last trial's).
@@ -90,6 +92,7 @@ public struct ScenarioRunner: Sendable {
             if let dead = (existing ?? owned)?.deadServer { throw StackError("\(dead) died during the run") }
             return r
         }
+        let dbBefore = Self.databaseBytes(endpoints.databaseURL)
         var result: RunResult
         var stress: StressOutcome?
         var capacity: CapacityOutcome?
@@ -125,9 +128,22 @@ public struct ScenarioRunner: Sendable {
             spike = SpikeAnalysis.analyze(result.intervals, start: shape.start, end: shape.end)
         }
         let resources = monitor.stop()
+        var endurance: EnduranceOutcome?
+        if scenario is EnduranceScenario {
+            let after = Self.databaseBytes(endpoints.databaseURL)
+            endurance = EnduranceScenario.analyze(result.intervals, resources: resources,
+                                                  databaseBytes: dbBefore.flatMap { b in after.map { [b, $0] } })
+        }
         return ScenarioOutcome(scenario: scenario.name, profile: options.profile, describe: plan.describe, kpiSet: plan.kpiSet,
                                target: endpoints.target, embedded: existing == nil && owned != nil, result: result, stress: stress, spike: spike,
-                               capacity: capacity, resources: resources)
+                               endurance: endurance, capacity: capacity, resources: resources)
+    }
+
+    /// pg_database_size through psql, or nil when there is no database URL or no psql.
+    static func databaseBytes(_ url: String?) -> Int64? {
+        guard let url, let out = try? ManagedProcess.runToEnd("/usr/bin/psql", [url, "-Atc", "SELECT pg_database_size(current_database())"]),
+              out.status == 0 else { return nil }
+        return Int64(out.output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// Seeds through `campaignd seed` when the database is reachable; otherwise assumes the standard users exist.

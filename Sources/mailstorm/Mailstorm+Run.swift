@@ -62,7 +62,7 @@ extension Mailstorm {
                                                          onResources: { resourceLog.append($0) })
             let summary = SummaryBuilder.build(
                 scenario: outcome.scenario, profile: outcome.profile.rawValue, load: outcome.describe, target: outcome.target,
-                embedded: outcome.embedded, result: outcome.result, kpis: KPICatalog.set(outcome.kpiSet), stress: outcome.stress, spike: outcome.spike, capacity: outcome.capacity, resources: outcome.resources)
+                embedded: outcome.embedded, result: outcome.result, kpis: KPICatalog.set(outcome.kpiSet), stress: outcome.stress, spike: outcome.spike, capacity: outcome.capacity, endurance: outcome.endurance, resources: outcome.resources)
             let code = try judging.judge(summary, baseline: baseline, folder: folder, quiet: quiet)
             if trap.fired { throw ExitCode(Exit.interrupted) }
             throw ExitCode(code)

@@ -12,6 +12,13 @@ public struct USLFit: Sendable, Equatable, Codable {
     /// Coefficient of determination of the fit.
     public var r2: Double
 
+    public init(lambda: Double, sigma: Double, kappa: Double, r2: Double) {
+        self.lambda = lambda
+        self.sigma = sigma
+        self.kappa = kappa
+        self.r2 = r2
+    }
+
     /// Throughput predicted at concurrency `n`.
     public func throughput(at n: Double) -> Double { lambda * n / (1 + sigma * (n - 1) + kappa * n * (n - 1)) }
 

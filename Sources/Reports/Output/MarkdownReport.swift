@@ -16,6 +16,7 @@ public enum MarkdownReport {
             md += "Errors by class: " + s.errorsByClass.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n\n"
         }
         if let st = s.stress { md += "## Stress search\n\n```\n" + StressTable.render(st) + "```\n\n" }
+        if let e = s.endurance { md += "## Endurance\n\n```\n" + EnduranceText.render(e, summary: s) + "```\n\n" }
         if let c = s.capacity { md += "## Capacity\n\n```\n" + CapacityText.render(c) + "```\n\n" }
         if let sp = s.spike { md += "## Spike\n\n" + SpikeText.render(sp) + "\n" }
         md += "## KPIs\n\n| KPI | threshold | measured | result | source |\n|---|---|---|---|---|\n"

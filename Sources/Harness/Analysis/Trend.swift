@@ -1,0 +1,78 @@
+import Foundation
+
+/// A least-squares line through a series, with the 95% confidence interval of its slope: how endurance runs
+/// tell drift from noise.
+public struct Trend: Sendable, Codable, Equatable {
+    /// Change per second.
+    public var slope: Double
+    /// Half-width of the slope's 95% confidence interval (Student's t).
+    public var slopeCI95: Double
+    public var intercept: Double
+    public var samples: Int
+
+    public init(slope: Double, slopeCI95: Double, intercept: Double, samples: Int) {
+        self.slope = slope
+        self.slopeCI95 = slopeCI95
+        self.intercept = intercept
+        self.samples = samples
+    }
+
+    /// True when the interval excludes zero: the series really drifts.
+    public var significant: Bool { abs(slope) > slopeCI95 }
+
+    /// Fits `points` (t, y); nil with fewer than three points or no spread in t.
+    public static func fit(_ points: [(t: Double, y: Double)]) -> Trend? {
+        let n = Double(points.count)
+        guard points.count >= 3 else { return nil }
+        let mt = points.reduce(0) { $0 + $1.t } / n, my = points.reduce(0) { $0 + $1.y } / n
+        let sxx = points.reduce(0) { $0 + ($1.t - mt) * ($1.t - mt) }
+        guard sxx > 0 else { return nil }
+        let slope = points.reduce(0) { $0 + ($1.t - mt) * ($1.y - my) } / sxx
+        let intercept = my - slope * mt
+        let sse = points.reduce(0) { $0 + pow($1.y - (intercept + slope * $1.t), 2) }
+        let se = (sse / (n - 2) / sxx).squareRoot()
+        return Trend(slope: slope, slopeCI95: tQuantile975(points.count - 2) * se, intercept: intercept, samples: points.count)
+    }
+
+    /// Student's t 97.5% quantile for `df` degrees of freedom (table to 30, then the normal value).
+    static func tQuantile975(_ df: Int) -> Double {
+        let table: [Double] = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+                               2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+        return df >= 1 && df <= 30 ? table[df - 1] : df > 30 ? 1.96 + 2.4 / Double(df) : .infinity
+    }
+}
+
+/// What an endurance run found drifting.
+public struct EnduranceOutcome: Sendable, Codable, Equatable {
+    /// p99 in ms per second of run time.
+    public var p99Trend: Trend?
+    /// Throughput in req/s per second.
+    public var throughputTrend: Trend?
+    /// Memory (PSS) in MiB per second, per process.
+    public var memoryTrends: [String: Trend]
+    /// Open files at the start and the end, per process.
+    public var fds: [String: [Int]]
+    /// Database size in bytes at the start and the end, when the database is reachable.
+    public var databaseBytes: [Int64]?
+
+    public init(p99Trend: Trend?, throughputTrend: Trend?, memoryTrends: [String: Trend], fds: [String: [Int]], databaseBytes: [Int64]?) {
+        self.p99Trend = p99Trend
+        self.throughputTrend = throughputTrend
+        self.memoryTrends = memoryTrends
+        self.fds = fds
+        self.databaseBytes = databaseBytes
+    }
+
+    /// Drifts whose confidence interval excludes zero and that matter in size: p99 growing more than 10% of its
+    /// level over the run, or a process's memory growing more than 10% over the run.
+    public func problems(durationSeconds: Double, p99Level: Double, memoryLevels: [String: Double]) -> [String] {
+        var out: [String] = []
+        if let t = p99Trend, t.significant, t.slope * durationSeconds > 0.1 * max(p99Level, 1) {
+            out.append(String(format: "p99 grows %.3f ms/s (±%.3f)", t.slope, t.slopeCI95))
+        }
+        for (name, t) in memoryTrends.sorted(by: { $0.key < $1.key }) where t.significant && t.slope * durationSeconds > 0.1 * (memoryLevels[name] ?? .infinity) {
+            out.append(String(format: "%@ memory grows %.1f KiB/s (±%.1f)", name, t.slope * 1024, t.slopeCI95 * 1024))
+        }
+        return out
+    }
+}

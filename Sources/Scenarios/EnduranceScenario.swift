@@ -1,0 +1,37 @@
+import Harness
+
+/// A long steady run: does anything drift (p99, throughput, memory, files, database size)?
+public struct EnduranceScenario: Scenario {
+    public let name = "endurance"
+    public let purpose = "Over a long steady run, do p99, throughput, memory, open files or the database grow?"
+
+    public init() {}
+
+    static func defaults(_ p: Profile) -> (rate: Double, duration: Double) {
+        switch p {
+        case .smoke: (25, 50)
+        case .nightly: (50, 1800)
+        case .full: (100, 4 * 3600)
+        }
+    }
+
+    public func plan(profile: Profile, overrides: Overrides) throws(UsageError) -> ScenarioPlan {
+        try overrides.check(known: ["rate", "duration"], scenario: name)
+        let d = Self.defaults(profile)
+        let rate = try overrides.number("rate", d.rate), duration = try overrides.duration("duration", d.duration)
+        return BasicScenario.constantPlan(rate: rate, duration: duration, timeout: 10, kpiSet: "api",
+                                          describe: "\(BasicScenario.format(rate)) iterations/s for \(BasicScenario.format(duration)) s, open model, soak")
+    }
+
+    /// Fits the trends; warm-up (the first 5 s) is left out of the latency and throughput series.
+    public static func analyze(_ rows: [IntervalRow], resources: [String: ProcessResources], databaseBytes: [Int64]?) -> EnduranceOutcome {
+        let steady = rows.filter { $0.t >= 5 && $0.requests > 0 }
+        let fullSeconds = steady.filter { r in steady.last.map { r.t < $0.t } ?? false }  // the last second may be partial
+        return EnduranceOutcome(
+            p99Trend: Trend.fit(fullSeconds.map { ($0.t, $0.p99Ms) }),
+            throughputTrend: Trend.fit(fullSeconds.map { ($0.t, $0.rps) }),
+            memoryTrends: resources.compactMapValues { r in Trend.fit(r.series.map { ($0.t, $0.rssMB) }) },
+            fds: resources.mapValues { [$0.series.first?.fds ?? 0, $0.series.last?.fds ?? 0] },
+            databaseBytes: databaseBytes)
+    }
+}
