@@ -43,7 +43,7 @@ public enum SummaryBuilder {
 extension SummaryBuilder {
     /// The drifts that fail an endurance run.
     public static func enduranceProblems(_ e: EnduranceOutcome, _ r: RunResult, _ latency: Summary.Percentiles, _ res: [String: ProcessResources]?) -> [String] {
-        e.problems(durationSeconds: r.durationSeconds, p99Level: latency.p99, memoryLevels: (res ?? [:]).mapValues(\.rssMBStart))
+        e.problems(durationSeconds: r.durationSeconds, p99Level: latency.p99, memoryLevels: (res ?? [:]).mapValues(\.memoryStartMb))
     }
 
     /// Judges each KPI against the measured figures.

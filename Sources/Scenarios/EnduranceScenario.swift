@@ -30,7 +30,7 @@ public struct EnduranceScenario: Scenario {
         return EnduranceOutcome(
             p99Trend: Trend.fit(fullSeconds.map { ($0.t, $0.p99Ms) }),
             throughputTrend: Trend.fit(fullSeconds.map { ($0.t, $0.rps) }),
-            memoryTrends: resources.compactMapValues { r in Trend.fit(r.series.map { ($0.t, $0.rssMB) }) },
+            memoryTrends: resources.compactMapValues { r in Trend.fit(r.series.map { ($0.t, $0.memoryMb) }) },
             fds: resources.mapValues { [$0.series.first?.fds ?? 0, $0.series.last?.fds ?? 0] },
             databaseBytes: databaseBytes)
     }

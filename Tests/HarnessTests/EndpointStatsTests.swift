@@ -44,9 +44,9 @@ import Testing
     @Test func readsThisProcess() throws {
         let s = try #require(ProcStat.read(getpid()))
         #expect(s.rssBytes > 1_000_000 && s.threads >= 1 && s.fds >= 3)
-        let rows = [ResourceRow(t: 0, cpuSeconds: 1, cpuPercent: 0, rssMB: 100, threads: 2, fds: 3),
-                    ResourceRow(t: 10, cpuSeconds: 6, cpuPercent: 50, rssMB: 110, threads: 4, fds: 5)]
+        let rows = [ResourceRow(t: 0, cpuSeconds: 1, cpuPercent: 0, memoryMb: 100, threads: 2, fds: 3),
+                    ResourceRow(t: 10, cpuSeconds: 6, cpuPercent: 50, memoryMb: 110, threads: 4, fds: 5)]
         let r = try #require(ProcessResources(rows: rows))
-        #expect(r.cpuSeconds == 5 && r.cpuPercentMean == 50 && r.threadsMax == 4 && abs(r.rssSlopeKBPerS - 1024) < 1e-9)
+        #expect(r.cpuSeconds == 5 && r.cpuPercentMean == 50 && r.threadsMax == 4 && abs(r.memorySlopeKbPerS - 1024) < 1e-9)
     }
 }

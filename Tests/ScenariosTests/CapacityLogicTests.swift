@@ -96,13 +96,13 @@ import Harness
         #expect(abs(r.slope - 0.5) < 0.02 && r.significant)
         let flat = (0..<60).map { (t: Double($0), y: 10 + Double.random(in: -1...1, using: &rng)) }
         let f = try #require(Trend.fit(flat))
-        #expect(!f.significant, "slope \(f.slope) ± \(f.slopeCI95)")
+        #expect(!f.significant, "slope \(f.slope) ± \(f.slopeCi95)")
         #expect(Trend.fit([(0, 1), (1, 2)]) == nil)
     }
 
     @Test func enduranceFlagsOnlyMeaningfulDrift() {
-        let leak = EnduranceOutcome(p99Trend: Trend(slope: 0.001, slopeCI95: 0.0001, intercept: 5, samples: 50),
-                                    throughputTrend: nil, memoryTrends: ["campaignd": Trend(slope: 0.2, slopeCI95: 0.01, intercept: 40, samples: 50)],
+        let leak = EnduranceOutcome(p99Trend: Trend(slope: 0.001, slopeCi95: 0.0001, intercept: 5, samples: 50),
+                                    throughputTrend: nil, memoryTrends: ["campaignd": Trend(slope: 0.2, slopeCi95: 0.01, intercept: 40, samples: 50)],
                                     fds: [:], databaseBytes: nil)
         let problems = leak.problems(durationSeconds: 50, p99Level: 5, memoryLevels: ["campaignd": 40])
         #expect(problems.count == 1 && problems[0].contains("campaignd"))

@@ -6,19 +6,19 @@ public struct Trend: Sendable, Codable, Equatable {
     /// Change per second.
     public var slope: Double
     /// Half-width of the slope's 95% confidence interval (Student's t).
-    public var slopeCI95: Double
+    public var slopeCi95: Double
     public var intercept: Double
     public var samples: Int
 
-    public init(slope: Double, slopeCI95: Double, intercept: Double, samples: Int) {
+    public init(slope: Double, slopeCi95: Double, intercept: Double, samples: Int) {
         self.slope = slope
-        self.slopeCI95 = slopeCI95
+        self.slopeCi95 = slopeCi95
         self.intercept = intercept
         self.samples = samples
     }
 
     /// True when the interval excludes zero: the series really drifts.
-    public var significant: Bool { abs(slope) > slopeCI95 }
+    public var significant: Bool { abs(slope) > slopeCi95 }
 
     /// Fits `points` (t, y); nil with fewer than three points or no spread in t.
     public static func fit(_ points: [(t: Double, y: Double)]) -> Trend? {
@@ -31,7 +31,7 @@ public struct Trend: Sendable, Codable, Equatable {
         let intercept = my - slope * mt
         let sse = points.reduce(0) { $0 + pow($1.y - (intercept + slope * $1.t), 2) }
         let se = (sse / (n - 2) / sxx).squareRoot()
-        return Trend(slope: slope, slopeCI95: tQuantile975(points.count - 2) * se, intercept: intercept, samples: points.count)
+        return Trend(slope: slope, slopeCi95: tQuantile975(points.count - 2) * se, intercept: intercept, samples: points.count)
     }
 
     /// Student's t 97.5% quantile for `df` degrees of freedom (table to 30, then the normal value).
@@ -68,10 +68,10 @@ public struct EnduranceOutcome: Sendable, Codable, Equatable {
     public func problems(durationSeconds: Double, p99Level: Double, memoryLevels: [String: Double]) -> [String] {
         var out: [String] = []
         if let t = p99Trend, t.significant, t.slope * durationSeconds > 0.1 * max(p99Level, 1) {
-            out.append(String(format: "p99 grows %.3f ms/s (±%.3f)", t.slope, t.slopeCI95))
+            out.append(String(format: "p99 grows %.3f ms/s (±%.3f)", t.slope, t.slopeCi95))
         }
         for (name, t) in memoryTrends.sorted(by: { $0.key < $1.key }) where t.significant && t.slope * durationSeconds > 0.1 * (memoryLevels[name] ?? .infinity) {
-            out.append(String(format: "%@ memory grows %.1f KiB/s (±%.1f)", name, t.slope * 1024, t.slopeCI95 * 1024))
+            out.append(String(format: "%@ memory grows %.1f KiB/s (±%.1f)", name, t.slope * 1024, t.slopeCi95 * 1024))
         }
         return out
     }

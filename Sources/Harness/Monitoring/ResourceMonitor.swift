@@ -35,7 +35,7 @@ public final class ResourceMonitor: @unchecked Sendable {
                     let cpuPercent = prev.map { (s.cpuSeconds - $0.cpu) / max(now.timeIntervalSince($0.time), 1e-3) * 100 } ?? 0
                     last[name] = (now, s.cpuSeconds)
                     rows[name] = ResourceRow(t: now.timeIntervalSince(t0), cpuSeconds: s.cpuSeconds, cpuPercent: cpuPercent,
-                                             rssMB: Double(s.rssBytes) / 1_048_576, threads: s.threads, fds: s.fds)
+                                             memoryMb: Double(s.rssBytes) / 1_048_576, threads: s.threads, fds: s.fds)
                 }
                 lock.lock()
                 for (n, r) in rows { samples[n, default: []].append(r) }
@@ -65,25 +65,34 @@ public final class ResourceMonitor: @unchecked Sendable {
     }
 }
 
-/// One process's figures for one second. `rssMB` is PSS where the kernel offers it (see `ProcStat`).
+/// One process's figures for one second. `memoryMb` is PSS where the kernel offers it (see `ProcStat`).
 public struct ResourceRow: Sendable, Codable, Equatable {
     public var t: Double
     public var cpuSeconds: Double
     public var cpuPercent: Double
-    public var rssMB: Double
+    public var memoryMb: Double
     public var threads: Int
     public var fds: Int
+
+    public init(t: Double, cpuSeconds: Double, cpuPercent: Double, memoryMb: Double, threads: Int, fds: Int) {
+        self.t = t
+        self.cpuSeconds = cpuSeconds
+        self.cpuPercent = cpuPercent
+        self.memoryMb = memoryMb
+        self.threads = threads
+        self.fds = fds
+    }
 }
 
 /// A process's resource use over a run, with its per-second series for charts.
 public struct ProcessResources: Sendable, Codable, Equatable {
     public var cpuSeconds: Double
     public var cpuPercentMean: Double
-    public var rssMBStart: Double
-    public var rssMBEnd: Double
-    public var rssMBMax: Double
+    public var memoryStartMb: Double
+    public var memoryEndMb: Double
+    public var memoryMaxMb: Double
     /// Least-squares slope of RSS over the run, KiB per second.
-    public var rssSlopeKBPerS: Double
+    public var memorySlopeKbPerS: Double
     public var threadsMax: Int
     public var fdsMax: Int
     public var series: [ResourceRow]
@@ -93,15 +102,15 @@ public struct ProcessResources: Sendable, Codable, Equatable {
         cpuSeconds = last.cpuSeconds - first.cpuSeconds
         let span = last.t - first.t
         cpuPercentMean = span > 0 ? cpuSeconds / span * 100 : 0
-        rssMBStart = first.rssMB
-        rssMBEnd = last.rssMB
-        rssMBMax = rows.map(\.rssMB).max() ?? 0
+        memoryStartMb = first.memoryMb
+        memoryEndMb = last.memoryMb
+        memoryMaxMb = rows.map(\.memoryMb).max() ?? 0
         threadsMax = rows.map(\.threads).max() ?? 0
         fdsMax = rows.map(\.fds).max() ?? 0
         let n = Double(rows.count)
-        let mt = rows.reduce(0) { $0 + $1.t } / n, mr = rows.reduce(0) { $0 + $1.rssMB } / n
+        let mt = rows.reduce(0) { $0 + $1.t } / n, mr = rows.reduce(0) { $0 + $1.memoryMb } / n
         let sxx = rows.reduce(0) { $0 + ($1.t - mt) * ($1.t - mt) }
-        rssSlopeKBPerS = sxx > 0 ? rows.reduce(0) { $0 + ($1.t - mt) * ($1.rssMB - mr) } / sxx * 1024 : 0
+        memorySlopeKbPerS = sxx > 0 ? rows.reduce(0) { $0 + ($1.t - mt) * ($1.memoryMb - mr) } / sxx * 1024 : 0
         series = rows
     }
 }

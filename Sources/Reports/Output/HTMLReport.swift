@@ -60,15 +60,15 @@ public enum HTMLReport {
         if let res = s.resources, !res.isEmpty {
             let procs = res.sorted { $0.key < $1.key }
             h += table(["process", "CPU s", "CPU % (mean)", "memory MiB start", "end", "max", "memory slope KiB/s", "threads max", "files max"], procs.map { n, r in
-                [n, String(format: "%.2f", r.cpuSeconds), String(format: "%.1f", r.cpuPercentMean), String(format: "%.1f", r.rssMBStart),
-                 String(format: "%.1f", r.rssMBEnd), String(format: "%.1f", r.rssMBMax), String(format: "%.1f", r.rssSlopeKBPerS), "\(r.threadsMax)", "\(r.fdsMax)"]
+                [n, String(format: "%.2f", r.cpuSeconds), String(format: "%.1f", r.cpuPercentMean), String(format: "%.1f", r.memoryStartMb),
+                 String(format: "%.1f", r.memoryEndMb), String(format: "%.1f", r.memoryMaxMb), String(format: "%.1f", r.memorySlopeKbPerS), "\(r.threadsMax)", "\(r.fdsMax)"]
             })
             let colors = ["#1864ab", "#c92a2a", "#2b8a3e", "#e67700", "#862e9c"]
             h += SVGChart(id: "chart-cpu", title: "CPU per process (% of one core)", xLabel: "seconds", yLabel: "%", series: procs.enumerated().map { i, p in
                 .init(name: p.key, color: colors[i % colors.count], points: p.value.series.map { ($0.t, $0.cpuPercent) })
             }).render()
             h += SVGChart(id: "chart-rss", title: "Memory per process, PSS (MiB)", xLabel: "seconds", yLabel: "MiB", series: procs.enumerated().map { i, p in
-                .init(name: p.key, color: colors[i % colors.count], points: p.value.series.map { ($0.t, $0.rssMB) })
+                .init(name: p.key, color: colors[i % colors.count], points: p.value.series.map { ($0.t, $0.memoryMb) })
             }).render()
         }
         h += "<h2>Baseline comparison</h2>"

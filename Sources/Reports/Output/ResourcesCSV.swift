@@ -15,7 +15,7 @@ public final class ResourcesCSV: @unchecked Sendable {
 
     public func append(_ rows: [String: ResourceRow]) {
         let text = rows.sorted { $0.key < $1.key }.map { n, r in
-            String(format: "%@,%.1f,%.2f,%.1f,%.1f,%d,%d\n", n, r.t, r.cpuSeconds, r.cpuPercent, r.rssMB, r.threads, r.fds)
+            String(format: "%@,%.1f,%.2f,%.1f,%.1f,%d,%d\n", n, r.t, r.cpuSeconds, r.cpuPercent, r.memoryMb, r.threads, r.fds)
         }.joined()
         handle.write(Data(text.utf8))
     }
