@@ -18,10 +18,12 @@ release: setup
 bench: release
 	$(RELEASE_BIN)/mailstorm run basic --profile smoke
 
-# Unit and integration tests; the integration tests start real PostgreSQL, Redis and campaignd themselves.
+# Unit tests (in parallel), then the integration tests, which start real PostgreSQL, Redis and campaignd
+# themselves and measure latency, so nothing else runs beside them.
 test: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --skip IntegrationTests
+	$(SWIFT) test --skip-build --filter IntegrationTests
 
 test-unit: setup
 	$(SWIFT) test --skip IntegrationTests

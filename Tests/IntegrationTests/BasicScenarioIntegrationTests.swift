@@ -4,7 +4,8 @@ import Harness
 import Reports
 import Scenarios
 
-@Suite(.serialized) struct BasicScenarioIntegrationTests {
+extension RealStack {
+@Suite struct BasicScenarioIntegrationTests {
     /// The harness's counts must agree with what campaignd and PostgreSQL saw.
     @Test func countsAgreeWithTheServer() async throws {
         let stack = try Stack.up(Integration.stackOptions())
@@ -48,4 +49,5 @@ import Scenarios
         #expect(a.endpoints.target != b.endpoints.target)
         #expect(a.endpoints.databaseURL != b.endpoints.databaseURL)
     }
+}
 }

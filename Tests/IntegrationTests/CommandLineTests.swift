@@ -3,7 +3,8 @@ import Testing
 import Harness
 import Reports
 
-@Suite(.serialized) struct CommandLineTests {
+extension RealStack {
+@Suite struct CommandLineTests {
     @Test(arguments: [
         (["run", "nope"], "unknown scenario 'nope'"),
         (["run", "basic", "--profile", "huge"], "unknown profile 'huge'"),
@@ -69,4 +70,5 @@ import Reports
         #expect(out.status == 1, "\(out.output)")
         #expect(out.output.contains("verdict: FAIL"))
     }
+}
 }

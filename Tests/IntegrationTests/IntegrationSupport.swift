@@ -1,8 +1,13 @@
 import Foundation
+import Testing
 import Harness
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+
+/// Every integration suite nests in this one, so they all run one at a time: they start real servers and
+/// measure latency, and running them side by side on 2 cores would measure each other.
+@Suite(.serialized) struct RealStack {}
 
 /// Helpers for tests that drive the real stack and the real binaries.
 enum Integration {

@@ -4,8 +4,9 @@ import Harness
 import Reports
 import Scenarios
 
+extension RealStack {
 /// End to end with campaignd's latency knob: an unchanged build compares "unchanged", a slowed one "regressed".
-@Suite(.serialized) struct RegressionDetectionTests {
+@Suite struct RegressionDetectionTests {
     func run(_ extra: [String] = []) async throws -> Summary {
         var options = RunOptions()
         options.overrides = try Overrides(["rate=25", "duration=10s"])
@@ -28,4 +29,5 @@ import Scenarios
         let worst = ab.regressions.filter { $0.scope != "overall" }.max { ($0.changePercent ?? 0) < ($1.changePercent ?? 0) }
         #expect(worst?.scope == "GET /api/stats", "\(ab.render())")
     }
+}
 }

@@ -4,9 +4,10 @@ import Harness
 import Reports
 import Scenarios
 
+extension RealStack {
 /// Every scenario end to end on the real stack, shrunk by overrides so the suite stays short; each must produce
 /// its own section.
-@Suite(.serialized) struct ScenarioSuiteTests {
+@Suite struct ScenarioSuiteTests {
     func run(_ scenario: any Scenario, _ settings: [String]) async throws -> ScenarioOutcome {
         var options = RunOptions()
         options.overrides = try Overrides(settings)
@@ -45,4 +46,5 @@ import Scenarios
         #expect(e.p99Trend != nil && e.databaseBytes?.count == 2)
         #expect(e.memoryTrends["campaignd"] != nil)
     }
+}
 }
