@@ -18,9 +18,11 @@ public enum HTMLReport {
             s.load, s.target + (s.embeddedStack ? " (embedded stack)" : ""), s.startedAt, String(format: "%.1f s", s.durationS),
             s.machine.fingerprint, String(s.gitSha.prefix(12)),
         ]])
-        h += "<h2>KPIs</h2>" + table(["KPI", "threshold", "measured", "result", "source"], s.kpis.map {
-            [$0.name, "≤ " + VerdictTable.format($0.threshold, $0.unit), VerdictTable.format($0.value, $0.unit), $0.pass ? "pass" : "FAIL", $0.source]
-        })
+        if !s.kpis.isEmpty {
+            h += "<h2>KPIs</h2>" + table(["KPI", "threshold", "measured", "result", "source"], s.kpis.map {
+                [$0.name, "≤ " + VerdictTable.format($0.threshold, $0.unit), VerdictTable.format($0.value, $0.unit), $0.pass ? "pass" : "FAIL", $0.source]
+            })
+        }
         if let st = s.stress {
             h += "<h2>Stress search</h2>" + table(StressTable.header, StressTable.rows(st))
             h += "<p>\(XML.escape(StressTable.render(st).split(separator: "\n").last.map(String.init) ?? ""))</p>"

@@ -19,7 +19,7 @@ public enum MarkdownReport {
         if let e = s.endurance { md += "## Endurance\n\n```\n" + EnduranceText.render(e, summary: s) + "```\n\n" }
         if let c = s.capacity { md += "## Capacity\n\n```\n" + CapacityText.render(c) + "```\n\n" }
         if let sp = s.spike { md += "## Spike\n\n" + SpikeText.render(sp) + "\n" }
-        md += "## KPIs\n\n| KPI | threshold | measured | result | source |\n|---|---|---|---|---|\n"
+        if !s.kpis.isEmpty { md += "## KPIs\n\n| KPI | threshold | measured | result | source |\n|---|---|---|---|---|\n" }
         for k in s.kpis {
             md += "| \(k.name) | ≤ \(VerdictTable.format(k.threshold, k.unit)) | \(VerdictTable.format(k.value, k.unit)) | \(k.pass ? "pass" : "**FAIL**") | \(k.source) |\n"
         }
