@@ -46,26 +46,52 @@ extension Mailstorm {
             options.trials = trials
             options.stack = StackOptions(campaignd: campaignd, campaigndArguments: campaigndArg, keepDirectory: keepStack,
                                          databaseURL: databaseURL, redisURL: redisURL)
-            let plan = try scenario.plan(profile: profile, overrides: options.overrides)  // bad settings fail before any server starts
-            let baseline = try judging.baseline(scenario: scenario.name, profile: profile.rawValue)
+            _ = try scenario.plan(profile: profile, overrides: options.overrides)  // bad settings fail before any server starts
+            let control = RunControl()
+            let trap = SignalTrap { _ in control.interrupt() }
+            let code: Int32
+            if let all = scenario as? ComprehensiveScenario {
+                code = try await runAll(all, options: options, control: control)
+            } else {
+                code = try await runOne(scenario, options: options, folder: try RunFolder(root: out, scenario: scenario.name), control: control).code
+            }
+            throw ExitCode(trap.fired ? Exit.interrupted : code)
+        }
 
-            let folder = try RunFolder(root: out, scenario: scenario.name)
+        /// Runs one scenario into `folder` (files appended as it goes), judges it, writes every report.
+        func runOne(_ scenario: any Scenario, options: RunOptions, folder: RunFolder, control: RunControl) async throws -> (summary: Summary, code: Int32) {
+            let profile = options.profile
+            let plan = try scenario.plan(profile: profile, overrides: options.overrides)
+            let baseline = try judging.baseline(scenario: scenario.name, profile: profile.rawValue)
             try folder.writeStart(RunInfo(scenario: scenario.name, profile: profile.rawValue, load: plan.describe, target: target ?? "embedded",
                                           kpiSet: plan.kpiSet, startedAt: ISO8601DateFormatter().string(from: Date()), gitSha: GitInfo.sha()))
             var sinks: [any IntervalSink] = [try TimeseriesCSVSink(path: folder.file("timeseries.csv")),
                                              try HdrLogSink(path: folder.file("latency.hlog"))]
             if !quiet { sinks.append(ProgressPrinter()) }
-            let control = RunControl()
-            let trap = SignalTrap { _ in control.interrupt() }
             let resourceLog = try ResourcesCSV(path: folder.file("resources.csv"))
             let outcome = try await ScenarioRunner().run(scenario, options: options, sinks: sinks, control: control,
                                                          onResources: { resourceLog.append($0) })
             let summary = SummaryBuilder.build(
                 scenario: outcome.scenario, profile: outcome.profile.rawValue, load: outcome.describe, target: outcome.target,
-                embedded: outcome.embedded, result: outcome.result, kpis: KPICatalog.set(outcome.kpiSet), stress: outcome.stress, spike: outcome.spike, capacity: outcome.capacity, endurance: outcome.endurance, resources: outcome.resources)
-            let code = try judging.judge(summary, baseline: baseline, folder: folder, quiet: quiet)
-            if trap.fired { throw ExitCode(Exit.interrupted) }
-            throw ExitCode(code)
+                embedded: outcome.embedded, result: outcome.result, kpis: KPICatalog.set(outcome.kpiSet), stress: outcome.stress,
+                spike: outcome.spike, capacity: outcome.capacity, endurance: outcome.endurance, resources: outcome.resources)
+            return (summary, try judging.judge(summary, baseline: baseline, folder: folder, quiet: quiet))
+        }
+
+        /// Every member scenario in turn, each in its own folder under one parent, then one combined index.
+        func runAll(_ all: ComprehensiveScenario, options: RunOptions, control: RunControl) async throws -> Int32 {
+            let parent = try RunFolder(root: out, scenario: all.name)
+            var entries: [CombinedReport.Entry] = []
+            for member in all.members where !control.isInterrupted {
+                let folder = try RunFolder(root: parent.path, scenario: member.name)
+                let (summary, code) = try await runOne(member, options: options, folder: folder, control: control)
+                entries.append(.init(folder: URL(fileURLWithPath: folder.path).lastPathComponent, summary: summary, exitCode: code))
+            }
+            try CombinedReport.markdown(entries).write(toFile: parent.file("report.md"), atomically: true, encoding: .utf8)
+            try CombinedReport.html(entries).write(toFile: parent.file("report.html"), atomically: true, encoding: .utf8)
+            print(CombinedReport.markdown(entries), terminator: "")
+            print("results: \(parent.path)")
+            return entries.contains { $0.exitCode != 0 && $0.exitCode != 4 } ? Exit.kpiFailure : Exit.pass
         }
     }
 

@@ -87,3 +87,15 @@ final class XMLCollector: NSObject, XMLParserDelegate {
         #expect(s.timeseries.count == 3)
     }
 }
+
+@Suite struct CombinedReportTests {
+    @Test func indexListsEveryScenarioAndIsWellFormed() throws {
+        let s = ComparisonTests.summary(level: 5)
+        let entries = [CombinedReport.Entry(folder: "a-basic", summary: s, exitCode: 0), CombinedReport.Entry(folder: "b-stress", summary: s, exitCode: 1)]
+        let html = CombinedReport.html(entries)
+        let xml = try #require(XMLCollector.parse(html))
+        #expect(xml.elements.filter { $0.name == "a" }.compactMap { $0.attributes["href"] } == ["a-basic/report.html", "b-stress/report.html"])
+        #expect(html.contains("Verdict: FAIL"))
+        #expect(CombinedReport.markdown(Array(entries.prefix(1))).contains("**Verdict: PASS**"))
+    }
+}

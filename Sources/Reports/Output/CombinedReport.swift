@@ -1,0 +1,46 @@
+import Foundation
+
+/// The comprehensive run's index: one line per scenario with its verdict and headline figure, linking to its report.
+public enum CombinedReport {
+    public struct Entry: Sendable {
+        public var folder: String
+        public var summary: Summary
+        public var exitCode: Int32
+        public init(folder: String, summary: Summary, exitCode: Int32) {
+            self.folder = folder
+            self.summary = summary
+            self.exitCode = exitCode
+        }
+    }
+
+    /// The figure that answers each scenario's question.
+    public static func headline(_ s: Summary) -> String {
+        if let st = s.stress { return "knee " + (st.knee.map { String(format: "%.1f it/s", $0) } ?? "none") }
+        if let sp = s.spike { return "recovery " + (sp.recoveryS.map { String(format: "%.0f s", $0) } ?? "never") }
+        if let c = s.capacity { return "knee " + (c.kneeRps.map { String(format: "%.0f req/s", $0) } ?? "none") + (c.instancesNeeded.map { ", \($0) instance(s) for target" } ?? "") }
+        if let e = s.endurance { return e.p99Trend.map { String(format: "p99 slope %+.4f ms/s", $0.slope) } ?? "no trend" }
+        return String(format: "p99 %.2f ms at %.1f req/s", s.latencyMs.p99, s.throughputRps)
+    }
+
+    public static func markdown(_ entries: [Entry]) -> String {
+        let pass = entries.allSatisfy { $0.exitCode == 0 || $0.exitCode == 4 }
+        var md = "# Mailstorm: comprehensive\n\n**Verdict: \(pass ? "PASS" : "FAIL")**\n\n| scenario | verdict | answer | report |\n|---|---|---|---|\n"
+        for e in entries {
+            md += "| \(e.summary.scenario) | \(e.exitCode == 0 || e.exitCode == 4 ? "pass" : "**FAIL**") | \(headline(e.summary)) | [\(e.folder)](\(e.folder)/report.md) |\n"
+        }
+        return md
+    }
+
+    public static func html(_ entries: [Entry]) -> String {
+        let pass = entries.allSatisfy { $0.exitCode == 0 || $0.exitCode == 4 }
+        var h = "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\"><head><meta charset=\"utf-8\"/><title>Mailstorm: comprehensive</title>"
+        h += "<style>\(HTMLReport.css)</style></head><body><h1>Mailstorm: comprehensive</h1>"
+        h += "<p class=\"verdict \(pass ? "pass" : "fail")\">Verdict: \(pass ? "PASS" : "FAIL")</p><table><thead><tr><th>scenario</th><th>verdict</th><th>answer</th><th>report</th></tr></thead><tbody>"
+        for e in entries {
+            let ok = e.exitCode == 0 || e.exitCode == 4
+            h += "<tr><td>\(XML.escape(e.summary.scenario))</td><td\(ok ? "" : " class=\"bad\"")>\(ok ? "pass" : "FAIL")</td><td>\(XML.escape(headline(e.summary)))</td>"
+            h += "<td><a href=\"\(XML.escape(e.folder))/report.html\">\(XML.escape(e.folder))</a></td></tr>"
+        }
+        return h + "</tbody></table></body></html>\n"
+    }
+}

@@ -1,0 +1,20 @@
+import Harness
+
+/// Seed 003's "Comprehensive Test": every other scenario in turn, one combined verdict.
+public struct ComprehensiveScenario: Scenario {
+    public let name = "comprehensive"
+    public let purpose = "Do basic, stress, spike, endurance and capacity each pass, run one after another?"
+
+    public init() {}
+
+    /// The scenarios it runs, in order.
+    public var members: [any Scenario] { [BasicScenario(), StressScenario(), SpikeScenario(), EnduranceScenario(), CapacityScenario()] }
+
+    public func plan(profile: Profile, overrides: Overrides) throws(UsageError) -> ScenarioPlan {
+        // Overrides are per scenario; with several scenarios a key would be ambiguous.
+        try overrides.check(known: [], scenario: name)
+        var p = try BasicScenario().plan(profile: profile, overrides: overrides)
+        p.describe = members.map(\.name).joined(separator: ", ") + ", one after another"
+        return p
+    }
+}
