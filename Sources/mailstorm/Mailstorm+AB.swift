@@ -30,7 +30,7 @@ extension Mailstorm {
             for (flag, path) in [("--a", a), ("--b", b)] where !FileManager.default.isExecutableFile(atPath: path) {
                 throw UsageError("\(flag) '\(path)' is not an executable campaignd")
             }
-            let thresholds = try Thresholds.default.overriding(threshold)
+            let thresholds = try Thresholds.interleaved.overriding(threshold)
             var options = RunOptions()
             options.profile = profile
             options.overrides = try Overrides(settings)

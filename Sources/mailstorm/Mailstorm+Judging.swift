@@ -8,6 +8,7 @@ struct JudgingOptions: ParsableArguments {
     @Option(help: "Baseline file; default baselines/<scenario>-<profile>.json when it exists.") var baseline: String?
     @Flag(help: "Do not compare with a baseline.") var noBaseline = false
     @Option(help: "Override a regression threshold, metric=fraction (p99=0.15); repeatable.") var threshold: [String] = []
+    @Flag(help: "Show the baseline comparison but let only the KPIs decide the exit code (for a one-off `make bench` on any machine).") var baselineAdvisory = false
 
     /// The baseline to compare with, if any; a named file that cannot be read is an error.
     func baseline(scenario: String, profile: String) throws -> Baseline? {
@@ -29,7 +30,7 @@ struct JudgingOptions: ParsableArguments {
     func judge(_ summary: Summary, baseline: Baseline?, folder: RunFolder, quiet: Bool) throws -> Int32 {
         let comparison = try baseline.map { Comparison.compare(current: summary, baseline: $0, thresholds: try thresholds()) }
         try folder.write(summary, comparison: comparison, baseline: baseline)
-        let code = ExitStatus.code(kpisPassed: summary.passed, comparison: comparison)
+        let code = ExitStatus.code(kpisPassed: summary.passed, comparison: baselineAdvisory ? nil : comparison)
         if quiet {
             print(code == ExitStatus.failure ? "FAIL" : "PASS")
         } else {
@@ -37,7 +38,9 @@ struct JudgingOptions: ParsableArguments {
             if let comparison {
                 print(comparison.render(), terminator: "")
                 print("regressions: \(comparison.regressions.count), improvements: \(comparison.improvements.count)")
-                if !comparison.regressions.isEmpty { print("verdict with baseline: FAIL (regression)") }
+                if !comparison.regressions.isEmpty {
+                    print(baselineAdvisory ? "baseline comparison (advisory): regressions found" : "verdict with baseline: FAIL (regression)")
+                }
             }
             print("results: \(folder.path)")
         }
