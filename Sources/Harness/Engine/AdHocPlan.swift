@@ -1,3 +1,5 @@
+import Foundation
+
 /// The plan behind `mailstorm http URL`: one request, repeated like wrk (closed, C connections flat out)
 /// or like wrk2 (open, at a fixed rate).
 public enum AdHocPlan {
@@ -12,7 +14,7 @@ public enum AdHocPlan {
         var parsed: [(String, String)] = []
         for h in headers {
             guard let colon = h.firstIndex(of: ":"), colon != h.startIndex else { throw UsageError("--header '\(h)': expected 'Name: value'") }
-            parsed.append((String(h[..<colon]), String(h[h.index(after: colon)...]).trimmingSpaces()))
+            parsed.append((String(h[..<colon]), String(h[h.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
         }
         let m = method.uppercased()
         guard !m.isEmpty, m.allSatisfy({ $0.isLetter }) else { throw UsageError("--method '\(method)' is not an HTTP method") }

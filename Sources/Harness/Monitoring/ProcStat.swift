@@ -36,23 +36,28 @@ public struct ProcStat: Sendable, Equatable {
         return s
     }
 
-    /// A process and all its descendants (PostgreSQL's backends are children of the postmaster), summed.
-    public static func readTree(_ root: Int32) -> ProcStat? {
-        guard var total = read(root) else { return nil }
-        let all = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init)
+    /// Every live process's parent, from one scan of /proc.
+    public static func parentMap() -> [Int32: Int32] {
         var parents: [Int32: Int32] = [:]
-        for p in all where p != root {
+        for p in ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init) {
             if let text = try? String(contentsOfFile: "/proc/\(p)/stat", encoding: .utf8), let close = text.lastIndex(of: ")") {
                 let f = text[text.index(after: close)...].split(separator: " ")
                 if f.count > 1, let pp = Int32(f[1]) { parents[p] = pp }
             }
         }
+        return parents
+    }
+
+    /// A process and all its descendants (PostgreSQL's backends are children of the postmaster), summed.
+    /// `parents` comes from `parentMap()`, read once per sample for every tree.
+    public static func readTree(_ root: Int32, parents: [Int32: Int32]) -> ProcStat? {
+        guard var total = read(root) else { return nil }
         func descends(_ p: Int32) -> Bool {
             var cur = p, hops = 0
             while let pp = parents[cur], hops < 16 { if pp == root { return true }; cur = pp; hops += 1 }
             return false
         }
-        for p in parents.keys where descends(p) {
+        for p in parents.keys where p != root && descends(p) {
             guard let c = read(p) else { continue }
             total.cpuSeconds += c.cpuSeconds
             total.rssBytes += c.rssBytes

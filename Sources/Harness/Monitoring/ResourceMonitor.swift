@@ -29,8 +29,9 @@ public final class ResourceMonitor: @unchecked Sendable {
                 if stop { break }
                 var rows: [String: ResourceRow] = [:]
                 let now = Date()
+                let parents = ProcStat.parentMap()
                 for (name, pid) in targets {
-                    guard let s = own.contains(name) ? ProcStat.read(pid) : ProcStat.readTree(pid) else { continue }
+                    guard let s = own.contains(name) ? ProcStat.read(pid) : ProcStat.readTree(pid, parents: parents) else { continue }
                     let prev = last[name]
                     let cpuPercent = prev.map { (s.cpuSeconds - $0.cpu) / max(now.timeIntervalSince($0.time), 1e-3) * 100 } ?? 0
                     last[name] = (now, s.cpuSeconds)

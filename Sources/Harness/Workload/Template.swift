@@ -1,3 +1,5 @@
+import Foundation
+
 /// A string with `{{name}}` placeholders, parsed once so rendering is a walk over segments.
 public struct Template: Sendable, Equatable {
     enum Segment: Sendable, Equatable { case literal(String), variable(String) }
@@ -15,7 +17,7 @@ public struct Template: Sendable, Equatable {
                 rest = rest[open.lowerBound...]
                 break
             }
-            segs.append(.variable(String(rest[open.upperBound..<close.lowerBound]).trimmingSpaces()))
+            segs.append(.variable(String(rest[open.upperBound..<close.lowerBound]).trimmingCharacters(in: .whitespaces)))
             rest = rest[close.upperBound...]
         }
         if !rest.isEmpty { segs.append(.literal(String(rest))) }
@@ -36,10 +38,4 @@ public struct Template: Sendable, Equatable {
 
     /// The variable names the template uses.
     public var variables: [String] { segments.compactMap { if case .variable(let v) = $0 { v } else { nil } } }
-}
-
-extension StringProtocol {
-    func trimmingSpaces() -> String {
-        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
-    }
 }

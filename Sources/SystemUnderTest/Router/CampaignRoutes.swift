@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 
 /// /api/campaigns: list (keyset-paginated) and create.
@@ -33,7 +34,7 @@ struct CampaignRoutes {
         group.post("/campaigns") { request, context in
             let s = try context.requireSession()
             let b = try await JSON.decode(CreateBody.self, from: request, context: context)
-            let name = b.name.trimmingSpaces()
+            let name = b.name.trimmingCharacters(in: .whitespaces)
             guard !name.isEmpty, name.count <= 200 else { throw APIError(.badRequest, "name must be 1 to 200 characters", field: "name") }
             guard !b.subject.isEmpty, b.subject.count <= 300 else { throw APIError(.badRequest, "subject must be 1 to 300 characters", field: "subject") }
             let template = b.template ?? b.message ?? ""
@@ -52,11 +53,5 @@ struct CampaignRoutes {
             throw APIError(.badRequest, "\(name) must be an integer in \(range.lowerBound)...\(range.upperBound)", field: name)
         }
         return n
-    }
-}
-
-extension StringProtocol {
-    func trimmingSpaces() -> String {
-        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
     }
 }
