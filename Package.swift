@@ -23,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         cLibrary("CLibPQ", pkgConfig: "libpq", apt: "libpq-dev"),
@@ -38,13 +41,15 @@ let package = Package(
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Scenarios", dependencies: ["Harness"]),
+        .target(name: "Scenarios", dependencies: ["Harness", .product(name: "Yams", package: "Yams")]),
         .target(name: "Reports", dependencies: ["Harness"]),
         .target(name: "SystemUnderTest", dependencies: [
             "CLibPQ", "CHiredis", "CJemalloc",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "mailstorm", dependencies: [
             "Harness", "Scenarios", "Reports",

@@ -40,7 +40,7 @@ public struct SeedRequest: Sendable, Equatable {
     public var tenants: Int
     public var usersPerTenant: Int
     public var contacts: Int
-    public init(tenants: Int = 2, usersPerTenant: Int = 5, contacts: Int = 1000) {
+    public init(tenants: Int = 2, usersPerTenant: Int = 50, contacts: Int = 1000) {
         self.tenants = tenants
         self.usersPerTenant = usersPerTenant
         self.contacts = contacts

@@ -12,6 +12,12 @@ public struct CampaignConfig: Sendable {
     public var dbPoolSize = 16
     public var redisPoolSize = 4
     public var injectDelays: [String] = []
+    /// Requests per second per user; 0 disables (seed 000's 100 r/s by default).
+    public var rateLimit = RateLimiter.defaultLimit
+    /// Entries in the in-process L1 cache.
+    public var l1Capacity = 10_000
+    /// The provider's webhook secret (Authorization: Bearer ...).
+    public var webhookSecret = "mailstorm-webhook"
 
     public init(databaseURL: String, redisURL: String) {
         self.databaseURL = databaseURL
@@ -21,19 +27,33 @@ public struct CampaignConfig: Sendable {
 
 /// The campaign platform's parts, wired together; `application` serves them over HTTP.
 public struct CampaignApp: Sendable {
-    public let db: Database
-    public let cache: RedisCache
-    public let store: any CampaignStore
-    public let metrics = HTTPMetrics()
     public let config: CampaignConfig
+    public let metrics: HTTPMetrics
+    public let db: Database
+    public let redis: RedisCache
+    public let l1: LocalCache
+    /// L1 in front of Redis: what every service uses.
+    public let cache: TieredCache
+    public let store: any CampaignStore
+    public let contacts: any ContactStore
+    public let events: any EventStore
+    public let recorder: EventRecorder
+    public let webhooks: WebhookProcessor
+    public let rateLimited = Tally()
+    public let sender: (any SendTrigger)?
 
     /// Connects the pools and runs migrations; throws with a clear message if PostgreSQL is unreachable.
-    public static func make(_ config: CampaignConfig) async throws -> CampaignApp {
-        let db = Database(url: config.databaseURL, size: config.dbPoolSize)
+    public static func make(_ config: CampaignConfig, sender: (@Sendable (Database) -> any SendTrigger)? = nil) async throws -> CampaignApp {
+        let metrics = HTTPMetrics()
+        let db = Database(url: config.databaseURL, size: config.dbPoolSize) { metrics.recordQuery(nanos: $0) }
         try await db.checkConnection()
         _ = try await db.migrate()
-        let cache = try RedisCache(url: config.redisURL, size: config.redisPoolSize)
-        return CampaignApp(db: db, cache: cache, store: PostgresCampaignStore(db: db), config: config)
+        let redis = try RedisCache(url: config.redisURL, size: config.redisPoolSize)
+        let l1 = LocalCache(capacity: config.l1Capacity)
+        let events = PostgresEventStore(db: db)
+        return CampaignApp(config: config, metrics: metrics, db: db, redis: redis, l1: l1, cache: TieredCache(l1: l1, l2: redis),
+                           store: PostgresCampaignStore(db: db), contacts: PostgresContactStore(db: db), events: events,
+                           recorder: EventRecorder(store: events), webhooks: WebhookProcessor(store: events), sender: sender?(db))
     }
 
     /// The router with every route and middleware.
@@ -42,14 +62,27 @@ public struct CampaignApp: Sendable {
         router.add(middleware: ResponseHeadersMiddleware(metrics: metrics, delays: try InjectedDelays(config.injectDelays)))
         let sessions = SessionService(store: store, cache: cache)
         let stats = StatsService(store: store, cache: cache)
-        HealthRoutes(db: db, cache: cache, metrics: metrics).add(to: router)
+        HealthRoutes(app: self).add(to: router)
+        TrackingRoutes(events: events, recorder: recorder, cache: cache).add(to: router)
+        WebhookRoutes(events: events, secret: config.webhookSecret).add(to: router)
         let auth = AuthRoutes(sessions: sessions)
         auth.addPublic(to: router)
-        let api = router.group("/api").add(middleware: AuthMiddleware(sessions: sessions))
+        let limiter = RateLimiter(cache: redis, limit: config.rateLimit)
+        let api = router.group("/api").add(middleware: AuthMiddleware(sessions: sessions, limiter: limiter, limited: rateLimited))
         auth.addAuthenticated(to: api)
-        CampaignRoutes(store: store, stats: stats).add(to: api)
+        CampaignRoutes(store: store, stats: stats, cache: cache, sender: sender).add(to: api)
         StatsRoutes(stats: stats).add(to: api)
+        ContactRoutes(store: contacts, cache: cache).add(to: api)
+        SegmentRoutes(store: contacts).add(to: api)
         return router
+    }
+
+    /// Runs the background work (event flushing, webhook processing) until the task is cancelled.
+    public func runBackground() async {
+        await withTaskGroup(of: Void.self) { g in
+            g.addTask { await recorder.run() }
+            g.addTask { await webhooks.run() }
+        }
     }
 
     /// The HTTP server; `onRunning` receives the bound port (useful with port 0).

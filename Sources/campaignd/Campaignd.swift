@@ -29,6 +29,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PostgreSQL connections (one thread each).") var dbPool = 16
     @Option(help: "Redis connections (one thread each).") var redisPool = 4
     @Option(help: "Add latency to a route, \"METHOD /path=MS\" (\"*=MS\" for all); repeatable.") var injectDelay: [String] = []
+    @Option(help: "Requests per second per user on /api (0: no limit).") var rateLimit = 100
+    @Option(help: "Entries in the in-process L1 cache.") var l1Capacity = 10_000
+    @Option(help: "Shared secret the email provider sends with webhooks.") var webhookSecret = "mailstorm-webhook"
+
+    func validate() throws {
+        guard rateLimit >= 0 else { throw ValidationError("--rate-limit must not be negative") }
+        guard l1Capacity >= 1 else { throw ValidationError("--l1-capacity must be at least 1") }
+        guard dbPool >= 1, redisPool >= 1 else { throw ValidationError("--db-pool and --redis-pool must be at least 1") }
+    }
 
     func run() async throws {
         var config = CampaignConfig(databaseURL: storage.databaseURL, redisURL: storage.redisURL)
@@ -37,6 +46,9 @@ struct Serve: AsyncParsableCommand {
         config.dbPoolSize = dbPool
         config.redisPoolSize = redisPool
         config.injectDelays = injectDelay
+        config.rateLimit = rateLimit
+        config.l1Capacity = l1Capacity
+        config.webhookSecret = webhookSecret
         let app: CampaignApp
         do {
             _ = try InjectedDelays(injectDelay)
@@ -52,6 +64,8 @@ struct Serve: AsyncParsableCommand {
             // Written straight to fd 1, unbuffered: the harness waits for this line.
             FileHandle.standardOutput.write(Data("campaignd listening on \(host):\(port)\n".utf8))
         }
+        let background = Task { await app.runBackground() }
+        defer { background.cancel() }
         try await server.runService()
     }
 }
@@ -75,8 +89,9 @@ struct Seed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create synthetic tenants, users and contacts.")
     @OptionGroup var storage: StorageOptions
     @Option(help: "Tenants.") var tenants = 2
-    @Option(help: "Users per tenant.") var usersPerTenant = 5
-    @Option(help: "Contacts, spread over the tenants.") var contacts = 1000
+    @Option(help: "Users per tenant.") var usersPerTenant = 50
+    @Option(help: "Contacts wanted in all, spread over the tenants; only the missing ones are added.") var contacts = 1000
+    @Flag(help: "No progress bar on stderr.") var quiet = false
     @Option(help: "Every user's password.") var password = "mailstorm-pass"
     @Option(help: "bcrypt cost for the password hashes (4-12).") var kdfCost = 6
 
@@ -88,7 +103,7 @@ struct Seed: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let db = Database(url: storage.databaseURL, size: 1)
+        let db = Database(url: storage.databaseURL, size: 2)
         var plan = Seeder.Plan()
         plan.tenants = tenants
         plan.usersPerTenant = usersPerTenant
@@ -97,11 +112,47 @@ struct Seed: AsyncParsableCommand {
         plan.kdfCost = kdfCost
         do {
             _ = try await db.migrate()
-            let users = try await Seeder(db: db).run(plan)
+            let bar = ProgressBar(label: "contacts", enabled: !quiet)
+            let users = try await Seeder(db: db).run(plan) { done, total in bar.update(done, total) }
+            bar.finish()
             // One email per line on stdout: the harness reads them as its user pool.
             print(users.joined(separator: "\n"))
         } catch {
             throw fail("seed failed: \(error)", code: 3)
         }
+    }
+}
+
+/// A progress bar on stderr: redrawn in place on a terminal, a line per 10% otherwise.
+final class ProgressBar: @unchecked Sendable {
+    let label: String
+    let enabled: Bool
+    let tty = isatty(2) == 1
+    let start = Date()
+    var lastDecile = -1
+
+    init(label: String, enabled: Bool) {
+        self.label = label
+        self.enabled = enabled
+    }
+
+    func update(_ done: Int, _ total: Int) {
+        guard enabled, total > 0 else { return }
+        let frac = Double(done) / Double(total)
+        let rate = Double(done) / max(Date().timeIntervalSince(start), 0.001)
+        let text = String(format: "%@ %9d/%d %5.1f%% %8.0f/s", label, done, total, frac * 100, rate)
+        if tty {
+            let width = 30, filled = Int(frac * Double(width))
+            FileHandle.standardError.write(Data(("\r[" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled) + "] " + text).utf8))
+        } else if Int(frac * 10) > lastDecile {
+            lastDecile = Int(frac * 10)
+            FileHandle.standardError.write(Data((text + "\n").utf8))
+        }
+    }
+
+    func finish() {
+        guard enabled else { return }
+        let line = String(format: "%@ done in %.1f s\n", label, Date().timeIntervalSince(start))
+        FileHandle.standardError.write(Data(((tty ? "\n" : "") + line).utf8))
     }
 }

@@ -15,7 +15,7 @@ public struct StatsService: Sendable {
 
     /// The stats JSON for `tenant` and whether it came from the cache.
     public func json(tenant: Int64, timing: ServerTiming) async throws -> (json: String, hit: Bool) {
-        let key = "stats:\(tenant)"
+        let key = Self.key(tenant)
         if let v = await timing.cache({ await cache.get(key) }) { return (v, true) }
         let stats = try await timing.db { try await store.dashboardStats(tenant: tenant) }
         let json = String(decoding: try JSONEncoder().encode(stats), as: UTF8.self)
@@ -23,7 +23,6 @@ public struct StatsService: Sendable {
         return (json, false)
     }
 
-    public func invalidate(tenant: Int64) async {
-        await cache.delete(["stats:\(tenant)"])
-    }
+    /// Seed 000's key, per tenant here.
+    public static func key(_ tenant: Int64) -> String { "stats:\(tenant)" }
 }

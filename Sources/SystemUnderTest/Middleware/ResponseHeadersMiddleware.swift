@@ -15,7 +15,9 @@ public struct ResponseHeadersMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        let route = HTTPMetrics.routeLabel(method: request.method.rawValue, path: request.uri.path)
+        // The matched pattern ("/api/campaigns/{id}"), so labels stay few; the raw path only if none matched.
+        let route = context.endpointPath.map { "\(request.method.rawValue) \($0)" }
+            ?? HTTPMetrics.routeLabel(method: request.method.rawValue, path: request.uri.path)
         if let d = delays.delay(for: route) { try await Task.sleep(for: d) }
         let requestID = request.headers[.init("X-Request-ID")!] ?? Self.newRequestID()
         var response: Response

@@ -1,10 +1,16 @@
 import Foundation
 import Hummingbird
 
-/// /api/campaigns: list (keyset-paginated) and create.
+/// /api/campaigns: list, create, get, update, delete, send, pause, resume and per-campaign stats.
 struct CampaignRoutes {
     let store: any CampaignStore
     let stats: StatsService
+    let cache: any KeyValueCache
+    let sender: (any SendTrigger)?
+
+    /// Seed 000 cache_campaign_data: setex("campaign:<id>", 3600, ...). The key carries the tenant, so another
+    /// tenant's id can never be served from the cache.
+    static let campaignTTL = 3600
 
     struct CreateBody: Decodable {
         var name: String
@@ -14,10 +20,56 @@ struct CampaignRoutes {
         var template: String?
     }
 
+    /// PATCH body: absent fields stay; `"segment_id": null` clears the segment.
+    struct UpdateBody: Decodable {
+        var name: String?
+        var subject: String?
+        var template: String?
+        var segmentID: Int64?
+        var clearSegment = false
+        enum CodingKeys: String, CodingKey { case name, subject, template, segmentID = "segment_id" }
+        init(from d: Decoder) throws {
+            let c = try d.container(keyedBy: CodingKeys.self)
+            name = try c.decodeIfPresent(String.self, forKey: .name)
+            subject = try c.decodeIfPresent(String.self, forKey: .subject)
+            template = try c.decodeIfPresent(String.self, forKey: .template)
+            segmentID = try c.decodeIfPresent(Int64.self, forKey: .segmentID)
+            clearSegment = c.contains(.segmentID) && segmentID == nil
+        }
+    }
+
     struct Page: Encodable {
         var campaigns: [Campaign]
         var nextBefore: Int64?
         enum CodingKeys: String, CodingKey { case campaigns, nextBefore = "next_before" }
+    }
+
+    static func key(_ tenant: Int64, _ id: Int64) -> String { "campaign:\(tenant):\(id)" }
+
+    static func validName(_ s: String?) throws -> String? {
+        guard let s else { return nil }
+        let name = s.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty, name.count <= 200 else { throw APIError(.badRequest, "name must be 1 to 200 characters", field: "name") }
+        return name
+    }
+
+    static func validSubject(_ s: String?) throws -> String? {
+        guard let s else { return nil }
+        guard !s.isEmpty, s.count <= 300 else { throw APIError(.badRequest, "subject must be 1 to 300 characters", field: "subject") }
+        return s
+    }
+
+    static func validTemplate(_ s: String?) throws -> String? {
+        guard let s else { return nil }
+        guard s.utf8.count <= 256 * 1024 else { throw APIError(.badRequest, "template is over 256 KiB", field: "template") }
+        return s
+    }
+
+    /// Drops what a write made stale: this campaign's cache entry and the tenant's dashboard stats.
+    func invalidate(_ tenant: Int64, _ id: Int64?, timing: ServerTiming) async {
+        await timing.cache {
+            await cache.delete((id.map { [Self.key(tenant, $0)] } ?? []) + [StatsService.key(tenant)])
+        }
     }
 
     func add(to group: RouterGroup<CampaignContext>) {
@@ -34,16 +86,71 @@ struct CampaignRoutes {
         group.post("/campaigns") { request, context in
             let s = try context.requireSession()
             let b = try await JSON.decode(CreateBody.self, from: request, context: context)
-            let name = b.name.trimmingCharacters(in: .whitespaces)
-            guard !name.isEmpty, name.count <= 200 else { throw APIError(.badRequest, "name must be 1 to 200 characters", field: "name") }
-            guard !b.subject.isEmpty, b.subject.count <= 300 else { throw APIError(.badRequest, "subject must be 1 to 300 characters", field: "subject") }
-            let template = b.template ?? b.message ?? ""
-            guard template.utf8.count <= 256 * 1024 else { throw APIError(.badRequest, "template is over 256 KiB", field: "template") }
             let c = try await context.timing.db {
-                try await store.createCampaign(tenant: s.tenantID, owner: s.userID, NewCampaign(name: name, subject: b.subject, template: template))
+                try await store.createCampaign(tenant: s.tenantID, owner: s.userID, NewCampaign(
+                    name: try Self.validName(b.name)!, subject: try Self.validSubject(b.subject)!,
+                    template: try Self.validTemplate(b.template ?? b.message ?? "")!))
             }
-            await context.timing.cache { await stats.invalidate(tenant: s.tenantID) }
+            await invalidate(s.tenantID, nil, timing: context.timing)
             return try JSON.response(c, status: .created)
+        }
+        group.get("/campaigns/{id}") { _, context in
+            let s = try context.requireSession()
+            let id = try context.id()
+            let key = Self.key(s.tenantID, id)
+            if let json = await context.timing.cache({ await cache.get(key) }) { return JSON.raw(json, cacheHit: true) }
+            guard let c = try await context.timing.db({ try await store.campaign(tenant: s.tenantID, id: id) }) else {
+                throw APIError(.notFound, "no such campaign", field: "id")
+            }
+            let json = String(decoding: try JSONEncoder().encode(c), as: UTF8.self)
+            await context.timing.cache { await cache.set(key, json, ttl: Self.campaignTTL) }
+            return JSON.raw(json, cacheHit: false)
+        }
+        group.patch("/campaigns/{id}") { request, context in
+            let s = try context.requireSession()
+            let id = try context.id()
+            let b = try await JSON.decode(UpdateBody.self, from: request, context: context)
+            var ch = CampaignChanges()
+            ch.name = try Self.validName(b.name)
+            ch.subject = try Self.validSubject(b.subject)
+            ch.template = try Self.validTemplate(b.template)
+            ch.segmentID = b.segmentID
+            ch.clearSegment = b.clearSegment
+            if let seg = b.segmentID, seg <= 0 { throw APIError(.badRequest, "segment_id must be a positive id", field: "segment_id") }
+            let outcome = try await context.timing.db { try await store.updateCampaign(tenant: s.tenantID, id: id, ch) }
+            if case .conflict = outcome, let seg = b.segmentID,
+               let c = try await store.campaign(tenant: s.tenantID, id: id), ["draft", "scheduled", "paused"].contains(c.status) {
+                throw APIError(.badRequest, "no such segment \(seg)", field: "segment_id")
+            }
+            let c = try outcome.value(action: "edit")
+            await invalidate(s.tenantID, id, timing: context.timing)
+            return try JSON.response(c)
+        }
+        group.delete("/campaigns/{id}") { _, context in
+            let s = try context.requireSession()
+            let id = try context.id()
+            try await context.timing.db { try await store.deleteCampaign(tenant: s.tenantID, id: id) }.value(action: "delete")
+            await invalidate(s.tenantID, id, timing: context.timing)
+            return Response(status: .noContent)
+        }
+        for (action, from, to) in [("send", ["draft", "scheduled"], "sending"), ("pause", ["sending"], "paused"), ("resume", ["paused"], "sending")] {
+            group.post("/campaigns/{id}/\(action)") { _, context in
+                let s = try context.requireSession()
+                let id = try context.id()
+                let c = try await context.timing.db { try await store.transition(tenant: s.tenantID, id: id, from: from, to: to) }
+                    .value(action: action)
+                await invalidate(s.tenantID, id, timing: context.timing)
+                if to == "sending" { sender?.campaignStarted(c.id) }
+                return try JSON.response(c, status: .accepted)
+            }
+        }
+        group.get("/campaigns/{id}/stats") { _, context in
+            let s = try context.requireSession()
+            let id = try context.id()
+            guard let st = try await context.timing.db({ try await store.campaignStats(tenant: s.tenantID, id: id) }) else {
+                throw APIError(.notFound, "no such campaign", field: "id")
+            }
+            return try JSON.response(st)
         }
     }
 
@@ -54,4 +161,9 @@ struct CampaignRoutes {
         }
         return n
     }
+}
+
+/// What the API tells the sender: a campaign entered `sending`, so its recipients should be resolved and sent.
+public protocol SendTrigger: Sendable {
+    func campaignStarted(_ id: Int64)
 }

@@ -11,4 +11,27 @@ public protocol CampaignStore: Sendable {
     func listCampaigns(tenant: Int64, limit: Int, before: Int64?) async throws -> [Campaign]
     func createCampaign(tenant: Int64, owner: Int64, _ input: NewCampaign) async throws -> Campaign
     func dashboardStats(tenant: Int64) async throws -> DashboardStats
+    /// One campaign of `tenant`, or nil (also for another tenant's id).
+    func campaign(tenant: Int64, id: Int64) async throws -> CampaignDetail?
+    /// Applies `changes` to a campaign that is not sending or sent.
+    func updateCampaign(tenant: Int64, id: Int64, _ changes: CampaignChanges) async throws -> CampaignOutcome<CampaignDetail>
+    /// Deletes a campaign that never started sending.
+    func deleteCampaign(tenant: Int64, id: Int64) async throws -> CampaignOutcome<Void>
+    /// Moves a campaign from one of `from` to `to` (send, pause, resume).
+    func transition(tenant: Int64, id: Int64, from: [String], to: String) async throws -> CampaignOutcome<CampaignDetail>
+    /// Delivery numbers with an hourly series.
+    func campaignStats(tenant: Int64, id: Int64) async throws -> CampaignStats?
+}
+
+/// Contacts: bulk import, keyset search and segment counts.
+public protocol ContactStore: Sendable {
+    /// Inserts contacts through COPY; existing emails are skipped. Returns how many were new.
+    func importContacts(tenant: Int64, _ contacts: [ContactInput]) async throws -> Int
+    /// A page of contacts matching `rule`, ordered by id, after `after`: JSON array text and the last id.
+    func searchContacts(tenant: Int64, rule: SegmentRule, after: Int64, limit: Int) async throws -> (json: String, lastID: Int64?, count: Int)
+    /// How many contacts match `rule`.
+    func countContacts(tenant: Int64, rule: SegmentRule) async throws -> Int
+    func createSegment(tenant: Int64, name: String, conditions: String) async throws -> Segment
+    func segment(tenant: Int64, id: Int64) async throws -> Segment?
+    func listSegments(tenant: Int64) async throws -> [Segment]
 }

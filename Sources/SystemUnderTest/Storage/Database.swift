@@ -8,9 +8,12 @@ public final class Database: Sendable {
     let pool: BlockingWorkerPool<PostgresConnection>
     /// Query latency, for /metrics (seed 001's DB KPI: p50 5 ms, p95 15 ms, p99 30 ms).
     public let queryTimes = LatencyRecorder()
+    /// Also told each statement's duration (campaignd's Prometheus histogram).
+    let observer: (@Sendable (UInt64) -> Void)?
 
-    public init(url: String, size: Int = 8, acquireTimeout: Double = 5) {
+    public init(url: String, size: Int = 8, acquireTimeout: Double = 5, observer: (@Sendable (UInt64) -> Void)? = nil) {
         self.url = url
+        self.observer = observer
         pool = BlockingWorkerPool(name: "pg", threads: size, acquireTimeout: acquireTimeout) { try? PostgresConnection(url: url) }
     }
 
@@ -43,10 +46,15 @@ public final class Database: Sendable {
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
         let url = self.url
         let times = queryTimes
+        let observer = observer
         return try await pool.run { conn in
             if conn == nil || !conn!.isHealthy { conn = try PostgresConnection(url: url) }
             let start = DispatchTime.now().uptimeNanoseconds
-            defer { times.record(nanos: DispatchTime.now().uptimeNanoseconds - start) }
+            defer {
+                let d = DispatchTime.now().uptimeNanoseconds - start
+                times.record(nanos: d)
+                observer?(d)
+            }
             do {
                 return try body(conn!)
             } catch {

@@ -76,6 +76,138 @@ public enum Migrations {
             CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_contacts_tenant_created ON contacts (tenant_id, created_at DESC);
             CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_sessions_expires ON sessions (expires_at);
             """, concurrently: true),
+        // Seed 000 "Partitioning for Email Logs" and seed 004 "Email Sends Partitioning": monthly range partitions,
+        // created by a function as seed 000's create_monthly_partition does, plus a DEFAULT partition so a send
+        // never fails for a missing month. The partition key is the send's start, shared by all of a campaign's
+        // rows, so the primary key (which must contain it) still means one row per campaign and contact.
+        // Indexes on these new tables are built in the transaction: CONCURRENTLY is not supported on partitioned
+        // tables, and the tables are empty here.
+        Migration(version: 3, name: "sends, events, webhooks, counters", sql: """
+            ALTER TABLE campaigns ADD COLUMN send_started_at timestamptz, ADD COLUMN recipients int NOT NULL DEFAULT 0,
+                ADD COLUMN resolved_through bigint NOT NULL DEFAULT 0, ADD COLUMN resolve_done boolean NOT NULL DEFAULT false;
+            ALTER TABLE contacts ADD CONSTRAINT contacts_status_check CHECK (status IN ('active', 'unsubscribed', 'bounced'));
+            CREATE TABLE email_sends (
+                campaign_id bigint NOT NULL,
+                contact_id bigint NOT NULL,
+                tenant_id bigint NOT NULL,
+                email text NOT NULL,
+                status text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sent', 'bounced', 'failed')),
+                attempts int NOT NULL DEFAULT 0,
+                next_attempt_at timestamptz NOT NULL DEFAULT now(),
+                last_error text,
+                created_at timestamptz NOT NULL,
+                sent_at timestamptz,
+                finished_at timestamptz,
+                delivered_at timestamptz,
+                opened_at timestamptz,
+                clicked_at timestamptz,
+                PRIMARY KEY (campaign_id, contact_id, created_at)
+            ) PARTITION BY RANGE (created_at);
+            CREATE TABLE email_sends_default PARTITION OF email_sends DEFAULT;
+            CREATE INDEX idx_email_sends_outbox ON email_sends (next_attempt_at) WHERE status = 'queued';
+            CREATE INDEX idx_email_sends_campaign_sent ON email_sends (campaign_id, sent_at);
+            CREATE FUNCTION ensure_email_sends_partition(at timestamptz) RETURNS text LANGUAGE plpgsql AS $$
+            DECLARE
+                start_date date := date_trunc('month', at);
+                part text := 'email_sends_y' || to_char(at, 'YYYY') || 'm' || to_char(at, 'MM');
+            BEGIN
+                IF to_regclass(part) IS NULL THEN
+                    EXECUTE format('CREATE TABLE %I PARTITION OF email_sends FOR VALUES FROM (%L) TO (%L)',
+                                   part, start_date, start_date + interval '1 month');
+                END IF;
+                RETURN part;
+            END $$;
+            SELECT ensure_email_sends_partition(now());
+            SELECT ensure_email_sends_partition(now() + interval '1 month');
+            CREATE TABLE campaign_links (
+                campaign_id bigint NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+                idx int NOT NULL,
+                url text NOT NULL,
+                PRIMARY KEY (campaign_id, idx)
+            );
+            CREATE TABLE events (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                tenant_id bigint NOT NULL,
+                campaign_id bigint NOT NULL,
+                contact_id bigint NOT NULL,
+                kind text NOT NULL CHECK (kind IN ('open', 'click')),
+                url text,
+                created_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX idx_events_campaign_created ON events (campaign_id, created_at);
+            -- Seed 002 idx_webhook_queue_priority: the processor claims pending rows by priority, then age.
+            CREATE TABLE webhook_queue (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                priority smallint NOT NULL DEFAULT 5,
+                payload jsonb NOT NULL,
+                items int NOT NULL,
+                status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done')),
+                created_at timestamptz NOT NULL DEFAULT now(),
+                processed_at timestamptz
+            );
+            CREATE INDEX idx_webhook_queue_priority ON webhook_queue (priority, id) WHERE status = 'pending';
+            -- Dashboard counts kept by statement-level triggers, so GET /api/stats costs O(1), not a count(*)
+            -- over every campaign and contact of the tenant.
+            CREATE TABLE tenant_counters (
+                tenant_id bigint NOT NULL,
+                name text NOT NULL,
+                n bigint NOT NULL DEFAULT 0,
+                PRIMARY KEY (tenant_id, name)
+            );
+            CREATE FUNCTION bump_counters(deltas jsonb) RETURNS void LANGUAGE sql AS $$
+                INSERT INTO tenant_counters (tenant_id, name, n)
+                SELECT (d->>0)::bigint, d->>1, sum((d->>2)::bigint) FROM jsonb_array_elements(deltas) d GROUP BY 1, 2
+                ON CONFLICT (tenant_id, name) DO UPDATE SET n = tenant_counters.n + EXCLUDED.n
+            $$;
+            CREATE FUNCTION count_contacts() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'INSERT' THEN
+                    PERFORM bump_counters(coalesce((SELECT jsonb_agg(jsonb_build_array(tenant_id, 'contacts', c))
+                        FROM (SELECT tenant_id, count(*) c FROM new_rows GROUP BY 1) x), '[]'));
+                ELSE
+                    PERFORM bump_counters(coalesce((SELECT jsonb_agg(jsonb_build_array(tenant_id, 'contacts', -c))
+                        FROM (SELECT tenant_id, count(*) c FROM old_rows GROUP BY 1) x), '[]'));
+                END IF;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER contacts_counted_ins AFTER INSERT ON contacts REFERENCING NEW TABLE AS new_rows
+                FOR EACH STATEMENT EXECUTE FUNCTION count_contacts();
+            CREATE TRIGGER contacts_counted_del AFTER DELETE ON contacts REFERENCING OLD TABLE AS old_rows
+                FOR EACH STATEMENT EXECUTE FUNCTION count_contacts();
+            CREATE FUNCTION count_campaigns() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'INSERT' THEN
+                    PERFORM bump_counters(coalesce((SELECT jsonb_agg(jsonb_build_array(tenant_id, 'campaigns:' || status, c))
+                        FROM (SELECT tenant_id, status, count(*) c FROM new_rows GROUP BY 1, 2) x), '[]'));
+                ELSIF TG_OP = 'DELETE' THEN
+                    PERFORM bump_counters(coalesce((SELECT jsonb_agg(jsonb_build_array(tenant_id, 'campaigns:' || status, -c))
+                        FROM (SELECT tenant_id, status, count(*) c FROM old_rows GROUP BY 1, 2) x), '[]'));
+                ELSE
+                    PERFORM bump_counters(coalesce((SELECT jsonb_agg(jsonb_build_array(tenant_id, 'campaigns:' || status, c)) FROM (
+                        SELECT tenant_id, status, count(*) c FROM new_rows GROUP BY 1, 2
+                        UNION ALL SELECT tenant_id, status, -count(*) FROM old_rows GROUP BY 1, 2) x), '[]'));
+                END IF;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER campaigns_counted_ins AFTER INSERT ON campaigns REFERENCING NEW TABLE AS new_rows
+                FOR EACH STATEMENT EXECUTE FUNCTION count_campaigns();
+            CREATE TRIGGER campaigns_counted_del AFTER DELETE ON campaigns REFERENCING OLD TABLE AS old_rows
+                FOR EACH STATEMENT EXECUTE FUNCTION count_campaigns();
+            CREATE TRIGGER campaigns_counted_upd AFTER UPDATE ON campaigns REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+                FOR EACH STATEMENT EXECUTE FUNCTION count_campaigns();
+            INSERT INTO tenant_counters SELECT tenant_id, 'contacts', count(*) FROM contacts GROUP BY 1;
+            INSERT INTO tenant_counters SELECT tenant_id, 'campaigns:' || status, count(*) FROM campaigns GROUP BY 1, 2;
+            """, concurrently: false),
+        // Seed 004's contact indexes, for the segment and search queries: the partial composite
+        // idx_leads_workspace_status_email, GIN on tags and custom_fields, and (tenant, id) for keyset pages.
+        Migration(version: 4, name: "contact indexes", sql: """
+            CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_contacts_tenant_status_email ON contacts (tenant_id, status, email)
+                WHERE status IN ('active', 'unsubscribed', 'bounced');
+            CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_contacts_tenant_id ON contacts (tenant_id, id);
+            CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_contacts_tags ON contacts USING gin (tags);
+            CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_contacts_custom_fields ON contacts USING gin (custom_fields jsonb_path_ops);
+            CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_segments_tenant ON segments (tenant_id, id);
+            """, concurrently: true),
     ]
 }
 

@@ -55,18 +55,90 @@ public struct PostgresCampaignStore: CampaignStore {
     }
 
     public func dashboardStats(tenant: Int64) async throws -> DashboardStats {
-        let r = try await db.query("""
-            SELECT status, count(*) FROM campaigns WHERE tenant_id = $1 GROUP BY status
-            UNION ALL SELECT '#contacts', count(*) FROM contacts WHERE tenant_id = $1
-            """, [String(tenant)])
+        // O(1): the counters are kept by triggers (migration 3), not counted here.
+        let r = try await db.query("SELECT name, n FROM tenant_counters WHERE tenant_id = $1", [String(tenant)])
         var by: [String: Int] = [:]
         var contacts = 0
         for row in r.rows {
             let n = row[1].flatMap(Int.init) ?? 0
-            if row[0] == "#contacts" { contacts = n } else if let s = row[0] { by[s] = n }
+            if row[0] == "contacts" { contacts = n } else if let s = row[0], s.hasPrefix("campaigns:"), n != 0 { by[String(s.dropFirst(10))] = n }
         }
         return DashboardStats(campaigns: by.values.reduce(0, +), campaignsByStatus: by, contacts: contacts,
                               generatedAt: ISO8601DateFormatter().string(from: Date()))
+    }
+
+    static let detailColumns = """
+        id, name, subject, template, status, segment_id, recipients,
+        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        to_char(send_started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+        """
+
+    static func detail(_ r: [String?]) -> CampaignDetail {
+        CampaignDetail(id: r[0].flatMap(Int64.init) ?? 0, name: r[1] ?? "", subject: r[2] ?? "", template: r[3] ?? "",
+                       status: r[4] ?? "", segmentID: r[5].flatMap(Int64.init), recipients: r[6].flatMap(Int.init) ?? 0,
+                       createdAt: r[7] ?? "", updatedAt: r[8] ?? "", sendStartedAt: r[9])
+    }
+
+    public func campaign(tenant: Int64, id: Int64) async throws -> CampaignDetail? {
+        let r = try await db.query("SELECT \(Self.detailColumns) FROM campaigns WHERE id = $1 AND tenant_id = $2", [String(id), String(tenant)])
+        return r.rows.first.map(Self.detail)
+    }
+
+    /// Why an UPDATE guarded by status matched no row: the campaign is missing, or in another status.
+    func miss<T>(tenant: Int64, id: Int64) async throws -> CampaignOutcome<T> {
+        guard let c = try await campaign(tenant: tenant, id: id) else { return .notFound }
+        return .conflict(c.status)
+    }
+
+    public func updateCampaign(tenant: Int64, id: Int64, _ c: CampaignChanges) async throws -> CampaignOutcome<CampaignDetail> {
+        let r = try await db.query("""
+            UPDATE campaigns SET name = coalesce($3, name), subject = coalesce($4, subject), template = coalesce($5, template),
+                segment_id = CASE WHEN $7::boolean THEN NULL ELSE coalesce($6::bigint, segment_id) END, updated_at = now()
+            WHERE id = $1 AND tenant_id = $2 AND status IN ('draft', 'scheduled', 'paused')
+              AND ($6::bigint IS NULL OR EXISTS (SELECT 1 FROM segments WHERE id = $6::bigint AND tenant_id = $2))
+            RETURNING \(Self.detailColumns)
+            """, [String(id), String(tenant), c.name, c.subject, c.template, c.segmentID.map(String.init), c.clearSegment ? "true" : "false"])
+        if let row = r.rows.first { return .done(Self.detail(row)) }
+        return try await miss(tenant: tenant, id: id)
+    }
+
+    public func deleteCampaign(tenant: Int64, id: Int64) async throws -> CampaignOutcome<Void> {
+        let r = try await db.query("DELETE FROM campaigns WHERE id = $1 AND tenant_id = $2 AND send_started_at IS NULL", [String(id), String(tenant)])
+        return r.affectedRows == 1 ? .done(()) : try await miss(tenant: tenant, id: id)
+    }
+
+    public func transition(tenant: Int64, id: Int64, from: [String], to: String) async throws -> CampaignOutcome<CampaignDetail> {
+        let r = try await db.query("""
+            UPDATE campaigns SET status = $4, updated_at = now(),
+                send_started_at = CASE WHEN $4 = 'sending' THEN coalesce(send_started_at, now()) ELSE send_started_at END
+            WHERE id = $1 AND tenant_id = $2 AND status = ANY($3::text[])
+            RETURNING \(Self.detailColumns)
+            """, [String(id), String(tenant), CopyText.arrayLiteral(from), to])
+        if let row = r.rows.first { return .done(Self.detail(row)) }
+        return try await miss(tenant: tenant, id: id)
+    }
+
+    public func campaignStats(tenant: Int64, id: Int64) async throws -> CampaignStats? {
+        guard let c = try await campaign(tenant: tenant, id: id) else { return nil }
+        let totals = try await db.query("""
+            SELECT count(*) FILTER (WHERE status = 'queued'), count(*) FILTER (WHERE status = 'sent'),
+                   count(*) FILTER (WHERE status = 'bounced'), count(*) FILTER (WHERE status = 'failed'),
+                   count(delivered_at), count(opened_at), count(clicked_at)
+            FROM email_sends WHERE campaign_id = $1
+            """, [String(id)]).rows[0].map { $0.flatMap(Int.init) ?? 0 }
+        // Seed 001 getEmailPerformanceOptimized: per hour of sending.
+        let hours = try await db.query("""
+            SELECT to_char(date_trunc('hour', sent_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:00:00"Z"'), count(*),
+                   count(*) FILTER (WHERE status = 'bounced'), count(opened_at), count(clicked_at)
+            FROM email_sends WHERE campaign_id = $1 AND sent_at IS NOT NULL GROUP BY 1 ORDER BY 1
+            """, [String(id)]).rows.map { r in
+                CampaignStats.Hour(hour: r[0] ?? "", sent: r[1].flatMap(Int.init) ?? 0, bounced: r[2].flatMap(Int.init) ?? 0,
+                                   opened: r[3].flatMap(Int.init) ?? 0, clicked: r[4].flatMap(Int.init) ?? 0)
+            }
+        return CampaignStats(campaignID: id, status: c.status, recipients: c.recipients, queued: totals[0], sent: totals[1],
+                             bounced: totals[2], failed: totals[3], delivered: totals[4], opened: totals[5], clicked: totals[6],
+                             hourly: hours)
     }
 
     static func campaign(_ row: [String?]) -> Campaign {

@@ -1,0 +1,45 @@
+import Foundation
+import Hummingbird
+
+extension CampaignContext {
+    /// A positive integer path parameter, or 400 naming it.
+    func id(_ name: String = "id") throws -> Int64 {
+        guard let v = parameters.get(name, as: Int64.self), v > 0 else {
+            throw APIError(.badRequest, "\(name) must be a positive integer", field: name)
+        }
+        return v
+    }
+}
+
+extension JSON {
+    /// A response whose body is already JSON text.
+    static func raw(_ json: String, status: HTTPResponse.Status = .ok, cacheHit: Bool? = nil) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        if let cacheHit { headers[.init("X-Cache")!] = cacheHit ? "HIT" : "MISS" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
+    }
+
+    /// `s` as a JSON string literal.
+    static func quote(_ s: String) -> String { String(decoding: try! JSONEncoder().encode(s), as: UTF8.self) }
+
+    /// The body as bytes, at most `limit`, or 413.
+    static func body(_ request: Request, limit: Int) async throws -> Data {
+        do {
+            return Data(try await request.body.collect(upTo: limit).readableBytesView)
+        } catch {
+            throw APIError(.contentTooLarge, "body is larger than \(limit) bytes")
+        }
+    }
+}
+
+extension CampaignOutcome {
+    /// The value, or 404 / 409 naming the campaign's status.
+    func value(action: String) throws -> T {
+        switch self {
+        case .done(let v): return v
+        case .notFound: throw APIError(.notFound, "no such campaign", field: "id")
+        case .conflict(let status): throw APIError(.conflict, "cannot \(action) a campaign that is \(status)", field: "status")
+        }
+    }
+}

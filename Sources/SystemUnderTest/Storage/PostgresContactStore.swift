@@ -1,0 +1,85 @@
+import Foundation
+
+/// `ContactStore` on PostgreSQL: COPY for imports, one round trip per search page or count.
+public struct PostgresContactStore: ContactStore {
+    public let db: Database
+
+    public init(db: Database) { self.db = db }
+
+    static let stageColumns = "tenant_id, email, first_name, last_name, company, source, tags, custom_fields"
+
+    public func importContacts(tenant: Int64, _ contacts: [ContactInput]) async throws -> Int {
+        guard !contacts.isEmpty else { return 0 }
+        // COPY into a per-connection temp table, then one INSERT ... ON CONFLICT: COPY itself cannot skip
+        // emails the tenant already has.
+        return try await db.transaction { conn in
+            try conn.execute("""
+                CREATE TEMP TABLE IF NOT EXISTS import_stage (tenant_id bigint, email text, first_name text, last_name text,
+                    company text, source text, tags text[], custom_fields jsonb) ON COMMIT DELETE ROWS
+                """)
+            _ = try conn.copy("COPY import_stage (\(Self.stageColumns)) FROM STDIN", chunks: Self.copyChunks(tenant: tenant, contacts))
+            return try conn.query("""
+                INSERT INTO contacts (\(Self.stageColumns)) SELECT \(Self.stageColumns) FROM import_stage
+                ON CONFLICT (tenant_id, email) DO NOTHING
+                """).affectedRows
+        }
+    }
+
+    /// COPY lines in chunks of about 1 MiB, built lazily so the whole body is never duplicated in memory.
+    static func copyChunks(tenant: Int64, _ contacts: [ContactInput]) -> some Sequence<String> {
+        var i = 0
+        return AnySequence {
+            AnyIterator { () -> String? in
+                guard i < contacts.count else { return nil }
+                var chunk = ""
+                chunk.reserveCapacity(1 << 20)
+                while i < contacts.count && chunk.utf8.count < 1 << 20 {
+                    contacts[i].appendCopyLine(tenant: tenant, to: &chunk)
+                    i += 1
+                }
+                return chunk
+            }
+        }
+    }
+
+    public func searchContacts(tenant: Int64, rule: SegmentRule, after: Int64, limit: Int) async throws -> (json: String, lastID: Int64?, count: Int) {
+        let sql = SegmentSQL(rule, firstParam: 4)
+        // The JSON is rendered by PostgreSQL: one text value crosses libpq instead of ten per contact.
+        let r = try await db.query("""
+            SELECT coalesce(json_agg(c ORDER BY c.id), '[]'), max(c.id), count(*) FROM (
+                SELECT id, email, first_name, last_name, company, source, status, tags, custom_fields,
+                       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at
+                FROM contacts WHERE tenant_id = $1 AND id > $2 AND \(sql.predicate) ORDER BY id LIMIT $3) c
+            """, [String(tenant), String(after), String(limit)] + sql.params)
+        let row = r.rows[0]
+        return (row[0] ?? "[]", row[1].flatMap(Int64.init), row[2].flatMap(Int.init) ?? 0)
+    }
+
+    public func countContacts(tenant: Int64, rule: SegmentRule) async throws -> Int {
+        let sql = SegmentSQL(rule, firstParam: 2)
+        let r = try await db.query("SELECT count(*) FROM contacts WHERE tenant_id = $1 AND \(sql.predicate)", [String(tenant)] + sql.params)
+        return r.rows[0][0].flatMap(Int.init) ?? 0
+    }
+
+    static let segmentColumns = "id, name, conditions::text, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+    static func segment(_ r: [String?]) -> Segment {
+        Segment(id: r[0].flatMap(Int64.init) ?? 0, name: r[1] ?? "", conditions: r[2] ?? "{}", createdAt: r[3] ?? "")
+    }
+
+    public func createSegment(tenant: Int64, name: String, conditions: String) async throws -> Segment {
+        let r = try await db.query("INSERT INTO segments (tenant_id, name, conditions) VALUES ($1, $2, $3::jsonb) RETURNING \(Self.segmentColumns)",
+                                   [String(tenant), name, conditions])
+        return Self.segment(r.rows[0])
+    }
+
+    public func segment(tenant: Int64, id: Int64) async throws -> Segment? {
+        try await db.query("SELECT \(Self.segmentColumns) FROM segments WHERE id = $1 AND tenant_id = $2", [String(id), String(tenant)])
+            .rows.first.map(Self.segment)
+    }
+
+    public func listSegments(tenant: Int64) async throws -> [Segment] {
+        try await db.query("SELECT \(Self.segmentColumns) FROM segments WHERE tenant_id = $1 ORDER BY id DESC LIMIT 200", [String(tenant)])
+            .rows.map(Self.segment)
+    }
+}

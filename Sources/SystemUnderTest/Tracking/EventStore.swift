@@ -1,0 +1,112 @@
+import Foundation
+
+/// An open or a click, to be recorded against the message it came from.
+public struct TrackingEvent: Sendable, Equatable {
+    public enum Kind: String, Sendable { case open, click }
+    public var message: MessageIdentity
+    public var kind: Kind
+    public var url: String?
+    public var at: Date
+}
+
+/// One provider webhook item, validated: what happened to which message, and when.
+public struct ProviderEvent: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable, CaseIterable { case delivered, bounced, opened, clicked }
+    public var e: Kind
+    public var c: Int64
+    public var k: Int64
+    /// ISO 8601.
+    public var t: String
+    public var u: String?
+}
+
+/// The engagement seam: tracked links, recorded events and the provider-webhook queue.
+public protocol EventStore: Sendable {
+    /// The URL behind a campaign's n-th tracked link.
+    func linkURL(campaign: Int64, index: Int) async throws -> String?
+    /// Records events whose message exists; returns how many were kept.
+    func record(_ events: [TrackingEvent]) async throws -> Int
+    /// Queues a webhook delivery for asynchronous processing (seed 002's webhook queue).
+    func enqueueWebhook(_ events: [ProviderEvent], priority: Int) async throws
+    /// Applies up to `limit` queued deliveries; returns the number of items applied.
+    func processWebhooks(limit: Int) async throws -> Int
+    /// Deliveries waiting.
+    func webhookBacklog() async throws -> Int
+}
+
+/// `EventStore` on PostgreSQL. Batches are applied with set-based statements over `unnest` and
+/// `jsonb_to_recordset`, one round trip per batch however many events it holds.
+public struct PostgresEventStore: EventStore {
+    public let db: Database
+    public init(db: Database) { self.db = db }
+
+    public func linkURL(campaign: Int64, index: Int) async throws -> String? {
+        try await db.query("SELECT url FROM campaign_links WHERE campaign_id = $1 AND idx = $2", [String(campaign), String(index)]).rows.first?[0] ?? nil
+    }
+
+    public func record(_ events: [TrackingEvent]) async throws -> Int {
+        guard !events.isEmpty else { return 0 }
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let r = try await db.query("""
+            WITH e AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[])
+                       AS e(campaign_id, contact_id, kind, url, at)),
+            s AS (UPDATE email_sends s SET opened_at = coalesce(s.opened_at, x.opened), clicked_at = coalesce(s.clicked_at, x.clicked)
+                  FROM (SELECT campaign_id, contact_id, min(at) FILTER (WHERE kind = 'open') opened,
+                               min(at) FILTER (WHERE kind = 'click') clicked FROM e GROUP BY 1, 2) x
+                  WHERE s.campaign_id = x.campaign_id AND s.contact_id = x.contact_id
+                  RETURNING s.tenant_id, s.campaign_id, s.contact_id)
+            INSERT INTO events (tenant_id, campaign_id, contact_id, kind, url, created_at)
+            SELECT s.tenant_id, e.campaign_id, e.contact_id, e.kind, e.url, e.at FROM e JOIN s USING (campaign_id, contact_id)
+            """, [
+                "{" + events.map { String($0.message.campaign) }.joined(separator: ",") + "}",
+                "{" + events.map { String($0.message.contact) }.joined(separator: ",") + "}",
+                "{" + events.map(\.kind.rawValue).joined(separator: ",") + "}",
+                Self.nullableArray(events.map(\.url)),
+                CopyText.arrayLiteral(events.map { iso.string(from: $0.at) }),
+            ])
+        return r.affectedRows
+    }
+
+    /// A text[] literal where nil is SQL NULL.
+    static func nullableArray(_ items: [String?]) -> String {
+        "{" + items.map { $0.map { CopyText.arrayLiteral([$0]).dropFirst().dropLast() }.map(String.init) ?? "NULL" }.joined(separator: ",") + "}"
+    }
+
+    public func enqueueWebhook(_ events: [ProviderEvent], priority: Int) async throws {
+        let payload = String(decoding: try JSONEncoder().encode(events), as: UTF8.self)
+        _ = try await db.query("INSERT INTO webhook_queue (priority, payload, items) VALUES ($1, $2::jsonb, $3)",
+                               [String(priority), payload, String(events.count)])
+    }
+
+    public func processWebhooks(limit: Int) async throws -> Int {
+        // Claim with SKIP LOCKED (several instances share the queue), fold each message's items together, then
+        // update the sends, mark hard bounces on the contact, and record opens and clicks, in one statement.
+        let r = try await db.query("""
+            WITH q AS (
+                UPDATE webhook_queue SET status = 'done', processed_at = now()
+                WHERE id IN (SELECT id FROM webhook_queue WHERE status = 'pending' ORDER BY priority, id LIMIT $1 FOR UPDATE SKIP LOCKED)
+                RETURNING payload),
+            x AS (SELECT r.* FROM q, jsonb_to_recordset(q.payload) AS r(e text, c bigint, k bigint, t timestamptz, u text)),
+            agg AS (SELECT c, k, min(t) FILTER (WHERE e = 'delivered') delivered, min(t) FILTER (WHERE e = 'bounced') bounced,
+                           min(t) FILTER (WHERE e = 'opened') opened, min(t) FILTER (WHERE e = 'clicked') clicked
+                    FROM x GROUP BY c, k),
+            s AS (UPDATE email_sends s SET delivered_at = coalesce(s.delivered_at, agg.delivered),
+                         opened_at = coalesce(s.opened_at, agg.opened), clicked_at = coalesce(s.clicked_at, agg.clicked),
+                         status = CASE WHEN agg.bounced IS NOT NULL AND s.status = 'sent' THEN 'bounced' ELSE s.status END,
+                         finished_at = CASE WHEN agg.bounced IS NOT NULL AND s.status = 'sent' THEN agg.bounced ELSE s.finished_at END
+                  FROM agg WHERE s.campaign_id = agg.c AND s.contact_id = agg.k
+                  RETURNING s.tenant_id, s.campaign_id, s.contact_id),
+            b AS (UPDATE contacts SET status = 'bounced' WHERE id IN (SELECT k FROM agg WHERE bounced IS NOT NULL) AND status = 'active'),
+            ev AS (INSERT INTO events (tenant_id, campaign_id, contact_id, kind, url, created_at)
+                   SELECT s.tenant_id, x.c, x.k, CASE x.e WHEN 'opened' THEN 'open' ELSE 'click' END, x.u, x.t
+                   FROM x JOIN s ON s.campaign_id = x.c AND s.contact_id = x.k WHERE x.e IN ('opened', 'clicked'))
+            SELECT count(*) FROM x
+            """, [String(limit)])
+        return r.rows.first?[0].flatMap(Int.init) ?? 0
+    }
+
+    public func webhookBacklog() async throws -> Int {
+        try await db.query("SELECT coalesce(sum(items), 0) FROM webhook_queue WHERE status = 'pending'").rows[0][0].flatMap(Int.init) ?? 0
+    }
+}
