@@ -18,6 +18,10 @@ public struct CampaignConfig: Sendable {
     public var l1Capacity = 10_000
     /// The provider's webhook secret (Authorization: Bearer ...).
     public var webhookSecret = "mailstorm-webhook"
+    /// The sender; nil: campaigns can be started but nothing is delivered.
+    public var sender: SenderConfig?
+    /// Where tracking links point; default: the bound address.
+    public var publicURL: String?
 
     public init(databaseURL: String, redisURL: String) {
         self.databaseURL = databaseURL
@@ -40,10 +44,10 @@ public struct CampaignApp: Sendable {
     public let recorder: EventRecorder
     public let webhooks: WebhookProcessor
     public let rateLimited = Tally()
-    public let sender: (any SendTrigger)?
+    public let sender: Sender?
 
     /// Connects the pools and runs migrations; throws with a clear message if PostgreSQL is unreachable.
-    public static func make(_ config: CampaignConfig, sender: (@Sendable (Database) -> any SendTrigger)? = nil) async throws -> CampaignApp {
+    public static func make(_ config: CampaignConfig) async throws -> CampaignApp {
         let metrics = HTTPMetrics()
         let db = Database(url: config.databaseURL, size: config.dbPoolSize) { metrics.recordQuery(nanos: $0) }
         try await db.checkConnection()
@@ -51,9 +55,16 @@ public struct CampaignApp: Sendable {
         let redis = try RedisCache(url: config.redisURL, size: config.redisPoolSize)
         let l1 = LocalCache(capacity: config.l1Capacity)
         let events = PostgresEventStore(db: db)
-        return CampaignApp(config: config, metrics: metrics, db: db, redis: redis, l1: l1, cache: TieredCache(l1: l1, l2: redis),
+        let cache = TieredCache(l1: l1, l2: redis)
+        let sender = try config.sender.map { sc in
+            try Sender(config: sc, databaseURL: config.databaseURL, redisURL: config.redisURL) { tenant, id in
+                // The sender changed a campaign (recipients, status): drop what the API cached of it.
+                Task { await cache.delete([CampaignRoutes.key(tenant, id), StatsService.key(tenant)]) }
+            }
+        }
+        return CampaignApp(config: config, metrics: metrics, db: db, redis: redis, l1: l1, cache: cache,
                            store: PostgresCampaignStore(db: db), contacts: PostgresContactStore(db: db), events: events,
-                           recorder: EventRecorder(store: events), webhooks: WebhookProcessor(store: events), sender: sender?(db))
+                           recorder: EventRecorder(store: events), webhooks: WebhookProcessor(store: events), sender: sender)
     }
 
     /// The router with every route and middleware.

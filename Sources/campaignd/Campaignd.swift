@@ -32,11 +32,20 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Requests per second per user on /api (0: no limit).") var rateLimit = 100
     @Option(help: "Entries in the in-process L1 cache.") var l1Capacity = 10_000
     @Option(help: "Shared secret the email provider sends with webhooks.") var webhookSecret = "mailstorm-webhook"
+    @Option(help: "Where to deliver mail: smtp://host:port or http(s)://host/path (a provider API). None: no sender.") var mailURL: String?
+    @Option(help: "Sender threads (each with a PostgreSQL and a transport connection).") var sendThreads = 4
+    @Option(help: "Messages per second to the provider, shared by all instances through Redis (0: unlimited).") var sendRate = 0.0
+    @Option(help: "First retry delay in milliseconds; doubles per attempt, with jitter.") var retryBaseMs = 1000.0
+    @Option(help: "Attempts before a transiently failing message is marked failed.") var maxAttempts = 5
+    @Option(help: "Base URL of tracking links in sent mail (default: the bound address).") var publicURL: String?
 
     func validate() throws {
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit must not be negative") }
         guard l1Capacity >= 1 else { throw ValidationError("--l1-capacity must be at least 1") }
         guard dbPool >= 1, redisPool >= 1 else { throw ValidationError("--db-pool and --redis-pool must be at least 1") }
+        guard (1...64).contains(sendThreads) else { throw ValidationError("--send-threads must be 1 to 64") }
+        guard sendRate >= 0 else { throw ValidationError("--send-rate must not be negative") }
+        guard retryBaseMs > 0, (1...20).contains(maxAttempts) else { throw ValidationError("--retry-base-ms must be positive and --max-attempts 1 to 20") }
     }
 
     func run() async throws {
@@ -49,6 +58,14 @@ struct Serve: AsyncParsableCommand {
         config.rateLimit = rateLimit
         config.l1Capacity = l1Capacity
         config.webhookSecret = webhookSecret
+        config.publicURL = publicURL
+        if let mailURL {
+            var sc = SenderConfig(mailURL: mailURL)
+            sc.threads = sendThreads
+            sc.rate = sendRate
+            sc.retry = RetryPolicy(base: retryBaseMs / 1000, maxAttempts: maxAttempts)
+            config.sender = sc
+        }
         let app: CampaignApp
         do {
             _ = try InjectedDelays(injectDelay)
@@ -61,6 +78,7 @@ struct Serve: AsyncParsableCommand {
             throw fail("cannot start: \(error)", code: 3)
         }
         let server = try app.application { port in
+            app.sender?.start(publicURL: publicURL ?? "http://\(host):\(port)")
             // Written straight to fd 1, unbuffered: the harness waits for this line.
             FileHandle.standardOutput.write(Data("campaignd listening on \(host):\(port)\n".utf8))
         }

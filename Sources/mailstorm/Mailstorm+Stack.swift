@@ -20,12 +20,15 @@ extension Mailstorm {
             @Option(help: "campaignd binary.") var campaignd: String?
             @Option(help: "Extra argument for campaignd; repeatable.") var campaigndArg: [String] = []
             @Flag(help: "Keep the temporary directory after shutdown.") var keep = false
+            @Option(help: "campaignd's transport to the mail sink: smtp or http.") var transport = MailTransportKind.smtp
 
             func run() async throws {
                 let stopped = RunControl()
                 let trap = SignalTrap { _ in stopped.interrupt() }
                 let stack: Stack
-                do { stack = try Stack.up(StackOptions(campaignd: campaignd, campaigndArguments: campaigndArg, keepDirectory: keep)) } catch {
+                var options = StackOptions(campaignd: campaignd, campaigndArguments: campaigndArg, keepDirectory: keep)
+                options.transport = transport
+                do { stack = try Stack.up(options) } catch {
                     throw Exit.map(error)
                 }
                 let state = State(pid: getpid(), endpoints: stack.endpoints)
@@ -35,6 +38,7 @@ extension Mailstorm {
                     campaignd  \(stack.endpoints.target)
                     postgres   \(stack.endpoints.databaseURL ?? "-")
                     redis      \(stack.endpoints.redisURL ?? "-")
+                    sink       \(stack.sink.map { "\($0.smtpURL)  http://127.0.0.1:\($0.httpPort)/stats" } ?? "-")
                     logs       \(stack.directory)
                     Ctrl-C or `mailstorm stack down` stops it.
 

@@ -8,7 +8,7 @@ import Reports
 struct Mailstorm: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mailstorm", abstract: "Load tests and benchmarks for the campaign platform.",
-        subcommands: [Run.self, AB.self, HTTP.self, Report.self, Compare.self, BaselineCommand.self, HistoryCommand.self, StackCommand.self, Scenarios.self])
+        subcommands: [Run.self, AB.self, HTTP.self, Report.self, Compare.self, BaselineCommand.self, HistoryCommand.self, StackCommand.self, SinkCommand.self, SeedCommand.self, Scenarios.self])
 }
 
 /// Exit codes CI can act on.

@@ -5,10 +5,13 @@ public struct StackEndpoints: Sendable, Codable, Equatable {
     public var target: String
     public var databaseURL: String?
     public var redisURL: String?
-    public init(target: String, databaseURL: String? = nil, redisURL: String? = nil) {
+    /// The mail sink's HTTP side (GET /stats), when there is one.
+    public var sinkURL: String?
+    public init(target: String, databaseURL: String? = nil, redisURL: String? = nil, sinkURL: String? = nil) {
         self.target = target
         self.databaseURL = databaseURL
         self.redisURL = redisURL
+        self.sinkURL = sinkURL
     }
 }
 
@@ -24,6 +27,12 @@ public struct StackOptions: Sendable {
     public var databaseURL: String?
     /// Use an existing Redis instead of starting one.
     public var redisURL: String?
+    /// Start the mail sink and point campaignd's sender at it (unless the arguments name a --mail-url).
+    public var sink = true
+    /// The sender's transport to the sink.
+    public var transport = MailTransportKind.smtp
+    public var faults = FaultPlan()
+    public var engagement = EngagementPlan()
 
     public init(campaignd: String? = nil, campaigndArguments: [String] = [], keepDirectory: Bool = false,
                 databaseURL: String? = nil, redisURL: String? = nil) {
@@ -35,11 +44,18 @@ public struct StackOptions: Sendable {
     }
 }
 
+/// How campaignd delivers to the sink.
+public enum MailTransportKind: String, Sendable, CaseIterable, Codable {
+    case smtp, http
+}
+
 /// The embedded default: ephemeral PostgreSQL, Redis and campaignd on loopback, torn down with `down()`.
 public final class Stack: @unchecked Sendable {
     public let directory: String
     public let endpoints: StackEndpoints
     public let campaigndBinary: String
+    /// The mail sink, when the stack started one.
+    public let sink: MailSink?
     private let lock = NSLock()
     private var processes: [ManagedProcess]
     private let keep: Bool
@@ -76,11 +92,25 @@ public final class Stack: @unchecked Sendable {
                     started.append(redis.process)
                     redisURL = redis.url
                 }
-                let app = try CampaignServer(binary: binary, directory: dir, databaseURL: dbURL!, redisURL: redisURL!,
-                                             extraArguments: options.campaigndArguments)
+                var args = options.campaigndArguments
+                var sink: MailSink? = nil
+                if options.sink {
+                    let s = try MailSink(faults: options.faults, engagement: options.engagement)
+                    sink = s
+                    if !args.contains("--mail-url") { args += ["--mail-url", options.transport == .smtp ? s.smtpURL : s.providerURL] }
+                }
+                let app: CampaignServer
+                do {
+                    app = try CampaignServer(binary: binary, directory: dir, databaseURL: dbURL!, redisURL: redisURL!, extraArguments: args)
+                } catch {
+                    sink?.stop()
+                    throw error
+                }
                 started.append(app.process)
-                let stack = Stack(directory: dir, endpoints: StackEndpoints(target: app.url, databaseURL: dbURL, redisURL: redisURL),
-                                  binary: binary, processes: started, keep: options.keepDirectory)
+                sink?.engagement.plan.campaigndURL = app.url
+                let stack = Stack(directory: dir, endpoints: StackEndpoints(target: app.url, databaseURL: dbURL, redisURL: redisURL,
+                                                                            sinkURL: sink.map { "http://127.0.0.1:\($0.httpPort)" }),
+                                  binary: binary, processes: started, sink: sink, keep: options.keepDirectory)
                 StackRegistry.shared.add(stack)
                 return stack
             } catch {
@@ -93,8 +123,9 @@ public final class Stack: @unchecked Sendable {
         }
     }
 
-    private init(directory: String, endpoints: StackEndpoints, binary: String, processes: [ManagedProcess], keep: Bool) {
+    private init(directory: String, endpoints: StackEndpoints, binary: String, processes: [ManagedProcess], sink: MailSink?, keep: Bool) {
         self.directory = directory
+        self.sink = sink
         self.endpoints = endpoints
         self.campaigndBinary = binary
         self.processes = processes
@@ -109,6 +140,7 @@ public final class Stack: @unchecked Sendable {
         lock.unlock()
         guard !procs.isEmpty else { return }
         for p in procs.reversed() { p.stop() }
+        sink?.stop()
         if !keep { try? FileManager.default.removeItem(atPath: directory) }
         StackRegistry.shared.remove(self)
     }

@@ -79,6 +79,14 @@ struct HealthRoutes {
         m.counter("campaignd_events_recorded_total", total: app.recorder.recorded.load(ordering: .relaxed))
         m.counter("campaignd_events_dropped_total", total: app.recorder.dropped.load(ordering: .relaxed))
         m.counter("campaignd_webhook_items_processed_total", total: app.webhooks.processed.load(ordering: .relaxed))
+        if let snd = app.sender {
+            for (result, t) in [("sent", snd.sent), ("bounced", snd.bounced), ("failed", snd.failed), ("retried", snd.retried)] {
+                m.counter("campaignd_emails_total", total: t.load(), labels: [("result", result)])
+            }
+            m.counter("campaignd_outbox_resolved_total", total: snd.resolved.load())
+            m.gauge("campaignd_sender_breaker_open", snd.breakerState == .closed ? 0 : 1)
+            m.counter("campaignd_sender_breaker_openings_total", total: UInt64(snd.breakerOpenings))
+        }
         for stat in ["allocated", "active", "resident"] {
             m.gauge("campaignd_jemalloc_\(stat)_bytes", Double(cjemalloc_stat("stats.\(stat)")))
         }

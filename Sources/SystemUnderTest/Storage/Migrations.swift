@@ -94,6 +94,7 @@ public enum Migrations {
                 status text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sent', 'bounced', 'failed')),
                 attempts int NOT NULL DEFAULT 0,
                 next_attempt_at timestamptz NOT NULL DEFAULT now(),
+                enqueued_at timestamptz NOT NULL DEFAULT now(),
                 last_error text,
                 created_at timestamptz NOT NULL,
                 sent_at timestamptz,

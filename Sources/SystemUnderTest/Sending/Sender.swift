@@ -1,0 +1,291 @@
+import Foundation
+import Synchronization
+
+/// Sender settings.
+public struct SenderConfig: Sendable {
+    /// smtp://host:port or http(s)://host/path.
+    public var mailURL: String
+    public var from = "campaigns@campaignd.mailstorm"
+    /// Delivery threads, each with its own PostgreSQL connection and transport connection.
+    public var threads = 4
+    /// Messages per second for this provider across all instances (Redis token bucket); 0: unlimited.
+    public var rate = 0.0
+    public var retry = RetryPolicy()
+    /// Contacts resolved into the outbox per transaction.
+    public var resolveBatch = 10_000
+    public init(mailURL: String) { self.mailURL = mailURL }
+}
+
+/// campaignd's sender: resolves sending campaigns into the outbox (`email_sends`) and delivers it.
+///
+/// Delivery threads claim queued rows with `FOR UPDATE SKIP LOCKED` inside a transaction that stays open
+/// until the batch's results are written. If the process dies, PostgreSQL rolls the transaction back and the
+/// rows are queued again: nothing is lost, and a repeat carries the same Message-ID for the receiver to spot.
+public final class Sender: SendTrigger, @unchecked Sendable {
+    let config: SenderConfig
+    let databaseURL: String
+    let redisURL: String?
+    let onCampaignChanged: @Sendable (_ tenant: Int64, _ id: Int64) -> Void
+    private let wake = NSCondition()
+    private var pendingWake = false
+    private var running = true
+    private var started = false
+    private let breaker = Mutex(CircuitBreaker())
+    private let templates = Mutex<[Int64: (CompiledTemplate, String)]>([:])
+    private var base = ""
+    public let sent = Tally(), bounced = Tally(), failed = Tally(), retried = Tally(), resolved = Tally()
+
+    public init(config: SenderConfig, databaseURL: String, redisURL: String?, onCampaignChanged: @escaping @Sendable (Int64, Int64) -> Void) throws {
+        _ = try makeTransport(url: config.mailURL, from: config.from)  // fail at start on a bad URL
+        self.config = config
+        self.databaseURL = databaseURL
+        self.redisURL = redisURL
+        self.onCampaignChanged = onCampaignChanged
+    }
+
+    /// Starts the resolver and delivery threads; `publicURL` is where tracking links point.
+    public func start(publicURL: String) {
+        wake.lock()
+        defer { wake.unlock() }
+        guard !started else { return }
+        started = true
+        base = publicURL
+        Self.spawn("send-resolve") { [self] in resolveLoop() }
+        for i in 0..<config.threads { Self.spawn("send-\(i)") { [self] in deliverLoop() } }
+    }
+
+    public func stop() {
+        wake.lock()
+        running = false
+        wake.broadcast()
+        wake.unlock()
+    }
+
+    public func campaignStarted(_ id: Int64) {
+        templates.withLock { _ = $0.removeValue(forKey: id) }  // a resumed campaign may have a new template
+        wake.lock()
+        pendingWake = true
+        wake.broadcast()
+        wake.unlock()
+    }
+
+    public var breakerState: CircuitBreaker.State { breaker.withLock { $0.state } }
+    public var breakerOpenings: Int { breaker.withLock { $0.opened } }
+
+    static func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        let t = Thread(block: body)
+        t.name = name
+        t.start()
+    }
+
+    /// Waits up to `seconds` for a wake-up; false once stopping.
+    private func pause(_ seconds: Double) -> Bool {
+        wake.lock()
+        defer { wake.unlock() }
+        if running && !pendingWake { _ = wake.wait(until: Date().addingTimeInterval(seconds)) }
+        pendingWake = false
+        return running
+    }
+
+    private var isRunning: Bool { wake.lock(); defer { wake.unlock() }; return running }
+
+    /// A connection, re-made after a failure (server restart) with a pause between attempts.
+    private func connect(_ conn: inout PostgresConnection?) -> PostgresConnection? {
+        if let c = conn, c.isHealthy { return c }
+        conn = try? PostgresConnection(url: databaseURL)
+        if conn == nil { _ = pause(1) }
+        return conn
+    }
+
+    // MARK: Resolving
+
+    private func resolveLoop() {
+        var conn: PostgresConnection? = nil
+        while isRunning {
+            guard let c = connect(&conn) else { continue }
+            do {
+                if try !resolveBatch(c) { _ = pause(0.5) }
+            } catch {
+                try? c.execute("ROLLBACK")
+                _ = pause(0.5)
+            }
+        }
+    }
+
+    /// Resolves one batch of one campaign; false when no campaign needs it.
+    func resolveBatch(_ conn: PostgresConnection) throws -> Bool {
+        try conn.execute("BEGIN")
+        let r = try conn.query("""
+            SELECT c.id, c.tenant_id, c.resolved_through, c.send_started_at, s.conditions::text, c.template
+            FROM campaigns c LEFT JOIN segments s ON s.id = c.segment_id
+            WHERE c.status IN ('sending', 'paused') AND NOT c.resolve_done ORDER BY c.id LIMIT 1 FOR UPDATE OF c SKIP LOCKED
+            """)
+        guard let row = r.rows.first, let id = row[0].flatMap(Int64.init), let tenant = row[1].flatMap(Int64.init),
+              let through = row[2].flatMap(Int64.init), let started = row[3] else {
+            try conn.execute("COMMIT")
+            return false
+        }
+        let rule = try row[4].map { try SegmentRule.parse(data: Data($0.utf8)) } ?? .all([])
+        if through == 0 {
+            // First batch: the month's partition must exist before rows land in DEFAULT, and links are stored.
+            _ = try conn.query("SELECT ensure_email_sends_partition($1::timestamptz)", [started])
+            let links = CompiledTemplate(row[5] ?? "").links
+            if !links.isEmpty {
+                _ = try conn.query("""
+                    INSERT INTO campaign_links (campaign_id, idx, url) SELECT $1, i - 1, u FROM unnest($2::text[]) WITH ORDINALITY AS t(u, i)
+                    ON CONFLICT (campaign_id, idx) DO UPDATE SET url = EXCLUDED.url
+                    """, [String(id), CopyText.arrayLiteral(links)])
+            }
+        }
+        let sql = SegmentSQL(.all([.condition(SegmentCondition.activeOnly), rule]), firstParam: 6)
+        let b = try conn.query("""
+            WITH batch AS (SELECT id, email FROM contacts WHERE tenant_id = $1 AND id > $2 AND \(sql.predicate) ORDER BY id LIMIT $3),
+            ins AS (INSERT INTO email_sends (campaign_id, contact_id, tenant_id, email, created_at)
+                    SELECT $4, id, $1, email, $5::timestamptz FROM batch ON CONFLICT DO NOTHING RETURNING 1)
+            SELECT (SELECT count(*) FROM batch), (SELECT max(id) FROM batch), (SELECT count(*) FROM ins)
+            """, [String(tenant), String(through), String(config.resolveBatch), String(id), started] + sql.params).rows[0]
+        let seen = b[0].flatMap(Int.init) ?? 0, maxID = b[1].flatMap(Int64.init) ?? through, inserted = b[2].flatMap(Int.init) ?? 0
+        _ = try conn.query("UPDATE campaigns SET resolved_through = $2, recipients = recipients + $3, resolve_done = $4 WHERE id = $1",
+                           [String(id), String(maxID), String(inserted), seen < config.resolveBatch ? "true" : "false"])
+        try conn.execute("COMMIT")
+        resolved.add(UInt64(inserted))
+        onCampaignChanged(tenant, id)
+        if inserted > 0 { campaignStarted(id) }
+        return true
+    }
+
+    // MARK: Delivering
+
+    private func deliverLoop() {
+        var conn: PostgresConnection? = nil
+        guard let transport = try? makeTransport(url: config.mailURL, from: config.from) else { return }
+        let redis: RedisConnection? = config.rate > 0 ? redisURL.flatMap { try? RedisCache.parse($0) }.flatMap { try? RedisConnection(host: $0.0, port: $0.1) } : nil
+        let bucket = TokenBucket(key: "sendrate:" + transport.name, rate: config.rate)
+        let claim = transport.batchSize == 1 ? 50 : transport.batchSize
+        while isRunning {
+            let now = Date().timeIntervalSince1970
+            let allowed = breaker.withLock { $0.allow(now: now) }
+            guard allowed else { _ = pause(max(breaker.withLock { $0.wait(now: now) }, 0.05)); continue }
+            var want = claim
+            if config.rate > 0 {
+                guard let r = redis, let got = try? bucket.take(claim, on: r) else { _ = pause(0.5); continue }
+                want = got
+                if want == 0 { usleep(20_000); continue }
+            }
+            guard let c = connect(&conn) else { continue }
+            do {
+                if try !deliverBatch(c, transport: transport, limit: want) {
+                    try finishCampaigns(c)
+                    _ = pause(0.2)
+                }
+            } catch {
+                try? c.execute("ROLLBACK")
+                _ = pause(0.2)
+            }
+        }
+    }
+
+    struct Claimed {
+        var identity: MessageIdentity
+        var tenant: Int64
+        var email: String
+        var attempts: Int
+        var enqueuedMs: Int64
+        var fields: [String: String]
+    }
+
+    /// Claims, renders, delivers and records one batch; false when nothing was due.
+    func deliverBatch(_ conn: PostgresConnection, transport: any MailTransport, limit: Int) throws -> Bool {
+        try conn.execute("BEGIN")
+        let rows = try conn.query("""
+            SELECT s.campaign_id, s.contact_id, s.tenant_id, s.email, s.attempts, (extract(epoch FROM s.enqueued_at) * 1000)::bigint,
+                   ct.first_name, ct.last_name, ct.company
+            FROM email_sends s JOIN campaigns c ON c.id = s.campaign_id AND c.status = 'sending'
+            LEFT JOIN contacts ct ON ct.id = s.contact_id
+            WHERE s.status = 'queued' AND s.next_attempt_at <= now()
+            ORDER BY s.next_attempt_at LIMIT $1
+            FOR UPDATE OF s SKIP LOCKED
+            """, [String(limit)]).rows.map { r in
+                Claimed(identity: MessageIdentity(campaign: Int64(r[0]!)!, contact: Int64(r[1]!)!), tenant: Int64(r[2]!)!, email: r[3]!,
+                        attempts: Int(r[4]!)!, enqueuedMs: Int64(r[5]!)!,
+                        fields: ["email": r[3]!, "first_name": r[6] ?? "", "last_name": r[7] ?? "", "company": r[8] ?? ""])
+            }
+        guard !rows.isEmpty else { try conn.execute("COMMIT"); return false }
+        var messages: [OutgoingMessage] = []
+        messages.reserveCapacity(rows.count)
+        for r in rows {
+            let (tpl, subject) = try template(r.identity.campaign, conn)
+            messages.append(OutgoingMessage(
+                identity: r.identity, to: r.email, subject: subject, html: tpl.render(fields: r.fields, identity: r.identity, base: base),
+                enqueuedMs: r.enqueuedMs, openURL: "\(base)/t/o/\(r.identity.openToken)",
+                clickURL: tpl.links.isEmpty ? nil : "\(base)/t/c/\(r.identity.clickToken(link: 0))"))
+        }
+        var results: [DeliveryResult] = []
+        results.reserveCapacity(messages.count)
+        for start in stride(from: 0, to: messages.count, by: transport.batchSize) {
+            results += transport.deliver(Array(messages[start..<min(start + transport.batchSize, messages.count)]))
+        }
+        try record(rows, results, conn)
+        try conn.execute("COMMIT")
+        let reached = results.filter { if case .transient = $0 { return false }; return true }.count
+        breaker.withLock { $0.record(delivered: reached, failed: results.count - reached, now: Date().timeIntervalSince1970) }
+        return true
+    }
+
+    /// Writes each message's outcome: final (sent, bounced, failed) or queued again after a backoff.
+    func record(_ rows: [Claimed], _ results: [DeliveryResult], _ conn: PostgresConnection) throws {
+        var status: [String] = [], errors: [String?] = [], delays: [String] = []
+        for (r, res) in zip(rows, results) {
+            switch res {
+            case .sent:
+                status.append("sent"); errors.append(nil); delays.append("0"); sent.add()
+            case .permanent(let e):
+                status.append("bounced"); errors.append(e); delays.append("0"); bounced.add()
+            case .transient(let e):
+                if r.attempts + 1 >= config.retry.maxAttempts {
+                    status.append("failed"); failed.add()
+                } else {
+                    status.append("queued"); retried.add()
+                }
+                errors.append(e)
+                delays.append(String(config.retry.delay(afterAttempt: r.attempts + 1, u: Double.random(in: 0..<1))))
+            }
+        }
+        _ = try conn.query("""
+            UPDATE email_sends s SET status = r.st, attempts = s.attempts + 1, last_error = r.err,
+                sent_at = CASE WHEN r.st = 'sent' THEN now() ELSE s.sent_at END,
+                finished_at = CASE WHEN r.st = 'queued' THEN NULL ELSE now() END,
+                next_attempt_at = CASE WHEN r.st = 'queued' THEN now() + make_interval(secs => r.delay) ELSE s.next_attempt_at END
+            FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::float8[]) AS r(c, k, st, err, delay)
+            WHERE s.campaign_id = r.c AND s.contact_id = r.k AND s.status = 'queued'
+            """, ["{" + rows.map { String($0.identity.campaign) }.joined(separator: ",") + "}",
+                  "{" + rows.map { String($0.identity.contact) }.joined(separator: ",") + "}",
+                  "{" + status.joined(separator: ",") + "}", PostgresEventStore.nullableArray(errors),
+                  "{" + delays.joined(separator: ",") + "}"])
+    }
+
+    /// Marks campaigns whose outbox is empty as sent.
+    func finishCampaigns(_ conn: PostgresConnection) throws {
+        let r = try conn.query("""
+            UPDATE campaigns c SET status = 'sent', updated_at = now()
+            WHERE c.status = 'sending' AND c.resolve_done
+              AND NOT EXISTS (SELECT 1 FROM email_sends s WHERE s.campaign_id = c.id AND s.status = 'queued')
+            RETURNING tenant_id, id
+            """)
+        for row in r.rows { if let t = row[0].flatMap(Int64.init), let id = row[1].flatMap(Int64.init) { onCampaignChanged(t, id) } }
+    }
+
+    /// The compiled template and subject of a campaign, compiled once per sending.
+    func template(_ campaign: Int64, _ conn: PostgresConnection) throws -> (CompiledTemplate, String) {
+        if let t = templates.withLock({ $0[campaign] }) { return t }
+        let r = try conn.query("SELECT template, subject FROM campaigns WHERE id = $1", [String(campaign)])
+        let t = (CompiledTemplate(r.rows.first?[0] ?? ""), r.rows.first?[1] ?? "")
+        templates.withLock { $0[campaign] = t }
+        return t
+    }
+}
+
+extension SegmentCondition {
+    /// Only active contacts are sent to: unsubscribed and bounced ones never are.
+    static let activeOnly = try! SegmentCondition(["field": "status", "op": "equals", "value": "active"], path: "status")
+}
