@@ -22,6 +22,16 @@ public struct FaultPlan: Sendable, Codable, Equatable {
 
     public init() {}
 
+    /// Absent keys are 0, so `{"transient_rate": 0.1}` is a whole plan.
+    public init(from d: Decoder) throws {
+        let c = try d.container(keyedBy: CodingKeys.self)
+        latencyMinMs = try c.decodeIfPresent(Double.self, forKey: .latencyMinMs) ?? 0
+        latencyMaxMs = try c.decodeIfPresent(Double.self, forKey: .latencyMaxMs) ?? latencyMinMs
+        transientRate = try c.decodeIfPresent(Double.self, forKey: .transientRate) ?? 0
+        permanentRate = try c.decodeIfPresent(Double.self, forKey: .permanentRate) ?? 0
+        dropRate = try c.decodeIfPresent(Double.self, forKey: .dropRate) ?? 0
+    }
+
     /// Throws naming the field that is out of range.
     public func validate() throws(SinkError) {
         for (name, v) in [("transient_rate", transientRate), ("permanent_rate", permanentRate), ("drop_rate", dropRate)] where !(0...1).contains(v) {

@@ -6,12 +6,13 @@ public final class RedisServer: Sendable {
     public let process: ManagedProcess
     public var url: String { "redis://127.0.0.1:\(port)" }
 
-    public init(directory: String) throws {
+    /// `port`: a given one (to bring a server back where clients expect it), or a free one.
+    public init(directory: String, port wanted: Int? = nil) throws {
         let exe = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) }
         guard let exe else { throw StackError("redis-server is not installed; run `make setup`") }
         let dir = directory + "/redis"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        port = try FreePort.pick()
+        port = try wanted ?? FreePort.pick()
         process = try ManagedProcess(name: "redis", executable: exe, arguments: ServerSettings.redis(port: port, dir: dir),
                                      logPath: directory + "/redis.log")
         let deadline = Date().addingTimeInterval(10)

@@ -1,0 +1,211 @@
+import Foundation
+import Testing
+import Harness
+
+extension RealStack {
+/// Every route of campaignd against the real PostgreSQL and Redis.
+@Suite struct CampaignAPITests {
+    @Test func campaignLifecycleAndCacheInvalidation() async throws {
+        let stack = try Stack.up(Integration.stackOptions())
+        defer { stack.down() }
+        try Integration.seed(stack, contacts: 0)
+        let api = try await APIClient.login(stack.endpoints.target)
+
+        let before = try await api.call("GET", "/api/stats")
+        #expect(before.status == 200 && before.header("X-Cache") == "MISS")
+        #expect(try await api.call("GET", "/api/stats").header("X-Cache") == "HIT")
+
+        let created = try await api.call("POST", "/api/campaigns", json: ["name": "Spring", "subject": "Hi", "template": "Hello {{first_name}}"])
+        #expect(created.status == 201)
+        let id = created.json["id"] as! Int
+        // The create dropped the cached stats: the count moves at once, not after the 30 s TTL.
+        let after = try await api.call("GET", "/api/stats")
+        #expect(after.header("X-Cache") == "MISS")
+        #expect(after.json["campaigns"] as? Int == 1)
+
+        let g1 = try await api.call("GET", "/api/campaigns/\(id)")
+        #expect(g1.status == 200 && g1.header("X-Cache") == "MISS")
+        #expect(try await api.call("GET", "/api/campaigns/\(id)").header("X-Cache") == "HIT")
+        let patched = try await api.call("PATCH", "/api/campaigns/\(id)", json: ["subject": "Hello again"])
+        #expect(patched.status == 200 && patched.json["subject"] as? String == "Hello again")
+        let g2 = try await api.call("GET", "/api/campaigns/\(id)")
+        #expect(g2.header("X-Cache") == "MISS" && g2.json["subject"] as? String == "Hello again")
+        #expect(try await api.call("PATCH", "/api/campaigns/\(id)", json: ["name": ""]).json["field"] as? String == "name")
+        #expect(try await api.call("PATCH", "/api/campaigns/\(id)", json: ["segment_id": 999]).json["field"] as? String == "segment_id")
+
+        // Keyset pages: 3 more campaigns, pages of 2.
+        for i in 0..<3 { _ = try await api.call("POST", "/api/campaigns", json: ["name": "c\(i)", "subject": "s"]) }
+        let p1 = try await api.call("GET", "/api/campaigns?limit=2")
+        let next = p1.json["next_before"] as! Int
+        let p2 = try await api.call("GET", "/api/campaigns?limit=2&before=\(next)")
+        let ids = ((p1.json["campaigns"] as! [[String: Any]]) + (p2.json["campaigns"] as! [[String: Any]])).map { $0["id"] as! Int }
+        #expect(ids.count == 4 && Set(ids).count == 4 && ids == ids.sorted(by: >))
+        #expect(try await api.call("GET", "/api/campaigns?limit=0").status == 400)
+
+        // State machine: send, pause, resume; edits refused while sending.
+        #expect(try await api.call("POST", "/api/campaigns/\(id)/pause").status == 409)
+        let sent = try await api.call("POST", "/api/campaigns/\(id)/send")
+        #expect(sent.status == 202 && sent.json["status"] as? String == "sending")
+        let again = try await api.call("POST", "/api/campaigns/\(id)/send")
+        #expect(again.status == 409 && again.json["field"] as? String == "status")
+        #expect(try await api.call("PATCH", "/api/campaigns/\(id)", json: ["subject": "x"]).status == 409)
+        #expect(try await api.call("DELETE", "/api/campaigns/\(id)").status == 409)
+        let st = try await api.call("GET", "/api/campaigns/\(id)/stats")
+        #expect(st.status == 200 && st.json["campaign_id"] as? Int == id && st.json["hourly"] is [Any])
+
+        // A draft can be deleted; then it is gone.
+        let draft = try await api.call("POST", "/api/campaigns", json: ["name": "tmp", "subject": "s"]).json["id"] as! Int
+        #expect(try await api.call("DELETE", "/api/campaigns/\(draft)").status == 204)
+        #expect(try await api.call("GET", "/api/campaigns/\(draft)").status == 404)
+        #expect(try await api.call("GET", "/api/campaigns/abc").json["field"] as? String == "id")
+        #expect(try await api.call("POST", "/api/campaigns", json: ["name": "x"]).json["field"] as? String == "subject")
+
+        // Every response carries the seed-001 headers and the stage breakdown.
+        #expect(g1.header("X-Request-ID") != nil && g1.header("X-Response-Time")?.hasSuffix("ms") == true)
+        #expect(g1.header("Server-Timing")?.contains("db;dur=") == true)
+
+        let perf = try await api.call("GET", "/health/performance")
+        #expect(perf.status == 200 && perf.json["status"] as? String == "healthy")
+        let metrics = try await api.call("GET", "/metrics").text
+        #expect(metrics.contains("campaignd_http_request_duration_seconds_bucket{route=\"GET /api/campaigns/{id}\""))
+        #expect(metrics.contains("campaignd_db_query_duration_seconds_count"))
+        #expect(metrics.contains("campaignd_jemalloc_resident_bytes"))
+        #expect(metrics.contains("campaignd_cache_hits_total{level=\"l1\"}"))
+        #expect(try await api.call("POST", "/api/logout").status == 204)
+        #expect(try await api.call("GET", "/api/campaigns").status == 401)
+    }
+
+    @Test func tenantsSeeOnlyTheirOwnData() async throws {
+        let stack = try Stack.up(Integration.stackOptions())
+        defer { stack.down() }
+        try Integration.seed(stack, contacts: 200)
+        let a = try await APIClient.login(stack.endpoints.target, "user1@tenant1.example")
+        let b = try await APIClient.login(stack.endpoints.target, "user1@tenant2.example")
+        let id = try await a.call("POST", "/api/campaigns", json: ["name": "mine", "subject": "s"]).json["id"] as! Int
+        let seg = try await a.call("POST", "/api/segments", json: ["name": "all", "conditions": ["all": []]]).json["id"] as! Int
+        _ = try await a.call("GET", "/api/campaigns/\(id)")  // cached for tenant 1
+        for (m, p) in [("GET", "/api/campaigns/\(id)"), ("PATCH", "/api/campaigns/\(id)"), ("DELETE", "/api/campaigns/\(id)"),
+                       ("POST", "/api/campaigns/\(id)/send"), ("GET", "/api/campaigns/\(id)/stats"),
+                       ("GET", "/api/segments/\(seg)"), ("GET", "/api/segments/\(seg)/count")] {
+            let r = try await b.call(m, p, json: m == "PATCH" ? ["name": "stolen"] : nil)
+            #expect(r.status == 404, "\(m) \(p) answered \(r.status) to another tenant")
+        }
+        #expect((try await b.call("GET", "/api/campaigns").json["campaigns"] as! [Any]).isEmpty)
+        // Contacts: each tenant's search and counts cover its own rows only.
+        let tenant1 = try Integration.sql(stack.endpoints.databaseURL!, "SELECT count(*) FROM contacts WHERE tenant_id = 1")
+        let count = try await a.call("POST", "/api/segments/preview", json: ["conditions": ["all": []]]).json["count"] as? Int
+        #expect(String(count ?? -1) == tenant1)
+        let page = try await b.call("GET", "/api/contacts?limit=500").json["contacts"] as! [[String: Any]]
+        let t2ids = Set(try Integration.sql(stack.endpoints.databaseURL!, "SELECT id FROM contacts WHERE tenant_id = 2").split(separator: "\n").map { Int($0)! })
+        #expect(!page.isEmpty && page.allSatisfy { t2ids.contains($0["id"] as! Int) })
+    }
+
+    @Test func contactsImportSearchAndSegments() async throws {
+        let stack = try Stack.up(Integration.stackOptions())
+        defer { stack.down() }
+        try Integration.seed(stack, contacts: 0)
+        let api = try await APIClient.login(stack.endpoints.target)
+        let csv = """
+            email,first_name,last_name,company,source,tags,custom_fields
+            Ann@Acme.com,Ann,Lee,Acme,signup,vip;beta,"{""plan"":""pro""}"
+            bob@acme.com,Bob,"Smith, Jr.",Acme,import,beta,
+            cid@globex.org,Cid,,Globex,api,,"{""plan"":""free""}"
+            ann@acme.com,Dup,,,,,
+
+            """
+        let imp = try await api.call("POST", "/api/contacts/import", body: Data(csv.utf8), contentType: "text/csv")
+        #expect(imp.status == 200, "\(imp.text)")
+        #expect(imp.json["received"] as? Int == 4 && imp.json["imported"] as? Int == 3 && imp.json["skipped"] as? Int == 1)
+        let json = try JSONSerialization.data(withJSONObject: [["email": "dee@initech.com", "company": "Initech", "tags": ["vip"],
+                                                                "custom_fields": ["plan": "pro", "seats": 5]]])
+        #expect(try await api.call("POST", "/api/contacts/import", body: json, contentType: "application/json").json["imported"] as? Int == 1)
+
+        let bad = try await api.call("POST", "/api/contacts/import", body: Data("email,name\nx@y.com,X\n".utf8), contentType: "text/csv")
+        #expect(bad.status == 400 && bad.json["field"] as? String == "name")
+        let badRow = try await api.call("POST", "/api/contacts/import", body: Data("email\nok@x.com\nnot-an-email\n".utf8), contentType: "text/csv")
+        #expect(badRow.status == 400 && (badRow.json["error"] as? String)?.hasPrefix("line 3") == true)
+        #expect(try await api.call("POST", "/api/contacts/import", body: Data("x".utf8), contentType: "text/plain").json["field"] as? String == "Content-Type")
+        #expect(try Integration.sql(stack.endpoints.databaseURL!, "SELECT count(*) FROM contacts") == "4", "a refused import must not half-load")
+
+        // Search: filters and keyset pages.
+        let acme = try await api.call("GET", "/api/contacts?company=acme&limit=1")
+        let first = acme.json["contacts"] as! [[String: Any]]
+        #expect(first.count == 1 && first[0]["email"] as? String == "ann@acme.com" && first[0]["tags"] as? [String] == ["vip", "beta"])
+        let after = acme.json["next_after"] as! Int
+        let second = try await api.call("GET", "/api/contacts?company=acme&limit=1&after=\(after)").json
+        #expect((second["contacts"] as! [[String: Any]]).map { $0["email"] as! String } == ["bob@acme.com"])
+        #expect((try await api.call("GET", "/api/contacts?tag=vip").json["contacts"] as! [Any]).count == 2)
+        #expect(try await api.call("GET", "/api/contacts?created_after=yesterday").json["field"] as? String == "created_after")
+
+        // Segments: seed-004 conditions with AND/OR; the count matches the rows.
+        let cond: [String: Any] = ["any": [
+            ["all": [["field": "email", "op": "ends_with", "value": "@acme.com"], ["field": "tags", "op": "not_contains", "value": "vip"]]],
+            ["field": "custom_fields.plan", "op": "equals", "value": "free"],
+            ["field": "custom_fields.seats", "op": "equals", "value": 5],
+        ]]
+        #expect(try await api.call("POST", "/api/segments/preview", json: ["conditions": cond]).json["count"] as? Int == 3)  // bob, cid, dee
+        let seg = try await api.call("POST", "/api/segments", json: ["name": "mixed", "conditions": cond])
+        #expect(seg.status == 201)
+        let segID = seg.json["id"] as! Int
+        #expect(try await api.call("GET", "/api/segments/\(segID)/count").json["count"] as? Int == 3)
+        #expect((try await api.call("GET", "/api/segments").json["segments"] as! [Any]).count == 1)
+        let wrong = try await api.call("POST", "/api/segments/preview", json: ["conditions": ["all": [["field": "company", "op": "ends_with", "value": "x"]]]])
+        #expect(wrong.status == 400 && wrong.json["field"] as? String == "conditions.all[0].op")
+        #expect(try await api.call("POST", "/api/segments", json: ["conditions": ["all": []]]).json["field"] as? String == "name")
+        let wild = try await api.call("POST", "/api/segments/preview", json: ["conditions": ["field": "email", "op": "contains", "value": "%"]])
+        #expect(wild.json["count"] as? Int == 0, "LIKE wildcards in a value match literally")
+    }
+
+    @Test func rateLimiterAnswers429() async throws {
+        var options = Integration.stackOptions()
+        options.campaigndArguments = ["--rate-limit", "5"]
+        let stack = try Stack.up(options)
+        defer { stack.down() }
+        try Integration.seed(stack, contacts: 0)
+        let api = try await APIClient.login(stack.endpoints.target)
+        var statuses: [Int] = []
+        var limited: APIClient.Reply? = nil
+        for _ in 0..<12 {
+            let r = try await api.call("GET", "/api/campaigns")
+            statuses.append(r.status)
+            if r.status == 429 { limited = r }
+        }
+        // 12 requests in well under two seconds: at most 5 per one-second window get through.
+        #expect(statuses.filter { $0 == 200 }.count <= 10 && statuses.contains(429), "\(statuses)")
+        #expect(limited?.header("Retry-After") == "1" && limited?.header("X-RateLimit-Limit") == "5" && limited?.header("X-RateLimit-Remaining") == "0")
+        try await Task.sleep(for: .seconds(1.1))
+        let ok = try await api.call("GET", "/api/campaigns")
+        #expect(ok.status == 200 && ok.header("X-RateLimit-Limit") == "5")
+        #expect(try await api.call("GET", "/metrics").text.contains("campaignd_rate_limited_total"))
+    }
+
+    @Test func redisDownServesFromPostgresAndReconnects() async throws {
+        let stack = try Stack.up(Integration.stackOptions())
+        defer { stack.down() }
+        try Integration.seed(stack, contacts: 0)
+        let api = try await APIClient.login(stack.endpoints.target)
+        _ = try await api.call("POST", "/api/campaigns", json: ["name": "a", "subject": "s"])
+        let redisPort = Int(stack.endpoints.redisURL!.split(separator: ":").last!)!
+        kill(stack.pids["redis"]!, SIGKILL)
+        try await Task.sleep(for: .milliseconds(200))
+        // Slower, not failing: sessions and stats come from PostgreSQL.
+        for path in ["/api/campaigns", "/api/stats", "/api/campaigns/1"] {
+            let r = try await api.call("GET", path)
+            #expect(r.status == 200, "\(path) failed with Redis down: \(r.text)")
+        }
+        let again = try await APIClient.login(stack.endpoints.target, "user2@tenant1.example")
+        #expect(try await again.call("POST", "/api/campaigns", json: ["name": "b", "subject": "s"]).status == 201)
+        #expect(try await api.call("GET", "/health").json["cache"] as? String == "down")
+        // Bring Redis back where campaignd expects it: the cache reconnects by itself (within a second).
+        let dir = NSTemporaryDirectory() + "redis-back-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let back = try RedisServer(directory: dir, port: redisPort)
+        defer { back.process.stop(); try? FileManager.default.removeItem(atPath: dir) }
+        let reconnected = try await Integration.eventually(10) {
+            _ = try await api.call("GET", "/api/stats")
+            return try await api.call("GET", "/health").json["cache"] as? String == "up"
+        }
+        #expect(reconnected)
+    }
+}
+}
