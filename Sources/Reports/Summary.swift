@@ -40,6 +40,10 @@ public struct Summary: Codable, Sendable {
     public var capacity: CapacityOutcome?
     /// Per process ("postgres" with its backends, "redis", "campaignd", "mailstorm"): CPU, RSS, threads, files.
     public var resources: [String: ProcessResources]?
+    /// The send scenario's figures: emails_per_s, delivery_ms percentiles, sink counts, final states.
+    public var email: EmailOutcome?
+    /// The import scenario's figures.
+    public var bulkImport: ImportOutcome?
     public var verdict: String
     public var timeseries: [IntervalRow]
 
@@ -85,6 +89,11 @@ public struct Summary: Codable, Sendable {
         public var unit: String
         public var pass: Bool
         public var source: String
+        /// True when the value must reach the threshold from below (absent in older summaries: at most).
+        public var atLeast: Bool?
+
+        /// "≤" or "≥", for reports.
+        public var comparator: String { atLeast == true ? "≥" : "≤" }
     }
 
     /// "pass" or "fail".

@@ -4,7 +4,8 @@ import Harness
 /// Turns a measured run into a Summary and judges it against its KPI set.
 public enum SummaryBuilder {
     public static func build(scenario: String, profile: String, load: String, target: String, embedded: Bool,
-                             result r: RunResult, kpis: [KPI], stress: StressOutcome? = nil, spike: SpikeOutcome? = nil, capacity: CapacityOutcome? = nil, endurance: EnduranceOutcome? = nil, resources: [String: ProcessResources]? = nil, gitSha: String = GitInfo.sha()) -> Summary {
+                             result r: RunResult, kpis: [KPI], stress: StressOutcome? = nil, spike: SpikeOutcome? = nil, capacity: CapacityOutcome? = nil, endurance: EnduranceOutcome? = nil, resources: [String: ProcessResources]? = nil,
+                             email: EmailOutcome? = nil, bulkImport: ImportOutcome? = nil, gitSha: String = GitInfo.sha()) -> Summary {
         let secs = max(r.durationSeconds, 1e-9)
         func endpoint(_ e: EndpointStats) -> Summary.EndpointSummary {
             Summary.EndpointSummary(
@@ -16,11 +17,14 @@ public enum SummaryBuilder {
         let o = r.overall
         let latency = Summary.Percentiles(o.latency)
         let errorRate = o.requests == 0 ? 1 : Double(o.errorCount) / Double(o.requests)
-        let results = evaluate(kpis, latency: latency, errorRate: errorRate)
+        let results = evaluate(kpis, latency: latency, errorRate: errorRate, email: email, bulkImport: bulkImport)
         let iso = ISO8601DateFormatter()
         // A run that sent nothing, or was interrupted, cannot pass: there is nothing honest to judge.
         // A stress run passes when the system met the SLO at some rate (a knee exists).
-        let pass = o.requests > 0 && !r.interrupted && results.allSatisfy(\.pass) && (stress.map { $0.knee != nil } ?? true)
+        // Send and import runs measure emails and rows, not generated requests.
+        let measured = o.requests > 0 || (email.map { $0.sink.unique > 0 } ?? false) || (bulkImport.map { $0.imported > 0 } ?? false)
+        let pass = measured && !r.interrupted && results.allSatisfy(\.pass)
+            && (email.map { $0.problems.isEmpty } ?? true) && (bulkImport.map { $0.problems.isEmpty } ?? true) && (stress.map { $0.knee != nil } ?? true)
             && (spike.map { $0.recoveryS != nil } ?? true)  // a spike run passes when p99 came back
             && (capacity.map { $0.kneeRps != nil } ?? true)  // a capacity run passes when some level met the SLO
             && (endurance.map { enduranceProblems($0, r, latency, resources).isEmpty } ?? true)
@@ -36,7 +40,8 @@ public enum SummaryBuilder {
             perStatusClass: Dictionary(uniqueKeysWithValues: (1...5).compactMap { i in
                 r.byStatusClass[i].totalCount > 0 ? ("\(i)xx", Summary.Percentiles(r.byStatusClass[i])) : nil }),
             histograms: histograms(r),
-            kpis: results, stress: stress, spike: spike, endurance: endurance, capacity: capacity, resources: resources, verdict: pass ? "pass" : "fail", timeseries: r.intervals)
+            kpis: results, stress: stress, spike: spike, endurance: endurance, capacity: capacity, resources: resources,
+            email: email, bulkImport: bulkImport, verdict: pass ? "pass" : "fail", timeseries: r.intervals)
     }
 }
 
@@ -47,15 +52,26 @@ extension SummaryBuilder {
     }
 
     /// Judges each KPI against the measured figures.
-    static func evaluate(_ kpis: [KPI], latency: Summary.Percentiles, errorRate: Double) -> [Summary.KPIResult] {
-        kpis.map { k in
-            let v: Double = switch k.metric {
+    static func evaluate(_ kpis: [KPI], latency: Summary.Percentiles, errorRate: Double, email: EmailOutcome? = nil,
+                         bulkImport: ImportOutcome? = nil) -> [Summary.KPIResult] {
+        kpis.compactMap { k in
+            let v: Double? = switch k.metric {
             case .latencyP50: latency.p50
             case .latencyP95: latency.p95
             case .latencyP99: latency.p99
             case .errorRate: errorRate
+            case .emailsPerHour: email?.emailsPerHour
+            case .deliveryP50: email.map { $0.deliveryMs.p50 / 1000 }
+            case .deliveryP95: email.map { $0.deliveryMs.p95 / 1000 }
+            case .deliveryP99: email.map { $0.deliveryMs.p99 / 1000 }
+            case .successRate: email?.successRate
+            case .importSecondsPer100k: bulkImport.map { $0.rowsPerS > 0 ? $0.secondsPer100k : .infinity }
             }
-            return Summary.KPIResult(name: k.name, threshold: k.threshold, value: v, unit: k.unit, pass: v <= k.threshold, source: k.source)
+            // A KPI whose figure this run did not measure fails rather than passing unjudged.
+            let value = v ?? .nan
+            let pass = v != nil && (k.atLeast ? value >= k.threshold : value <= k.threshold)
+            return Summary.KPIResult(name: k.name, threshold: k.threshold, value: value, unit: k.unit, pass: pass, source: k.source,
+                                     atLeast: k.atLeast ? true : nil)
         }
     }
 

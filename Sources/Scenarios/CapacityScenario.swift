@@ -35,6 +35,21 @@ public struct CapacityScenario: Scenario {
                      think: .none, requestTimeoutSeconds: 10, seed: SeedRequest(), kpiSet: "none", describe: describe)
     }
 
+    public func execute(_ ctx: ScenarioContext, plan: ScenarioPlan) async throws -> ScenarioExecution {
+        let sweep = try self.sweep(profile: ctx.profile, overrides: ctx.overrides)
+        var parts: [RunResult] = []
+        var levels: [CapacityLevel] = []
+        for vus in sweep.levels where !ctx.control.isInterrupted {
+            let r = try await ctx.load(Self.levelPlan(vus: vus, seconds: sweep.seconds))
+            parts.append(r)
+            let step = StepResult(measured: r, rate: Double(vus))
+            levels.append(CapacityLevel(vus: vus, throughput: r.throughput, p99Ms: step.p99Ms, errorRate: step.errorRate, pass: step.pass))
+        }
+        var e = ScenarioExecution(result: RunResult.sequential(parts))
+        e.capacity = Self.analyze(levels, target: sweep.target)
+        return e
+    }
+
     /// Judges the levels and fits the USL (throughput in requests per second against VUs).
     public static func analyze(_ levels: [CapacityLevel], target: Double) -> CapacityOutcome {
         let fit = USLFit.fit(levels.map { (n: Double($0.vus), x: $0.throughput) })

@@ -3,12 +3,12 @@ import Harness
 /// Seed 003's "Comprehensive Test": every other scenario in turn, one combined verdict.
 public struct ComprehensiveScenario: Scenario {
     public let name = "comprehensive"
-    public let purpose = "Do basic, stress, spike, endurance and capacity each pass, run one after another?"
+    public let purpose = "Do basic, stress, spike, endurance, capacity, send and import each pass, run one after another?"
 
     public init() {}
 
     /// The scenarios it runs, in order.
-    public var members: [any Scenario] { [BasicScenario(), StressScenario(), SpikeScenario(), EnduranceScenario(), CapacityScenario()] }
+    public var members: [any Scenario] { [BasicScenario(), StressScenario(), SpikeScenario(), EnduranceScenario(), CapacityScenario(), SendScenario(), ImportScenario()] }
 
     public func plan(profile: Profile, overrides: Overrides) throws(UsageError) -> ScenarioPlan {
         // Overrides are per scenario; with several scenarios a key would be ambiguous.

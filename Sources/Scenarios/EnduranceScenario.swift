@@ -23,6 +23,19 @@ public struct EnduranceScenario: Scenario {
                                           describe: "\(BasicScenario.format(rate)) iterations/s for \(BasicScenario.format(duration)) s, open model, soak")
     }
 
+    public func execute(_ ctx: ScenarioContext, plan: ScenarioPlan) async throws -> ScenarioExecution {
+        let before = ScenarioRunner.databaseBytes(ctx.endpoints.databaseURL)
+        var e = ScenarioExecution(result: try await ctx.load(plan))
+        e.databaseBytesBefore = before
+        return e
+    }
+
+    public func conclude(_ e: inout ScenarioExecution, resources: [String: ProcessResources], ctx: ScenarioContext) {
+        let after = ScenarioRunner.databaseBytes(ctx.endpoints.databaseURL)
+        e.endurance = Self.analyze(e.result.intervals, resources: resources,
+                                   databaseBytes: e.databaseBytesBefore.flatMap { b in after.map { [b, $0] } })
+    }
+
     /// Fits the trends; warm-up (the first 5 s) is left out of the latency and throughput series.
     public static func analyze(_ rows: [IntervalRow], resources: [String: ProcessResources], databaseBytes: [Int64]?) -> EnduranceOutcome {
         let steady = rows.filter { $0.t >= 5 && $0.requests > 0 }

@@ -8,6 +8,10 @@ public protocol Scenario: Sendable {
     var purpose: String { get }
     /// The load and data for `profile`, with `overrides` applied.
     func plan(profile: Profile, overrides: Overrides) throws(UsageError) -> ScenarioPlan
+    /// Runs against a ready, seeded stack and answers the scenario's question (default: the plan, once).
+    func execute(_ ctx: ScenarioContext, plan: ScenarioPlan) async throws -> ScenarioExecution
+    /// Finishes the answer once the run's resource samples are complete (default: nothing to do).
+    func conclude(_ e: inout ScenarioExecution, resources: [String: ProcessResources], ctx: ScenarioContext)
 }
 
 /// How long and how hard: smoke for CI (≤60 s), nightly (minutes), full.
@@ -40,9 +44,12 @@ public struct SeedRequest: Sendable, Equatable {
     public var tenants: Int
     public var usersPerTenant: Int
     public var contacts: Int
-    public init(tenants: Int = 2, usersPerTenant: Int = 50, contacts: Int = 1000) {
+    /// Every contact subscribed (a send then reaches exactly `contacts` recipients).
+    public var allActive: Bool
+    public init(tenants: Int = 2, usersPerTenant: Int = 50, contacts: Int = 1000, allActive: Bool = false) {
         self.tenants = tenants
         self.usersPerTenant = usersPerTenant
         self.contacts = contacts
+        self.allActive = allActive
     }
 }

@@ -15,6 +15,8 @@ public struct RunOptions: Sendable {
     public var password = "mailstorm-pass"
     /// Repeats of the run, each on a fresh embedded stack; results merge exactly.
     public var trials = 1
+    /// With a target: the mail sink's HTTP address, for the send scenario.
+    public var sinkURL: String?
     public init() {}
 }
 
@@ -35,6 +37,10 @@ public struct ScenarioOutcome: Sendable {
     public var endurance: EnduranceOutcome?
     /// The concurrency sweep and its USL fit (capacity scenario only).
     public var capacity: CapacityOutcome?
+    /// The send's throughput, delivery time and consistency (send scenario only).
+    public var email: EmailOutcome?
+    /// The bulk import's rate (import scenario only).
+    public var importOutcome: ImportOutcome?
     /// CPU, memory, threads and files of each process, sampled every second (the last trial's).
     public var resources: [String: ProcessResources] = [:]
 }
@@ -48,10 +54,12 @@ public struct ScenarioRunner: Sendable {
     /// `onResources` receives each second's process samples (to append them to disk as the run goes).
     public func run(_ scenario: any Scenario, options: RunOptions, sinks: [any IntervalSink] = [],
                     control: RunControl = RunControl(), stack existing: Stack? = nil,
-                    onResources: (@Sendable ([String: ResourceRow]) -> Void)? = nil) async throws -> ScenarioOutcome {
+                    onResources: (@Sendable ([String: ResourceRow]) -> Void)? = nil,
+                    progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> ScenarioOutcome {
         var outcomes: [ScenarioOutcome] = []
         for _ in 0..<max(1, options.trials) where !control.isInterrupted || outcomes.isEmpty {
-            outcomes.append(try await runOnce(scenario, options: options, sinks: sinks, control: control, stack: existing, onResources: onResources))
+            outcomes.append(try await runOnce(scenario, options: options, sinks: sinks, control: control, stack: existing,
+                                              onResources: onResources, progress: progress))
         }
         var first = outcomes[0]
         first.result = RunResult.sequential(outcomes.map(\.result))
@@ -60,8 +68,8 @@ public struct ScenarioRunner: Sendable {
         return first
     }
 
-    func runOnce(_ scenario: any Scenario, options: RunOptions, sinks: [any IntervalSink],
-                 control: RunControl, stack existing: Stack?, onResources: (@Sendable ([String: ResourceRow]) -> Void)?) async throws -> ScenarioOutcome {
+    func runOnce(_ scenario: any Scenario, options: RunOptions, sinks: [any IntervalSink], control: RunControl, stack existing: Stack?,
+                 onResources: (@Sendable ([String: ResourceRow]) -> Void)?, progress: @escaping @Sendable (String) -> Void) async throws -> ScenarioOutcome {
         let plan = try scenario.plan(profile: options.profile, overrides: options.overrides)
         var endpoints: StackEndpoints
         var owned: Stack?
@@ -69,7 +77,7 @@ public struct ScenarioRunner: Sendable {
             endpoints = existing.endpoints
         } else if let t = options.target {
             _ = try TargetAddress(url: t)
-            endpoints = StackEndpoints(target: t, databaseURL: options.stack.databaseURL, redisURL: options.stack.redisURL)
+            endpoints = StackEndpoints(target: t, databaseURL: options.stack.databaseURL, redisURL: options.stack.redisURL, sinkURL: options.sinkURL)
         } else {
             let s = try Stack.up(options.stack)
             owned = s
@@ -77,66 +85,35 @@ public struct ScenarioRunner: Sendable {
         }
         defer { owned?.down() }
         let target = try TargetAddress(url: endpoints.target)
-        let users = try seed(plan.seed, endpoints: endpoints, binary: existing?.campaigndBinary ?? owned?.campaigndBinary ?? options.stack.campaignd,
+        let running = existing ?? owned
+        let users = try seed(plan.seed, endpoints: endpoints, binary: running?.campaigndBinary ?? options.stack.campaignd,
                              password: options.password)
         guard !control.isInterrupted else { throw StackError("interrupted before the load started") }
         // The harness itself and, with the embedded stack, every server (PostgreSQL with its backends).
-        let monitor = ResourceMonitor(targets: ((existing ?? owned)?.pids ?? [:]).merging(["mailstorm": getpid()]) { a, _ in a },
+        let monitor = ResourceMonitor(targets: (running?.pids ?? [:]).merging(["mailstorm": getpid()]) { a, _ in a },
                                       own: ["mailstorm"], onSample: onResources)
         monitor.start()
         defer { _ = monitor.stop() }
-        func load(_ p: ScenarioPlan) async throws -> RunResult {
-            let runner = LoadRunner(plan: p.loadPlan(target: target, users: users, password: options.password, threads: options.threads), sinks: sinks)
-            control.attach(runner)
-            let r = try await runner.run()
-            if let dead = (existing ?? owned)?.deadServer { throw StackError("\(dead) died during the run") }
-            return r
-        }
-        let dbBefore = Self.databaseBytes(endpoints.databaseURL)
-        var result: RunResult
-        var stress: StressOutcome?
-        var capacity: CapacityOutcome?
-        if let s = scenario as? StressScenario {
-            let (search, stepSeconds, _) = try s.search(profile: options.profile, overrides: options.overrides)
-            var parts: [RunResult] = []
-            let found = try await search.run { rate in
-                let r = try await load(BasicScenario.constantPlan(rate: rate, duration: stepSeconds, timeout: 10, kpiSet: "none", describe: ""))
-                parts.append(r)
-                return StepResult(measured: r, rate: rate)
-            }
-            result = RunResult.sequential(parts)
-            let kneeStep = found.steps.first { $0.rate == found.knee }
-            stress = StressOutcome(steps: found.steps, knee: found.knee, breaking: found.breaking, kneeRequestsPerSecond: kneeStep?.throughput)
-        } else if let c = scenario as? CapacityScenario {
-            let sweep = try c.sweep(profile: options.profile, overrides: options.overrides)
-            var parts: [RunResult] = []
-            var levels: [CapacityLevel] = []
-            for vus in sweep.levels where !control.isInterrupted {
-                let r = try await load(CapacityScenario.levelPlan(vus: vus, seconds: sweep.seconds))
-                parts.append(r)
-                let step = StepResult(measured: r, rate: Double(vus))
-                levels.append(CapacityLevel(vus: vus, throughput: r.throughput, p99Ms: step.p99Ms, errorRate: step.errorRate, pass: step.pass))
-            }
-            result = RunResult.sequential(parts)
-            capacity = CapacityScenario.analyze(levels, target: sweep.target)
-        } else {
-            result = try await load(plan)
-        }
-        var spike: SpikeOutcome?
-        if let s = scenario as? SpikeScenario {
-            let shape = try s.shape(profile: options.profile, overrides: options.overrides)
-            spike = SpikeAnalysis.analyze(result.intervals, start: shape.start, end: shape.end)
-        }
+        let threads = options.threads
+        let ctx = ScenarioContext(
+            profile: options.profile, overrides: options.overrides, options: options, endpoints: endpoints, stack: running,
+            users: users, password: options.password, control: control, progress: progress,
+            runLoad: { p in
+                let runner = LoadRunner(plan: p.loadPlan(target: target, users: users, password: options.password, threads: threads), sinks: sinks)
+                control.attach(runner)
+                let r = try await runner.run()
+                if let dead = running?.deadServer { throw StackError("\(dead) died during the run") }
+                return r
+            })
+        var e = try await scenario.execute(ctx, plan: plan)
         let resources = monitor.stop()
-        var endurance: EnduranceOutcome?
-        if scenario is EnduranceScenario {
-            let after = Self.databaseBytes(endpoints.databaseURL)
-            endurance = EnduranceScenario.analyze(result.intervals, resources: resources,
-                                                  databaseBytes: dbBefore.flatMap { b in after.map { [b, $0] } })
-        }
-        return ScenarioOutcome(scenario: scenario.name, profile: options.profile, describe: plan.describe, kpiSet: plan.kpiSet,
-                               target: endpoints.target, embedded: existing == nil && owned != nil, result: result, stress: stress, spike: spike,
-                               endurance: endurance, capacity: capacity, resources: resources)
+        scenario.conclude(&e, resources: resources, ctx: ctx)
+        var outcome = ScenarioOutcome(scenario: scenario.name, profile: options.profile, describe: plan.describe, kpiSet: plan.kpiSet,
+                                      target: endpoints.target, embedded: existing == nil && owned != nil, result: e.result, stress: e.stress,
+                                      spike: e.spike, endurance: e.endurance, capacity: e.capacity, resources: resources)
+        outcome.email = e.email
+        outcome.importOutcome = e.importOutcome
+        return outcome
     }
 
     /// pg_database_size through psql, or nil when there is no database URL or no psql.
@@ -154,8 +131,8 @@ public struct ScenarioRunner: Sendable {
         let exe = try CampaignServer.locate(binary)
         let out = try ManagedProcess.runToEnd(exe, [
             "seed", "--database-url", db, "--tenants", String(req.tenants), "--users-per-tenant", String(req.usersPerTenant),
-            "--contacts", String(req.contacts), "--password", password,
-        ])
+            "--contacts", String(req.contacts), "--password", password, "--quiet",
+        ] + (req.allActive ? ["--all-active"] : []))
         guard out.status == 0 else { throw StackError("seeding failed (exit \(out.status)): \(out.output.suffix(800))") }
         let users = out.output.split(separator: "\n").map(String.init).filter { $0.contains("@") }
         guard !users.isEmpty else { throw StackError("seeding produced no users") }

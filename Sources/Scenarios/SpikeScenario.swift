@@ -47,6 +47,15 @@ public struct SpikeScenario: Scenario {
     }
 }
 
+extension SpikeScenario {
+    public func execute(_ ctx: ScenarioContext, plan: ScenarioPlan) async throws -> ScenarioExecution {
+        let shape = try self.shape(profile: ctx.profile, overrides: ctx.overrides)
+        var e = ScenarioExecution(result: try await ctx.load(plan))
+        e.spike = SpikeAnalysis.analyze(e.result.intervals, start: shape.start, end: shape.end)
+        return e
+    }
+}
+
 /// Reads a spike out of the per-second series.
 public enum SpikeAnalysis {
     /// `start` and `end` bound the surge in seconds. The level before is the median per-second p99 from 2 s

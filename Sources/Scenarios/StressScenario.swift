@@ -32,4 +32,18 @@ public struct StressScenario: Scenario {
                                 maxRate: try overrides.number("max", d.max), maxSteps: d.maxSteps)
         return (search, try overrides.duration("step", d.step), d.maxSteps)
     }
+
+    public func execute(_ ctx: ScenarioContext, plan: ScenarioPlan) async throws -> ScenarioExecution {
+        let (search, stepSeconds, _) = try self.search(profile: ctx.profile, overrides: ctx.overrides)
+        var parts: [RunResult] = []
+        let found = try await search.run { rate in
+            let r = try await ctx.load(BasicScenario.constantPlan(rate: rate, duration: stepSeconds, timeout: 10, kpiSet: "none", describe: ""))
+            parts.append(r)
+            return StepResult(measured: r, rate: rate)
+        }
+        var e = ScenarioExecution(result: RunResult.sequential(parts))
+        let kneeStep = found.steps.first { $0.rate == found.knee }
+        e.stress = StressOutcome(steps: found.steps, knee: found.knee, breaking: found.breaking, kneeRequestsPerSecond: kneeStep?.throughput)
+        return e
+    }
 }

@@ -110,6 +110,7 @@ struct Seed: AsyncParsableCommand {
     @Option(help: "Users per tenant.") var usersPerTenant = 50
     @Option(help: "Contacts wanted in all, spread over the tenants; only the missing ones are added.") var contacts = 1000
     @Flag(help: "No progress bar on stderr.") var quiet = false
+    @Flag(help: "Make every contact subscribed (by default 5% are unsubscribed or bounced).") var allActive = false
     @Option(help: "Every user's password.") var password = "mailstorm-pass"
     @Option(help: "bcrypt cost for the password hashes (4-12).") var kdfCost = 6
 
@@ -128,6 +129,7 @@ struct Seed: AsyncParsableCommand {
         plan.contacts = contacts
         plan.password = password
         plan.kdfCost = kdfCost
+        plan.allActive = allActive
         do {
             _ = try await db.migrate()
             let bar = ProgressBar(label: "contacts", enabled: !quiet)

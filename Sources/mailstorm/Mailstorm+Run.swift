@@ -21,6 +21,10 @@ extension Mailstorm {
         @Option(help: "Load-generator threads.") var threads = 1
         @Flag(help: "Keep the embedded stack's temporary directory (logs) after the run.") var keepStack = false
         @Option(help: "Repeat the run this many times, each on a fresh stack; the results merge.") var trials = 1
+        @Option(help: "send: how campaignd delivers to the mail sink, smtp or http (a provider API).") var transport = MailTransportKind.smtp
+        @Option(help: "send: recipients (the same as --set recipients=N).") var recipients: Int?
+        @Option(help: "send against --target: the mail sink's HTTP address (GET /stats), e.g. from `mailstorm sink`.") var sinkURL: String?
+        @OptionGroup var sink: SinkOptions
         @OptionGroup var judging: JudgingOptions
 
         func run() async throws {
@@ -39,13 +43,16 @@ extension Mailstorm {
             guard (1...64).contains(threads) else { throw UsageError("--threads must be 1 to 64") }
             var options = RunOptions()
             options.profile = profile
-            options.overrides = try Overrides(settings)
+            options.overrides = try Overrides(settings + (recipients.map { ["recipients=\($0)"] } ?? []))
             options.target = target
             options.threads = threads
             guard (1...50).contains(trials) else { throw UsageError("--trials must be 1 to 50") }
             options.trials = trials
             options.stack = StackOptions(campaignd: campaignd, campaigndArguments: campaigndArg, keepDirectory: keepStack,
                                          databaseURL: databaseURL, redisURL: redisURL)
+            options.stack.transport = transport
+            (options.stack.faults, options.stack.engagement) = try sink.plans()
+            options.sinkURL = sinkURL
             _ = try scenario.plan(profile: profile, overrides: options.overrides)  // bad settings fail before any server starts
             let control = RunControl()
             let trap = SignalTrap { _ in control.interrupt() }
@@ -69,12 +76,15 @@ extension Mailstorm {
                                              try HdrLogSink(path: folder.file("latency.hlog"))]
             if !quiet { sinks.append(ProgressPrinter()) }
             let resourceLog = try ResourcesCSV(path: folder.file("resources.csv"))
+            let quiet = self.quiet
             let outcome = try await ScenarioRunner().run(scenario, options: options, sinks: sinks, control: control,
-                                                         onResources: { resourceLog.append($0) })
+                                                         onResources: { resourceLog.append($0) },
+                                                         progress: { line in if !quiet { ProgressPrinter.line(line) } })
             let summary = SummaryBuilder.build(
                 scenario: outcome.scenario, profile: outcome.profile.rawValue, load: outcome.describe, target: outcome.target,
                 embedded: outcome.embedded, result: outcome.result, kpis: KPICatalog.set(outcome.kpiSet), stress: outcome.stress,
-                spike: outcome.spike, capacity: outcome.capacity, endurance: outcome.endurance, resources: outcome.resources)
+                spike: outcome.spike, capacity: outcome.capacity, endurance: outcome.endurance, resources: outcome.resources,
+                email: outcome.email, bulkImport: outcome.importOutcome)
             return (summary, try judging.judge(summary, baseline: baseline, folder: folder, quiet: quiet))
         }
 
@@ -98,7 +108,7 @@ extension Mailstorm {
     struct Scenarios: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the scenarios and what each answers.")
         func run() {
-            for s in ScenarioCatalog.all { print("\(s.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(s.purpose)") }
+            for s in ScenarioCatalog.all { print("\(s.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(s.purpose)") }
         }
     }
 }

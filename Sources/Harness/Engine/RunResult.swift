@@ -79,3 +79,12 @@ public struct RunResult: Sendable {
         return out
     }
 }
+
+extension RunResult {
+    /// A run that sent no generated load (a send or an import measures something else).
+    public static func empty(startedAt: Date, durationSeconds: Double, interrupted: Bool = false) -> RunResult {
+        RunResult(startedAt: startedAt, durationSeconds: durationSeconds, overall: EndpointStats(name: "all"), endpoints: [],
+                  byStatusClass: (0...5).map { _ in LatencyHistogram.latency() }, droppedIterations: 0, iterationsCompleted: 0,
+                  iterationsStarted: 0, intervals: [], peakConnections: 0, peakInFlight: 0, interrupted: interrupted)
+    }
+}

@@ -20,7 +20,7 @@ public enum HTMLReport {
         ]])
         if !s.kpis.isEmpty {
             h += "<h2>KPIs</h2>" + table(["KPI", "threshold", "measured", "result", "source"], s.kpis.map {
-                [$0.name, "≤ " + VerdictTable.format($0.threshold, $0.unit), VerdictTable.format($0.value, $0.unit), $0.pass ? "pass" : "FAIL", $0.source]
+                [$0.name, $0.comparator + " " + VerdictTable.format($0.threshold, $0.unit), VerdictTable.format($0.value, $0.unit), $0.pass ? "pass" : "FAIL", $0.source]
             })
         }
         if let st = s.stress {
@@ -40,6 +40,12 @@ public enum HTMLReport {
             h += SVGChart(id: "chart-capacity", title: "Throughput against concurrency", xLabel: "virtual users", yLabel: "req/s", series: series).render()
         }
         if let sp = s.spike { h += "<h2>Spike</h2><p>\(XML.escape(SpikeText.render(sp)))</p>" }
+        if let e = s.email {
+            h += "<h2>Send</h2>" + EmailText.render(e).split(separator: "\n").map { "<p>\(XML.escape(String($0)))</p>" }.joined()
+            h += SVGChart(id: "chart-emails", title: "Emails accepted per second", xLabel: "seconds", yLabel: "emails/s",
+                          series: [.init(name: "emails/s", color: "#1864ab", points: e.perSecond.map { ($0.t, Double($0.emails)) })]).render()
+        }
+        if let i = s.bulkImport { h += "<h2>Import</h2><p>\(XML.escape(ImportText.render(i)))</p>" }
         h += "<h2>Requests</h2>" + table(["total", "ok", "errors", "dropped", "throughput", "peak in flight", "peak connections"], [[
             "\(s.requests.total)", "\(s.requests.ok)", "\(s.requests.errors)", "\(s.requests.dropped)", String(format: "%.1f req/s", s.throughputRps),
             "\(s.iterations.peakInFlight)", "\(s.iterations.peakConnections)",

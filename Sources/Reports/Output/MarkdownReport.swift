@@ -19,9 +19,11 @@ public enum MarkdownReport {
         if let e = s.endurance { md += "## Endurance\n\n```\n" + EnduranceText.render(e, summary: s) + "```\n\n" }
         if let c = s.capacity { md += "## Capacity\n\n```\n" + CapacityText.render(c) + "```\n\n" }
         if let sp = s.spike { md += "## Spike\n\n" + SpikeText.render(sp) + "\n" }
+        if let e = s.email { md += "## Send\n\n```\n" + EmailText.render(e) + "```\n\n" }
+        if let i = s.bulkImport { md += "## Import\n\n```\n" + ImportText.render(i) + "```\n\n" }
         if !s.kpis.isEmpty { md += "## KPIs\n\n| KPI | threshold | measured | result | source |\n|---|---|---|---|---|\n" }
         for k in s.kpis {
-            md += "| \(k.name) | ≤ \(VerdictTable.format(k.threshold, k.unit)) | \(VerdictTable.format(k.value, k.unit)) | \(k.pass ? "pass" : "**FAIL**") | \(k.source) |\n"
+            md += "| \(k.name) | \(k.comparator) \(VerdictTable.format(k.threshold, k.unit)) | \(VerdictTable.format(k.value, k.unit)) | \(k.pass ? "pass" : "**FAIL**") | \(k.source) |\n"
         }
         md += "\n## Latency (ms)\n\nLatency is measured from each request's intended send time (coordinated omission corrected);"
         md += " service time from the moment it was written to the socket.\n\n"

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Harness
 
 /// Live progress: on a TTY one line rewritten each second; otherwise (CI) a plain line every 10 s.
@@ -23,6 +24,17 @@ public final class ProgressPrinter: IntervalSink, @unchecked Sendable {
             FileHandle.standardError.write(Data("\(line)\n".utf8))
         }
     }
+
+    /// A free-form progress line (send, import): rewritten on a TTY, every 10th printed otherwise.
+    public static func line(_ text: String) {
+        if isatty(STDERR_FILENO) == 1 {
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+        } else {
+            let n = counter.withLock { c -> Int in c += 1; return c }
+            if n % 10 == 0 { FileHandle.standardError.write(Data("\(text)\n".utf8)) }
+        }
+    }
+    private static let counter = Mutex(0)
 
     public func runFinished() {
         if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }

@@ -5,24 +5,31 @@ import Foundation
 public enum VerdictTable {
     public static func render(_ s: Summary) -> String {
         var out = "\(s.scenario) (\(s.profile)): \(s.load)\n"
+        // A send or an import generates no request load of its own: its figures are below.
+        if s.requests.total > 0 || (s.email == nil && s.bulkImport == nil) {
         out += String(format: "requests %llu  ok %llu  errors %llu  dropped %llu  throughput %.1f req/s  over %.1f s\n",
                       s.requests.total, s.requests.ok, s.requests.errors, s.requests.dropped, s.throughputRps, s.durationS)
         out += String(format: "latency ms (from intended send)  p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n",
                       s.latencyMs.p50, s.latencyMs.p90, s.latencyMs.p99, s.latencyMs.p999, s.latencyMs.max)
+        }
         let rows = s.kpis.map { k in
-            [k.name, "≤ " + Self.format(k.threshold, k.unit), Self.format(k.value, k.unit), k.pass ? "pass" : "FAIL"]
+            [k.name, k.comparator + " " + Self.format(k.threshold, k.unit), Self.format(k.value, k.unit), k.pass ? "pass" : "FAIL"]
         }
         if !rows.isEmpty { out += Table.render(header: ["KPI", "threshold", "measured", "result"], rows: rows) }
         if let st = s.stress { out += StressTable.render(st) }
         if let sp = s.spike { out += SpikeText.render(sp) }
         if let c = s.capacity { out += CapacityText.render(c) }
         if let e = s.endurance { out += EnduranceText.render(e, summary: s) }
+        if let e = s.email { out += EmailText.render(e) }
+        if let i = s.bulkImport { out += ImportText.render(i) }
         out += "verdict: \(s.passed ? "PASS" : "FAIL")\(s.interrupted ? " (interrupted)" : "")\n"
         return out
     }
 
     static func format(_ v: Double, _ unit: String) -> String {
-        unit == "ratio" ? String(format: "%.2f%%", v * 100) : String(format: "%.2f %@", v, unit)
+        if unit == "ratio" { return String(format: "%.2f%%", v * 100) }
+        if unit == "/h" { return String(format: "%.0f /h", v) }
+        return String(format: "%.2f %@", v, unit)
     }
 }
 
@@ -109,6 +116,32 @@ public enum EnduranceText {
         }
         let problems = e.problems(durationSeconds: s.durationS, p99Level: s.latencyMs.p99, memoryLevels: (s.resources ?? [:]).mapValues(\.memoryStartMb))
         out += problems.isEmpty ? "  no significant drift\n" : problems.map { "  DRIFT: \($0)\n" }.joined()
+        return out
+    }
+}
+
+/// The send scenario's figures as text.
+public enum EmailText {
+    public static func render(_ e: EmailOutcome) -> String {
+        var out = String(format: "send over %@: %d recipients in %.1f s: %.0f emails/s (%.0f per hour)\n",
+                         e.transport, e.recipients, e.durationS, e.emailsPerS, e.emailsPerHour)
+        out += String(format: "delivery time (enqueue to acceptance) ms: p50 %.0f  p95 %.0f  p99 %.0f  max %.0f\n",
+                      e.deliveryMs.p50, e.deliveryMs.p95, e.deliveryMs.p99, e.deliveryMs.max)
+        out += "sink: accepted \(e.sink.accepted)  unique \(e.sink.unique)  duplicates \(e.sink.duplicates)  rejected \(e.sink.rejected)\n"
+        out += "campaignd: " + e.states.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "  ")
+        out += String(format: "  (success %.2f%%)\n", e.successRate * 100)
+        if let c = e.campaigndCpuSPer1000 { out += String(format: "campaignd CPU: %.3f s per 1,000 emails\n", c) }
+        for p in e.problems { out += "problem: \(p)\n" }
+        return out
+    }
+}
+
+/// The import scenario's figures as text.
+public enum ImportText {
+    public static func render(_ i: ImportOutcome) -> String {
+        var out = String(format: "import: %d of %d rows in %.2f s over %d requests: %.0f rows/s (%.2f s per 100K)\n",
+                         i.imported, i.rows, i.durationS, i.requests, i.rowsPerS, i.secondsPer100k)
+        for p in i.problems { out += "problem: \(p)\n" }
         return out
     }
 }

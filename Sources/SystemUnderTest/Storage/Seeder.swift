@@ -14,6 +14,8 @@ public struct Seeder: Sendable {
         public var password = "mailstorm-pass"
         /// bcrypt cost (pgcrypto gen_salt('bf', cost)); 4 is bcrypt's minimum.
         public var kdfCost = 6
+        /// Every contact subscribed, so a send reaches exactly `contacts` recipients.
+        public var allActive = false
         public init() {}
     }
 
@@ -51,7 +53,7 @@ public struct Seeder: Sendable {
                     let first = existing + 1 + missing * k / streams, last = existing + 1 + missing * (k + 1) / streams
                     g.addTask {
                         try await db.withConnection { conn in
-                            let gen = ContactGenerator(tenants: tenantIDs, first: first, count: last - first) { n in
+                            let gen = ContactGenerator(tenants: tenantIDs, first: first, count: last - first, allActive: plan.allActive) { n in
                                 done.add(UInt64(n))
                                 progress(Int(done.load()), missing)
                             }
@@ -73,11 +75,13 @@ struct ContactGenerator: Sequence, IteratorProtocol {
     var cursor: Int
     let end: Int
     let chunkRows = 20_000
+    let allActive: Bool
     /// Told the rows of each chunk as it is handed to COPY.
     let progress: @Sendable (Int) -> Void
 
-    init(tenants: [Int64], first: Int, count: Int, progress: @escaping @Sendable (Int) -> Void) {
+    init(tenants: [Int64], first: Int, count: Int, allActive: Bool = false, progress: @escaping @Sendable (Int) -> Void) {
         self.tenants = tenants
+        self.allActive = allActive
         cursor = first
         end = first + count
         self.progress = progress
@@ -125,7 +129,7 @@ struct ContactGenerator: Sequence, IteratorProtocol {
             out += "\t"; out += first; out += "\t"; out += last; out += "\t"; out += company
             out += "\t"; out += r.pick(Self.sources)
             let s = r.next() % 100
-            out += s < 95 ? "\tactive\t{" : (s < 98 ? "\tunsubscribed\t{" : "\tbounced\t{")
+            out += s < 95 || allActive ? "\tactive\t{" : (s < 98 ? "\tunsubscribed\t{" : "\tbounced\t{")
             let nt = Int(r.next() % 4)
             for t in 0..<nt {
                 if t > 0 { out += "," }

@@ -1,0 +1,56 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A small JSON client for campaignd's API: what scenarios need beyond generated load (log in, create, send, poll).
+public struct CampaignAPI: Sendable {
+    public let base: String
+    public var token: String?
+
+    public init(base: String, token: String? = nil) {
+        self.base = base
+        self.token = token
+    }
+
+    /// A reply: status and the body as JSON (empty when it is not an object).
+    public struct Reply: Sendable {
+        public var status: Int
+        public var body: Data
+        public var json: [String: Any] { ((try? JSONSerialization.jsonObject(with: body)) as? [String: Any]) ?? [:] }
+        public var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    public func call(_ method: String, _ path: String, json: Any? = nil, body: Data? = nil, contentType: String? = nil,
+                     timeout: Double = 120) async throws -> Reply {
+        guard let url = URL(string: base + path) else { throw UsageError("bad URL \(base + path)") }
+        var req = URLRequest(url: url)
+        req.httpMethod = method
+        req.timeoutInterval = timeout
+        if let token { req.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let json {
+            req.httpBody = try JSONSerialization.data(withJSONObject: json)
+            req.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        if let body { req.httpBody = body }
+        if let contentType { req.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+        let (data, resp) = try await URLSession.shared.data(for: req)
+        return Reply(status: (resp as? HTTPURLResponse)?.statusCode ?? 0, body: data)
+    }
+
+    /// Logs in; throws naming the account when it fails.
+    public func login(email: String, password: String) async throws -> CampaignAPI {
+        let r = try await call("POST", "/api/login", json: ["email": email, "password": password])
+        guard r.status == 200, let t = r.json["token"] as? String else { throw StackError("login as \(email) failed: \(r.status) \(r.text)") }
+        return CampaignAPI(base: base, token: t)
+    }
+
+    /// Throws unless the status is `expected`.
+    @discardableResult
+    public func expect(_ expected: Int, _ method: String, _ path: String, json: Any? = nil, body: Data? = nil,
+                       contentType: String? = nil) async throws -> Reply {
+        let r = try await call(method, path, json: json, body: body, contentType: contentType)
+        guard r.status == expected else { throw StackError("\(method) \(path) answered \(r.status), not \(expected): \(r.text.prefix(300))") }
+        return r
+    }
+}

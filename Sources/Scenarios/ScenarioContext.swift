@@ -1,0 +1,50 @@
+import Foundation
+import Harness
+
+/// What a scenario's run can use: where the system is, the seeded users, and a way to run load plans.
+public struct ScenarioContext: Sendable {
+    public let profile: Profile
+    public let overrides: Overrides
+    public let options: RunOptions
+    public let endpoints: StackEndpoints
+    /// The embedded (or given) stack; nil when targeting a deployment by URL.
+    public let stack: Stack?
+    public let users: [String]
+    public let password: String
+    public let control: RunControl
+    /// Prints a progress line unless the run is quiet.
+    public let progress: @Sendable (String) -> Void
+    let runLoad: @Sendable (ScenarioPlan) async throws -> RunResult
+
+    /// Runs one load plan against the target and returns what it measured.
+    public func load(_ plan: ScenarioPlan) async throws -> RunResult { try await runLoad(plan) }
+
+    /// The API logged in as the first seeded user (tenant 1).
+    public func api() async throws -> CampaignAPI {
+        try await CampaignAPI(base: endpoints.target).login(email: users.first ?? "user1@tenant1.example", password: password)
+    }
+}
+
+/// What a scenario's run produced: the request metrics, and the answer to its own question.
+public struct ScenarioExecution: Sendable {
+    public var result: RunResult
+    public var stress: StressOutcome?
+    public var spike: SpikeOutcome?
+    public var capacity: CapacityOutcome?
+    public var endurance: EnduranceOutcome?
+    public var email: EmailOutcome?
+    public var importOutcome: ImportOutcome?
+    /// Scenario-specific state carried to `conclude` (endurance: the database size before).
+    public var databaseBytesBefore: Int64?
+
+    public init(result: RunResult) { self.result = result }
+}
+
+extension Scenario {
+    /// The default run: the plan, once.
+    public func execute(_ ctx: ScenarioContext, plan: ScenarioPlan) async throws -> ScenarioExecution {
+        ScenarioExecution(result: try await ctx.load(plan))
+    }
+
+    public func conclude(_ e: inout ScenarioExecution, resources: [String: ProcessResources], ctx: ScenarioContext) {}
+}
