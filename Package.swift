@@ -61,7 +61,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: [.linkedLibrary("jemalloc")]),
 
-        .testTarget(name: "HarnessTests", dependencies: ["Harness"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         // Route tests run against the real stack (IntegrationTests), not HummingbirdTesting: that would pull

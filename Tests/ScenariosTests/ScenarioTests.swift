@@ -45,7 +45,7 @@ import Harness
 @Suite struct ComprehensiveTests {
     @Test func runsEveryOtherScenarioAndTakesNoOverrides() throws {
         let c = ComprehensiveScenario()
-        #expect(c.members.map(\.name) == ["basic", "stress", "spike", "endurance", "capacity"])
+        #expect(c.members.map(\.name) == ["basic", "stress", "spike", "endurance", "capacity", "send", "import"])
         #expect(throws: UsageError.self) { try c.plan(profile: .smoke, overrides: Overrides(["rate=5"])) }
         #expect(ScenarioCatalog.all.map(\.name).contains("comprehensive"))
     }

@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+@testable import SystemUnderTest
+
+@Suite struct SegmentTests {
+    func parse(_ json: String) throws(SegmentError) -> SegmentRule { try SegmentRule.parse(data: Data(json.utf8)) }
+
+    @Test func compilesEachSeed004ConditionToParameters() throws {
+        let rule = try parse("""
+            {"any": [
+              {"all": [{"field": "email", "op": "ends_with", "value": "@Acme.com"}, {"field": "tags", "op": "not_contains", "value": "vip"}]},
+              {"field": "company", "op": "contains", "value": "50%_off"},
+              {"field": "created_at", "op": "between", "value": ["2025-01-01", "2025-06-30T12:00:00Z"]},
+              {"field": "custom_fields.plan", "op": "equals", "value": "pro"},
+              {"field": "custom_fields.seats", "op": "equals", "value": 5},
+              {"field": "source", "op": "not_equals", "value": "api"}
+            ]}
+            """)
+        let sql = SegmentSQL(rule, firstParam: 2)
+        #expect(sql.predicate == "((email LIKE $2 AND NOT (tags @> ARRAY[$3]::text[])) OR company ILIKE $4 OR created_at BETWEEN $5::timestamptz AND $6::timestamptz OR custom_fields @> $7::jsonb OR custom_fields @> $8::jsonb OR source IS DISTINCT FROM $9)")
+        #expect(sql.params == ["%@acme.com", "vip", "%50\\%\\_off%", "2025-01-01", "2025-06-30T12:00:00Z", "{\"plan\":\"pro\"}", "{\"seats\":5}", "api"])
+    }
+
+    @Test func emptyGroupsAreTrueAndFalse() throws {
+        #expect(SegmentSQL(try parse("{\"all\": []}")).predicate == "TRUE")
+        #expect(SegmentSQL(try parse("{\"any\": []}")).predicate == "FALSE")
+    }
+
+    @Test func errorsNameThePath() {
+        func path(_ json: String) -> String? {
+            do { _ = try parse(json); return nil } catch { return error.path }
+        }
+        #expect(path("{\"all\": [{\"field\": \"email\", \"op\": \"starts_with\", \"value\": \"a\"}]}") == "conditions.all[0].op")
+        #expect(path("{\"all\": [{\"any\": [{\"field\": \"phone\", \"op\": \"equals\", \"value\": \"1\"}]}]}") == "conditions.all[0].any[0].field")
+        #expect(path("{\"field\": \"created_at\", \"op\": \"after\", \"value\": \"last tuesday\"}") == "conditions.value")
+        #expect(path("{\"field\": \"created_at\", \"op\": \"between\", \"value\": [\"2025-01-01\"]}") == "conditions.value")
+        #expect(path("{\"field\": \"email\", \"op\": \"equals\"}") == "conditions.value")
+        #expect(path("{\"all\": {}}") == "conditions.all")
+        #expect(path("{\"field\": \"custom_fields.a b\", \"op\": \"equals\", \"value\": 1}") == "conditions.field")
+        #expect(path("[1]") == "conditions")
+        let deep = String(repeating: "{\"all\": [", count: 8) + String(repeating: "]}", count: 8)
+        #expect(path(deep) != nil)
+    }
+}
+
+@Suite struct ContactImportTests {
+    @Test func csvWithQuotesCommasNewlinesAndTags() throws {
+        let csv = "\u{FEFF}email,first_name,company,tags,custom_fields\r\nAnn@X.com,\"Ann, \"\"the\"\" first\",\"Multi\nLine\",a; b,\"{\"\"k\"\":1}\"\r\nbob@y.org,Bob,,,\n\n"
+        let rows = try ContactImportParser.parseCSV(Data(csv.utf8))
+        #expect(rows.count == 2)
+        #expect(rows[0] == ContactInput(email: "ann@x.com", firstName: "Ann, \"the\" first", company: "Multi\nLine", tags: ["a", "b"], customFields: "{\"k\":1}"))
+        #expect(rows[1] == ContactInput(email: "bob@y.org", firstName: "Bob"))
+    }
+
+    @Test func csvErrorsNameLineAndField() {
+        func err(_ csv: String) -> ImportError? {
+            do { _ = try ContactImportParser.parseCSV(Data(csv.utf8)); return nil } catch { return error }
+        }
+        #expect(err("email,phone\n") == ImportError(line: 1, field: "phone", "unknown column (expected company, custom_fields, email, first_name, last_name, source, tags)"))
+        #expect(err("first_name\nAnn\n")?.field == "email")
+        #expect(err("email\na@b.com\n\"multi\nline\"@x\n")?.line == 3)
+        #expect(err("email,first_name\na@b.com\n")?.line == 2)
+        #expect(err("email,custom_fields\na@b.com,[1]\n")?.field == "custom_fields")
+        #expect(err("") != nil)
+    }
+
+    @Test func jsonImportAndErrors() throws {
+        let rows = try ContactImportParser.parseJSON(Data(#"[{"email":"A@b.co","tags":["x"],"custom_fields":{"z":1,"a":"q"}}]"#.utf8))
+        #expect(rows == [ContactInput(email: "a@b.co", tags: ["x"], customFields: "{\"a\":\"q\",\"z\":1}")])
+        func err(_ j: String) -> ImportError? {
+            do { _ = try ContactImportParser.parseJSON(Data(j.utf8)); return nil } catch { return error }
+        }
+        #expect(err(#"[{"email":"ok@x.io"},{"email":"nope"}]"#)?.index == 1)
+        #expect(err(#"[{"email":"ok@x.io","tags":"x"}]"#)?.field == "tags")
+        #expect(err(#"{"email":"a@b.c"}"#) != nil)
+    }
+
+    @Test func copyLinesEscape() {
+        var out = ""
+        ContactInput(email: "a@b.c", firstName: "tab\there", lastName: "back\\slash", tags: ["q\"uote", "c,omma"]).appendCopyLine(tenant: 7, to: &out)
+        #expect(out == "7\ta@b.c\ttab\\there\tback\\\\slash\t\\N\t\\N\t{\"q\\\\\"uote\",\"c,omma\"}\t{}\n")
+    }
+}
+
+@Suite struct CacheAndLimiterTests {
+    @Test func localCacheExpiresAndEvictsOldest() async throws {
+        let c = LocalCache(capacity: 2)
+        c.set("a", "1", ttl: 60)
+        c.set("b", "2", ttl: 60)
+        c.set("c", "3", ttl: 60)  // evicts a
+        #expect(c.get("a") == nil && c.get("b") == "2" && c.get("c") == "3")
+        c.set("d", "4", ttl: 0.05)
+        try await Task.sleep(for: .milliseconds(80))
+        #expect(c.get("d") == nil)
+        c.delete(["c"])
+        #expect(c.get("c") == nil)
+        #expect(c.hits.load(ordering: .relaxed) == 2)
+    }
+
+    @Test func tieredCacheReadsThroughAndInvalidatesBoth() async {
+        let l2 = MemoryCache()
+        let t = TieredCache(l1: LocalCache(), l2: l2, l1TTL: 60)
+        await l2.set("k", "v", ttl: 60)
+        #expect(await t.get(["k", "missing"]) == ["v", nil])
+        await l2.set("k", "changed", ttl: 60)
+        #expect(await t.get("k") == "v", "served from L1 until invalidated")
+        await t.delete(["k"])
+        #expect(await t.get("k") == nil)
+    }
+
+    @Test func rateLimiterCountsPerUserPerSecond() async {
+        let limiter = RateLimiter(cache: MemoryCache(), limit: 3)
+        let now = Date(timeIntervalSince1970: 1000)
+        var decisions: [RateLimiter.Decision] = []
+        for _ in 0..<4 { decisions.append(await limiter.check(user: 1, now: now)!) }
+        #expect(decisions.map(\.allowed) == [true, true, true, false])
+        #expect(decisions.map(\.remaining) == [2, 1, 0, 0])
+        #expect(await limiter.check(user: 2, now: now)!.allowed)
+        #expect(await limiter.check(user: 1, now: now.addingTimeInterval(1))!.allowed)
+        #expect(await RateLimiter(cache: MemoryCache(), limit: 0).check(user: 1) == nil)
+    }
+}
+
+/// An in-memory `KeyValueCache` for unit tests of pure logic (TTLs are not modelled).
+final class MemoryCache: KeyValueCache, @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [String: String] = [:]
+    func get(_ keys: [String]) async -> [String?] { lock.withLock { keys.map { values[$0] } } }
+    func set(_ key: String, _ value: String, ttl: Int) async { lock.withLock { values[key] = value } }
+    func delete(_ keys: [String]) async { lock.withLock { for k in keys { values[k] = nil } } }
+    func increment(_ key: String, ttl: Int) async -> (count: Int, ttl: Int)? {
+        lock.withLock {
+            let n = (Int(values[key] ?? "0") ?? 0) + 1
+            values[key] = String(n)
+            return (n, ttl)
+        }
+    }
+    var isAvailable: Bool { true }
+}
