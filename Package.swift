@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         // Route tests run against the real stack (IntegrationTests), not HummingbirdTesting: that would pull
         // async-http-client and BoringSSL into every CI build for no extra coverage.
-        .testTarget(name: "SystemUnderTestTests", dependencies: ["SystemUnderTest"]),
+        .testTarget(name: "SystemUnderTestTests", dependencies: ["SystemUnderTest", .product(name: "Yams", package: "Yams")]),
         // Depends on both executables so that `swift test` builds the binaries it launches.
         .testTarget(name: "IntegrationTests", dependencies: ["Harness", "Scenarios", "Reports", "mailstorm", "campaignd"]),
     ],
