@@ -43,54 +43,14 @@ enum Integration {
     static func stackOptions() -> StackOptions { StackOptions(campaignd: binary("campaignd")) }
 }
 
-/// A small client for campaignd's API, for tests that check routes one by one.
-struct APIClient {
-    let base: String
-    var token: String?
+/// Tests drive campaignd's API with the harness's own client.
+typealias APIClient = CampaignAPI
 
-    struct Reply {
-        var status: Int
-        var headers: [String: String]
-        var body: Data
-        var text: String { String(decoding: body, as: UTF8.self) }
-        var json: [String: Any] { ((try? JSONSerialization.jsonObject(with: body)) as? [String: Any]) ?? [:] }
-        func header(_ name: String) -> String? { headers.first { $0.key.lowercased() == name.lowercased() }?.value }
+extension CampaignAPI {
+    /// Logs in as `email` (seeded users share one password).
+    static func login(_ base: String, _ email: String = "user1@tenant1.example") async throws -> CampaignAPI {
+        try await CampaignAPI(base: base).login(email: email, password: "mailstorm-pass")
     }
-
-    /// Logs in as `email` and returns a client carrying the token.
-    static func login(_ base: String, _ email: String = "user1@tenant1.example") async throws -> APIClient {
-        let r = try await APIClient(base: base).call("POST", "/api/login", json: ["email": email, "password": "mailstorm-pass"])
-        guard r.status == 200, let t = r.json["token"] as? String else { throw StackError("login failed: \(r.status) \(r.text)") }
-        return APIClient(base: base, token: t)
-    }
-
-    func call(_ method: String, _ path: String, json: Any? = nil, body: Data? = nil, contentType: String? = nil,
-              headers: [String: String] = [:]) async throws -> Reply {
-        var req = URLRequest(url: URL(string: base + path)!)
-        req.httpMethod = method
-        if let token { req.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        if let json {
-            req.httpBody = try JSONSerialization.data(withJSONObject: json)
-            req.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        if let body { req.httpBody = body }
-        if let contentType { req.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-        for (k, v) in headers { req.setValue(v, forHTTPHeaderField: k) }
-        let (data, resp) = try await APIClient.session.data(for: req)
-        let http = resp as! HTTPURLResponse
-        var h: [String: String] = [:]
-        for (k, v) in http.allHeaderFields { h["\(k)"] = "\(v)" }
-        return Reply(status: http.statusCode, headers: h, body: data)
-    }
-
-    /// Redirects are answers here (tracked links), not something to follow.
-    static let session = URLSession(configuration: .ephemeral, delegate: NoRedirects(), delegateQueue: nil)
-}
-
-final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
-    // The completion-handler form: FoundationNetworking on Linux does not call the async one.
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) { completionHandler(nil) }
 }
 
 extension Integration {

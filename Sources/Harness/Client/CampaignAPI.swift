@@ -13,16 +13,22 @@ public struct CampaignAPI: Sendable {
         self.token = token
     }
 
-    /// A reply: status and the body as JSON (empty when it is not an object).
+    /// A reply: status, headers, and the body as JSON (empty when it is not an object).
     public struct Reply: Sendable {
         public var status: Int
+        public var headers: [String: String]
         public var body: Data
         public var json: [String: Any] { ((try? JSONSerialization.jsonObject(with: body)) as? [String: Any]) ?? [:] }
         public var text: String { String(decoding: body, as: UTF8.self) }
+        /// A header by name, case-insensitively.
+        public func header(_ name: String) -> String? { headers.first { $0.key.lowercased() == name.lowercased() }?.value }
     }
 
+    /// Redirects are answers here (tracked links), never followed off loopback.
+    static let session = URLSession(configuration: .ephemeral, delegate: NoRedirect(), delegateQueue: nil)
+
     public func call(_ method: String, _ path: String, json: Any? = nil, body: Data? = nil, contentType: String? = nil,
-                     timeout: Double = 120) async throws -> Reply {
+                     headers: [String: String] = [:], timeout: Double = 120) async throws -> Reply {
         guard let url = URL(string: base + path) else { throw UsageError("bad URL \(base + path)") }
         var req = URLRequest(url: url)
         req.httpMethod = method
@@ -34,8 +40,12 @@ public struct CampaignAPI: Sendable {
         }
         if let body { req.httpBody = body }
         if let contentType { req.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-        let (data, resp) = try await URLSession.shared.data(for: req)
-        return Reply(status: (resp as? HTTPURLResponse)?.statusCode ?? 0, body: data)
+        for (k, v) in headers { req.setValue(v, forHTTPHeaderField: k) }
+        let (data, resp) = try await Self.session.data(for: req)
+        let http = resp as? HTTPURLResponse
+        var h: [String: String] = [:]
+        for (k, v) in http?.allHeaderFields ?? [:] { h["\(k)"] = "\(v)" }
+        return Reply(status: http?.statusCode ?? 0, headers: h, body: data)
     }
 
     /// Logs in; throws naming the account when it fails.
@@ -53,4 +63,11 @@ public struct CampaignAPI: Sendable {
         guard r.status == expected else { throw StackError("\(method) \(path) answered \(r.status), not \(expected): \(r.text.prefix(300))") }
         return r
     }
+}
+
+/// Keeps a redirect as the answer instead of following it.
+final class NoRedirect: NSObject, URLSessionTaskDelegate, Sendable {
+    // The completion-handler form: FoundationNetworking on Linux does not call the async one.
+    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) { completionHandler(nil) }
 }

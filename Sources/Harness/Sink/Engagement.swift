@@ -84,7 +84,8 @@ public final class Engagement: Sendable {
     }
 
     private func run() async {
-        let session = URLSession(configuration: .ephemeral, delegate: NoRedirect(), delegateQueue: nil)
+        // Opens answer 200 and clicks 302; a redirect is never followed to the campaign's real destination.
+        let session = CampaignAPI.session
         var lastWebhook = Date()
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(100))
@@ -103,7 +104,6 @@ public final class Engagement: Sendable {
                         guard let url = URL(string: u) else { return false }
                         var req = URLRequest(url: url)
                         req.timeoutInterval = 5
-                        // Opens answer 200 and clicks 302; a redirect is not followed to the outside world.
                         let r = try? await session.data(for: req)
                         return (r?.1 as? HTTPURLResponse).map { $0.statusCode < 400 } ?? false
                     }
@@ -135,11 +135,4 @@ public final class Engagement: Sendable {
     }
 
     func stop() { state.withLock { $0.task?.cancel() } }
-}
-
-/// Keeps a click's 302 as the answer instead of fetching the campaign's real destination.
-private final class NoRedirect: NSObject, URLSessionTaskDelegate, Sendable {
-    // The completion-handler form: FoundationNetworking on Linux does not call the async one.
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) { completionHandler(nil) }
 }
