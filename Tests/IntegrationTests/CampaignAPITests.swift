@@ -125,6 +125,9 @@ extension RealStack {
         let badRow = try await api.call("POST", "/api/contacts/import", body: Data("email\nok@x.com\nnot-an-email\n".utf8), contentType: "text/csv")
         #expect(badRow.status == 400 && (badRow.json["error"] as? String)?.hasPrefix("line 3") == true)
         #expect(try await api.call("POST", "/api/contacts/import", body: Data("x".utf8), contentType: "text/plain").json["field"] as? String == "Content-Type")
+        // custom_fields is checked for shape while parsing and in full by PostgreSQL's jsonb input; both refuse.
+        let badJSON = try await api.call("POST", "/api/contacts/import", body: Data("email,custom_fields\nj@x.com,\"{oops}\"\n".utf8), contentType: "text/csv")
+        #expect(badJSON.status == 400 && badJSON.json["field"] as? String == "custom_fields", "\(badJSON.text)")
         #expect(try Integration.sql(stack.endpoints.databaseURL!, "SELECT count(*) FROM contacts") == "4", "a refused import must not half-load")
 
         // Search: filters and keyset pages.

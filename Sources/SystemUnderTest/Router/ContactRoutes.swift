@@ -20,15 +20,26 @@ struct ContactRoutes {
         group.post("/contacts/import") { request, context in
             let s = try context.requireSession()
             let data = try await JSON.body(request, limit: Self.importLimit)
-            let contacts: [ContactInput]
+            let contentType = request.headers[.contentType] ?? ""
+            // Parsing feeds the database chunk by chunk: PostgreSQL loads one while the next is parsed.
+            let chunks = ChunkQueue<[ContactInput]>()
+            async let loaded = context.timing.db { try await store.importContacts(tenant: s.tenantID, chunks: chunks) }
+            var received = 0
             do {
-                contacts = try ContactImportParser.parse(data, contentType: request.headers[.contentType] ?? "")
+                try ContactImportParser.parse(data, contentType: contentType) { rows in
+                    received += rows.count
+                    chunks.push(rows)
+                }
+                chunks.finish()
             } catch let e as ImportError {
+                chunks.fail(e)
+                _ = try? await loaded
                 throw APIError(.badRequest, e.description, field: e.field)
             }
-            let imported = try await context.timing.db { try await store.importContacts(tenant: s.tenantID, contacts) }
+            let imported: Int
+            do { imported = try await loaded } catch let e as ImportError { throw APIError(.badRequest, e.description, field: e.field) }
             await context.timing.cache { await cache.delete([StatsService.key(s.tenantID)]) }
-            return try JSON.response(["received": contacts.count, "imported": imported, "skipped": contacts.count - imported])
+            return try JSON.response(["received": received, "imported": imported, "skipped": received - imported])
         }
         group.get("/contacts") { request, context in
             let s = try context.requireSession()

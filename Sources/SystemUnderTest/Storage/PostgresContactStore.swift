@@ -9,19 +9,34 @@ public struct PostgresContactStore: ContactStore {
     static let stageColumns = "tenant_id, email, first_name, last_name, company, source, tags, custom_fields"
 
     public func importContacts(tenant: Int64, _ contacts: [ContactInput]) async throws -> Int {
-        guard !contacts.isEmpty else { return 0 }
-        // COPY into a per-connection temp table, then one INSERT ... ON CONFLICT: COPY itself cannot skip
-        // emails the tenant already has.
-        return try await db.transaction { conn in
+        let q = ChunkQueue<[ContactInput]>()
+        q.push(contacts)
+        q.finish()
+        return try await importContacts(tenant: tenant, chunks: q)
+    }
+
+    public func importContacts(tenant: Int64, chunks: ChunkQueue<[ContactInput]>) async throws -> Int {
+        // Each chunk: COPY into a per-connection temp table, then one INSERT ... ON CONFLICT (COPY itself cannot
+        // skip emails the tenant already has). One transaction for all chunks: a bad row anywhere loads nothing.
+        try await db.transaction { conn in
             try conn.execute("""
                 CREATE TEMP TABLE IF NOT EXISTS import_stage (tenant_id bigint, email text, first_name text, last_name text,
                     company text, source text, tags text[], custom_fields jsonb) ON COMMIT DELETE ROWS
                 """)
-            _ = try conn.copy("COPY import_stage (\(Self.stageColumns)) FROM STDIN", chunks: Self.copyChunks(tenant: tenant, contacts))
-            return try conn.query("""
-                INSERT INTO contacts (\(Self.stageColumns)) SELECT \(Self.stageColumns) FROM import_stage
-                ON CONFLICT (tenant_id, email) DO NOTHING
-                """).affectedRows
+            var inserted = 0
+            while let chunk = try chunks.pop() {
+                do {
+                    _ = try conn.copy("COPY import_stage (\(Self.stageColumns)) FROM STDIN", chunks: Self.copyChunks(tenant: tenant, chunk))
+                } catch let e as DatabaseError where e.sqlState == "22P02" || e.sqlState == "22P05" {
+                    throw ImportError(field: "custom_fields", "is not valid JSON: \(e.message.split(separator: "\n").first ?? "")")
+                }
+                inserted += try conn.query("""
+                    INSERT INTO contacts (\(Self.stageColumns)) SELECT \(Self.stageColumns) FROM import_stage
+                    ON CONFLICT (tenant_id, email) DO NOTHING
+                    """).affectedRows
+                try conn.execute("TRUNCATE import_stage")
+            }
+            return inserted
         }
     }
 

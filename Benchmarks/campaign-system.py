@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Benchmarks/campaign-system: the data-heavy figures of the campaign system, each beside a named peer.
+
+1. `mailstorm seed` of 2M contacts through COPY (issue target: <= 60 s).
+2. Import of 100k contacts through POST /api/contacts/import (target: <= 2 s; seed 004: 5-15 s),
+   against psql's \\copy of the same CSV into a bare table (PostgreSQL's floor for loading those rows).
+3. Segment counts over 2M contacts through POST /api/segments/preview (target: <= 1 s; seed 004: 1-3 s),
+   against pgbench running the same SQL.
+4. Contact search pages at a fixed rate with `mailstorm http` (target: p95 <= 50 ms; seed 004: 200-500 ms),
+   against pgbench running the same SQL at the same rate.
+
+Usage: Benchmarks/campaign-system.py [--contacts 2000000] [--rounds 3]
+"""
+import argparse, json, os, subprocess, tempfile, time
+from common import Stack, api, percentile, release_binary
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--contacts", type=int, default=2_000_000)
+ap.add_argument("--rounds", type=int, default=3)
+ap.add_argument("--rate", type=int, default=50, help="search requests per second")
+a = ap.parse_args()
+
+
+def csv_rows(start, n):
+    lines = ["email,first_name,last_name,company,source,tags,custom_fields"]
+    for i in range(start, start + n):
+        lines.append(f'bench{i}@import{i % 50}.example.net,Bench,No{i},Acme,import,imported;b{i % 7},"{{""score"": {i % 100}}}"')
+    return ("\n".join(lines) + "\n").encode()
+
+
+def pgbench(db, sql, params, transactions=None, rate=None, duration=None):
+    """Runs `sql` with pgbench (prepared, parameters bound like campaignd's); returns latencies in ms from its log."""
+    d = tempfile.mkdtemp(prefix="ms-pgbench-")
+    script = os.path.join(d, "q.sql")
+    with open(script, "w") as f:
+        for i in range(len(params), 0, -1):
+            sql = sql.replace(f"${i}", f":p{i}")
+        f.write(sql + ";\n")
+    cmd = ["pgbench", "-n", "-M", "prepared", "-f", script, "-l", "--log-prefix", os.path.join(d, "log")]
+    for i, p in enumerate(params, 1):
+        cmd += ["-D", f"p{i}={p}"]
+    cmd += ["-t", str(transactions)] if transactions else ["-R", str(rate), "-T", str(duration)]
+    r = subprocess.run(cmd + [db], capture_output=True, text=True, cwd=d)
+    if r.returncode != 0:
+        raise RuntimeError(f"pgbench failed: {r.stderr[-400:]}")
+    lat = []
+    for name in os.listdir(d):
+        if name.startswith("log"):
+            with open(os.path.join(d, name)) as f:
+                lat += [int(line.split()[2]) / 1000 for line in f]
+    return lat
+
+
+with Stack() as s:
+    print(f"campaignd {s.url}  postgres {s.db}")
+    seed_s = s.seed(a.contacts)
+    print(f"\n1. seed {a.contacts:,} contacts through COPY: {seed_s:.1f} s ({a.contacts / seed_s:,.0f} rows/s); target <= 60 s")
+
+    token = s.login()
+    print("\n2. import 100,000 contacts through the API (CSV) vs psql \\copy of the same rows")
+    # The peer: the same CSV bytes into a bare table of text columns, no indexes: PostgreSQL's floor for this load.
+    s.psql("CREATE TABLE IF NOT EXISTS copy_peer (email text, first_name text, last_name text, company text, source text, tags text, custom_fields text)")
+    api_t, copy_t = [], []
+    for r in range(a.rounds):
+        body = csv_rows(10_000_000 + r * 100_000, 100_000)
+        t0 = time.time()
+        out = api(s.url, "POST", "/api/contacts/import", body, token, "text/csv")
+        api_t.append(time.time() - t0)
+        assert out["imported"] == 100_000, out
+        path = tempfile.mktemp(suffix=".csv")
+        with open(path, "wb") as f:
+            f.write(body)
+        t0 = time.time()
+        subprocess.run(["psql", s.db, "-qc", f"\\copy copy_peer FROM '{path}' CSV HEADER"], check=True, capture_output=True)
+        copy_t.append(time.time() - t0)
+        os.unlink(path)
+    api_med = sorted(api_t)[len(api_t) // 2]
+    copy_med = sorted(copy_t)[len(copy_t) // 2]
+    print(f"   API import: median {api_med:.2f} s (rounds {', '.join(f'{x:.2f}' for x in api_t)}); target <= 2 s")
+    print(f"   psql \\copy of the same CSV into a bare table: median {copy_med:.2f} s; API / copy = {api_med / copy_med:.1f}x")
+
+    print("\n3. segment counts over all contacts (POST /api/segments/preview) vs pgbench on the same SQL")
+    segments = {
+        "email ends_with @gmail.com": {"field": "email", "op": "ends_with", "value": "@gmail.com"},
+        "company contains 'dyn' AND tag vip": {"all": [{"field": "company", "op": "contains", "value": "dyn"},
+                                                      {"field": "tags", "op": "contains", "value": "vip"}]},
+        "plan = pro AND created after 2026-01-01": {"all": [{"field": "custom_fields.plan", "op": "equals", "value": "pro"},
+                                                            {"field": "created_at", "op": "after", "value": "2026-01-01"}]},
+        "(source = api OR tag beta) AND NOT tag churned": {"all": [
+            {"any": [{"field": "source", "op": "equals", "value": "api"}, {"field": "tags", "op": "contains", "value": "beta"}]},
+            {"field": "tags", "op": "not_contains", "value": "churned"}]},
+    }
+    peer_sql = {
+        "email ends_with @gmail.com": ("SELECT count(*) FROM contacts WHERE tenant_id = 1 AND email LIKE $1", ["%@gmail.com"]),
+        "company contains 'dyn' AND tag vip": ("SELECT count(*) FROM contacts WHERE tenant_id = 1 AND (company ILIKE $1 AND tags @> ARRAY[$2]::text[])", ["%dyn%", "vip"]),
+        "plan = pro AND created after 2026-01-01": ("SELECT count(*) FROM contacts WHERE tenant_id = 1 AND (custom_fields @> $1::jsonb AND created_at > $2::timestamptz)", ['{"plan":"pro"}', "2026-01-01"]),
+        "(source = api OR tag beta) AND NOT tag churned": ("SELECT count(*) FROM contacts WHERE tenant_id = 1 AND ((source = $1 OR tags @> ARRAY[$2]::text[]) AND NOT (tags @> ARRAY[$3]::text[]))", ["api", "beta", "churned"]),
+    }
+    total = int(s.psql("SELECT count(*) FROM contacts WHERE tenant_id = 1"))
+    print(f"   tenant 1 holds {total:,} contacts")
+    for name, cond in segments.items():
+        times, count = [], None
+        for _ in range(5):
+            t0 = time.time()
+            count = api(s.url, "POST", "/api/segments/preview", json.dumps({"conditions": cond}).encode(), token)["count"]
+            times.append((time.time() - t0) * 1000)
+        sql, params = peer_sql[name]
+        peer = pgbench(s.db, sql, params, transactions=5)
+        print(f"   {name:48s} count {count:>8,}  API median {percentile(times, 50):7.1f} ms max {max(times):7.1f} ms"
+              f"  | pgbench median {percentile(peer, 50):7.1f} ms")
+
+    print(f"\n4. contact search pages at {a.rate} req/s for 10 s (mailstorm http) vs pgbench at the same rate")
+    mailstorm = release_binary("mailstorm")
+    searches = {
+        "first page, no filter": ("", "SELECT id FROM contacts WHERE tenant_id = 1 AND id > $1 AND TRUE ORDER BY id LIMIT 50", [0]),
+        "tag=vip&company=acme": ("tag=vip&company=acme", "SELECT id FROM contacts WHERE tenant_id = 1 AND id > $1 AND (tags @> ARRAY[$2]::text[] AND company ILIKE $3) ORDER BY id LIMIT 50", [0, "vip", "%acme%"]),
+        "status=unsubscribed&source=event": ("status=unsubscribed&source=event", "SELECT id FROM contacts WHERE tenant_id = 1 AND id > $1 AND (status = $2 AND source = $3) ORDER BY id LIMIT 50", [0, "unsubscribed", "event"]),
+        "deep page: after=1500000&tag=beta": ("after=1500000&tag=beta", "SELECT id FROM contacts WHERE tenant_id = 1 AND id > $1 AND (tags @> ARRAY[$2]::text[]) ORDER BY id LIMIT 50", [1_500_000, "beta"]),
+        "email contains 'smith9'": ("email=smith9", "SELECT id FROM contacts WHERE tenant_id = 1 AND id > $1 AND (email LIKE $2) ORDER BY id LIMIT 50", [0, "%smith9%"]),
+    }
+    for name, (query, sql, params) in searches.items():
+        d = tempfile.mkdtemp(prefix="ms-search-")
+        url = f"{s.url}/api/contacts?limit=50" + (f"&{query}" if query else "")
+        subprocess.run([mailstorm, "http", url, "--rate", str(a.rate), "--duration", "10s", "--header", f"Authorization: Bearer {token}",
+                        "--quiet", "--out", d], check=True, capture_output=True)
+        summary = json.load(open(os.path.join(d, "summary.json")))
+        lat = summary["latency_ms"]
+        peer = pgbench(s.db, sql, params, rate=a.rate, duration=10)
+        print(f"   {name:36s} API p50 {lat['p50']:6.2f}  p95 {lat['p95']:6.2f}  p99 {lat['p99']:6.2f} ms  errors {summary['requests']['errors']}"
+              f"  | pgbench p50 {percentile(peer, 50):6.2f}  p95 {percentile(peer, 95):6.2f} ms")
