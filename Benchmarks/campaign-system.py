@@ -11,7 +11,7 @@
 
 Usage: Benchmarks/campaign-system.py [--contacts 2000000] [--rounds 3]
 """
-import argparse, json, os, subprocess, tempfile, time
+import argparse, glob, json, os, subprocess, tempfile, time
 from common import Stack, api, percentile, release_binary
 
 ap = argparse.ArgumentParser()
@@ -123,7 +123,7 @@ with Stack() as s:
         url = f"{s.url}/api/contacts?limit=50" + (f"&{query}" if query else "")
         subprocess.run([mailstorm, "http", url, "--rate", str(a.rate), "--duration", "10s", "--header", f"Authorization: Bearer {token}",
                         "--quiet", "--out", d], check=True, capture_output=True)
-        summary = json.load(open(os.path.join(d, "summary.json")))
+        summary = json.load(open(glob.glob(os.path.join(d, "*", "summary.json"))[0]))
         lat = summary["latency_ms"]
         peer = pgbench(s.db, sql, params, rate=a.rate, duration=10)
         print(f"   {name:36s} API p50 {lat['p50']:6.2f}  p95 {lat['p95']:6.2f}  p99 {lat['p99']:6.2f} ms  errors {summary['requests']['errors']}"

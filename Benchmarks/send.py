@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Benchmarks/send: a campaign of 1M recipients, end to end, over SMTP and over the HTTP provider API.
+
+For each transport: `mailstorm run send` on a fresh embedded stack (release build) reports emails per second,
+delivery time (enqueue to acceptance at the sink), the sink's counts and campaignd's CPU seconds per 1,000
+emails. Targets (issue #5): SMTP <= 180 s, HTTP <= 60 s for 1M.
+
+Peers, in the same run: for HTTP, wrk posting the same 500-recipient batches straight to a sink (the sink's own
+ceiling, so campaignd's share can be told apart); for SMTP, postfix's smtp-source sending to a sink.
+
+Usage: Benchmarks/send.py [--recipients 1000000] [--transport smtp http]
+"""
+import argparse, glob, json, os, re, shutil, subprocess, tempfile, time
+from common import ensure_packages, free_port, release_binary, wait_listening
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--recipients", type=int, default=1_000_000)
+ap.add_argument("--transport", nargs="+", default=["smtp", "http"])
+a = ap.parse_args()
+mailstorm = release_binary("mailstorm")
+release_binary("campaignd")
+
+
+def sink():
+    """A standalone `mailstorm sink` on free ports; returns (process, smtp port, http port)."""
+    smtp, http = free_port(), free_port()
+    p = subprocess.Popen([mailstorm, "sink", "--smtp-port", str(smtp), "--http-port", str(http)], stdout=subprocess.DEVNULL)
+    wait_listening(http)
+    return p, smtp, http
+
+
+def peer_http(n_batches=40):
+    """wrk POSTing a 500-personalization batch (as campaignd renders it) to a sink for 10 s: emails/s."""
+    p, _, http = sink()
+    try:
+        body = {"from": {"email": "campaigns@campaignd.mailstorm"}, "personalizations": [
+            {"to": [{"email": f"r{i}@example.org"}], "subject": "Spring launch", "headers": {"Message-ID": f"<9.{i}@campaignd.mailstorm>"},
+             "custom_args": {"enqueued_ms": str(int(time.time() * 1000))}, "substitutions": {"open_url": f"http://127.0.0.1:1/t/o/9-{i}"},
+             "content": [{"type": "text/html", "value": "<html><body><p>Hello Ann Lee,</p><p>Acme is invited.</p></body></html>"}]}
+            for i in range(500)]}
+        d = tempfile.mkdtemp()
+        with open(os.path.join(d, "post.lua"), "w") as f:
+            f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[' + json.dumps(body) + ']]\n')
+        out = subprocess.run(["wrk", "-t1", "-c4", "-d10s", "-s", os.path.join(d, "post.lua"), f"http://127.0.0.1:{http}/v3/mail/send"],
+                             capture_output=True, text=True, check=True).stdout
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        return rps * 500
+    finally:
+        p.terminate()
+        p.wait()
+
+
+def peer_smtp(n=100_000):
+    """postfix's smtp-source: n messages over 8 pipelined sessions to a sink; emails/s."""
+    ensure_packages("postfix")
+    p, smtp, _ = sink()
+    try:
+        t0 = time.time()
+        subprocess.run(["/usr/sbin/smtp-source", "-s", "8", "-m", str(n), "-l", "600", "-f", "a@b.c", "-t", "r@example.org",
+                        f"127.0.0.1:{smtp}"], check=True, capture_output=True)
+        return n / (time.time() - t0)
+    finally:
+        p.terminate()
+        p.wait()
+
+
+for t in a.transport:
+    out = tempfile.mkdtemp(prefix=f"ms-send-{t}-")
+    t0 = time.time()
+    r = subprocess.run([mailstorm, "run", "send", "--transport", t, "--set", f"recipients={a.recipients}", "--set", "timeout=1200",
+                        "--no-baseline", "--quiet", "--out", out], capture_output=True, text=True)
+    wall = time.time() - t0
+    s = json.load(open(glob.glob(os.path.join(out, "*", "summary.json"))[0]))
+    e = s["email"]
+    print(f"\n{t}: {e['recipients']:,} recipients, send {e['duration_s']:.1f} s ({e['emails_per_s']:,.0f} emails/s, "
+          f"{e['emails_per_hour']:,.0f}/h); whole run incl. stack and seeding {wall:.0f} s; verdict {s['verdict']}")
+    print(f"   delivery ms p50 {e['delivery_ms']['p50']:,.0f}  p95 {e['delivery_ms']['p95']:,.0f}  p99 {e['delivery_ms']['p99']:,.0f}")
+    print(f"   sink {e['sink']}  states {e['states']}  campaignd CPU {e.get('campaignd_cpu_s_per1000') or float('nan'):.3f} s per 1,000 emails")
+    for p in e["problems"]:
+        print(f"   problem: {p}")
+    try:
+        peer = peer_http() if t == "http" else peer_smtp()
+        print(f"   peer ({'wrk POSTing the same batches' if t == 'http' else 'postfix smtp-source'} to a bare sink): {peer:,.0f} emails/s;"
+              f" campaignd end to end reaches {e['emails_per_s'] / peer:.2f} of it")
+    except Exception as ex:
+        print(f"   peer not measured: {ex}")
+    shutil.rmtree(out, ignore_errors=True)
