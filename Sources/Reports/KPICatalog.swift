@@ -1,3 +1,4 @@
+import Harness
 /// Every KPI threshold Mailstorm checks, each with the seed document and figure it comes from.
 ///
 /// This is the one place thresholds live; docs/kpis.md explains them. Seeds are in ../shared/seeds/.
@@ -65,8 +66,38 @@ public struct KPI: Sendable, Codable, Equatable {
         self.source = source
     }
 
+    /// `<`, `<=`, `>` or `>=`; nil: `>=` when `atLeast`, else `<=`.
+    public var op: String? = nil
+    /// For `.latencyPercentile`: which percentile.
+    public var percentile: Double? = nil
+
+    /// A k6-style threshold from a scenario file, as a KPI.
+    public init(_ t: ThresholdSpec) {
+        let metric: Metric = switch (t.metric, t.stat) {
+        case ("http_req_duration", "avg"): .latencyMean
+        case ("http_req_duration", "med"): .latencyP50
+        case ("http_req_duration", "min"): .latencyMin
+        case ("http_req_duration", "max"): .latencyMax
+        case ("http_req_duration", _): .latencyPercentile
+        case ("http_req_failed", _): .errorRate
+        case ("http_reqs", "count"): .requests
+        case ("http_reqs", _): .throughput
+        case ("iterations", "count"): .iterations
+        case ("iterations", _): .iterationRate
+        case ("dropped_iterations", "count"): .dropped
+        default: .droppedRate
+        }
+        let unit = t.metric == "http_req_duration" ? "ms" : (t.metric == "http_req_failed" ? "ratio" : (t.stat == "rate" ? "/s" : ""))
+        self.init(name: "\(t.metric) \(t.expression)", metric: metric, threshold: t.value, unit: unit, atLeast: t.op.hasPrefix(">"),
+                  source: t.source)
+        op = t.op
+        percentile = t.percentile
+    }
+
     /// The figures a KPI can judge.
     public enum Metric: String, Sendable, Codable {
+        case latencyPercentile = "latency_percentile", latencyMean = "latency_mean", latencyMin = "latency_min", latencyMax = "latency_max"
+        case requests, throughput, iterations, iterationRate = "iteration_rate", dropped, droppedRate = "dropped_rate"
         case latencyP50 = "latency_p50", latencyP95 = "latency_p95", latencyP99 = "latency_p99"
         case errorRate = "error_rate"
         case emailsPerHour = "emails_per_hour", deliveryP50 = "delivery_p50", deliveryP95 = "delivery_p95", deliveryP99 = "delivery_p99"

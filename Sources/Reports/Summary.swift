@@ -91,9 +91,17 @@ public struct Summary: Codable, Sendable {
         public var source: String
         /// True when the value must reach the threshold from below (absent in older summaries: at most).
         public var atLeast: Bool?
+        /// The comparison when it is strict (k6 thresholds): "<" or ">".
+        public var op: String?
 
-        /// "≤" or "≥", for reports.
-        public var comparator: String { atLeast == true ? "≥" : "≤" }
+        /// "≤", "≥", "<" or ">", for reports.
+        public var comparator: String {
+            switch op {
+            case "<": "<"
+            case ">": ">"
+            default: atLeast == true ? "≥" : "≤"
+            }
+        }
     }
 
     /// "pass" or "fail".

@@ -17,7 +17,7 @@ public enum SummaryBuilder {
         let o = r.overall
         let latency = Summary.Percentiles(o.latency)
         let errorRate = o.requests == 0 ? 1 : Double(o.errorCount) / Double(o.requests)
-        let results = evaluate(kpis, latency: latency, errorRate: errorRate, email: email, bulkImport: bulkImport)
+        let results = evaluate(kpis, latency: latency, errorRate: errorRate, email: email, bulkImport: bulkImport, run: r)
         let iso = ISO8601DateFormatter()
         // A run that sent nothing, or was interrupted, cannot pass: there is nothing honest to judge.
         // A stress run passes when the system met the SLO at some rate (a knee exists).
@@ -53,9 +53,20 @@ extension SummaryBuilder {
 
     /// Judges each KPI against the measured figures.
     static func evaluate(_ kpis: [KPI], latency: Summary.Percentiles, errorRate: Double, email: EmailOutcome? = nil,
-                         bulkImport: ImportOutcome? = nil) -> [Summary.KPIResult] {
-        kpis.compactMap { k in
+                         bulkImport: ImportOutcome? = nil, run r: RunResult? = nil) -> [Summary.KPIResult] {
+        let secs = max(r?.durationSeconds ?? 0, 1e-9)
+        return kpis.compactMap { k in
             let v: Double? = switch k.metric {
+            case .latencyPercentile: r.map { $0.overall.latency.millis(at: k.percentile ?? 50) }
+            case .latencyMean: latency.mean
+            case .latencyMin: r.map { $0.overall.latency.totalCount == 0 ? 0 : Double($0.overall.latency.min) / 1000 }
+            case .latencyMax: latency.max
+            case .requests: r.map { Double($0.overall.requests) }
+            case .throughput: r.map { Double($0.overall.requests) / secs }
+            case .iterations: r.map { Double($0.iterationsCompleted) }
+            case .iterationRate: r.map { Double($0.iterationsCompleted) / secs }
+            case .dropped: r.map { Double($0.droppedIterations) }
+            case .droppedRate: r.map { Double($0.droppedIterations) / secs }
             case .latencyP50: latency.p50
             case .latencyP95: latency.p95
             case .latencyP99: latency.p99
@@ -69,9 +80,15 @@ extension SummaryBuilder {
             }
             // A KPI whose figure this run did not measure fails rather than passing unjudged.
             let value = v ?? .nan
-            let pass = v != nil && (k.atLeast ? value >= k.threshold : value <= k.threshold)
-            return Summary.KPIResult(name: k.name, threshold: k.threshold, value: value, unit: k.unit, pass: pass, source: k.source,
-                                     atLeast: k.atLeast ? true : nil)
+            let op = k.op ?? (k.atLeast ? ">=" : "<=")
+            let holds: Bool = switch op {
+            case "<": value < k.threshold
+            case ">": value > k.threshold
+            case ">=": value >= k.threshold
+            default: value <= k.threshold
+            }
+            return Summary.KPIResult(name: k.name, threshold: k.threshold, value: value, unit: k.unit, pass: v != nil && holds, source: k.source,
+                                     atLeast: k.atLeast ? true : nil, op: k.op)
         }
     }
 

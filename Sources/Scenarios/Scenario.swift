@@ -30,11 +30,14 @@ public struct ScenarioPlan: Sendable {
     public var kpiSet: String
     /// Human-readable load description for reports ("25 it/s for 20 s").
     public var describe: String
+    /// k6-style thresholds that judge the run besides the KPI set (user-defined scenarios).
+    public var thresholds: [ThresholdSpec] = []
 
     /// The engine's plan against `target` with the seeded users.
-    public func loadPlan(target: TargetAddress, users: [String], password: String, threads: Int = 1) -> LoadPlan {
+    /// `rows`, when given, replace the seeded users as the variable pool.
+    public func loadPlan(target: TargetAddress, users: [String], password: String, threads: Int = 1, rows: [[String: String]]? = nil) -> LoadPlan {
         LoadPlan(target: target, workload: workload, journeys: journeys,
-                 variables: VariablePool(rows: users.map { ["email": $0, "password": password] }),
+                 variables: VariablePool(rows: rows ?? users.map { ["email": $0, "password": password] }),
                  think: think, requestTimeoutSeconds: requestTimeoutSeconds, threads: threads)
     }
 }

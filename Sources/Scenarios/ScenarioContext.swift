@@ -14,10 +14,10 @@ public struct ScenarioContext: Sendable {
     public let control: RunControl
     /// Prints a progress line unless the run is quiet.
     public let progress: @Sendable (String) -> Void
-    let runLoad: @Sendable (ScenarioPlan) async throws -> RunResult
+    let runLoad: @Sendable (ScenarioPlan, [[String: String]]?) async throws -> RunResult
 
-    /// Runs one load plan against the target and returns what it measured.
-    public func load(_ plan: ScenarioPlan) async throws -> RunResult { try await runLoad(plan) }
+    /// Runs one load plan against the target and returns what it measured; `variables` replace the seeded users.
+    public func load(_ plan: ScenarioPlan, variables: [[String: String]]? = nil) async throws -> RunResult { try await runLoad(plan, variables) }
 
     /// The API logged in as the first seeded user (tenant 1).
     public func api() async throws -> CampaignAPI {

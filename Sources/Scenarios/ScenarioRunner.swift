@@ -41,6 +41,8 @@ public struct ScenarioOutcome: Sendable {
     public var email: EmailOutcome?
     /// The bulk import's rate (import scenario only).
     public var importOutcome: ImportOutcome?
+    /// k6-style thresholds from a scenario file, judged with the KPIs.
+    public var thresholds: [ThresholdSpec] = []
     /// CPU, memory, threads and files of each process, sampled every second (the last trial's).
     public var resources: [String: ProcessResources] = [:]
 }
@@ -98,8 +100,9 @@ public struct ScenarioRunner: Sendable {
         let ctx = ScenarioContext(
             profile: options.profile, overrides: options.overrides, options: options, endpoints: endpoints, stack: running,
             users: users, password: options.password, control: control, progress: progress,
-            runLoad: { p in
-                let runner = LoadRunner(plan: p.loadPlan(target: target, users: users, password: options.password, threads: threads), sinks: sinks)
+            runLoad: { p, rows in
+                let runner = LoadRunner(plan: p.loadPlan(target: target, users: users, password: options.password, threads: threads, rows: rows),
+                                        sinks: sinks)
                 control.attach(runner)
                 let r = try await runner.run()
                 if let dead = running?.deadServer { throw StackError("\(dead) died during the run") }
@@ -113,6 +116,7 @@ public struct ScenarioRunner: Sendable {
                                       spike: e.spike, endurance: e.endurance, capacity: e.capacity, resources: resources)
         outcome.email = e.email
         outcome.importOutcome = e.importOutcome
+        outcome.thresholds = plan.thresholds
         return outcome
     }
 

@@ -8,7 +8,8 @@ extension Mailstorm {
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Run a scenario and judge it against its KPIs.")
 
-        @Argument(help: "Scenario name (see `mailstorm scenarios`).") var scenario: String
+        @Argument(help: "Scenario name (see `mailstorm scenarios`); omit with --file.") var scenario: String?
+        @Option(help: "A user-defined scenario: YAML with journeys, workload and k6-style thresholds (docs/scenario-files.md).") var file: String?
         @Option(help: "smoke (CI, ≤60 s), nightly or full.") var profile = "smoke"
         @Option(name: .customLong("set"), help: "Override a scenario setting, key=value (rate=50, duration=30s); repeatable.") var settings: [String] = []
         @Option(help: "Folder for run folders.") var out = "results"
@@ -36,7 +37,16 @@ extension Mailstorm {
         }
 
         func execute() async throws {
-            let scenario = try ScenarioCatalog.named(self.scenario)
+            let scenario: any Scenario
+            var target = self.target
+            switch (self.scenario, file) {
+            case (let name?, nil): scenario = try ScenarioCatalog.named(name)
+            case (nil, let path?):
+                let f = try FileScenario(path: path)
+                scenario = f
+                target = target ?? f.target
+            default: throw UsageError("name a scenario or give --file, not both")
+            }
             guard let profile = Profile(rawValue: profile) else {
                 throw UsageError("unknown profile '\(self.profile)' (known: \(Profile.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
@@ -70,7 +80,7 @@ extension Mailstorm {
             let profile = options.profile
             let plan = try scenario.plan(profile: profile, overrides: options.overrides)
             let baseline = try judging.baseline(scenario: scenario.name, profile: profile.rawValue)
-            try folder.writeStart(RunInfo(scenario: scenario.name, profile: profile.rawValue, load: plan.describe, target: target ?? "embedded",
+            try folder.writeStart(RunInfo(scenario: scenario.name, profile: profile.rawValue, load: plan.describe, target: options.target ?? "embedded",
                                           kpiSet: plan.kpiSet, startedAt: ISO8601DateFormatter().string(from: Date()), gitSha: GitInfo.sha()))
             var sinks: [any IntervalSink] = [try TimeseriesCSVSink(path: folder.file("timeseries.csv")),
                                              try HdrLogSink(path: folder.file("latency.hlog"))]
@@ -82,7 +92,7 @@ extension Mailstorm {
                                                          progress: { line in if !quiet { ProgressPrinter.line(line) } })
             let summary = SummaryBuilder.build(
                 scenario: outcome.scenario, profile: outcome.profile.rawValue, load: outcome.describe, target: outcome.target,
-                embedded: outcome.embedded, result: outcome.result, kpis: KPICatalog.set(outcome.kpiSet), stress: outcome.stress,
+                embedded: outcome.embedded, result: outcome.result, kpis: KPICatalog.set(outcome.kpiSet) + outcome.thresholds.map(KPI.init), stress: outcome.stress,
                 spike: outcome.spike, capacity: outcome.capacity, endurance: outcome.endurance, resources: outcome.resources,
                 email: outcome.email, bulkImport: outcome.importOutcome)
             return (summary, try judging.judge(summary, baseline: baseline, folder: folder, quiet: quiet))

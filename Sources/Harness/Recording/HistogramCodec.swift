@@ -83,7 +83,9 @@ public enum HistogramCodec {
             let v = try getZigZag(bytes, &pos, end)
             if v < 0 { index += Int(-v); continue }
             let value = layout.value(atIndex: index)
-            guard value <= highest, h.record(value, count: UInt64(v)) else { throw CodecError("count index \(index) out of range") }
+            // The counts array reaches past `highest` to its power-of-two bucket boundary, and the library records
+            // up to there: accept what it accepts.
+            guard h.record(value, count: UInt64(v)) else { throw CodecError("count index \(index) out of range") }
             index += 1
         }
         return h

@@ -12,6 +12,14 @@ extension Histogram where Count == UInt64 {
         Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: highestLatencyMicros, numberOfSignificantValueDigits: .three)
     }
 
+    /// The longest email delivery time tracked, in microseconds (an hour: a big send queues for minutes).
+    public static var highestDeliveryMicros: UInt64 { 3_600_000_000 }
+
+    /// An empty histogram for delivery times: 1 µs to an hour, three significant digits.
+    public static func delivery() -> Histogram<UInt64> {
+        Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: highestDeliveryMicros, numberOfSignificantValueDigits: .three)
+    }
+
     /// Records a duration in nanoseconds, clamped into the trackable range.
     @inline(__always)
     public mutating func recordNanos(_ nanos: UInt64) {

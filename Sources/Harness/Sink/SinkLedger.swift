@@ -18,7 +18,7 @@ public final class SinkLedger: Sendable {
         var perSecond: [Int: Int] = [:]
         var firstArrival: Double? = nil
         var lastArrival: Double? = nil
-        var delivery = LatencyHistogram.latency()
+        var delivery = LatencyHistogram.delivery()
     }
     private let state = Mutex(State())
 
@@ -49,7 +49,9 @@ public final class SinkLedger: Sendable {
             s.lastArrival = now
             guard let id = messageID else { s.withoutID += 1; return true }
             guard s.seen.insert(Self.key(id)).inserted else { s.duplicates += 1; return false }
-            if let e = enqueuedMs, now * 1000 >= e { s.delivery.record(UInt64(max((now * 1000 - e) * 1000, 1))) }
+            if let e = enqueuedMs, now * 1000 >= e {
+                s.delivery.record(min(UInt64(max((now * 1000 - e) * 1000, 1)), LatencyHistogram.highestDeliveryMicros))
+            }
             return true
         }
     }

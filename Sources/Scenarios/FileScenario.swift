@@ -1,0 +1,231 @@
+import Foundation
+import Harness
+import Yams
+
+/// A user-defined scenario from a YAML file: journeys with weights, a workload model, and k6-style thresholds.
+///
+/// Errors name the file, the line and the field. See docs/scenario-files.md for the format.
+public struct FileScenario: Scenario {
+    public let name: String
+    public let purpose: String
+    public let path: String
+    let workload: Workload
+    let describe: String
+    let journeys: [Journey]
+    let think: ThinkTime
+    let timeout: Double
+    let variables: [[String: String]]
+    public let thresholds: [ThresholdSpec]
+    /// The target named in the file, if any (--target overrides it).
+    public let target: String?
+    /// Whether the scenario needs the seeded users (it uses {{email}} and {{password}} without defining them).
+    let seedUsers: Bool
+
+    public func plan(profile: Profile, overrides: Overrides) throws(UsageError) -> ScenarioPlan {
+        try overrides.check(known: [], scenario: name)
+        return ScenarioPlan(workload: workload, journeys: journeys, think: think, requestTimeoutSeconds: timeout,
+                            seed: SeedRequest(contacts: seedUsers ? 1000 : 0), kpiSet: "none", describe: describe,
+                            thresholds: thresholds)
+    }
+
+    public func execute(_ ctx: ScenarioContext, plan: ScenarioPlan) async throws -> ScenarioExecution {
+        if variables.isEmpty { return ScenarioExecution(result: try await ctx.load(plan)) }
+        // The file's own variable rows replace the seeded users.
+        return ScenarioExecution(result: try await ctx.load(plan, variables: variables))
+    }
+
+    /// Reads and validates `path`.
+    public init(path: String) throws {
+        self.path = path
+        let file = (path as NSString).lastPathComponent
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw UsageError("cannot read scenario file '\(path)'") }
+        let root: Node
+        do {
+            guard let n = try Yams.compose(yaml: text) else { throw UsageError("\(file): the file is empty") }
+            root = n
+        } catch let e as UsageError {
+            throw e
+        } catch {
+            throw UsageError("\(file): not valid YAML: \(error)")
+        }
+        let r = Reader(file: file)
+        let top = try r.mapping(root, "the file", keys: ["name", "description", "target", "workload", "think", "timeout", "variables", "journeys", "thresholds"])
+        name = try top["name"].map { try r.string($0, "name") } ?? (file as NSString).deletingPathExtension
+        purpose = try top["description"].map { try r.string($0, "description") } ?? "User-defined scenario from \(file)"
+        target = try top["target"].map { try r.string($0, "target") }
+        timeout = try top["timeout"].map { try r.duration($0, "timeout") } ?? 10
+        guard let w = top["workload"] else { throw UsageError("\(file): missing field 'workload'") }
+        (workload, describe) = try r.workload(w, timeout: timeout)
+        think = try top["think"].map { try r.think($0) } ?? .none
+        variables = try top["variables"].map { try r.variables($0) } ?? []
+        guard let j = top["journeys"] else { throw UsageError("\(file): missing field 'journeys'") }
+        journeys = try r.journeys(j)
+        thresholds = try top["thresholds"].map { try r.thresholds($0) } ?? []
+        let usesUserVars = journeys.contains { $0.steps.contains { s in
+            ([s.path, s.body ?? ""] + s.headers.map(\.1)).contains { $0.contains("{{email}}") || $0.contains("{{password}}") } } }
+        seedUsers = usesUserVars && variables.isEmpty
+    }
+}
+
+/// Walks the YAML node tree; every error carries file:line and the field's path.
+struct Reader {
+    let file: String
+
+    func at(_ n: Node, _ field: String) -> String { "\(file):\(n.mark?.line ?? 0): \(field)" }
+
+    func mapping(_ n: Node, _ field: String, keys: Set<String>) throws -> [String: Node] {
+        guard let m = n.mapping else { throw UsageError("\(at(n, field)) must be a mapping") }
+        var out: [String: Node] = [:]
+        for (k, v) in m {
+            guard let key = k.string, keys.contains(key) else {
+                throw UsageError("\(at(k, field)): unknown field '\(k.string ?? "?")' (known: \(keys.sorted().joined(separator: ", ")))")
+            }
+            out[key] = v
+        }
+        return out
+    }
+
+    func string(_ n: Node, _ field: String) throws -> String {
+        guard let s = n.scalar?.string else { throw UsageError("\(at(n, field)) must be a string") }
+        return s
+    }
+
+    func number(_ n: Node, _ field: String, positive: Bool = true) throws -> Double {
+        guard let v = n.float ?? n.int.map(Double.init), v.isFinite, !positive || v > 0 else {
+            throw UsageError("\(at(n, field)) must be a \(positive ? "positive " : "")number, not '\(n.scalar?.string ?? "?")'")
+        }
+        return v
+    }
+
+    func duration(_ n: Node, _ field: String) throws -> Double {
+        guard let s = n.scalar?.string, let d = DurationText.seconds(s), d > 0 else {
+            throw UsageError("\(at(n, field)) must be a duration like 30s, 5m or 1h, not '\(n.scalar?.string ?? "?")'")
+        }
+        return d
+    }
+
+    func workload(_ n: Node, timeout: Double) throws -> (Workload, String) {
+        let m = try mapping(n, "workload", keys: ["model", "rate", "duration", "stages", "vus", "max_in_flight"])
+        let model = try m["model"].map { try string($0, "workload.model") } ?? "open"
+        func stages(_ n: Node) throws -> [(Double, Double)] {
+            guard let seq = n.sequence, !seq.isEmpty else { throw UsageError("\(at(n, "workload.stages")) must be a non-empty list") }
+            var out: [(Double, Double)] = []
+            for (i, s) in seq.enumerated() {
+                let sm = try mapping(s, "workload.stages[\(i)]", keys: ["target", "duration"])
+                guard let t = sm["target"], let d = sm["duration"] else { throw UsageError("\(at(s, "workload.stages[\(i)]")) needs target and duration") }
+                out.append((try number(t, "workload.stages[\(i)].target", positive: false), try duration(d, "workload.stages[\(i)].duration")))
+            }
+            return out
+        }
+        switch model {
+        case "open":
+            if let st = m["stages"] {
+                let s = try stages(st)
+                let start = try m["rate"].map { try number($0, "workload.rate", positive: false) } ?? 0
+                let peak = max(start, s.map(\.0).max() ?? 0)
+                let inFlight = try m["max_in_flight"].map { Int(try number($0, "workload.max_in_flight")) }
+                    ?? LoadPlan.defaultMaxInFlight(rate: peak, timeoutSeconds: timeout)
+                return (.open(pacer: RampingRate(startRate: start, stages: s.map { RateStage(target: $0.0, durationSeconds: $0.1) }), maxInFlight: inFlight),
+                        "open model, \(s.count) rate stages from \(start) it/s, peak \(peak) it/s")
+            }
+            guard let r = m["rate"], let d = m["duration"] else { throw UsageError("\(at(n, "workload")): the open model needs rate and duration, or stages") }
+            let rate = try number(r, "workload.rate"), dur = try duration(d, "workload.duration")
+            let inFlight = try m["max_in_flight"].map { Int(try number($0, "workload.max_in_flight")) } ?? LoadPlan.defaultMaxInFlight(rate: rate, timeoutSeconds: timeout)
+            return (.open(pacer: ConstantRate(perSecond: rate, durationSeconds: dur), maxInFlight: inFlight), "\(rate) iterations/s for \(dur) s, open model")
+        case "closed":
+            if let st = m["stages"] {
+                let s = try stages(st)
+                let start = try m["vus"].map { Int(try number($0, "workload.vus", positive: false)) } ?? 0
+                return (.closed(startVUs: start, stages: s.map { VUStage(target: Int($0.0), durationSeconds: $0.1) }),
+                        "closed model, \(s.count) VU stages from \(start) VUs")
+            }
+            guard let v = m["vus"], let d = m["duration"] else { throw UsageError("\(at(n, "workload")): the closed model needs vus and duration, or stages") }
+            let vus = Int(try number(v, "workload.vus")), dur = try duration(d, "workload.duration")
+            return (.closed(startVUs: vus, stages: [VUStage(target: vus, durationSeconds: dur)]), "\(vus) VUs for \(dur) s, closed model")
+        default:
+            throw UsageError("\(at(m["model"]!, "workload.model")) must be open or closed, not '\(model)'")
+        }
+    }
+
+    func think(_ n: Node) throws -> ThinkTime {
+        if n.scalar != nil { return .constant(seconds: try duration(n, "think")) }
+        let m = try mapping(n, "think", keys: ["min", "max", "mean"])
+        if let mean = m["mean"] { return .exponential(mean: try duration(mean, "think.mean")) }
+        guard let lo = m["min"], let hi = m["max"] else { throw UsageError("\(at(n, "think")) needs min and max, or mean") }
+        return .uniform(min: try duration(lo, "think.min"), max: try duration(hi, "think.max"))
+    }
+
+    func variables(_ n: Node) throws -> [[String: String]] {
+        guard let seq = n.sequence else { throw UsageError("\(at(n, "variables")) must be a list of mappings") }
+        var rows: [[String: String]] = []
+        for (i, row) in seq.enumerated() {
+            guard let m = row.mapping else { throw UsageError("\(at(row, "variables[\(i)]")) must be a mapping") }
+            var out: [String: String] = [:]
+            for (k, v) in m { out[k.string ?? ""] = try string(v, "variables[\(i)].\(k.string ?? "?")") }
+            rows.append(out)
+        }
+        return rows
+    }
+
+    func journeys(_ n: Node) throws -> [Journey] {
+        guard let seq = n.sequence, !seq.isEmpty else { throw UsageError("\(at(n, "journeys")) must be a non-empty list") }
+        var out: [Journey] = []
+        for (i, j) in seq.enumerated() {
+            let f = "journeys[\(i)]"
+            let m = try mapping(j, f, keys: ["name", "weight", "steps"])
+            guard let stepsNode = m["steps"], let steps = stepsNode.sequence, !steps.isEmpty else {
+                throw UsageError("\(at(j, f)): needs a non-empty 'steps' list")
+            }
+            var list: [Step] = []
+            for (k, s) in steps.enumerated() { list.append(try step(s, "\(f).steps[\(k)]")) }
+            out.append(Journey(name: try m["name"].map { try string($0, "\(f).name") } ?? "journey\(i + 1)",
+                               weight: try m["weight"].map { try number($0, "\(f).weight") } ?? 1, steps: list))
+        }
+        return out
+    }
+
+    func step(_ n: Node, _ f: String) throws -> Step {
+        let m = try mapping(n, f, keys: ["name", "method", "path", "headers", "body", "extract", "expect"])
+        let method = try m["method"].map { try string($0, "\(f).method").uppercased() } ?? "GET"
+        guard ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].contains(method) else {
+            throw UsageError("\(at(m["method"]!, "\(f).method")) '\(method)' is not an HTTP method")
+        }
+        guard let p = m["path"] else { throw UsageError("\(at(n, f)): missing field 'path'") }
+        let path = try string(p, "\(f).path")
+        guard path.hasPrefix("/") else { throw UsageError("\(at(p, "\(f).path")) must start with '/'") }
+        var headers: [(String, String)] = []
+        if let h = m["headers"] {
+            guard let hm = h.mapping else { throw UsageError("\(at(h, "\(f).headers")) must be a mapping") }
+            for (k, v) in hm { headers.append((k.string ?? "", try string(v, "\(f).headers.\(k.string ?? "?")"))) }
+        }
+        var extract: [(variable: String, key: String)] = []
+        if let e = m["extract"] {
+            guard let em = e.mapping else { throw UsageError("\(at(e, "\(f).extract")) must map variable names to JSON keys") }
+            for (k, v) in em { extract.append((k.string ?? "", try string(v, "\(f).extract.\(k.string ?? "?")"))) }
+        }
+        var expect: ClosedRange<Int> = 200...399
+        if let x = m["expect"] {
+            let code = Int(try number(x, "\(f).expect"))
+            guard (100...599).contains(code) else { throw UsageError("\(at(x, "\(f).expect")) must be an HTTP status") }
+            expect = code...code
+        }
+        let body = try m["body"].map { try string($0, "\(f).body") }
+        if body != nil && !headers.contains(where: { $0.0.lowercased() == "content-type" }) { headers.append(("Content-Type", "application/json")) }
+        return Step(try m["name"].map { try string($0, "\(f).name") }, method: method, path: path, headers: headers, body: body,
+                    extract: extract, expectStatus: expect)
+    }
+
+    func thresholds(_ n: Node) throws -> [ThresholdSpec] {
+        guard let m = n.mapping else { throw UsageError("\(at(n, "thresholds")) must map metric names to lists of conditions") }
+        var out: [ThresholdSpec] = []
+        for (k, v) in m {
+            let metric = k.string ?? ""
+            let items = v.sequence.map(Array.init) ?? [v]
+            for (i, item) in items.enumerated() {
+                out.append(try ThresholdSpec(metric: metric, expression: try string(item, "thresholds.\(metric)[\(i)]"),
+                                             source: at(item, "thresholds.\(metric)[\(i)]")))
+            }
+        }
+        return out
+    }
+}
