@@ -16,6 +16,7 @@ from common import ensure_packages, free_port, release_binary, wait_listening
 ap = argparse.ArgumentParser()
 ap.add_argument("--recipients", type=int, default=1_000_000)
 ap.add_argument("--transport", nargs="+", default=["smtp", "http"])
+ap.add_argument("--peers-only", action="store_true", help="measure only the peers against a bare sink")
 a = ap.parse_args()
 mailstorm = release_binary("mailstorm")
 release_binary("campaignd")
@@ -64,13 +65,21 @@ def peer_smtp(n=100_000):
         p.wait()
 
 
+if a.peers_only:
+    print(f"wrk POSTing 500-recipient batches to a bare sink: {peer_http():,.0f} emails/s")
+    print(f"postfix smtp-source, 8 sessions, to a bare sink: {peer_smtp():,.0f} emails/s")
+    raise SystemExit(0)
+
 for t in a.transport:
     out = tempfile.mkdtemp(prefix=f"ms-send-{t}-")
     t0 = time.time()
     r = subprocess.run([mailstorm, "run", "send", "--transport", t, "--set", f"recipients={a.recipients}", "--set", "timeout=1200",
                         "--no-baseline", "--quiet", "--out", out], capture_output=True, text=True)
     wall = time.time() - t0
-    s = json.load(open(glob.glob(os.path.join(out, "*", "summary.json"))[0]))
+    found = glob.glob(os.path.join(out, "*", "summary.json"))
+    if not found:
+        raise SystemExit(f"{t}: mailstorm run send exited {r.returncode} without a summary:\n{r.stdout[-1500:]}{r.stderr[-1500:]}")
+    s = json.load(open(found[0]))
     e = s["email"]
     print(f"\n{t}: {e['recipients']:,} recipients, send {e['duration_s']:.1f} s ({e['emails_per_s']:,.0f} emails/s, "
           f"{e['emails_per_hour']:,.0f}/h); whole run incl. stack and seeding {wall:.0f} s; verdict {s['verdict']}")
