@@ -83,7 +83,7 @@ public struct CampaignApp: Sendable {
         auth.addAuthenticated(to: api)
         CampaignRoutes(store: store, stats: stats, cache: cache, sender: sender).add(to: api)
         StatsRoutes(stats: stats).add(to: api)
-        ContactRoutes(store: contacts, cache: cache).add(to: api)
+        ContactRoutes(store: contacts, stats: stats).add(to: api)
         SegmentRoutes(store: contacts).add(to: api)
         return router
     }

@@ -15,12 +15,19 @@ public struct StatsService: Sendable {
 
     /// The stats JSON for `tenant` and whether it came from the cache.
     public func json(tenant: Int64, timing: ServerTiming) async throws -> (json: String, hit: Bool) {
-        let key = Self.key(tenant)
-        if let v = await timing.cache({ await cache.get(key) }) { return (v, true) }
+        if let v = await timing.cache({ await cache.get(Self.key(tenant)) }) { return (v, true) }
+        return (try await refresh(tenant: tenant, timing: timing), false)
+    }
+
+    /// Recomputes the stats and writes them through to the cache: what every write that changes them calls, so
+    /// the dashboard reads that follow are hits (the counters make the recomputation O(1)). Two writes racing
+    /// can leave the older figures cached; the 30 s TTL bounds that.
+    @discardableResult
+    public func refresh(tenant: Int64, timing: ServerTiming) async throws -> String {
         let stats = try await timing.db { try await store.dashboardStats(tenant: tenant) }
         let json = String(decoding: try JSONEncoder().encode(stats), as: UTF8.self)
-        await timing.cache { await cache.set(key, json, ttl: Self.ttlSeconds) }
-        return (json, false)
+        await timing.cache { await cache.set(Self.key(tenant), json, ttl: Self.ttlSeconds) }
+        return json
     }
 
     /// Seed 000's key, per tenant here.

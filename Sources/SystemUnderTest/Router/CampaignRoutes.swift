@@ -65,11 +65,10 @@ struct CampaignRoutes {
         return s
     }
 
-    /// Drops what a write made stale: this campaign's cache entry and the tenant's dashboard stats.
-    func invalidate(_ tenant: Int64, _ id: Int64?, timing: ServerTiming) async {
-        await timing.cache {
-            await cache.delete((id.map { [Self.key(tenant, $0)] } ?? []) + [StatsService.key(tenant)])
-        }
+    /// After a write: drops this campaign's cache entry and writes the tenant's new dashboard stats through.
+    func invalidate(_ tenant: Int64, _ id: Int64?, timing: ServerTiming) async throws {
+        if let id { await timing.cache { await cache.delete([Self.key(tenant, id)]) } }
+        try await stats.refresh(tenant: tenant, timing: timing)
     }
 
     func add(to group: RouterGroup<CampaignContext>) {
@@ -91,7 +90,7 @@ struct CampaignRoutes {
                     name: try Self.validName(b.name)!, subject: try Self.validSubject(b.subject)!,
                     template: try Self.validTemplate(b.template ?? b.message ?? "")!))
             }
-            await invalidate(s.tenantID, nil, timing: context.timing)
+            try await invalidate(s.tenantID, nil, timing: context.timing)
             return try JSON.response(c, status: .created)
         }
         group.get("/campaigns/{id}") { _, context in
@@ -123,14 +122,14 @@ struct CampaignRoutes {
                 throw APIError(.badRequest, "no such segment \(seg)", field: "segment_id")
             }
             let c = try outcome.value(action: "edit")
-            await invalidate(s.tenantID, id, timing: context.timing)
+            try await invalidate(s.tenantID, id, timing: context.timing)
             return try JSON.response(c)
         }
         group.delete("/campaigns/{id}") { _, context in
             let s = try context.requireSession()
             let id = try context.id()
             try await context.timing.db { try await store.deleteCampaign(tenant: s.tenantID, id: id) }.value(action: "delete")
-            await invalidate(s.tenantID, id, timing: context.timing)
+            try await invalidate(s.tenantID, id, timing: context.timing)
             return Response(status: .noContent)
         }
         for (action, from, to) in [("send", ["draft", "scheduled"], "sending"), ("pause", ["sending"], "paused"), ("resume", ["paused"], "sending")] {
@@ -139,7 +138,7 @@ struct CampaignRoutes {
                 let id = try context.id()
                 let c = try await context.timing.db { try await store.transition(tenant: s.tenantID, id: id, from: from, to: to) }
                     .value(action: action)
-                await invalidate(s.tenantID, id, timing: context.timing)
+                try await invalidate(s.tenantID, id, timing: context.timing)
                 if to == "sending" { sender?.campaignStarted(c.id) }
                 return try JSON.response(c, status: .accepted)
             }

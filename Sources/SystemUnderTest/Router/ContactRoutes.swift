@@ -4,7 +4,7 @@ import Hummingbird
 /// /api/contacts: bulk import (CSV or JSON, through COPY) and keyset-paginated search.
 struct ContactRoutes {
     let store: any ContactStore
-    let cache: any KeyValueCache
+    let stats: StatsService
 
     /// Imports are the one route with large bodies (100k contacts as CSV is about 8 MiB).
     static let importLimit = 64 << 20
@@ -38,7 +38,7 @@ struct ContactRoutes {
             }
             let imported: Int
             do { imported = try await loaded } catch let e as ImportError { throw APIError(.badRequest, e.description, field: e.field) }
-            await context.timing.cache { await cache.delete([StatsService.key(s.tenantID)]) }
+            try await stats.refresh(tenant: s.tenantID, timing: context.timing)
             return try JSON.response(["received": received, "imported": imported, "skipped": received - imported])
         }
         group.get("/contacts") { request, context in
