@@ -45,7 +45,10 @@ public struct RunFolder: Sendable {
     public func write(_ s: Summary, comparison: Comparison? = nil, baseline: Baseline? = nil) throws {
         try s.encoded().write(to: URL(fileURLWithPath: file("summary.json")))
         try MarkdownReport.render(s, comparison: comparison).write(toFile: file("report.md"), atomically: true, encoding: .utf8)
-        try HTMLReport.render(s, comparison: comparison, baseline: baseline).write(toFile: file("report.html"), atomically: true, encoding: .utf8)
+        // The flame graph is inlined so report.html stays one self-contained file.
+        let flame = s.serverProfile.flatMap { try? String(contentsOfFile: file($0.svgFile), encoding: .utf8) }
+        try HTMLReport.render(s, comparison: comparison, baseline: baseline, flameGraph: flame)
+            .write(toFile: file("report.html"), atomically: true, encoding: .utf8)
         try JUnitReport.render(s, comparison: comparison).write(toFile: file("junit.xml"), atomically: true, encoding: .utf8)
         if let comparison { try Self.encoder.encode(comparison).write(to: URL(fileURLWithPath: file("comparison.json"))) }
     }

@@ -44,6 +44,13 @@ public struct Summary: Codable, Sendable {
     public var email: EmailOutcome?
     /// The import scenario's figures.
     public var bulkImport: ImportOutcome?
+    /// PostgreSQL, Redis and campaignd over the run (the per-second rows are in services.csv).
+    public var services: ServiceSummary?
+    /// Per endpoint, campaignd's Server-Timing stages (db, cache, render) in ms: where a request's time goes.
+    public var serverStages: [String: [String: Percentiles]]?
+    /// --profile-server: campaignd's CPU profile (perf), or why there is none.
+    public var serverProfile: ServerProfile?
+    public var profileNote: String?
     public var verdict: String
     public var timeseries: [IntervalRow]
 

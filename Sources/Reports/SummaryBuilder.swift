@@ -5,7 +5,9 @@ import Harness
 public enum SummaryBuilder {
     public static func build(scenario: String, profile: String, load: String, target: String, embedded: Bool,
                              result r: RunResult, kpis: [KPI], stress: StressOutcome? = nil, spike: SpikeOutcome? = nil, capacity: CapacityOutcome? = nil, endurance: EnduranceOutcome? = nil, resources: [String: ProcessResources]? = nil,
-                             email: EmailOutcome? = nil, bulkImport: ImportOutcome? = nil, gitSha: String = GitInfo.sha()) -> Summary {
+                             email: EmailOutcome? = nil, bulkImport: ImportOutcome? = nil, services: ServiceSummary? = nil,
+                             serverStages: [String: [String: Summary.Percentiles]]? = nil, serverProfile: ServerProfile? = nil,
+                             profileNote: String? = nil, gitSha: String = GitInfo.sha()) -> Summary {
         let secs = max(r.durationSeconds, 1e-9)
         func endpoint(_ e: EndpointStats) -> Summary.EndpointSummary {
             Summary.EndpointSummary(
@@ -17,7 +19,7 @@ public enum SummaryBuilder {
         let o = r.overall
         let latency = Summary.Percentiles(o.latency)
         let errorRate = o.requests == 0 ? 1 : Double(o.errorCount) / Double(o.requests)
-        let results = evaluate(kpis, latency: latency, errorRate: errorRate, email: email, bulkImport: bulkImport, run: r)
+        let results = evaluate(kpis, latency: latency, errorRate: errorRate, email: email, bulkImport: bulkImport, run: r, services: services)
         let iso = ISO8601DateFormatter()
         // A run that sent nothing, or was interrupted, cannot pass: there is nothing honest to judge.
         // A stress run passes when the system met the SLO at some rate (a knee exists).
@@ -41,7 +43,8 @@ public enum SummaryBuilder {
                 r.byStatusClass[i].totalCount > 0 ? ("\(i)xx", Summary.Percentiles(r.byStatusClass[i])) : nil }),
             histograms: histograms(r),
             kpis: results, stress: stress, spike: spike, endurance: endurance, capacity: capacity, resources: resources,
-            email: email, bulkImport: bulkImport, verdict: pass ? "pass" : "fail", timeseries: r.intervals)
+            email: email, bulkImport: bulkImport, services: services.map { var s = $0; s.rows = []; return s },
+            serverStages: serverStages ?? Self.serverStages(r), serverProfile: serverProfile, profileNote: profileNote, verdict: pass ? "pass" : "fail", timeseries: r.intervals)
     }
 }
 
@@ -53,7 +56,7 @@ extension SummaryBuilder {
 
     /// Judges each KPI against the measured figures.
     static func evaluate(_ kpis: [KPI], latency: Summary.Percentiles, errorRate: Double, email: EmailOutcome? = nil,
-                         bulkImport: ImportOutcome? = nil, run r: RunResult? = nil) -> [Summary.KPIResult] {
+                         bulkImport: ImportOutcome? = nil, run r: RunResult? = nil, services: ServiceSummary? = nil) -> [Summary.KPIResult] {
         let secs = max(r?.durationSeconds ?? 0, 1e-9)
         return kpis.compactMap { k in
             let v: Double? = switch k.metric {
@@ -76,7 +79,8 @@ extension SummaryBuilder {
             case .deliveryP95: email.map { $0.deliveryMs.p95 / 1000 }
             case .deliveryP99: email.map { $0.deliveryMs.p99 / 1000 }
             case .successRate: email?.successRate
-            case .importSecondsPer100k: bulkImport.map { $0.rowsPerS > 0 ? $0.secondsPer100k : .infinity }
+            case .importSecondsPer100k: bulkImport.map { $0.rowsPerS > 0 ? $0.secondsPerHundredThousand : .infinity }
+            case .cacheHitRatio: services?.appCacheHitRatio
             }
             // A KPI whose figure this run did not measure fails rather than passing unjudged.
             let value = v ?? .nan
@@ -90,6 +94,14 @@ extension SummaryBuilder {
             return Summary.KPIResult(name: k.name, threshold: k.threshold, value: value, unit: k.unit, pass: v != nil && holds, source: k.source,
                                      atLeast: k.atLeast ? true : nil, op: k.op)
         }
+    }
+
+    /// Per endpoint, the Server-Timing stages campaignd reported (db, cache, render), when they were captured.
+    static func serverStages(_ r: RunResult) -> [String: [String: Summary.Percentiles]]? {
+        let out = Dictionary(uniqueKeysWithValues: r.endpoints.compactMap { e -> (String, [String: Summary.Percentiles])? in
+            e.stages.isEmpty ? nil : (e.name, e.stages.mapValues { Summary.Percentiles($0) })
+        })
+        return out.isEmpty ? nil : out
     }
 
     /// The run's histograms, encoded compactly (a few hundred bytes each) for reports and baselines.

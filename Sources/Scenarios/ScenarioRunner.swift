@@ -17,6 +17,9 @@ public struct RunOptions: Sendable {
     public var trials = 1
     /// With a target: the mail sink's HTTP address, for the send scenario.
     public var sinkURL: String?
+    /// --profile-server: Server-Timing stages per endpoint, and a perf profile of campaignd into `profileDirectory`.
+    public var profileServer = false
+    public var profileDirectory: String?
     public init() {}
 }
 
@@ -43,6 +46,11 @@ public struct ScenarioOutcome: Sendable {
     public var importOutcome: ImportOutcome?
     /// k6-style thresholds from a scenario file, judged with the KPIs.
     public var thresholds: [ThresholdSpec] = []
+    /// PostgreSQL, Redis and campaignd figures over the run (the last trial's).
+    public var services: ServiceSummary?
+    /// --profile-server's perf profile of campaignd, and why there is none when there is none.
+    public var serverProfile: ServerProfile?
+    public var profileNote: String?
     /// CPU, memory, threads and files of each process, sampled every second (the last trial's).
     public var resources: [String: ProcessResources] = [:]
 }
@@ -57,21 +65,26 @@ public struct ScenarioRunner: Sendable {
     public func run(_ scenario: any Scenario, options: RunOptions, sinks: [any IntervalSink] = [],
                     control: RunControl = RunControl(), stack existing: Stack? = nil,
                     onResources: (@Sendable ([String: ResourceRow]) -> Void)? = nil,
+                    onServices: (@Sendable (ServiceRow) -> Void)? = nil,
                     progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> ScenarioOutcome {
         var outcomes: [ScenarioOutcome] = []
         for _ in 0..<max(1, options.trials) where !control.isInterrupted || outcomes.isEmpty {
             outcomes.append(try await runOnce(scenario, options: options, sinks: sinks, control: control, stack: existing,
-                                              onResources: onResources, progress: progress))
+                                              onResources: onResources, onServices: onServices, progress: progress))
         }
         var first = outcomes[0]
         first.result = RunResult.sequential(outcomes.map(\.result))
         if outcomes.count > 1 { first.describe += ", \(outcomes.count) trials" }
         first.resources = outcomes.last!.resources
+        first.services = outcomes.last!.services
+        first.serverProfile = outcomes.last!.serverProfile
+        first.profileNote = outcomes.last!.profileNote
         return first
     }
 
     func runOnce(_ scenario: any Scenario, options: RunOptions, sinks: [any IntervalSink], control: RunControl, stack existing: Stack?,
-                 onResources: (@Sendable ([String: ResourceRow]) -> Void)?, progress: @escaping @Sendable (String) -> Void) async throws -> ScenarioOutcome {
+                 onResources: (@Sendable ([String: ResourceRow]) -> Void)?, onServices: (@Sendable (ServiceRow) -> Void)?,
+                 progress: @escaping @Sendable (String) -> Void) async throws -> ScenarioOutcome {
         let plan = try scenario.plan(profile: options.profile, overrides: options.overrides)
         var endpoints: StackEndpoints
         var owned: Stack?
@@ -96,20 +109,33 @@ public struct ScenarioRunner: Sendable {
                                       own: ["mailstorm"], onSample: onResources)
         monitor.start()
         defer { _ = monitor.stop() }
+        let services = ServiceSampler(databaseURL: endpoints.databaseURL, redisURL: endpoints.redisURL, appURL: endpoints.target,
+                                      onRow: onServices)
+        services.start()
+        var profiler: ServerProfiler? = nil
+        if options.profileServer, let pid = running?.pids["campaignd"], let dir = options.profileDirectory {
+            profiler = ServerProfiler(pid: pid, directory: dir)
+            profiler?.start()
+        }
         let threads = options.threads
         let ctx = ScenarioContext(
             profile: options.profile, overrides: options.overrides, options: options, endpoints: endpoints, stack: running,
             users: users, password: options.password, control: control, progress: progress,
             runLoad: { p, rows in
-                let runner = LoadRunner(plan: p.loadPlan(target: target, users: users, password: options.password, threads: threads, rows: rows),
-                                        sinks: sinks)
+                var lp = p.loadPlan(target: target, users: users, password: options.password, threads: threads, rows: rows)
+                lp.captureServerTiming = options.profileServer
+                let runner = LoadRunner(plan: lp, sinks: sinks)
                 control.attach(runner)
                 let r = try await runner.run()
                 if let dead = running?.deadServer { throw StackError("\(dead) died during the run") }
                 return r
             })
-        var e = try await scenario.execute(ctx, plan: plan)
+        let e0: ScenarioExecution
+        do { e0 = try await scenario.execute(ctx, plan: plan) } catch { _ = services.stop(); _ = profiler?.stop(); throw error }
+        var e = e0
         let resources = monitor.stop()
+        let serviceSummary = services.stop()
+        let profile = profiler?.stop()
         scenario.conclude(&e, resources: resources, ctx: ctx)
         var outcome = ScenarioOutcome(scenario: scenario.name, profile: options.profile, describe: plan.describe, kpiSet: plan.kpiSet,
                                       target: endpoints.target, embedded: existing == nil && owned != nil, result: e.result, stress: e.stress,
@@ -117,6 +143,12 @@ public struct ScenarioRunner: Sendable {
         outcome.email = e.email
         outcome.importOutcome = e.importOutcome
         outcome.thresholds = plan.thresholds
+        outcome.services = serviceSummary
+        outcome.serverProfile = profile
+        if options.profileServer {
+            outcome.profileNote = running?.pids["campaignd"] == nil ? "no perf profile: campaignd is not a process of this run (a --target run)"
+                : profiler?.unavailable.map { "no perf profile: \($0)" }
+        }
         return outcome
     }
 

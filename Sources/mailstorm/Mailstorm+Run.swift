@@ -25,6 +25,7 @@ extension Mailstorm {
         @Option(help: "send: how campaignd delivers to the mail sink, smtp or http (a provider API).") var transport = MailTransportKind.smtp
         @Option(help: "send: recipients (the same as --set recipients=N).") var recipients: Int?
         @Option(help: "send against --target: the mail sink's HTTP address (GET /stats), e.g. from `mailstorm sink`.") var sinkURL: String?
+        @Flag(help: "Where does a request's time go? Server-Timing stages per endpoint, jemalloc deltas, and a perf flame graph of campaignd.") var profileServer = false
         @OptionGroup var sink: SinkOptions
         @OptionGroup var judging: JudgingOptions
 
@@ -63,6 +64,7 @@ extension Mailstorm {
             options.stack.transport = transport
             (options.stack.faults, options.stack.engagement) = try sink.plans()
             options.sinkURL = sinkURL
+            options.profileServer = profileServer
             _ = try scenario.plan(profile: profile, overrides: options.overrides)  // bad settings fail before any server starts
             let control = RunControl()
             let trap = SignalTrap { _ in control.interrupt() }
@@ -86,15 +88,19 @@ extension Mailstorm {
                                              try HdrLogSink(path: folder.file("latency.hlog"))]
             if !quiet { sinks.append(ProgressPrinter()) }
             let resourceLog = try ResourcesCSV(path: folder.file("resources.csv"))
+            let serviceLog = try ServicesCSV(path: folder.file("services.csv"))
+            var options = options
+            options.profileDirectory = folder.path
             let quiet = self.quiet
             let outcome = try await ScenarioRunner().run(scenario, options: options, sinks: sinks, control: control,
-                                                         onResources: { resourceLog.append($0) },
+                                                         onResources: { resourceLog.append($0) }, onServices: { serviceLog.append($0) },
                                                          progress: { line in if !quiet { ProgressPrinter.line(line) } })
             let summary = SummaryBuilder.build(
                 scenario: outcome.scenario, profile: outcome.profile.rawValue, load: outcome.describe, target: outcome.target,
                 embedded: outcome.embedded, result: outcome.result, kpis: KPICatalog.set(outcome.kpiSet) + outcome.thresholds.map(KPI.init), stress: outcome.stress,
                 spike: outcome.spike, capacity: outcome.capacity, endurance: outcome.endurance, resources: outcome.resources,
-                email: outcome.email, bulkImport: outcome.importOutcome)
+                email: outcome.email, bulkImport: outcome.importOutcome, services: outcome.services,
+                serverProfile: outcome.serverProfile, profileNote: outcome.profileNote)
             return (summary, try judging.judge(summary, baseline: baseline, folder: folder, quiet: quiet))
         }
 

@@ -86,7 +86,7 @@ public struct ImportOutcome: Sendable, Codable, Equatable {
     public var durationS: Double
     public var rowsPerS: Double
     /// Seconds per 100,000 rows at the measured rate (seed 004 states import times per 100K leads).
-    public var secondsPer100k: Double
+    public var secondsPerHundredThousand: Double
     public var problems: [String]
 
     public init(rows: Int, imported: Int, requests: Int, durationS: Double) {
@@ -95,7 +95,7 @@ public struct ImportOutcome: Sendable, Codable, Equatable {
         self.requests = requests
         self.durationS = durationS
         rowsPerS = durationS > 0 ? Double(imported) / durationS : 0
-        secondsPer100k = rowsPerS > 0 ? 100_000 / rowsPerS : 0
+        secondsPerHundredThousand = rowsPerS > 0 ? 100_000 / rowsPerS : 0
         problems = imported == rows ? [] : ["\(imported) of \(rows) rows imported"]
     }
 }

@@ -33,6 +33,10 @@ public struct HTTPResponseParser {
     public var captureBody = false
     /// A HEAD request's response has no body whatever its headers say.
     public var expectNoBody = false
+    /// Read the Server-Timing header (db, cache, render) of each response into `serverTiming`.
+    public var captureServerTiming = false
+    /// The last response's Server-Timing stages in nanoseconds, when captured.
+    public private(set) var serverTiming: (db: UInt64, cache: UInt64, render: UInt64)?
 
     public init() {}
 
@@ -128,6 +132,7 @@ public struct HTTPResponseParser {
         keepAlive = bytes[base + 7] == UInt8(ascii: "1")  // HTTP/1.1 defaults to keep-alive
         var contentLength: Int?
         var chunked = false
+        serverTiming = nil
         // Walk header lines.
         var i = base
         while i < bytes.endIndex, bytes[i] != 10 { i += 1 }
@@ -142,6 +147,8 @@ public struct HTTPResponseParser {
                 contentLength = Self.decimal(line.dropFirst(15))
             } else if Self.hasPrefix(line, "transfer-encoding:") {
                 chunked = Self.contains(line, "chunked")
+            } else if captureServerTiming && Self.hasPrefix(line, "server-timing:") {
+                serverTiming = (Self.duration(line, "db;dur="), Self.duration(line, "cache;dur="), Self.duration(line, "render;dur="))
             } else if Self.hasPrefix(line, "connection:") {
                 if Self.contains(line, "close") { keepAlive = false }
                 else if Self.contains(line, "keep-alive") { keepAlive = true }
@@ -220,6 +227,30 @@ public struct HTTPResponseParser {
             start += 1
         }
         return false
+    }
+
+    /// The milliseconds after `key` (e.g. "db;dur=") in a Server-Timing line, as nanoseconds; 0 if absent.
+    static func duration(_ line: Slice<UnsafeRawBufferPointer>, _ key: StaticString) -> UInt64 {
+        let n = key.utf8CodeUnitCount
+        let p = key.utf8Start
+        var start = line.startIndex
+        while start + n <= line.endIndex {
+            var k = 0
+            while k < n && line[start + k] | 0x20 == p[k] | 0x20 { k += 1 }
+            if k == n {
+                var whole: UInt64 = 0, frac: UInt64 = 0, scale: UInt64 = 1_000_000, i = start + n, inFrac = false
+                while i < line.endIndex {
+                    let b = line[i]
+                    if b == UInt8(ascii: ".") { inFrac = true } else if b >= 48 && b <= 57 {
+                        if inFrac { if scale > 1 { scale /= 10; frac += UInt64(b - 48) * scale } } else { whole = whole * 10 + UInt64(b - 48) }
+                    } else { break }
+                    i += 1
+                }
+                return whole * 1_000_000 + frac
+            }
+            start += 1
+        }
+        return 0
     }
 
     static func decimal(_ s: Slice<UnsafeRawBufferPointer>) -> Int? {

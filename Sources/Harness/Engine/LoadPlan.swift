@@ -15,6 +15,8 @@ public struct LoadPlan: Sendable {
     public var threads: Int
     /// Seed for journey choice and think times, so a run's request mix is repeatable.
     public var seed: UInt64
+    /// Read each response's Server-Timing header into per-endpoint stage histograms (--profile-server).
+    public var captureServerTiming = false
 
     public init(
         target: TargetAddress, workload: Workload, journeys: [Journey], variables: VariablePool = VariablePool(),

@@ -10,6 +10,8 @@ public struct EndpointStats: Sendable {
     public var errors: [ErrorClass: UInt64]
     /// Responses that passed their check.
     public var ok: UInt64
+    /// The server's own stage durations from Server-Timing (db, cache, render), when captured.
+    public var stages: [String: LatencyHistogram] = [:]
 
     public init(name: String) {
         self.name = name
@@ -36,5 +38,6 @@ public struct EndpointStats: Sendable {
         for i in statusClasses.indices { statusClasses[i] += other.statusClasses[i] }
         for (k, v) in other.errors { errors[k, default: 0] += v }
         ok += other.ok
+        for (k, h) in other.stages { stages[k, default: .latency()].add(h) }
     }
 }

@@ -4,7 +4,7 @@ import Harness
 /// report.html: one self-contained file (inline CSS and SVG, no scripts, no network) a person can open
 /// from a CI artifact. It is also well-formed XML, which the tests check.
 public enum HTMLReport {
-    public static func render(_ s: Summary, comparison: Comparison? = nil, baseline: Baseline? = nil) -> String {
+    public static func render(_ s: Summary, comparison: Comparison? = nil, baseline: Baseline? = nil, flameGraph: String? = nil) -> String {
         var h = "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\"><head><meta charset=\"utf-8\"/>"
         h += "<title>\(XML.escape("Mailstorm \(s.scenario) (\(s.profile)): \(s.passed ? "PASS" : "FAIL")"))</title>"
         h += "<style>\(css)</style></head><body>"
@@ -46,6 +46,20 @@ public enum HTMLReport {
                           series: [.init(name: "emails/s", color: "#1864ab", points: e.perSecond.map { ($0.t, Double($0.emails)) })]).render()
         }
         if let i = s.bulkImport { h += "<h2>Import</h2><p>\(XML.escape(ImportText.render(i)))</p>" }
+        if let st = s.serverStages {
+            h += "<h2>Where the time goes</h2><p>Per endpoint, latency at the client beside campaignd's own stages (Server-Timing), in ms.</p>"
+            h += table(StagesText.header, StagesText.rows(st, summary: s))
+        }
+        if let p = s.serverProfile {
+            h += "<h2>campaignd CPU profile</h2><p>\(p.samples) perf samples; hover a frame for its share.</p>"
+            if let svg = flameGraph { h += "<div class=\"flame\">" + svg + "</div>" }
+            h += table(["self", "total", "function"], ProfileText.rows(p))
+        } else if let n = s.profileNote {
+            h += "<h2>campaignd CPU profile</h2><p>\(XML.escape(n))</p>"
+        }
+        if let sv = s.services {
+            h += "<h2>Services</h2>" + ServicesText.render(sv).split(separator: "\n").map { "<p><code>\(XML.escape(String($0)))</code></p>" }.joined()
+        }
         h += "<h2>Requests</h2>" + table(["total", "ok", "errors", "dropped", "throughput", "peak in flight", "peak connections"], [[
             "\(s.requests.total)", "\(s.requests.ok)", "\(s.requests.errors)", "\(s.requests.dropped)", String(format: "%.1f req/s", s.throughputRps),
             "\(s.iterations.peakInFlight)", "\(s.iterations.peakConnections)",

@@ -21,6 +21,10 @@ public enum MarkdownReport {
         if let sp = s.spike { md += "## Spike\n\n" + SpikeText.render(sp) + "\n" }
         if let e = s.email { md += "## Send\n\n```\n" + EmailText.render(e) + "```\n\n" }
         if let i = s.bulkImport { md += "## Import\n\n```\n" + ImportText.render(i) + "```\n\n" }
+        if let sv = s.services { md += "## Services\n\n```\n" + ServicesText.render(sv) + "```\n\n" }
+        if let st = s.serverStages { md += "## Where the time goes\n\n```\n" + StagesText.render(st, summary: s) + "```\n\n" }
+        if let p = s.serverProfile { md += "## campaignd CPU profile\n\n![flame graph](\(p.svgFile))\n\n```\n" + ProfileText.render(p) + "```\n\n" }
+        else if let n = s.profileNote { md += "## campaignd CPU profile\n\n\(n)\n\n" }
         if !s.kpis.isEmpty { md += "## KPIs\n\n| KPI | threshold | measured | result | source |\n|---|---|---|---|---|\n" }
         for k in s.kpis {
             md += "| \(k.name) | \(k.comparator) \(VerdictTable.format(k.threshold, k.unit)) | \(VerdictTable.format(k.value, k.unit)) | \(k.pass ? "pass" : "**FAIL**") | \(k.source) |\n"

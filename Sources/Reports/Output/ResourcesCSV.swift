@@ -1,17 +1,22 @@
 import Foundation
 import Harness
 
-/// resources.csv: each process's CPU, RSS, threads and files, appended every second.
-public final class ResourcesCSV: @unchecked Sendable {
-    // Only the resource monitor's thread appends.
-    private let handle: FileHandle
+/// A CSV file appended as a run goes, so a killed run keeps every row written so far.
+public class AppendingCSV: @unchecked Sendable {
+    // Only one monitor thread appends to each file.
+    let handle: FileHandle
 
-    public init(path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: Data("process,t_s,cpu_s,cpu_percent,rss_mib,threads,fds\n".utf8)),
+    init(path: String, header: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: Data((header + "\n").utf8)),
               let h = FileHandle(forWritingAtPath: path) else { throw ReportError("cannot write \(path)") }
         h.seekToEndOfFile()
         handle = h
     }
+}
+
+/// resources.csv: each process's CPU, RSS, threads and files, appended every second.
+public final class ResourcesCSV: AppendingCSV, @unchecked Sendable {
+    public init(path: String) throws { try super.init(path: path, header: "process,t_s,cpu_s,cpu_percent,rss_mib,threads,fds") }
 
     public func append(_ rows: [String: ResourceRow]) {
         let text = rows.sorted { $0.key < $1.key }.map { n, r in
@@ -19,4 +24,11 @@ public final class ResourcesCSV: @unchecked Sendable {
         }.joined()
         handle.write(Data(text.utf8))
     }
+}
+
+/// services.csv: PostgreSQL, Redis and campaignd figures, appended every second.
+public final class ServicesCSV: AppendingCSV, @unchecked Sendable {
+    public init(path: String) throws { try super.init(path: path, header: ServiceRow.csvHeader) }
+
+    public func append(_ row: ServiceRow) { handle.write(Data((row.csv + "\n").utf8)) }
 }

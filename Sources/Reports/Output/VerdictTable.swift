@@ -22,6 +22,9 @@ public enum VerdictTable {
         if let e = s.endurance { out += EnduranceText.render(e, summary: s) }
         if let e = s.email { out += EmailText.render(e) }
         if let i = s.bulkImport { out += ImportText.render(i) }
+        if let sv = s.services { out += ServicesText.render(sv) }
+        if let st = s.serverStages { out += StagesText.render(st, summary: s) }
+        if let p = s.serverProfile { out += ProfileText.render(p) } else if let n = s.profileNote { out += n + "\n" }
         out += "verdict: \(s.passed ? "PASS" : "FAIL")\(s.interrupted ? " (interrupted)" : "")\n"
         return out
     }
@@ -140,8 +143,61 @@ public enum EmailText {
 public enum ImportText {
     public static func render(_ i: ImportOutcome) -> String {
         var out = String(format: "import: %d of %d rows in %.2f s over %d requests: %.0f rows/s (%.2f s per 100K)\n",
-                         i.imported, i.rows, i.durationS, i.requests, i.rowsPerS, i.secondsPer100k)
+                         i.imported, i.rows, i.durationS, i.requests, i.rowsPerS, i.secondsPerHundredThousand)
         for p in i.problems { out += "problem: \(p)\n" }
         return out
+    }
+}
+
+/// PostgreSQL, Redis and campaignd over the run, as text.
+public enum ServicesText {
+    public static func render(_ s: ServiceSummary) -> String {
+        func f(_ v: Double?, _ fmt: String) -> String { v.map { String(format: fmt, $0) } ?? "n/a" }
+        func pct(_ v: Double?) -> String { v.map { String(format: "%.1f%%", $0 * 100) } ?? "n/a" }
+        var out = "postgres: \(f(s.pgCommitsPerS, "%.0f")) commits/s, buffer hit \(pct(s.pgBufferHitRatio)), backends ≤ \(f(s.pgMaxBackends, "%.0f"))\n"
+        out += "redis: \(f(s.redisOpsPerS, "%.0f")) ops/s, keyspace hit \(pct(s.redisHitRatio)), memory ≤ \(f(s.redisMemoryMbMax, "%.1f")) MiB\n"
+        out += "campaignd cache (L1 + Redis): hit \(pct(s.appCacheHitRatio)) of \(f(s.appCacheLookups, "%.0f")) lookups"
+        if let d = s.jemallocDeltaBytes {
+            out += "; jemalloc over the run: " + ["allocated", "active", "resident"].compactMap { k in
+                d[k].map { String(format: "%@ %+.1f MiB", k, $0 / 1_048_576) } }.joined(separator: ", ")
+        }
+        out += "\n"
+        if let top = s.pgTopStatements, !top.isEmpty {
+            out += "top statements (pg_stat_statements, by total time):\n"
+            out += Table.render(header: ["total ms", "calls", "mean ms", "query"], rows: top.prefix(5).map {
+                [String(format: "%.0f", $0.totalMs), "\($0.calls)", String(format: "%.3f", $0.meanMs), String($0.query.prefix(90))] })
+        }
+        return out
+    }
+}
+
+/// Per endpoint: the client's latency beside campaignd's own stages (Server-Timing).
+public enum StagesText {
+    public static let header = ["endpoint", "client p50", "client p99", "db p50", "db p99", "cache p50", "cache p99", "render p50", "render p99"]
+
+    public static func rows(_ st: [String: [String: Summary.Percentiles]], summary s: Summary) -> [[String]] {
+        st.sorted { $0.key < $1.key }.map { name, stages in
+            let client = s.perEndpoint[name]?.latencyMs
+            return [name, client.map { String(format: "%.2f", $0.p50) } ?? "", client.map { String(format: "%.2f", $0.p99) } ?? ""]
+                + ["db", "cache", "render"].flatMap { k in
+                    [stages[k].map { String(format: "%.2f", $0.p50) } ?? "", stages[k].map { String(format: "%.2f", $0.p99) } ?? ""] }
+        }
+    }
+
+    public static func render(_ st: [String: [String: Summary.Percentiles]], summary s: Summary) -> String {
+        "where the time goes (ms; client from intended send, stages from campaignd's Server-Timing):\n"
+            + Table.render(header: header, rows: rows(st, summary: s))
+    }
+}
+
+/// The hottest functions of campaignd's perf profile.
+public enum ProfileText {
+    public static func rows(_ p: ServerProfile) -> [[String]] {
+        p.top.prefix(10).map { [String(format: "%.1f%%", $0.selfPercent), String(format: "%.1f%%", $0.totalPercent), String($0.name.prefix(100))] }
+    }
+
+    public static func render(_ p: ServerProfile) -> String {
+        "campaignd CPU profile: \(p.samples) samples (flame graph: \(p.svgFile), folded stacks: \(p.foldedFile))\n"
+            + Table.render(header: ["self", "total", "function"], rows: rows(p))
     }
 }

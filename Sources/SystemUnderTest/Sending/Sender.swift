@@ -162,6 +162,8 @@ public final class Sender: SendTrigger, @unchecked Sendable {
         let redis: RedisConnection? = config.rate > 0 ? redisURL.flatMap { try? RedisCache.parse($0) }.flatMap { try? RedisConnection(host: $0.0, port: $0.1) } : nil
         let bucket = TokenBucket(key: "sendrate:" + transport.name, rate: config.rate)
         let claim = transport.batchSize == 1 ? 50 : transport.batchSize
+        // Idle polling backs off to 2 s: a campaign starting wakes the threads at once anyway.
+        var idle = 0.05
         while isRunning {
             let now = Date().timeIntervalSince1970
             let allowed = breaker.withLock { $0.allow(now: now) }
@@ -174,9 +176,12 @@ public final class Sender: SendTrigger, @unchecked Sendable {
             }
             guard let c = connect(&conn) else { continue }
             do {
-                if try !deliverBatch(c, transport: transport, limit: want) {
+                if try deliverBatch(c, transport: transport, limit: want) {
+                    idle = 0.05
+                } else {
                     try finishCampaigns(c)
-                    _ = pause(0.2)
+                    _ = pause(idle)
+                    idle = min(idle * 2, 2)
                 }
             } catch {
                 try? c.execute("ROLLBACK")

@@ -1,0 +1,213 @@
+import Foundation
+
+/// One second of the services' own figures: PostgreSQL, Redis and campaignd.
+public struct ServiceRow: Sendable, Codable, Equatable {
+    public var t: Double
+    public var pgCommitsPerS: Double?
+    public var pgBufferHitRatio: Double?
+    public var pgBackends: Double?
+    public var pgRowsWrittenPerS: Double?
+    public var redisOpsPerS: Double?
+    public var redisHitRatio: Double?
+    public var redisMemoryMb: Double?
+    public var appCacheHitRatio: Double?
+    public var appRequestsPerS: Double?
+    public var appDbPoolBusy: Double?
+    public var jemallocAllocatedMb: Double?
+    public var jemallocResidentMb: Double?
+
+    public static let csvHeader = "t,pg_commits_per_s,pg_buffer_hit_ratio,pg_backends,pg_rows_written_per_s,redis_ops_per_s,redis_hit_ratio,redis_memory_mb,app_cache_hit_ratio,app_requests_per_s,app_db_pool_busy,jemalloc_allocated_mb,jemalloc_resident_mb"
+
+    public var csv: String {
+        ([t] + [pgCommitsPerS, pgBufferHitRatio, pgBackends, pgRowsWrittenPerS, redisOpsPerS, redisHitRatio, redisMemoryMb,
+                appCacheHitRatio, appRequestsPerS, appDbPoolBusy, jemallocAllocatedMb, jemallocResidentMb].map { $0 ?? .nan })
+            .map { $0.isNaN ? "" : String(format: "%.4g", $0) }.joined(separator: ",")
+    }
+}
+
+/// The services over a whole run: ratios from the counters at the start and end, peaks, and the top statements.
+public struct ServiceSummary: Sendable, Codable, Equatable {
+    public struct Statement: Sendable, Codable, Equatable {
+        public var query: String
+        public var calls: Int
+        public var totalMs: Double
+        public var meanMs: Double
+    }
+    public var pgCommitsPerS: Double?
+    /// Buffer cache hits over hits and reads, from pg_stat_database.
+    public var pgBufferHitRatio: Double?
+    public var pgMaxBackends: Double?
+    /// pg_stat_statements, by total time, over the run.
+    public var pgTopStatements: [Statement]?
+    public var redisOpsPerS: Double?
+    public var redisHitRatio: Double?
+    public var redisMemoryMbMax: Double?
+    /// campaignd's cache (L1, then Redis): lookups answered from either, over the run.
+    public var appCacheHitRatio: Double?
+    public var appCacheLookups: Double?
+    /// jemalloc's allocated, active and resident bytes at the end minus at the start.
+    public var jemallocDeltaBytes: [String: Double]?
+    public var jemallocEndBytes: [String: Double]?
+    public var rows: [ServiceRow]
+}
+
+/// Samples PostgreSQL (pg_stat_database, pg_stat_statements), Redis (INFO) and campaignd (/metrics) once a
+/// second on a thread of its own. Any of the three may be absent (a target without database access).
+public final class ServiceSampler: @unchecked Sendable {
+    let databaseURL: String?
+    let redisURL: String?
+    let appURL: String?
+    let onRow: (@Sendable (ServiceRow) -> Void)?
+    private let lock = NSCondition()
+    private var running = false
+    private var thread: Thread?
+    private var rows: [ServiceRow] = []
+    private var first: Sample?
+    private var last: Sample?
+    private var topStatements: [ServiceSummary.Statement]?
+    private var finished = false
+
+    struct Sample {
+        var time: Date
+        var pg: [Double]?        // xact_commit, blks_hit, blks_read, tup_ins+upd+del, numbackends
+        var redis: [String: String]?
+        var app: [String: Double]?
+    }
+
+    public init(databaseURL: String?, redisURL: String?, appURL: String?, onRow: (@Sendable (ServiceRow) -> Void)? = nil) {
+        self.databaseURL = databaseURL
+        self.redisURL = redisURL
+        self.appURL = appURL
+        self.onRow = onRow
+    }
+
+    public func start() {
+        lock.lock()
+        running = true
+        lock.unlock()
+        let t = Thread { [self] in loop() }
+        t.name = "service-sampler"
+        thread = t
+        t.start()
+    }
+
+    private func loop() {
+        let psql = databaseURL.flatMap { PSQLSession(url: $0) }
+        // Statements counted from here: the extension is preloaded in the embedded stack; elsewhere this may fail.
+        _ = psql?.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        _ = psql?.query("SELECT pg_stat_statements_reset()")
+        let t0 = Date()
+        var prev: Sample? = nil
+        while true {
+            let s = Sample(
+                time: Date(),
+                pg: psql?.query("""
+                    SELECT xact_commit, blks_hit, blks_read, tup_inserted + tup_updated + tup_deleted, numbackends
+                    FROM pg_stat_database WHERE datname = current_database()
+                    """).first?.compactMap(Double.init),
+                redis: redisURL.flatMap { RedisInfo.fetch(url: $0) },
+                app: appURL.flatMap { PrometheusText.fetch(url: $0) })
+            lock.lock()
+            if first == nil { first = s }
+            last = s
+            lock.unlock()
+            if let p = prev {
+                let row = Self.row(p, s, t: s.time.timeIntervalSince(t0))
+                lock.lock()
+                rows.append(row)
+                lock.unlock()
+                onRow?(row)
+            }
+            prev = s
+            lock.lock()
+            if running { _ = lock.wait(until: Date().addingTimeInterval(1)) }
+            let stop = !running
+            lock.unlock()
+            if stop { break }
+        }
+        let top = psql?.query("""
+            SELECT regexp_replace(query, '\\s+', ' ', 'g'), calls, total_exec_time, mean_exec_time FROM pg_stat_statements
+            WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY total_exec_time DESC LIMIT 8
+            """).compactMap { r -> ServiceSummary.Statement? in
+                guard r.count == 4, let c = Int(r[1]), let tot = Double(r[2]), let mean = Double(r[3]) else { return nil }
+                return .init(query: String(r[0].prefix(300)), calls: c, totalMs: tot, meanMs: mean)
+            }
+        psql?.close()
+        lock.lock()
+        topStatements = (top?.isEmpty ?? true) ? nil : top
+        finished = true
+        lock.broadcast()
+        lock.unlock()
+    }
+
+    static func ratio(_ hit: Double, _ total: Double) -> Double? { total > 0 ? hit / total : nil }
+
+    /// Figures for the interval between two samples.
+    static func row(_ a: Sample, _ b: Sample, t: Double) -> ServiceRow {
+        let dt = max(b.time.timeIntervalSince(a.time), 1e-3)
+        var r = ServiceRow(t: t)
+        if let p = a.pg, let q = b.pg, p.count == 5, q.count == 5 {
+            r.pgCommitsPerS = (q[0] - p[0]) / dt
+            r.pgBufferHitRatio = ratio(q[1] - p[1], (q[1] - p[1]) + (q[2] - p[2]))
+            r.pgRowsWrittenPerS = (q[3] - p[3]) / dt
+            r.pgBackends = q[4]
+        }
+        if let x = a.redis, let y = b.redis {
+            r.redisOpsPerS = Double(y["instantaneous_ops_per_sec"] ?? "")
+            let h = (Double(y["keyspace_hits"] ?? "") ?? 0) - (Double(x["keyspace_hits"] ?? "") ?? 0)
+            let m = (Double(y["keyspace_misses"] ?? "") ?? 0) - (Double(x["keyspace_misses"] ?? "") ?? 0)
+            r.redisHitRatio = ratio(h, h + m)
+            r.redisMemoryMb = (Double(y["used_memory"] ?? "") ?? 0) / 1_048_576
+        }
+        if let x = a.app, let y = b.app {
+            let (h, n) = appCache(x, y)
+            r.appCacheHitRatio = ratio(h, n)
+            r.appRequestsPerS = (PrometheusText.sum(y, "campaignd_http_requests_total") - PrometheusText.sum(x, "campaignd_http_requests_total")) / dt
+            r.appDbPoolBusy = y["campaignd_db_pool_busy"]
+            r.jemallocAllocatedMb = y["campaignd_jemalloc_allocated_bytes"].map { $0 / 1_048_576 }
+            r.jemallocResidentMb = y["campaignd_jemalloc_resident_bytes"].map { $0 / 1_048_576 }
+        }
+        return r
+    }
+
+    /// campaignd cache hits (L1 or Redis) and lookups (every lookup starts at L1) between two scrapes.
+    static func appCache(_ x: [String: Double], _ y: [String: Double]) -> (hits: Double, lookups: Double) {
+        func d(_ name: String, _ level: String) -> Double {
+            PrometheusText.sum(y, name, having: "level=\"\(level)\"") - PrometheusText.sum(x, name, having: "level=\"\(level)\"")
+        }
+        let l1h = d("campaignd_cache_hits_total", "l1"), l1m = d("campaignd_cache_misses_total", "l1")
+        return (l1h + d("campaignd_cache_hits_total", "redis"), l1h + l1m)
+    }
+
+    /// Stops sampling and summarises the run.
+    public func stop() -> ServiceSummary {
+        lock.lock()
+        running = false
+        lock.broadcast()
+        while thread != nil && !finished { _ = lock.wait(until: Date().addingTimeInterval(5)); if !finished { break } }
+        let (rows, first, last, top) = (self.rows, self.first, self.last, topStatements)
+        lock.unlock()
+        var s = ServiceSummary(rows: rows)
+        s.pgTopStatements = top
+        guard let a = first, let b = last else { return s }
+        let whole = Self.row(a, b, t: b.time.timeIntervalSince(a.time))
+        s.pgCommitsPerS = whole.pgCommitsPerS
+        s.pgBufferHitRatio = whole.pgBufferHitRatio
+        s.pgMaxBackends = rows.compactMap(\.pgBackends).max()
+        s.redisOpsPerS = rows.isEmpty ? nil : rows.compactMap(\.redisOpsPerS).reduce(0, +) / Double(max(rows.count, 1))
+        s.redisHitRatio = whole.redisHitRatio
+        s.redisMemoryMbMax = rows.compactMap(\.redisMemoryMb).max()
+        if let x = a.app, let y = b.app {
+            let (h, n) = Self.appCache(x, y)
+            s.appCacheHitRatio = Self.ratio(h, n)
+            s.appCacheLookups = n
+            var delta: [String: Double] = [:], end: [String: Double] = [:]
+            for k in ["allocated", "active", "resident"] {
+                if let e = y["campaignd_jemalloc_\(k)_bytes"], let st = x["campaignd_jemalloc_\(k)_bytes"] { delta[k] = e - st; end[k] = e }
+            }
+            s.jemallocDeltaBytes = delta.isEmpty ? nil : delta
+            s.jemallocEndBytes = end.isEmpty ? nil : end
+        }
+        return s
+    }
+}
