@@ -61,6 +61,7 @@ public struct RunFolder: Sendable {
     static var encoder: JSONEncoder {
         let e = JSONEncoder()
         e.keyEncodingStrategy = .convertToSnakeCase
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         e.outputFormatting = [.prettyPrinted, .sortedKeys]
         return e
     }

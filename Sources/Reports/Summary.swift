@@ -118,6 +118,8 @@ public struct Summary: Codable, Sendable {
     public func encoded() throws -> Data {
         let e = JSONEncoder()
         e.keyEncodingStrategy = .convertToSnakeCase
+        // An unmeasured figure is NaN, and an impossible rate infinite: JSON has no numbers for them.
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         e.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try e.encode(self)
     }
@@ -125,6 +127,7 @@ public struct Summary: Codable, Sendable {
     public static func decode(_ data: Data) throws -> Summary {
         let d = JSONDecoder()
         d.keyDecodingStrategy = .convertFromSnakeCase
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try d.decode(Summary.self, from: data)
     }
 }

@@ -10,6 +10,7 @@ public enum SummaryRecovery {
         }
         let d = JSONDecoder()
         d.keyDecodingStrategy = .convertFromSnakeCase
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let info = try d.decode(RunInfo.self, from: infoData)
         let rows = try readCSV(folder.file("timeseries.csv"))
         var latency = LatencyHistogram.latency()

@@ -18,15 +18,23 @@ import Harness
                          iterationsStarted: 0, intervals: [], peakConnections: 1, peakInFlight: 1, interrupted: interrupted)
     }
 
-    func build(_ r: RunResult) -> Summary {
+    /// The services as a run on campaignd would have sampled them (the api set judges its cache hit ratio).
+    static var services: ServiceSummary {
+        var s = ServiceSummary(rows: [])
+        s.appCacheHitRatio = 0.95
+        s.appCacheLookups = 1000
+        return s
+    }
+
+    func build(_ r: RunResult, services: ServiceSummary? = SummaryTests.services) -> Summary {
         SummaryBuilder.build(scenario: "basic", profile: "smoke", load: "test", target: "http://x", embedded: true,
-                             result: r, kpis: KPICatalog.api, gitSha: "abc")
+                             result: r, kpis: KPICatalog.api, services: services, gitSha: "abc")
     }
 
     @Test func passesWhenEveryKPIHolds() {
         let s = build(Self.result(latenciesMs: Array(repeating: 5, count: 1000)))
         #expect(s.verdict == "pass")
-        #expect(s.kpis.count == 4 && s.kpis.allSatisfy(\.pass))
+        #expect(s.kpis.count == 5 && s.kpis.allSatisfy(\.pass))
         #expect(s.requests == .init(total: 1000, ok: 1000, errors: 0, dropped: 3))
         #expect(abs(s.throughputRps - 100) < 1e-9)
     }
@@ -42,6 +50,10 @@ import Harness
         #expect(build(Self.result(latenciesMs: Array(repeating: 5, count: 100), errors: 5)).verdict == "fail")
         #expect(build(Self.result(latenciesMs: Array(repeating: 5, count: 100), interrupted: true)).verdict == "fail")
         #expect(build(Self.result(latenciesMs: [])).verdict == "fail")
+        // A KPI the run could not measure fails rather than passing unjudged, and the summary still encodes.
+        let unmeasured = build(Self.result(latenciesMs: Array(repeating: 5, count: 100)), services: nil)
+        #expect(unmeasured.verdict == "fail" && unmeasured.kpis.last?.value.isNaN == true)
+        #expect((try? Summary.decode(try unmeasured.encoded()))?.kpis.last?.value.isNaN == true)
     }
 
     @Test func jsonHasTheDocumentedFieldsAndRoundTrips() throws {

@@ -49,6 +49,8 @@ public struct ServiceSummary: Sendable, Codable, Equatable {
     public var jemallocDeltaBytes: [String: Double]?
     public var jemallocEndBytes: [String: Double]?
     public var rows: [ServiceRow]
+
+    public init(rows: [ServiceRow]) { self.rows = rows }
 }
 
 /// Samples PostgreSQL (pg_stat_database, pg_stat_statements), Redis (INFO) and campaignd (/metrics) once a

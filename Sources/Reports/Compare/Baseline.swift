@@ -89,6 +89,7 @@ public struct Baseline: Codable, Sendable {
     public func encoded() throws -> Data {
         let e = JSONEncoder()
         e.keyEncodingStrategy = .convertToSnakeCase
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         e.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try e.encode(self)
     }
@@ -98,6 +99,7 @@ public struct Baseline: Codable, Sendable {
         guard let data = FileManager.default.contents(atPath: path) else { throw ReportError("baseline '\(path)' cannot be read") }
         let d = JSONDecoder()
         d.keyDecodingStrategy = .convertFromSnakeCase
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         do {
             let b = try d.decode(Baseline.self, from: data)
             guard b.schemaVersion == currentSchemaVersion else { throw ReportError("baseline '\(path)' has schema version \(b.schemaVersion), expected \(currentSchemaVersion)") }
