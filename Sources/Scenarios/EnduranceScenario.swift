@@ -36,14 +36,18 @@ public struct EnduranceScenario: Scenario {
                                    databaseBytes: e.databaseBytesBefore.flatMap { b in after.map { [b, $0] } })
     }
 
-    /// Fits the trends; warm-up (the first 5 s) is left out of the latency and throughput series.
+    /// Seconds of warm-up left out of every trend: connection pools fill, PostgreSQL backends start and touch
+    /// shared buffers (their PSS grows as they do), caches fill. A soak asks about drift after that.
+    static let warmUpSeconds = 10.0
+
+    /// Fits the trends after the warm-up.
     public static func analyze(_ rows: [IntervalRow], resources: [String: ProcessResources], databaseBytes: [Int64]?) -> EnduranceOutcome {
-        let steady = rows.filter { $0.t >= 5 && $0.requests > 0 }
+        let steady = rows.filter { $0.t >= warmUpSeconds && $0.requests > 0 }
         let fullSeconds = steady.filter { r in steady.last.map { r.t < $0.t } ?? false }  // the last second may be partial
         return EnduranceOutcome(
             p99Trend: Trend.fit(fullSeconds.map { ($0.t, $0.p99Ms) }),
             throughputTrend: Trend.fit(fullSeconds.map { ($0.t, $0.rps) }),
-            memoryTrends: resources.compactMapValues { r in Trend.fit(r.series.map { ($0.t, $0.memoryMb) }) },
+            memoryTrends: resources.compactMapValues { r in Trend.fit(r.series.filter { $0.t >= warmUpSeconds }.map { ($0.t, $0.memoryMb) }) },
             fds: resources.mapValues { [$0.series.first?.fds ?? 0, $0.series.last?.fds ?? 0] },
             databaseBytes: databaseBytes)
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Harness
 @testable import Scenarios
@@ -48,5 +49,49 @@ import Harness
         #expect(c.members.map(\.name) == ["basic", "stress", "spike", "endurance", "capacity", "send", "import"])
         #expect(throws: UsageError.self) { try c.plan(profile: .smoke, overrides: Overrides(["rate=5"])) }
         #expect(ScenarioCatalog.all.map(\.name).contains("comprehensive"))
+    }
+}
+
+@Suite struct FileScenarioTests {
+    func write(_ text: String) -> String {
+        let path = NSTemporaryDirectory() + "scenario-\(UUID().uuidString).yaml"
+        try! text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func readsAFullFile() throws {
+        let f = try FileScenario(path: write("""
+            name: t
+            workload: {model: closed, vus: 3, duration: 5s}
+            think: {min: 100ms, max: 200ms}
+            variables: [{user: a}, {user: b}]
+            journeys:
+              - weight: 2
+                steps:
+                  - {method: post, path: /x, body: '{"u": "{{user}}"}', extract: {id: id}, expect: 201}
+                  - {path: "/y/{{id}}"}
+            thresholds:
+              http_req_duration: ["p(95)<50"]
+              http_req_failed: "rate<0.01"
+            """))
+        #expect(f.name == "t" && f.thresholds.count == 2)
+        let p = try f.plan(profile: .smoke, overrides: try Overrides([]))
+        #expect(p.journeys[0].weight == 2 && p.journeys[0].steps[0].method == "POST" && p.journeys[0].steps[0].expectStatus == 201...201)
+        #expect(p.journeys[0].steps[0].headers.contains { $0.0 == "Content-Type" })
+        guard case .closed(let vus, let stages) = p.workload else { Issue.record("not closed"); return }
+        #expect(vus == 3 && stages == [VUStage(target: 3, durationSeconds: 5)])
+        #expect(p.think == .uniform(min: 0.1, max: 0.2) && p.seed.contacts == 0)
+    }
+
+    @Test func errorsNameFileLineAndField() {
+        func error(_ text: String) -> String {
+            do { _ = try FileScenario(path: write(text)); return "" } catch { return "\(error)" }
+        }
+        #expect(error("workload: {rate: 1, duration: 2s}\njourneys:\n  - steps:\n      - {path: x}\n").contains(":4: journeys[0].steps[0].path must start with '/'"))
+        #expect(error("workload:\n  model: open\n  rate: -3\n  duration: 1s\njourneys: [{steps: [{path: /}]}]\n").contains(":3: workload.rate must be a positive number"))
+        #expect(error("workload: {model: mixed, rate: 1, duration: 1s}\njourneys: [{steps: [{path: /}]}]\n").contains("workload.model must be open or closed"))
+        #expect(error("journeys: [{steps: [{path: /}]}]\n").contains("missing field 'workload'"))
+        #expect(error("workload: {rate: 1, duration: soon}\njourneys: [{steps: [{path: /}]}]\n").contains("workload.duration must be a duration"))
+        #expect(error("workload: {rate: 1, duration: 1s}\njourneys: [{steps: [{path: /}]}]\nthresholds: {http_req_duration: [\"p95<5\"]}\n").contains("supports"))
     }
 }

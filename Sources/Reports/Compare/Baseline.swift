@@ -18,6 +18,8 @@ public struct Baseline: Codable, Sendable {
     /// Per-interval samples per scope: the data the significance test uses.
     public var samples: [String: ScopeSamples]
     public var histograms: [String: String]
+    /// The scenario's own figures (emails/s, rows/s, knee rps...), compared by `Thresholds.figureRelative`.
+    public var figures: [String: Double]?
 
     /// The figures compared, for one scope.
     public struct ScopeMetrics: Codable, Sendable, Equatable {
@@ -62,7 +64,21 @@ public struct Baseline: Codable, Sendable {
         let m = Self.scopes(s)
         metrics = m.metrics
         samples = m.samples
+        figures = Self.figures(s)
     }
+
+    /// What each scenario answers with, as comparable numbers; the bool says whether higher is better.
+    static func figures(_ s: Summary) -> [String: Double]? {
+        var f: [String: Double] = [:]
+        if let e = s.email { f["emails_per_s"] = e.emailsPerS; f["delivery_p99_ms"] = e.deliveryMs.p99 }
+        if let i = s.bulkImport { f["rows_per_s"] = i.rowsPerS }
+        if let k = s.stress?.kneeRequestsPerSecond { f["stress_knee_rps"] = k }
+        if let k = s.capacity?.kneeRps { f["capacity_knee_rps"] = k }
+        return f.isEmpty ? nil : f
+    }
+
+    /// Figures where a higher value is better.
+    static let higherIsBetter: Set<String> = ["emails_per_s", "rows_per_s", "stress_knee_rps", "capacity_knee_rps"]
 
     /// Metrics and samples of a summary, per scope.
     static func scopes(_ s: Summary) -> (metrics: [String: ScopeMetrics], samples: [String: ScopeSamples]) {

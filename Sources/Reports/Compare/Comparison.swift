@@ -45,6 +45,16 @@ public struct Comparison: Codable, Sendable {
                                 verdict: verdict(metric: metric, baseline: b, current: c, p: test.p, thresholds: thresholds)))
             }
         }
+        // Scenario figures are single numbers, not samples: no significance test, only the relative limit.
+        let now = Baseline.figures(current) ?? [:]
+        for (name, b) in (baseline.figures ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard let c = now[name] else { continue }
+            let change = b == 0 ? 0 : (c - b) / abs(b)
+            let worse = Baseline.higherIsBetter.contains(name) ? change < -thresholds.figureRelative : change > thresholds.figureRelative
+            let better = Baseline.higherIsBetter.contains(name) ? change > thresholds.figureRelative : change < -thresholds.figureRelative
+            rows.append(Row(scope: "scenario", metric: name, baseline: b, current: c, changePercent: change * 100, pValue: .nan,
+                            verdict: worse ? .regressed : (better ? .improved : .unchanged)))
+        }
         let same = baseline.fingerprint == current.machine.fingerprint
         return Comparison(
             baselineGitSha: baseline.gitSha, baselineCreatedAt: baseline.createdAt, sameMachine: same,

@@ -15,6 +15,10 @@ public struct Thresholds: Codable, Sendable, Equatable {
 
     public var alpha: Double
     public var limits: [String: Limit]
+    /// Scenario figures (emails/s, rows/s, knee rps, delivery p99): worse by more than this fraction regresses.
+    /// 25%: one run per figure gives no samples to test, and a send's or a search's figure moves by up to
+    /// ~15% between runs on this shared 2-core machine.
+    public var figureRelative = 0.25
 
     public init(alpha: Double, limits: [String: Limit]) {
         self.alpha = alpha

@@ -1,0 +1,69 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import NIOCore
+import Testing
+@testable import Harness
+
+@Suite struct MonitoringTests {
+    @Test func perfScriptFoldsIntoStacks() {
+        let script = """
+            campaignd 12 100.1:    1001 cpu-clock:ppp:
+            \t    7f01 swift_retain+0x12 (/usr/lib/libswiftCore.so)
+            \t    5501 $s9Harness4mainyyF+0x40 (/x/campaignd)
+            \t    5001 main+0x9 (/x/campaignd)
+
+            campaignd 12 100.2:    1001 cpu-clock:ppp:
+            \t    5501 $s9Harness4mainyyF+0x44 (/x/campaignd)
+            \t    5001 main+0x9 (/x/campaignd)
+
+            """
+        let f = ServerProfiler.fold(script)
+        #expect(f == ["main;$s9Harness4mainyyF;swift_retain": 1, "main;$s9Harness4mainyyF": 1])
+        let top = ServerProfiler.top(f)
+        #expect(top.first { $0.name == "swift_retain" }?.selfPercent == 50)
+        #expect(top.first { $0.name == "$s9Harness4mainyyF" }?.totalPercent == 100)
+        let svg = FlameGraph.svg(f, title: "t <&>")
+        #expect(svg.hasPrefix("<svg") && svg.contains("swift_retain") && !svg.contains("{Y") && svg.contains("t &lt;&amp;&gt;"))
+        #expect((try? XMLDocument(xmlString: svg)) != nil)
+    }
+
+    @Test func thresholdsParseK6Syntax() throws {
+        let t = try ThresholdSpec(metric: "http_req_duration", expression: "p(99.9) <= 250", source: "f:3")
+        #expect(t.stat == "p" && t.percentile == 99.9 && t.op == "<=" && t.value == 250 && t.holds(250) && !t.holds(251))
+        #expect(try ThresholdSpec(metric: "http_req_failed", expression: "rate<0.01", source: "").holds(0.005))
+        #expect(try ThresholdSpec(metric: "http_reqs", expression: "rate>100", source: "").holds(101))
+        #expect(throws: UsageError.self) { try ThresholdSpec(metric: "http_req_failed", expression: "p(95)<1", source: "") }
+        #expect(throws: UsageError.self) { try ThresholdSpec(metric: "vus", expression: "max<10", source: "") }
+        #expect(throws: UsageError.self) { try ThresholdSpec(metric: "http_req_duration", expression: "p(95)", source: "") }
+        #expect(throws: UsageError.self) { try ThresholdSpec(metric: "http_req_duration", expression: "p(101)<5", source: "") }
+    }
+
+    @Test func prometheusTextSums() {
+        let m = PrometheusText.parse("""
+            # TYPE campaignd_cache_hits_total counter
+            campaignd_cache_hits_total{level="l1"} 90
+            campaignd_cache_hits_total{level="redis"} 5
+            campaignd_cache_misses_total{level="l1"} 10
+            campaignd_db_pool_busy 2.0
+            """)
+        #expect(PrometheusText.sum(m, "campaignd_cache_hits_total") == 95)
+        #expect(PrometheusText.sum(m, "campaignd_cache_hits_total", having: #"level="l1""#) == 90)
+        let (hits, lookups) = ServiceSampler.appCache([:], m)
+        #expect(hits == 95 && lookups == 100)
+    }
+
+    @Test func serverTimingIsReadFromTheHead() {
+        var p = HTTPResponseParser()
+        p.captureServerTiming = true
+        var b = ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nServer-Timing: db;dur=1.250, cache;dur=0.004, render;dur=12\r\n\r\nok")
+        guard case .response(let status, _, _) = p.parse(&b) else { Issue.record("no response"); return }
+        #expect(status == 200)
+        #expect(p.serverTiming! == (1_250_000, 4_000, 12_000_000))
+        var plain = HTTPResponseParser()
+        var c = ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nServer-Timing: db;dur=1\r\n\r\n")
+        _ = plain.parse(&c)
+        #expect(plain.serverTiming == nil, "off unless asked for")
+    }
+}
