@@ -125,9 +125,9 @@ public enum FlameGraph {
             if depth > 0 {
                 let hue = 10 + Double(name.utf8.reduce(0) { ($0 &* 31 &+ Int($1)) & 0xFFFF } % 40)
                 let label = w > 30 ? String(name.prefix(Int(w / 7))) : ""
-                boxes += "<g><title>\(escape(name)) (\(n.count) samples, \(String(format: "%.2f", Double(n.count) / Double(max(root.count, 1)) * 100))%)</title>"
+                boxes += "<g><title>\(XML.escape(name)) (\(n.count) samples, \(String(format: "%.2f", Double(n.count) / Double(max(root.count, 1)) * 100))%)</title>"
                 boxes += "<rect x=\"\(String(format: "%.1f", x))\" y=\"{Y\(depth)}\" width=\"\(String(format: "%.1f", w))\" height=\"\(rowH - 1)\" fill=\"hsl(\(Int(hue)),90%,60%)\"/>"
-                if !label.isEmpty { boxes += "<text x=\"\(String(format: "%.1f", x + 3))\" y=\"{T\(depth)}\" font-size=\"11\" font-family=\"monospace\">\(escape(label))</text>" }
+                if !label.isEmpty { boxes += "<text x=\"\(String(format: "%.1f", x + 3))\" y=\"{T\(depth)}\" font-size=\"11\" font-family=\"monospace\">\(XML.escape(label))</text>" }
                 boxes += "</g>"
             }
             var cx = x
@@ -145,11 +145,6 @@ public enum FlameGraph {
                 .replacingOccurrences(of: "{T\(d)}", with: String(format: "%.0f", y + 11))
         }
         return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">"
-            + "<text x=\"4\" y=\"14\" font-size=\"13\" font-family=\"sans-serif\">\(escape(title))</text>" + boxes + "</svg>\n"
-    }
-
-    static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-            .replacingOccurrences(of: "\"", with: "&quot;")
+            + "<text x=\"4\" y=\"14\" font-size=\"13\" font-family=\"sans-serif\">\(XML.escape(title))</text>" + boxes + "</svg>\n"
     }
 }

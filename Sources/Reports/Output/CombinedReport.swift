@@ -1,3 +1,4 @@
+import Harness
 import Foundation
 
 /// The comprehensive run's index: one line per scenario with its verdict and headline figure, linking to its report.

@@ -1,3 +1,4 @@
+import Harness
 import Foundation
 
 /// junit.xml: one testcase per KPI and per compared metric, so any CI lists the failures.

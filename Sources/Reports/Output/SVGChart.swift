@@ -1,3 +1,4 @@
+import Harness
 import Foundation
 
 /// Line charts as inline SVG, so report.html needs no script and no network.

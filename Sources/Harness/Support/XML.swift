@@ -1,6 +1,6 @@
-/// Escaping for XML and (X)HTML text and attributes.
-enum XML {
-    static func escape(_ s: String) -> String {
+/// Escaping for XML, (X)HTML and SVG text and attributes (reports, flame graphs).
+public enum XML {
+    public static func escape(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.count)
         for c in s.unicodeScalars {
