@@ -45,6 +45,7 @@ for name, r in sorted(s.get("resources", {}).items()):
 
 print("\n2. ceiling: wrk, 1 thread, %d connections, 10 s" % a.connections)
 with Stack() as st_:
+    st_.seed(0)
     token = st_.login()
     cid = api(st_.url, "POST", "/api/campaigns", json.dumps({"name": "bench", "subject": "s"}).encode(), token)["id"]
     rps, p99 = wrk(f"{st_.url}/api/campaigns/{cid}", [f"Authorization: Bearer {token}"])
