@@ -83,6 +83,12 @@ public struct SendScenario: Scenario {
             sink: .init(accepted: last.accepted - base.accepted, unique: last.unique - base.unique,
                         duplicates: last.duplicates - base.duplicates, rejected: last.rejected - base.rejected),
             states: states, perSecond: perSecond)
+        if let en = ctx.stack?.sink?.engagement, en.plan.isActive {
+            // Give the last second's webhooks their flush before counting.
+            try? await Task.sleep(for: .milliseconds(1200))
+            let c = en.counts
+            e.email?.engagement = ["opens": c.opens, "clicks": c.clicks, "webhook_items": c.webhookItems, "failures": c.failures]
+        }
         return e
     }
 

@@ -43,6 +43,8 @@ public struct EmailOutcome: Sendable, Codable, Equatable {
     public var problems: [String]
     /// campaignd's CPU seconds per 1,000 emails, when its process was sampled.
     public var campaigndCpuSPer1000: Double?
+    /// What the sink's simulated recipients did: opens and clicks fetched, webhook items sent, failed requests.
+    public var engagement: [String: Int]?
 
     public struct DeliveryPercentiles: Sendable, Codable, Equatable {
         public var p50, p95, p99, max: Double

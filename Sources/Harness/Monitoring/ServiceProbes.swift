@@ -84,6 +84,19 @@ enum TCPExchange {
         return out
     }
 
+    /// One HTTP/1.1 request with `Connection: close`; the response's status code, or nil when there was none.
+    static func http(_ method: String, _ url: String, body: String? = nil, headers: [String] = []) -> Int? {
+        guard let u = URL(string: url), let (h, p) = hostPort(url) else { return nil }
+        var path = u.path.isEmpty ? "/" : u.path
+        if let q = u.query { path += "?" + q }
+        var req = "\(method) \(path) HTTP/1.1\r\nHost: \(h):\(p)\r\nConnection: close\r\n"
+        for header in headers { req += header + "\r\n" }
+        if let body { req += "Content-Length: \(body.utf8.count)\r\n" }
+        req += "\r\n" + (body ?? "")
+        guard let reply = run(host: h, port: p, request: Array(req.utf8), timeout: 5), reply.count >= 12 else { return nil }
+        return Int(String(decoding: reply[9..<12], as: UTF8.self))
+    }
+
     /// host and port of a URL like redis://h:p or http://h:p/...
     static func hostPort(_ url: String) -> (String, Int)? {
         guard let u = URL(string: url), let h = u.host, let p = u.port else { return nil }

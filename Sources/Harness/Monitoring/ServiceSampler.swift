@@ -15,12 +15,14 @@ public struct ServiceRow: Sendable, Codable, Equatable {
     public var appDbPoolBusy: Double?
     public var jemallocAllocatedMb: Double?
     public var jemallocResidentMb: Double?
+    /// Provider-webhook items campaignd applied per second (seed 002: >= 800 a minute).
+    public var appWebhooksPerS: Double?
 
-    public static let csvHeader = "t,pg_commits_per_s,pg_buffer_hit_ratio,pg_backends,pg_rows_written_per_s,redis_ops_per_s,redis_hit_ratio,redis_memory_mb,app_cache_hit_ratio,app_requests_per_s,app_db_pool_busy,jemalloc_allocated_mb,jemalloc_resident_mb"
+    public static let csvHeader = "t,pg_commits_per_s,pg_buffer_hit_ratio,pg_backends,pg_rows_written_per_s,redis_ops_per_s,redis_hit_ratio,redis_memory_mb,app_cache_hit_ratio,app_requests_per_s,app_db_pool_busy,jemalloc_allocated_mb,jemalloc_resident_mb,app_webhooks_per_s"
 
     public var csv: String {
         ([t] + [pgCommitsPerS, pgBufferHitRatio, pgBackends, pgRowsWrittenPerS, redisOpsPerS, redisHitRatio, redisMemoryMb,
-                appCacheHitRatio, appRequestsPerS, appDbPoolBusy, jemallocAllocatedMb, jemallocResidentMb].map { $0 ?? .nan })
+                appCacheHitRatio, appRequestsPerS, appDbPoolBusy, jemallocAllocatedMb, jemallocResidentMb, appWebhooksPerS].map { $0 ?? .nan })
             .map { $0.isNaN ? "" : String(format: "%.4g", $0) }.joined(separator: ",")
     }
 }
@@ -45,6 +47,9 @@ public struct ServiceSummary: Sendable, Codable, Equatable {
     /// campaignd's cache (L1, then Redis): lookups answered from either, over the run.
     public var appCacheHitRatio: Double?
     public var appCacheLookups: Double?
+    /// Provider-webhook items campaignd applied over the run, and per minute.
+    public var appWebhookItems: Double?
+    public var appWebhooksPerMinute: Double?
     /// jemalloc's allocated, active and resident bytes at the end minus at the start.
     public var jemallocDeltaBytes: [String: Double]?
     public var jemallocEndBytes: [String: Double]?
@@ -168,6 +173,7 @@ public final class ServiceSampler: @unchecked Sendable {
             r.appDbPoolBusy = y["campaignd_db_pool_busy"]
             r.jemallocAllocatedMb = y["campaignd_jemalloc_allocated_bytes"].map { $0 / 1_048_576 }
             r.jemallocResidentMb = y["campaignd_jemalloc_resident_bytes"].map { $0 / 1_048_576 }
+            r.appWebhooksPerS = (PrometheusText.sum(y, "campaignd_webhook_items_processed_total") - PrometheusText.sum(x, "campaignd_webhook_items_processed_total")) / dt
         }
         return r
     }
@@ -203,6 +209,13 @@ public final class ServiceSampler: @unchecked Sendable {
             let (h, n) = Self.appCache(x, y)
             s.appCacheHitRatio = Self.ratio(h, n)
             s.appCacheLookups = n
+            let hooks = PrometheusText.sum(y, "campaignd_webhook_items_processed_total") - PrometheusText.sum(x, "campaignd_webhook_items_processed_total")
+            if hooks > 0 {
+                s.appWebhookItems = hooks
+                // Per minute of the time webhooks were flowing, not of the whole run.
+                let active = rows.filter { ($0.appWebhooksPerS ?? 0) > 0 }.count
+                s.appWebhooksPerMinute = hooks / Double(max(active, 1)) * 60
+            }
             var delta: [String: Double] = [:], end: [String: Double] = [:]
             for k in ["allocated", "active", "resident"] {
                 if let e = y["campaignd_jemalloc_\(k)_bytes"], let st = x["campaignd_jemalloc_\(k)_bytes"] { delta[k] = e - st; end[k] = e }

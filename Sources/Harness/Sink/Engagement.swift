@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import NIOCore
 import Synchronization
 
@@ -38,7 +35,8 @@ public final class Engagement: Sendable {
         var head = 0
         var webhookItems: [String] = []
         var opens = 0, clicks = 0, webhooks = 0, failures = 0
-        var task: Task<Void, Never>? = nil
+        var started = false
+        var running = true
     }
     private let state: Mutex<State>
 
@@ -69,7 +67,12 @@ public final class Engagement: Sendable {
             if plan.webhooks, let id = messageID {
                 s.webhookItems.append("{\"event\":\"delivered\",\"message_id\":\(Self.quote(id)),\"timestamp\":\(Date().timeIntervalSince1970)}")
             }
-            if s.task == nil { s.task = Task { await self.run() } }
+            if !s.started {
+                s.started = true
+                let t = Thread { [self] in run() }
+                t.name = "sink-engagement"
+                t.start()
+            }
         }
     }
 
@@ -83,12 +86,12 @@ public final class Engagement: Sendable {
         return String(tail[..<end])
     }
 
-    private func run() async {
-        // Opens answer 200 and clicks 302; a redirect is never followed to the campaign's real destination.
-        let session = CampaignAPI.session
+    /// Sends what is queued, ten times a second, on a thread of its own with plain sockets: URLSession on Linux
+    /// crashed (FoundationNetworking's task registry) when a stop cancelled requests in flight.
+    private func run() {
         var lastWebhook = Date()
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(100))
+        while state.withLock({ $0.running }) {
+            usleep(100_000)
             let plan = self.plan
             let batch: [String] = state.withLock { s in
                 let n = min(s.urls.count - s.head, max(plan.maxRequestsPerSecond / 10, 1))
@@ -98,41 +101,26 @@ public final class Engagement: Sendable {
                 }
                 return Array(s.urls[s.head..<s.head + n])
             }
-            await withTaskGroup(of: Bool.self) { g in
-                for u in batch {
-                    g.addTask {
-                        guard let url = URL(string: u) else { return false }
-                        var req = URLRequest(url: url)
-                        req.timeoutInterval = 5
-                        let r = try? await session.data(for: req)
-                        return (r?.1 as? HTTPURLResponse).map { $0.statusCode < 400 } ?? false
-                    }
+            for u in batch {
+                // Opens answer 200 and clicks 302; a redirect is never followed to the campaign's real destination.
+                let status = TCPExchange.http("GET", u)
+                state.withLock { s in
+                    if status.map({ $0 >= 400 }) ?? true { s.failures += 1 }
+                    if u.contains("/t/o/") { s.opens += 1 } else { s.clicks += 1 }
                 }
-                for await ok in g {
-                    state.withLock { s in if !ok { s.failures += 1 } }
-                }
-            }
-            state.withLock { s in
-                for u in batch where u.contains("/t/o/") { _ = u; s.opens += 1 }
-                for u in batch where u.contains("/t/c/") { _ = u; s.clicks += 1 }
             }
             if Date().timeIntervalSince(lastWebhook) >= 1, let base = plan.campaigndURL {
                 lastWebhook = Date()
                 let items = state.withLock { s -> [String] in defer { s.webhookItems = [] }; return s.webhookItems }
                 for start in stride(from: 0, to: items.count, by: 1000) {
-                    var req = URLRequest(url: URL(string: base + "/api/webhooks/provider")!)
-                    req.httpMethod = "POST"
-                    req.setValue("Bearer \(plan.webhookSecret)", forHTTPHeaderField: "Authorization")
-                    req.setValue("application/json", forHTTPHeaderField: "Content-Type")
                     let chunk = items[start..<min(start + 1000, items.count)]
-                    req.httpBody = Data(("[" + chunk.joined(separator: ",") + "]").utf8)
-                    let r = try? await session.data(for: req)
-                    let ok = (r?.1 as? HTTPURLResponse)?.statusCode == 202
-                    state.withLock { s in if ok { s.webhooks += chunk.count } else { s.failures += 1 } }
+                    let status = TCPExchange.http("POST", base + "/api/webhooks/provider", body: "[" + chunk.joined(separator: ",") + "]",
+                                                  headers: ["Authorization: Bearer \(plan.webhookSecret)", "Content-Type: application/json"])
+                    state.withLock { s in if status == 202 { s.webhooks += chunk.count } else { s.failures += 1 } }
                 }
             }
         }
     }
 
-    func stop() { state.withLock { $0.task?.cancel() } }
+    func stop() { state.withLock { $0.running = false } }
 }

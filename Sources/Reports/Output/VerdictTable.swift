@@ -134,6 +134,9 @@ public enum EmailText {
         out += "campaignd: " + e.states.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "  ")
         out += String(format: "  (success %.2f%%)\n", e.successRate * 100)
         if let c = e.campaigndCpuSPer1000 { out += String(format: "campaignd CPU: %.3f s per 1,000 emails\n", c) }
+        if let g = e.engagement {
+            out += "engagement by the sink: opens \(g["opens"] ?? 0), clicks \(g["clicks"] ?? 0), webhook items \(g["webhook_items"] ?? 0), failed requests \(g["failures"] ?? 0)\n"
+        }
         for p in e.problems { out += "problem: \(p)\n" }
         return out
     }
@@ -162,6 +165,9 @@ public enum ServicesText {
                 d[k].map { String(format: "%@ %+.1f MiB", k, $0 / 1_048_576) } }.joined(separator: ", ")
         }
         out += "\n"
+        if let n = s.appWebhookItems, let m = s.appWebhooksPerMinute {
+            out += String(format: "provider webhooks applied: %.0f items, %.0f per minute while they flowed\n", n, m)
+        }
         if let top = s.pgTopStatements, !top.isEmpty {
             out += "top statements (pg_stat_statements, by total time):\n"
             out += Table.render(header: ["total ms", "calls", "mean ms", "query"], rows: top.prefix(5).map {
