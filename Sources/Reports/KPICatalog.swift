@@ -41,6 +41,13 @@ public enum KPICatalog {
             source: "001_815ebbed96358a96.txt: performanceBenchmarks.api.responseTime.p99 = 100"),
         KPI(name: "API error rate", metric: .errorRate, threshold: 0.01, unit: "ratio",
             source: "001_815ebbed96358a96.txt: performanceBenchmarks.api.errorRate = 0.01 (1%)"),
+        // campaignd's own statement latency, from its /metrics histogram over the run (bucket upper bounds).
+        KPI(name: "DB query p50", metric: .dbQueryP50, threshold: 5, unit: "ms",
+            source: "001_815ebbed96358a96.txt: performanceBenchmarks.database.queryTime.p50 = 5"),
+        KPI(name: "DB query p95", metric: .dbQueryP95, threshold: 15, unit: "ms",
+            source: "001_815ebbed96358a96.txt: performanceBenchmarks.database.queryTime.p95 = 15"),
+        KPI(name: "DB query p99", metric: .dbQueryP99, threshold: 30, unit: "ms",
+            source: "001_815ebbed96358a96.txt: performanceBenchmarks.database.queryTime.p99 = 30"),
         // campaignd's cache (L1 then Redis), from its /metrics over the run.
         KPI(name: "cache hit ratio", metric: .cacheHitRatio, threshold: 0.80, unit: "ratio", atLeast: true,
             source: "002_8d1a86a0955e00f4.txt: Week 2 Success Criteria, \"cache hit rate > 80%\""),
@@ -106,5 +113,6 @@ public struct KPI: Sendable, Codable, Equatable {
         case emailsPerHour = "emails_per_hour", deliveryP50 = "delivery_p50", deliveryP95 = "delivery_p95", deliveryP99 = "delivery_p99"
         case successRate = "success_rate", importSecondsPer100k = "import_seconds_per_100k"
         case cacheHitRatio = "cache_hit_ratio"
+        case dbQueryP50 = "db_query_p50", dbQueryP95 = "db_query_p95", dbQueryP99 = "db_query_p99"
     }
 }

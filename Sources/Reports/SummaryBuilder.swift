@@ -81,6 +81,9 @@ extension SummaryBuilder {
             case .successRate: email?.successRate
             case .importSecondsPer100k: bulkImport.map { $0.rowsPerS > 0 ? $0.secondsPerHundredThousand : .infinity }
             case .cacheHitRatio: services?.appCacheHitRatio
+            case .dbQueryP50: services?.appDbQueryMs?["p50"]
+            case .dbQueryP95: services?.appDbQueryMs?["p95"]
+            case .dbQueryP99: services?.appDbQueryMs?["p99"]
             }
             // A KPI whose figure this run did not measure fails rather than passing unjudged.
             let value = v ?? .nan

@@ -52,6 +52,20 @@ import Testing
         #expect(PrometheusText.sum(m, "campaignd_cache_hits_total", having: #"level="l1""#) == 90)
         let (hits, lookups) = ServiceSampler.appCache([:], m)
         #expect(hits == 95 && lookups == 100)
+        // 100 statements between two scrapes: 60 under 1 ms, 36 more under 5 ms, 4 under 25 ms.
+        let before = PrometheusText.parse("""
+            q_bucket{le="0.001"} 10
+            q_bucket{le="0.005"} 10
+            q_bucket{le="0.025"} 10
+            q_bucket{le="+Inf"} 10
+            """)
+        let after = PrometheusText.parse("""
+            q_bucket{le="0.001"} 70
+            q_bucket{le="0.005"} 106
+            q_bucket{le="0.025"} 110
+            q_bucket{le="+Inf"} 110
+            """)
+        #expect(ServiceSampler.histogramPercentiles(before, after, "q", [50, 95, 99]) == ["p50": 1, "p95": 5, "p99": 25])
     }
 
     @Test func serverTimingIsReadFromTheHead() {

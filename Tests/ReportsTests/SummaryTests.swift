@@ -23,6 +23,7 @@ import Harness
         var s = ServiceSummary(rows: [])
         s.appCacheHitRatio = 0.95
         s.appCacheLookups = 1000
+        s.appDbQueryMs = ["p50": 1, "p95": 5, "p99": 10]
         return s
     }
 
@@ -34,7 +35,7 @@ import Harness
     @Test func passesWhenEveryKPIHolds() {
         let s = build(Self.result(latenciesMs: Array(repeating: 5, count: 1000)))
         #expect(s.verdict == "pass")
-        #expect(s.kpis.count == 5 && s.kpis.allSatisfy(\.pass))
+        #expect(s.kpis.count == 8 && s.kpis.allSatisfy(\.pass))
         #expect(s.requests == .init(total: 1000, ok: 1000, errors: 0, dropped: 3))
         #expect(abs(s.throughputRps - 100) < 1e-9)
     }

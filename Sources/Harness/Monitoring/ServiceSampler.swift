@@ -47,6 +47,9 @@ public struct ServiceSummary: Sendable, Codable, Equatable {
     /// campaignd's cache (L1, then Redis): lookups answered from either, over the run.
     public var appCacheHitRatio: Double?
     public var appCacheLookups: Double?
+    /// campaignd's database statement latency over the run (ms), read from its Prometheus histogram: each value is
+    /// the upper bound of the bucket holding that percentile, so it never understates.
+    public var appDbQueryMs: [String: Double]?
     /// Provider-webhook items campaignd applied over the run, and per minute.
     public var appWebhookItems: Double?
     public var appWebhooksPerMinute: Double?
@@ -187,6 +190,23 @@ public final class ServiceSampler: @unchecked Sendable {
         return (l1h + d("campaignd_cache_hits_total", "redis"), l1h + l1m)
     }
 
+    /// Percentiles (ms, bucket upper bounds) of a Prometheus histogram between two scrapes; nil when empty.
+    static func histogramPercentiles(_ x: [String: Double], _ y: [String: Double], _ name: String, _ ps: [Double]) -> [String: Double]? {
+        var buckets: [(le: Double, count: Double)] = []
+        for (k, v) in y where k.hasPrefix(name + "_bucket{") {
+            guard let r = k.range(of: "le=\""), let end = k[r.upperBound...].firstIndex(of: "\"") else { continue }
+            let le = String(k[r.upperBound..<end])
+            buckets.append((le == "+Inf" ? .infinity : Double(le) ?? .infinity, v - (x[k] ?? 0)))
+        }
+        buckets.sort { $0.le < $1.le }
+        guard let total = buckets.last?.count, total > 0 else { return nil }
+        var out: [String: Double] = [:]
+        for p in ps {
+            if let b = buckets.first(where: { $0.count >= p / 100 * total }) { out["p\(Int(p))"] = b.le * 1000 }
+        }
+        return out
+    }
+
     /// Stops sampling and summarises the run.
     public func stop() -> ServiceSummary {
         lock.lock()
@@ -209,6 +229,7 @@ public final class ServiceSampler: @unchecked Sendable {
             let (h, n) = Self.appCache(x, y)
             s.appCacheHitRatio = Self.ratio(h, n)
             s.appCacheLookups = n
+            s.appDbQueryMs = Self.histogramPercentiles(x, y, "campaignd_db_query_duration_seconds", [50, 95, 99])
             let hooks = PrometheusText.sum(y, "campaignd_webhook_items_processed_total") - PrometheusText.sum(x, "campaignd_webhook_items_processed_total")
             if hooks > 0 {
                 s.appWebhookItems = hooks

@@ -61,7 +61,10 @@ public struct Baseline: Codable, Sendable {
         fingerprint = s.machine.fingerprint
         load = s.load
         histograms = s.histograms
-        let m = Self.scopes(s)
+        // A stress or capacity run's latencies depend on how far its search went (one more step past the knee
+        // changes every percentile), so only its answer, the knee, is compared.
+        let searched = s.stress != nil || s.capacity != nil
+        let m = searched ? (metrics: [String: ScopeMetrics](), samples: [String: ScopeSamples]()) : Self.scopes(s)
         metrics = m.metrics
         samples = m.samples
         figures = Self.figures(s)
