@@ -10,6 +10,8 @@ public struct CampaignConfig: Sendable {
     public var databaseURL: String
     public var redisURL: String
     public var dbPoolSize = 16
+    /// Connections opened at start; the rest open on demand, up to `dbPoolSize`.
+    public var dbPoolMin = 4
     public var redisPoolSize = 4
     public var injectDelays: [String] = []
     /// Requests per second per user; 0 disables (seed 000's 100 r/s by default).
@@ -52,6 +54,7 @@ public struct CampaignApp: Sendable {
         let db = Database(url: config.databaseURL, size: config.dbPoolSize) { metrics.recordQuery(nanos: $0) }
         try await db.checkConnection()
         _ = try await db.migrate()
+        await db.warm(config.dbPoolMin)
         let redis = try RedisCache(url: config.redisURL, size: config.redisPoolSize)
         let l1 = LocalCache(capacity: config.l1Capacity)
         let events = PostgresEventStore(db: db)

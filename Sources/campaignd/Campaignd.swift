@@ -26,7 +26,8 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var storage: StorageOptions
     @Option(help: "Address to bind.") var host = "127.0.0.1"
     @Option(help: "Port to bind; 0 picks a free one (printed on start).") var port = 8080
-    @Option(help: "PostgreSQL connections (one thread each).") var dbPool = 16
+    @Option(help: "PostgreSQL connections at most (one thread each).") var dbPool = 16
+    @Option(help: "PostgreSQL connections opened at start.") var dbPoolMin = 4
     @Option(help: "Redis connections (one thread each).") var redisPool = 4
     @Option(help: "Add latency to a route, \"METHOD /path=MS\" (\"*=MS\" for all); repeatable.") var injectDelay: [String] = []
     @Option(help: "Requests per second per user on /api (0: no limit).") var rateLimit = 100
@@ -53,6 +54,7 @@ struct Serve: AsyncParsableCommand {
         config.host = host
         config.port = port
         config.dbPoolSize = dbPool
+        config.dbPoolMin = min(dbPoolMin, dbPool)
         config.redisPoolSize = redisPool
         config.injectDelays = injectDelay
         config.rateLimit = rateLimit

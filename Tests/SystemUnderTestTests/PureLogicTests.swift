@@ -38,3 +38,21 @@ import Testing
         #expect(try! RedisCache.parse("redis://127.0.0.1:7000") == ("127.0.0.1", 7000))
     }
 }
+
+@Suite struct WorkerPoolTests {
+    final class Conn: @unchecked Sendable {
+        var broken = false
+    }
+
+    /// An idle worker checks its connection and replaces a broken one before the next job, instead of failing it.
+    @Test func idleHealthCheckReplacesABrokenResource() async throws {
+        let made = Tally()
+        let pool = BlockingWorkerPool<Conn>(name: "t", threads: 1, acquireTimeout: 5, idleCheckSeconds: 0.05,
+                                            healthCheck: { !$0.broken }) { made.add(); return Conn() }
+        defer { pool.shutdown() }
+        try await pool.run { c in c!.broken = true }  // breaks the connection, as a server restart would
+        try await Task.sleep(for: .milliseconds(300))
+        let healthy = try await pool.run { c in !c!.broken }
+        #expect(healthy && made.load() == 2)
+    }
+}

@@ -14,12 +14,25 @@ public final class Database: Sendable {
     public init(url: String, size: Int = 8, acquireTimeout: Double = 5, observer: (@Sendable (UInt64) -> Void)? = nil) {
         self.url = url
         self.observer = observer
-        pool = BlockingWorkerPool(name: "pg", threads: size, acquireTimeout: acquireTimeout) { try? PostgresConnection(url: url) }
+        // Idle connections are checked every 30 s, so one broken by a server restart is replaced before a request needs it.
+        pool = BlockingWorkerPool(name: "pg", threads: size, acquireTimeout: acquireTimeout,
+                                  healthCheck: { conn in (try? conn.execute("SELECT 1")) != nil && conn.isHealthy }) {
+            try? PostgresConnection(url: url)
+        }
     }
 
     /// Opens one connection now, to fail fast with a clear message when the database is unreachable.
     public func checkConnection() async throws {
         _ = try await query("SELECT 1")
+    }
+
+    /// Opens about `count` connections up front (the pool's minimum), so the first requests do not pay for them.
+    public func warm(_ count: Int) async {
+        await withTaskGroup(of: Void.self) { g in
+            for _ in 0..<min(count, pool.size) {
+                g.addTask { _ = try? await self.withConnection { conn in try conn.execute("SELECT pg_sleep(0.01)") } }
+            }
+        }
     }
 
     /// Runs one parameterised statement.

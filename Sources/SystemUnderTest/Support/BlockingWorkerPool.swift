@@ -17,14 +17,21 @@ public final class BlockingWorkerPool<Resource>: @unchecked Sendable {
     private var stopped = false
     private let acquireTimeoutNanos: UInt64
     private let makeResource: @Sendable () -> Resource?
+    /// Run on a worker's resource after `idleCheckSeconds` without a job; returns false to drop it (a broken
+    /// connection is then replaced before the next job instead of failing it).
+    private let healthCheck: (@Sendable (Resource) -> Bool)?
+    private let idleCheckSeconds: Double
     public let size: Int
     private var busy = 0
 
     /// Starts `threads` workers; each creates its resource lazily with `makeResource` (nil: try again next job).
-    public init(name: String, threads: Int, acquireTimeout: Double, makeResource: @escaping @Sendable () -> Resource?) {
+    public init(name: String, threads: Int, acquireTimeout: Double, idleCheckSeconds: Double = 30,
+                healthCheck: (@Sendable (Resource) -> Bool)? = nil, makeResource: @escaping @Sendable () -> Resource?) {
         size = threads
         acquireTimeoutNanos = UInt64(acquireTimeout * 1e9)
         self.makeResource = makeResource
+        self.healthCheck = healthCheck
+        self.idleCheckSeconds = idleCheckSeconds
         for i in 0..<threads {
             let t = Thread { [self] in self.workerLoop() }
             t.name = "\(name)-\(i)"
@@ -69,7 +76,14 @@ public final class BlockingWorkerPool<Resource>: @unchecked Sendable {
         var resource: Resource? = nil
         while true {
             condition.lock()
-            while head == jobs.count && !stopped { condition.wait() }
+            while head == jobs.count && !stopped {
+                if !condition.wait(until: Date().addingTimeInterval(idleCheckSeconds)), head == jobs.count, !stopped,
+                   let check = healthCheck, let r = resource {
+                    condition.unlock()
+                    if !check(r) { resource = nil }
+                    condition.lock()
+                }
+            }
             if head == jobs.count && stopped { condition.unlock(); return }
             let job = jobs[head]
             head += 1
