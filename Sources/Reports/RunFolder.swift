@@ -38,7 +38,7 @@ public struct RunFolder: Sendable {
 
     /// Writes run.json before the load starts, so a killed run can still be reported.
     public func writeStart(_ info: RunInfo) throws {
-        try Self.encoder.encode(info).write(to: URL(fileURLWithPath: file("run.json")))
+        try ReportJSON.encoder.encode(info).write(to: URL(fileURLWithPath: file("run.json")))
     }
 
     /// Writes summary.json and every report derived from it.
@@ -50,20 +50,12 @@ public struct RunFolder: Sendable {
         try HTMLReport.render(s, comparison: comparison, baseline: baseline, flameGraph: flame)
             .write(toFile: file("report.html"), atomically: true, encoding: .utf8)
         try JUnitReport.render(s, comparison: comparison).write(toFile: file("junit.xml"), atomically: true, encoding: .utf8)
-        if let comparison { try Self.encoder.encode(comparison).write(to: URL(fileURLWithPath: file("comparison.json"))) }
+        if let comparison { try ReportJSON.encoder.encode(comparison).write(to: URL(fileURLWithPath: file("comparison.json"))) }
     }
 
     public func readSummary() throws -> Summary {
         guard let d = FileManager.default.contents(atPath: file("summary.json")) else { throw ReportError("\(path) has no summary.json") }
         do { return try Summary.decode(d) } catch { throw ReportError("\(file("summary.json")) is not a valid summary: \(Baseline.describe(error))") }
-    }
-
-    static var encoder: JSONEncoder {
-        let e = JSONEncoder()
-        e.keyEncodingStrategy = .convertToSnakeCase
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return e
     }
 }
 

@@ -116,18 +116,10 @@ public struct Summary: Codable, Sendable {
 
     /// JSON with snake_case keys and sorted, stable output.
     public func encoded() throws -> Data {
-        let e = JSONEncoder()
-        e.keyEncodingStrategy = .convertToSnakeCase
-        // An unmeasured figure is NaN, and an impossible rate infinite: JSON has no numbers for them.
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try e.encode(self)
+        try ReportJSON.encoder.encode(self)
     }
 
     public static func decode(_ data: Data) throws -> Summary {
-        let d = JSONDecoder()
-        d.keyDecodingStrategy = .convertFromSnakeCase
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try d.decode(Summary.self, from: data)
+        try ReportJSON.decoder.decode(Summary.self, from: data)
     }
 }

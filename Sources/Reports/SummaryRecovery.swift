@@ -8,10 +8,7 @@ public enum SummaryRecovery {
         guard let infoData = FileManager.default.contents(atPath: folder.file("run.json")) else {
             throw ReportError("\(folder.path) has neither summary.json nor run.json")
         }
-        let d = JSONDecoder()
-        d.keyDecodingStrategy = .convertFromSnakeCase
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let info = try d.decode(RunInfo.self, from: infoData)
+        let info = try ReportJSON.decoder.decode(RunInfo.self, from: infoData)
         let rows = try readCSV(folder.file("timeseries.csv"))
         var latency = LatencyHistogram.latency()
         for h in try readLog(folder.file("latency.hlog")) { latency.add(h) }

@@ -106,21 +106,14 @@ public struct Baseline: Codable, Sendable {
     }
 
     public func encoded() throws -> Data {
-        let e = JSONEncoder()
-        e.keyEncodingStrategy = .convertToSnakeCase
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try e.encode(self)
+        try ReportJSON.encoder.encode(self)
     }
 
     /// Reads a baseline file; the error names the file and what is wrong with it.
     public static func load(_ path: String) throws -> Baseline {
         guard let data = FileManager.default.contents(atPath: path) else { throw ReportError("baseline '\(path)' cannot be read") }
-        let d = JSONDecoder()
-        d.keyDecodingStrategy = .convertFromSnakeCase
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         do {
-            let b = try d.decode(Baseline.self, from: data)
+            let b = try ReportJSON.decoder.decode(Baseline.self, from: data)
             guard b.schemaVersion == currentSchemaVersion else { throw ReportError("baseline '\(path)' has schema version \(b.schemaVersion), expected \(currentSchemaVersion)") }
             return b
         } catch let e as ReportError {
