@@ -102,7 +102,7 @@ extension SummaryBuilder {
     /// Per endpoint, the Server-Timing stages campaignd reported (db, cache, render), when they were captured.
     static func serverStages(_ r: RunResult) -> [String: [String: Summary.Percentiles]]? {
         let out = Dictionary(uniqueKeysWithValues: r.endpoints.compactMap { e -> (String, [String: Summary.Percentiles])? in
-            e.stages.isEmpty ? nil : (e.name, e.stages.mapValues { Summary.Percentiles($0) })
+            e.stages.isEmpty ? nil : (e.name, Dictionary(uniqueKeysWithValues: zip(EndpointStats.stageNames, e.stages.map { Summary.Percentiles($0) })))
         })
         return out.isEmpty ? nil : out
     }

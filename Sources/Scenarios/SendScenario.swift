@@ -51,18 +51,16 @@ public struct SendScenario: Scenario {
         let started = Date()
         try await api.expect(202, "POST", "/api/campaigns/\(id)/send")
         let deadline = started.addingTimeInterval(s.timeout)
-        var last = base
         var status = "sending"
         while Date() < deadline && !ctx.control.isInterrupted {
             try await Task.sleep(for: .seconds(1))
-            last = try await sink.stats()
-            let got = last.unique - base.unique
+            let got = try await sink.unique() - base.unique
             let elapsed = Date().timeIntervalSince(started)
             ctx.progress(String(format: "%5.0fs  %9d/%d emails  %8.0f/s", elapsed, got, s.recipients, Double(got) / max(elapsed, 0.001)))
             status = (try? await api.call("GET", "/api/campaigns/\(id)").json["status"] as? String) ?? status
             if status == "sent" { break }
         }
-        last = try await sink.stats()
+        let last = try await sink.stats()
         let stats = try await api.expect(200, "GET", "/api/campaigns/\(id)/stats").json
         var states: [String: Int] = [:]
         for k in ["sent", "bounced", "failed", "queued"] { if let n = stats[k] as? Int, n > 0 { states[k] = n } }
@@ -109,6 +107,12 @@ struct SinkReader {
         guard local != nil || url != nil else {
             throw UsageError("the send scenario needs the mail sink: run it on the embedded stack, or point campaignd at `mailstorm sink`")
         }
+    }
+
+    /// Unique messages so far; in process without building the whole stats.
+    func unique() async throws -> Int {
+        if let local { return local.ledger.uniqueCount }
+        return try await stats().unique
     }
 
     func stats() async throws -> SinkLedger.Stats {

@@ -216,41 +216,39 @@ public struct HTTPResponseParser {
     }
 
     static func contains(_ line: Slice<UnsafeRawBufferPointer>, _ lowercased: StaticString) -> Bool {
+        find(lowercased, in: line) != nil
+    }
+
+    /// Where `lowercased` ends in `line`, matching ASCII case-insensitively; nil if absent.
+    static func find(_ lowercased: StaticString, in line: Slice<UnsafeRawBufferPointer>) -> Int? {
         let n = lowercased.utf8CodeUnitCount
-        guard line.count >= n else { return false }
         let p = lowercased.utf8Start
         var start = line.startIndex
         while start + n <= line.endIndex {
             var k = 0
             while k < n && line[start + k] | 0x20 == p[k] | 0x20 { k += 1 }
-            if k == n { return true }
+            if k == n { return start + n }
             start += 1
         }
-        return false
+        return nil
     }
 
     /// The milliseconds after `key` (e.g. "db;dur=") in a Server-Timing line, as nanoseconds; 0 if absent.
     static func duration(_ line: Slice<UnsafeRawBufferPointer>, _ key: StaticString) -> UInt64 {
-        let n = key.utf8CodeUnitCount
-        let p = key.utf8Start
-        var start = line.startIndex
-        while start + n <= line.endIndex {
-            var k = 0
-            while k < n && line[start + k] | 0x20 == p[k] | 0x20 { k += 1 }
-            if k == n {
-                var whole: UInt64 = 0, frac: UInt64 = 0, scale: UInt64 = 1_000_000, i = start + n, inFrac = false
-                while i < line.endIndex {
-                    let b = line[i]
-                    if b == UInt8(ascii: ".") { inFrac = true } else if b >= 48 && b <= 57 {
-                        if inFrac { if scale > 1 { scale /= 10; frac += UInt64(b - 48) * scale } } else { whole = whole * 10 + UInt64(b - 48) }
-                    } else { break }
-                    i += 1
-                }
-                return whole * 1_000_000 + frac
+        guard var i = find(key, in: line) else { return 0 }
+        var whole: UInt64 = 0, frac: UInt64 = 0, scale: UInt64 = 1_000_000, inFrac = false
+        while i < line.endIndex {
+            let b = line[i]
+            if b == UInt8(ascii: ".") {
+                inFrac = true
+            } else if b >= 48 && b <= 57 {
+                if !inFrac { whole = whole * 10 + UInt64(b - 48) } else if scale > 1 { scale /= 10; frac += UInt64(b - 48) * scale }
+            } else {
+                break
             }
-            start += 1
+            i += 1
         }
-        return 0
+        return whole * 1_000_000 + frac
     }
 
     static func decimal(_ s: Slice<UnsafeRawBufferPointer>) -> Int? {

@@ -218,7 +218,6 @@ final class LoadEngineShard: @unchecked Sendable {
         let step = journeys[req.iteration.journey][req.iteration.step]
         conn.parser.captureBody = step.needsBody
         conn.parser.expectNoBody = step.method == "HEAD"
-        conn.parser.captureServerTiming = plan.captureServerTiming
         let bytes = step.bytes(req.iteration.vars)
         req.sentNanos = Self.now()
         conn.current = req
@@ -227,6 +226,7 @@ final class LoadEngineShard: @unchecked Sendable {
 
     private func connect(for request: InFlightRequest) {
         let conn = ClientConnection()
+        conn.parser.captureServerTiming = plan.captureServerTiming
         conn.current = request
         open[ObjectIdentifier(conn)] = conn
         peakConnections = max(peakConnections, open.count)
@@ -275,11 +275,7 @@ final class LoadEngineShard: @unchecked Sendable {
         let step = journeys[it.journey][it.step]
         let passed = step.expect.contains(status)
         record(step.endpoint, status: status, latency: now &- req.dueNanos, service: now &- req.sentNanos, passed: passed)
-        if let t = conn.parser.serverTiming {
-            for (stage, nanos) in [("db", t.db), ("cache", t.cache), ("render", t.render)] {
-                endpoints[step.endpoint].stages[stage, default: .latency()].recordNanos(nanos)
-            }
-        }
+        if let t = conn.parser.serverTiming { endpoints[step.endpoint].recordStages(t) }
         if keepAlive && !finished { idle.append(conn) } else { close(conn) }
         guard passed else { it.failed = true; endIteration(it, at: now); return }
         if step.needsBody { Self.extract(step.extract, from: body, into: &it.vars) }

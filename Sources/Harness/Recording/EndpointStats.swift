@@ -10,8 +10,17 @@ public struct EndpointStats: Sendable {
     public var errors: [ErrorClass: UInt64]
     /// Responses that passed their check.
     public var ok: UInt64
-    /// The server's own stage durations from Server-Timing (db, cache, render), when captured.
-    public var stages: [String: LatencyHistogram] = [:]
+    /// The server's own stage durations from Server-Timing, in `stageNames` order; empty unless captured.
+    public var stages: [LatencyHistogram] = []
+    public static let stageNames = ["db", "cache", "render"]
+
+    /// Records one response's Server-Timing stages (nanoseconds).
+    public mutating func recordStages(_ t: (db: UInt64, cache: UInt64, render: UInt64)) {
+        if stages.isEmpty { stages = Self.stageNames.map { _ in .latency() } }
+        stages[0].recordNanos(t.db)
+        stages[1].recordNanos(t.cache)
+        stages[2].recordNanos(t.render)
+    }
 
     public init(name: String) {
         self.name = name
@@ -38,6 +47,8 @@ public struct EndpointStats: Sendable {
         for i in statusClasses.indices { statusClasses[i] += other.statusClasses[i] }
         for (k, v) in other.errors { errors[k, default: 0] += v }
         ok += other.ok
-        for (k, h) in other.stages { stages[k, default: .latency()].add(h) }
+        if !other.stages.isEmpty {
+            if stages.isEmpty { stages = other.stages } else { for i in stages.indices { stages[i].add(other.stages[i]) } }
+        }
     }
 }

@@ -62,6 +62,9 @@ public final class SinkLedger: Sendable {
     /// Clears everything (between runs of a long-lived sink).
     public func reset() { state.withLock { $0 = State() } }
 
+    /// Unique messages so far: what progress needs, without encoding the histogram that `stats` carries.
+    public var uniqueCount: Int { state.withLock { $0.seen.count + $0.withoutID } }
+
     /// The counters as `GET /stats` serves them.
     public struct Stats: Sendable, Codable, Equatable {
         public var accepted: Int

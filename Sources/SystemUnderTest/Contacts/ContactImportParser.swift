@@ -12,13 +12,6 @@ public enum ContactImportParser {
     /// Rows handed on at a time, so the database can load one chunk while the next is parsed.
     public static let chunkRows = 10_000
 
-    /// The whole body's contacts (tests and small bodies); see `parse(_:contentType:chunk:)` for streaming.
-    public static func parse(_ data: Data, contentType: String) throws(ImportError) -> [ContactInput] {
-        var all: [ContactInput] = []
-        try parse(data, contentType: contentType) { all += $0 }
-        return all
-    }
-
     /// Parses the body, calling `chunk` with every `chunkRows` validated contacts as they are ready.
     public static func parse(_ data: Data, contentType: String, chunk: ([ContactInput]) -> Void) throws(ImportError) {
         let type = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""

@@ -10,10 +10,15 @@ import Synchronization
 public final class HTTPMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     let factory: PrometheusMetricsFactory
+    /// Everything one route needs per request, found with a single dictionary lookup on campaignd's hot path.
+    private struct Route {
+        let timer: CoreMetrics.Timer
+        /// By status class (index 1 is 1xx ... 5 is 5xx), made on first use.
+        var counters: [CoreMetrics.Counter?] = Array(repeating: nil, count: 6)
+        var counts: [UInt64] = Array(repeating: 0, count: 6)
+    }
     private struct State {
-        var byRouteStatus: [String: [Int: UInt64]] = [:]
-        var timers: [String: CoreMetrics.Timer] = [:]
-        var counters: [String: CoreMetrics.Counter] = [:]
+        var routes: [String: Route] = [:]
         var lastTotals: [String: Int64] = [:]
     }
     private let state = Mutex(State())
@@ -28,15 +33,16 @@ public final class HTTPMetrics: Sendable {
     }
 
     func record(route: String, status: Int, nanos: UInt64) {
-        let cls = status / 100
+        let cls = min(max(status / 100, 0), 5)
         let (timer, counter) = state.withLock { s -> (CoreMetrics.Timer, CoreMetrics.Counter) in
-            s.byRouteStatus[route, default: [:]][cls, default: 0] += 1
-            let ck = "\(route) \(cls)"
-            let t = s.timers[route] ?? CoreMetrics.Timer(label: "campaignd_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)
-            let c = s.counters[ck] ?? CoreMetrics.Counter(label: "campaignd_http_requests_total", dimensions: [("route", route), ("status", "\(cls)xx")], factory: factory)
-            s.timers[route] = t
-            s.counters[ck] = c
-            return (t, c)
+            var r = s.routes[route] ?? Route(timer: CoreMetrics.Timer(label: "campaignd_http_request_duration_seconds",
+                                                                      dimensions: [("route", route)], factory: factory))
+            r.counts[cls] += 1
+            let c = r.counters[cls] ?? CoreMetrics.Counter(label: "campaignd_http_requests_total",
+                                                          dimensions: [("route", route), ("status", "\(cls)xx")], factory: factory)
+            r.counters[cls] = c
+            s.routes[route] = r
+            return (r.timer, c)
         }
         timer.recordNanoseconds(Int64(nanos))
         counter.increment()
@@ -66,10 +72,14 @@ public final class HTTPMetrics: Sendable {
     public func render() -> String { registry.emitToString() }
 
     /// Total requests answered, over every route.
-    public var total: UInt64 { state.withLock { $0.byRouteStatus.values.reduce(0) { $0 + $1.values.reduce(0, +) } } }
+    public var total: UInt64 { state.withLock { $0.routes.values.reduce(0) { $0 + $1.counts.reduce(0, +) } } }
 
     /// Snapshot of counts: route to status class (2 for 2xx...) to count.
-    public var counts: [String: [Int: UInt64]] { state.withLock { $0.byRouteStatus } }
+    public var counts: [String: [Int: UInt64]] {
+        state.withLock { s in
+            s.routes.mapValues { r in Dictionary(uniqueKeysWithValues: r.counts.enumerated().filter { $0.element > 0 }.map { ($0.offset, $0.element) }) }
+        }
+    }
 
     /// "METHOD /path" with ids and tokens replaced, for requests that matched no route pattern.
     public static func routeLabel(method: String, path: String) -> String {

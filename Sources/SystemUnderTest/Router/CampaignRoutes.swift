@@ -66,7 +66,7 @@ struct CampaignRoutes {
     }
 
     /// After a write: drops this campaign's cache entry and writes the tenant's new dashboard stats through.
-    func invalidate(_ tenant: Int64, _ id: Int64?, timing: ServerTiming) async throws {
+    func afterWrite(_ tenant: Int64, _ id: Int64?, timing: ServerTiming) async throws {
         if let id { await timing.cache { await cache.delete([Self.key(tenant, id)]) } }
         try await stats.refresh(tenant: tenant, timing: timing)
     }
@@ -74,7 +74,7 @@ struct CampaignRoutes {
     func add(to group: RouterGroup<CampaignContext>) {
         group.get("/campaigns") { request, context in
             let s = try context.requireSession()
-            let limit = try Self.intParam(request, "limit", default: 20, range: 1...100)
+            let limit = try request.intParam("limit", default: 20, range: 1...100)
             let before = try request.uri.queryParameters.get("before").map { v -> Int64 in
                 guard let n = Int64(v), n > 0 else { throw APIError(.badRequest, "before must be a positive id", field: "before") }
                 return n
@@ -90,7 +90,7 @@ struct CampaignRoutes {
                     name: try Self.validName(b.name)!, subject: try Self.validSubject(b.subject)!,
                     template: try Self.validTemplate(b.template ?? b.message ?? "")!))
             }
-            try await invalidate(s.tenantID, nil, timing: context.timing)
+            try await afterWrite(s.tenantID, nil, timing: context.timing)
             return try JSON.response(c, status: .created)
         }
         group.get("/campaigns/{id}") { _, context in
@@ -122,14 +122,14 @@ struct CampaignRoutes {
                 throw APIError(.badRequest, "no such segment \(seg)", field: "segment_id")
             }
             let c = try outcome.value(action: "edit")
-            try await invalidate(s.tenantID, id, timing: context.timing)
+            try await afterWrite(s.tenantID, id, timing: context.timing)
             return try JSON.response(c)
         }
         group.delete("/campaigns/{id}") { _, context in
             let s = try context.requireSession()
             let id = try context.id()
             try await context.timing.db { try await store.deleteCampaign(tenant: s.tenantID, id: id) }.value(action: "delete")
-            try await invalidate(s.tenantID, id, timing: context.timing)
+            try await afterWrite(s.tenantID, id, timing: context.timing)
             return Response(status: .noContent)
         }
         for (action, from, to) in [("send", ["draft", "scheduled"], "sending"), ("pause", ["sending"], "paused"), ("resume", ["paused"], "sending")] {
@@ -138,7 +138,7 @@ struct CampaignRoutes {
                 let id = try context.id()
                 let c = try await context.timing.db { try await store.transition(tenant: s.tenantID, id: id, from: from, to: to) }
                     .value(action: action)
-                try await invalidate(s.tenantID, id, timing: context.timing)
+                try await afterWrite(s.tenantID, id, timing: context.timing)
                 if to == "sending" { sender?.campaignStarted(c.id) }
                 return try JSON.response(c, status: .accepted)
             }
@@ -151,14 +151,6 @@ struct CampaignRoutes {
             }
             return try JSON.response(st)
         }
-    }
-
-    static func intParam(_ request: Request, _ name: String, default d: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let v = request.uri.queryParameters.get(name) else { return d }
-        guard let n = Int(v), range.contains(n) else {
-            throw APIError(.badRequest, "\(name) must be an integer in \(range.lowerBound)...\(range.upperBound)", field: name)
-        }
-        return n
     }
 }
 

@@ -44,7 +44,7 @@ struct ContactRoutes {
         group.get("/contacts") { request, context in
             let s = try context.requireSession()
             let q = request.uri.queryParameters
-            let limit = try CampaignRoutes.intParam(request, "limit", default: 50, range: 1...500)
+            let limit = try request.intParam("limit", default: 50, range: 1...500)
             let after = try q.get("after").map { v -> Int64 in
                 guard let n = Int64(v), n >= 0 else { throw APIError(.badRequest, "after must be a non-negative id", field: "after") }
                 return n

@@ -58,3 +58,14 @@ extension CampaignOutcome {
         }
     }
 }
+
+extension Request {
+    /// An integer query parameter in `range`, `fallback` when absent, or 400 naming it.
+    func intParam(_ name: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let v = uri.queryParameters.get(name) else { return fallback }
+        guard let n = Int(v), range.contains(n) else {
+            throw APIError(.badRequest, "\(name) must be an integer in \(range.lowerBound)...\(range.upperBound)", field: name)
+        }
+        return n
+    }
+}

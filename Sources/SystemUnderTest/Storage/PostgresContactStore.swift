@@ -8,13 +8,6 @@ public struct PostgresContactStore: ContactStore {
 
     static let stageColumns = "tenant_id, email, first_name, last_name, company, source, tags, custom_fields"
 
-    public func importContacts(tenant: Int64, _ contacts: [ContactInput]) async throws -> Int {
-        let q = ChunkQueue<[ContactInput]>()
-        q.push(contacts)
-        q.finish()
-        return try await importContacts(tenant: tenant, chunks: q)
-    }
-
     public func importContacts(tenant: Int64, chunks: ChunkQueue<[ContactInput]>) async throws -> Int {
         // Each chunk: COPY into a per-connection temp table, then one INSERT ... ON CONFLICT (COPY itself cannot
         // skip emails the tenant already has). One transaction for all chunks: a bad row anywhere loads nothing.
