@@ -160,42 +160,32 @@ public enum Migrations {
                 SELECT (d->>0)::bigint, d->>1, sum((d->>2)::bigint) FROM jsonb_array_elements(deltas) d GROUP BY 1, 2
                 ON CONFLICT (tenant_id, name) DO UPDATE SET n = tenant_counters.n + EXCLUDED.n
             $$;
-            CREATE FUNCTION count_contacts() RETURNS trigger LANGUAGE plpgsql AS $$
+            -- One trigger function for both tables: TG_ARGV[0] 'contacts' keeps a count per tenant, 'campaigns' one
+            -- per tenant and status. Inserted rows add, deleted rows subtract, an update does both.
+            CREATE FUNCTION count_rows() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                IF TG_OP = 'INSERT' THEN
-                    PERFORM bump_counters(coalesce((SELECT jsonb_agg(jsonb_build_array(tenant_id, 'contacts', c))
-                        FROM (SELECT tenant_id, count(*) c FROM new_rows GROUP BY 1) x), '[]'));
-                ELSE
-                    PERFORM bump_counters(coalesce((SELECT jsonb_agg(jsonb_build_array(tenant_id, 'contacts', -c))
-                        FROM (SELECT tenant_id, count(*) c FROM old_rows GROUP BY 1) x), '[]'));
+                IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                    PERFORM bump_counters(coalesce((SELECT jsonb_agg(jsonb_build_array(tenant_id, k, c)) FROM (
+                        SELECT tenant_id, CASE TG_ARGV[0] WHEN 'contacts' THEN 'contacts' ELSE 'campaigns:' || status END k, count(*) c
+                        FROM new_rows GROUP BY 1, 2) x), '[]'));
+                END IF;
+                IF TG_OP IN ('DELETE', 'UPDATE') THEN
+                    PERFORM bump_counters(coalesce((SELECT jsonb_agg(jsonb_build_array(tenant_id, k, -c)) FROM (
+                        SELECT tenant_id, CASE TG_ARGV[0] WHEN 'contacts' THEN 'contacts' ELSE 'campaigns:' || status END k, count(*) c
+                        FROM old_rows GROUP BY 1, 2) x), '[]'));
                 END IF;
                 RETURN NULL;
             END $$;
             CREATE TRIGGER contacts_counted_ins AFTER INSERT ON contacts REFERENCING NEW TABLE AS new_rows
-                FOR EACH STATEMENT EXECUTE FUNCTION count_contacts();
+                FOR EACH STATEMENT EXECUTE FUNCTION count_rows('contacts');
             CREATE TRIGGER contacts_counted_del AFTER DELETE ON contacts REFERENCING OLD TABLE AS old_rows
-                FOR EACH STATEMENT EXECUTE FUNCTION count_contacts();
-            CREATE FUNCTION count_campaigns() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF TG_OP = 'INSERT' THEN
-                    PERFORM bump_counters(coalesce((SELECT jsonb_agg(jsonb_build_array(tenant_id, 'campaigns:' || status, c))
-                        FROM (SELECT tenant_id, status, count(*) c FROM new_rows GROUP BY 1, 2) x), '[]'));
-                ELSIF TG_OP = 'DELETE' THEN
-                    PERFORM bump_counters(coalesce((SELECT jsonb_agg(jsonb_build_array(tenant_id, 'campaigns:' || status, -c))
-                        FROM (SELECT tenant_id, status, count(*) c FROM old_rows GROUP BY 1, 2) x), '[]'));
-                ELSE
-                    PERFORM bump_counters(coalesce((SELECT jsonb_agg(jsonb_build_array(tenant_id, 'campaigns:' || status, c)) FROM (
-                        SELECT tenant_id, status, count(*) c FROM new_rows GROUP BY 1, 2
-                        UNION ALL SELECT tenant_id, status, -count(*) FROM old_rows GROUP BY 1, 2) x), '[]'));
-                END IF;
-                RETURN NULL;
-            END $$;
+                FOR EACH STATEMENT EXECUTE FUNCTION count_rows('contacts');
             CREATE TRIGGER campaigns_counted_ins AFTER INSERT ON campaigns REFERENCING NEW TABLE AS new_rows
-                FOR EACH STATEMENT EXECUTE FUNCTION count_campaigns();
+                FOR EACH STATEMENT EXECUTE FUNCTION count_rows('campaigns');
             CREATE TRIGGER campaigns_counted_del AFTER DELETE ON campaigns REFERENCING OLD TABLE AS old_rows
-                FOR EACH STATEMENT EXECUTE FUNCTION count_campaigns();
+                FOR EACH STATEMENT EXECUTE FUNCTION count_rows('campaigns');
             CREATE TRIGGER campaigns_counted_upd AFTER UPDATE ON campaigns REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-                FOR EACH STATEMENT EXECUTE FUNCTION count_campaigns();
+                FOR EACH STATEMENT EXECUTE FUNCTION count_rows('campaigns');
             INSERT INTO tenant_counters SELECT tenant_id, 'contacts', count(*) FROM contacts GROUP BY 1;
             INSERT INTO tenant_counters SELECT tenant_id, 'campaigns:' || status, count(*) FROM campaigns GROUP BY 1, 2;
             """, concurrently: false),
