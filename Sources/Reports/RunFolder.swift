@@ -36,6 +36,18 @@ public struct RunFolder: Sendable {
 
     public func file(_ name: String) -> String { path + "/" + name }
 
+    /// Fails, naming `root`, when run folders cannot be written there: checked before a run starts.
+    public static func checkWritable(root: String) throws {
+        let probe = "\(root)/.mailstorm-write-check-\(getpid())"
+        do {
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            try Data().write(to: URL(fileURLWithPath: probe))
+            try FileManager.default.removeItem(atPath: probe)
+        } catch {
+            throw ReportError("output folder '\(root)' is not writable: \(error.localizedDescription)")
+        }
+    }
+
     /// Writes run.json before the load starts, so a killed run can still be reported.
     public func writeStart(_ info: RunInfo) throws {
         try ReportJSON.encoder.encode(info).write(to: URL(fileURLWithPath: file("run.json")))

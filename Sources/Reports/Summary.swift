@@ -3,7 +3,8 @@ import Harness
 
 /// summary.json: the versioned record of one run. docs/summary-schema.md documents every field.
 public struct Summary: Codable, Sendable {
-    public static let currentSchemaVersion = 1
+    /// 2: `verdict` is one object (outcome, reasons, exit code), `trials` and `machine_speed` are new.
+    public static let currentSchemaVersion = 2
 
     public var schemaVersion: Int
     public var scenario: String
@@ -15,6 +16,8 @@ public struct Summary: Codable, Sendable {
     public var durationS: Double
     public var interrupted: Bool
     public var machine: Machine
+    /// The speed probe taken before the run: tells machines apart that share a fingerprint.
+    public var machineSpeed: SpeedProbe?
     public var gitSha: String
     public var requests: Requests
     public var iterations: Iterations
@@ -51,7 +54,12 @@ public struct Summary: Codable, Sendable {
     /// --profile-server: campaignd's CPU profile (perf), or why there is none.
     public var serverProfile: ServerProfile?
     public var profileNote: String?
-    public var verdict: String
+    /// Each trial's whole-run figures: what comparisons test (one entry for a one-trial run).
+    public var trials: [TrialFigures]
+    /// The run's own failed checks besides the KPIs (nothing measured, lost email, no knee...).
+    public var problems: [String]
+    /// The one verdict: every report and the exit code show it.
+    public var verdict: Verdict
     public var timeseries: [IntervalRow]
 
     public struct Requests: Codable, Sendable, Equatable {
@@ -111,8 +119,10 @@ public struct Summary: Codable, Sendable {
         }
     }
 
-    /// "pass" or "fail".
-    public var passed: Bool { verdict == "pass" }
+    /// Makes the verdict, once, from the KPIs, the run's checks and the comparison.
+    public mutating func judge(comparison: Comparison?, advisory: Bool) {
+        verdict = .make(kpis: kpis, problems: problems, interrupted: interrupted, comparison: comparison, advisory: advisory)
+    }
 
     /// JSON with snake_case keys and sorted, stable output.
     public func encoded() throws -> Data {

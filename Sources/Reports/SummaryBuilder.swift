@@ -7,7 +7,8 @@ public enum SummaryBuilder {
                              result r: RunResult, kpis: [KPI], stress: StressOutcome? = nil, spike: SpikeOutcome? = nil, capacity: CapacityOutcome? = nil, endurance: EnduranceOutcome? = nil, resources: [String: ProcessResources]? = nil,
                              email: EmailOutcome? = nil, bulkImport: ImportOutcome? = nil, services: ServiceSummary? = nil,
                              serverStages: [String: [String: Summary.Percentiles]]? = nil, serverProfile: ServerProfile? = nil,
-                             profileNote: String? = nil, gitSha: String = GitInfo.sha()) -> Summary {
+                             profileNote: String? = nil, trials: [TrialFigures]? = nil, machineSpeed: SpeedProbe? = nil,
+                             gitSha: String = GitInfo.sha()) -> Summary {
         let secs = max(r.durationSeconds, 1e-9)
         func endpoint(_ e: EndpointStats) -> Summary.EndpointSummary {
             Summary.EndpointSummary(
@@ -21,19 +22,19 @@ public enum SummaryBuilder {
         let errorRate = o.requests == 0 ? 1 : Double(o.errorCount) / Double(o.requests)
         let results = evaluate(kpis, latency: latency, errorRate: errorRate, email: email, bulkImport: bulkImport, run: r, services: services)
         let iso = ISO8601DateFormatter()
-        // A run that sent nothing, or was interrupted, cannot pass: there is nothing honest to judge.
-        // A stress run passes when the system met the SLO at some rate (a knee exists).
+        // A run that sent nothing cannot pass: there is nothing honest to judge.
         // Send and import runs measure emails and rows, not generated requests.
         let measured = o.requests > 0 || (email.map { $0.sink.unique > 0 } ?? false) || (bulkImport.map { $0.imported > 0 } ?? false)
-        let pass = measured && !r.interrupted && results.allSatisfy(\.pass)
-            && (email.map { $0.problems.isEmpty } ?? true) && (bulkImport.map { $0.problems.isEmpty } ?? true) && (stress.map { $0.knee != nil } ?? true)
-            && (spike.map { $0.recoveryS != nil } ?? true)  // a spike run passes when p99 came back
-            && (capacity.map { $0.kneeRps != nil } ?? true)  // a capacity run passes when some level met the SLO
-            && (endurance.map { enduranceProblems($0, r, latency, resources).isEmpty } ?? true)
-        return Summary(
+        var problems = measured ? [] : ["nothing was measured"]
+        problems += (email?.problems ?? []) + (bulkImport?.problems ?? [])
+        if let st = stress, st.knee == nil { problems.append("stress: no step met the SLO (no knee)") }
+        if let sp = spike, sp.recoveryS == nil { problems.append("spike: p99 did not recover before the run ended") }
+        if let c = capacity, c.kneeRps == nil { problems.append("capacity: no concurrency level met the SLO") }
+        if let e = endurance { problems += enduranceProblems(e, r, latency, resources).map { "endurance: \($0)" } }
+        let summary = Summary(
             schemaVersion: Summary.currentSchemaVersion, scenario: scenario, profile: profile, load: load, target: target,
             embeddedStack: embedded, startedAt: iso.string(from: r.startedAt), durationS: r.durationSeconds,
-            interrupted: r.interrupted, machine: .current, gitSha: gitSha,
+            interrupted: r.interrupted, machine: .current, machineSpeed: machineSpeed, gitSha: gitSha,
             requests: .init(total: o.requests, ok: o.ok, errors: o.errorCount, dropped: r.droppedIterations),
             iterations: .init(started: r.iterationsStarted, completed: r.iterationsCompleted, peakInFlight: r.peakInFlight, peakConnections: r.peakConnections),
             throughputRps: Double(o.requests) / secs, latencyMs: latency, serviceTimeMs: .init(o.service),
@@ -44,7 +45,12 @@ public enum SummaryBuilder {
             histograms: histograms(r),
             kpis: results, stress: stress, spike: spike, endurance: endurance, capacity: capacity, resources: resources,
             email: email, bulkImport: bulkImport, services: services.map { var s = $0; s.rows = []; return s },
-            serverStages: serverStages ?? Self.serverStages(r), serverProfile: serverProfile, profileNote: profileNote, verdict: pass ? "pass" : "fail", timeseries: r.intervals)
+            serverStages: serverStages ?? Self.serverStages(r), serverProfile: serverProfile, profileNote: profileNote, trials: [], problems: problems,
+            verdict: .make(kpis: results, problems: problems, interrupted: r.interrupted, comparison: nil, advisory: false), timeseries: r.intervals)
+        // One trial: the run is its own trial.
+        var out = summary
+        out.trials = trials ?? [TrialFigures(summary)]
+        return out
     }
 }
 
@@ -117,9 +123,10 @@ extension SummaryBuilder {
 
 /// The commit being measured.
 public enum GitInfo {
-    /// HEAD's sha in the current directory's repository, or "unknown".
-    public static func sha() -> String {
-        guard let out = try? ManagedProcess.runToEnd("/usr/bin/git", ["rev-parse", "HEAD"]), out.status == 0 else { return "unknown" }
+    /// HEAD's sha in the repository holding `directory` (default: the current one), or "unknown".
+    public static func sha(directory: String? = nil) -> String {
+        guard let out = try? ManagedProcess.runToEnd("/usr/bin/git", (directory.map { ["-C", $0] } ?? []) + ["rev-parse", "HEAD"]),
+              out.status == 0 else { return "unknown" }
         return out.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

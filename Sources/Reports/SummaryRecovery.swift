@@ -24,11 +24,12 @@ public enum SummaryRecovery {
         return Summary(
             schemaVersion: Summary.currentSchemaVersion, scenario: info.scenario, profile: info.profile, load: info.load,
             target: info.target, embeddedStack: false, startedAt: info.startedAt, durationS: duration, interrupted: true,
-            machine: .current, gitSha: info.gitSha, requests: .init(total: requests, ok: ok, errors: errors, dropped: dropped),
+            machine: .current, machineSpeed: nil, gitSha: info.gitSha, requests: .init(total: requests, ok: ok, errors: errors, dropped: dropped),
             iterations: .init(started: 0, completed: 0, peakInFlight: rows.map(\.inFlight).max() ?? 0, peakConnections: rows.map(\.connections).max() ?? 0),
             throughputRps: duration > 0 ? Double(requests) / duration : 0, latencyMs: p, serviceTimeMs: .init(.latency()),
             errorsByClass: [:], perEndpoint: [:], perStatusClass: [:], histograms: ["latency": HistogramCodec.base64(latency)],
-            kpis: results, stress: nil, spike: nil, endurance: nil, capacity: nil, resources: nil, verdict: "fail", timeseries: rows)
+            kpis: results, stress: nil, spike: nil, endurance: nil, capacity: nil, resources: nil, trials: [], problems: [],
+            verdict: .make(kpis: results, problems: [], interrupted: true, comparison: nil, advisory: false), timeseries: rows)
     }
 
     /// timeseries.csv back into rows (per-endpoint columns are not in the CSV).

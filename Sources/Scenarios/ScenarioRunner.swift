@@ -53,6 +53,8 @@ public struct ScenarioOutcome: Sendable {
     public var profileNote: String?
     /// CPU, memory, threads and files of each process, sampled every second (the last trial's).
     public var resources: [String: ProcessResources] = [:]
+    /// Each trial's own outcome, in order (one entry for a one-trial run): comparisons test trials.
+    public var trials: [ScenarioOutcome] = []
 }
 
 /// Starts (or reaches) the stack, seeds it, runs the load, and tears the stack down.
@@ -72,13 +74,21 @@ public struct ScenarioRunner: Sendable {
             outcomes.append(try await runOnce(scenario, options: options, sinks: sinks, control: control, stack: existing,
                                               onResources: onResources, onServices: onServices, progress: progress))
         }
-        var first = outcomes[0]
-        first.result = RunResult.sequential(outcomes.map(\.result))
-        if outcomes.count > 1 { first.describe += ", \(outcomes.count) trials" }
-        first.resources = outcomes.last!.resources
-        first.services = outcomes.last!.services
-        first.serverProfile = outcomes.last!.serverProfile
-        first.profileNote = outcomes.last!.profileNote
+        return Self.combine(outcomes)
+    }
+
+    /// Trials run one after another, as one outcome: request results merge exactly, campaignd's cache and
+    /// statement counters add up; resources and the profile are the last trial's.
+    public static func combine(_ outcomes: [ScenarioOutcome]) -> ScenarioOutcome {
+        let trials = outcomes.flatMap { $0.trials.isEmpty ? [$0] : $0.trials }
+        var first = trials[0]
+        first.result = RunResult.sequential(trials.map(\.result))
+        if trials.count > 1 { first.describe += ", \(trials.count) trials" }
+        first.resources = trials.last!.resources
+        first.services = ServiceSummary.combined(trials.compactMap(\.services))
+        first.serverProfile = trials.last!.serverProfile
+        first.profileNote = trials.last!.profileNote
+        first.trials = trials
         return first
     }
 

@@ -53,7 +53,7 @@ extension Mailstorm {
                 try folder.write(summary)
                 if !quiet { print("results: \(folder.path)") }
             }
-            if trap.fired { throw ExitCode(Exit.interrupted) }
+            if trap.fired { throw ExitCode(ExitStatus.interrupted) }
         }
     }
 }

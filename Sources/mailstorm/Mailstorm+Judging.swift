@@ -3,82 +3,78 @@ import Foundation
 import Harness
 import Reports
 
-/// Baseline options shared by run, compare and ab.
+/// Baseline options shared by run, report and compare.
 struct JudgingOptions: ParsableArguments {
     @Option(help: "Baseline file; default baselines/<scenario>-<profile>.json when it exists.") var baseline: String?
     @Flag(help: "Do not compare with a baseline.") var noBaseline = false
-    @Option(help: "Override a regression threshold, metric=fraction (p99=0.15); repeatable.") var threshold: [String] = []
-    @Flag(help: "Show the baseline comparison but let only the KPIs decide the exit code (for a one-off `make bench` on any machine).") var baselineAdvisory = false
+    @Option(help: "The smallest change that matters, metric=value (p95=0.05; error_rate in percentage points; figures for scenario figures); repeatable.")
+    var threshold: [String] = []
+    @Flag(help: "Show the baseline comparison but judge by the KPIs alone (a one-off `make bench` on any machine).") var baselineAdvisory = false
+    @Flag(help: "Compare with a baseline from another machine instead of answering inconclusive.") var allowOtherMachine = false
+    @Option(help: "With a baseline: add trials while the comparison is inconclusive, up to this many (default 10; 1 disables).") var maxTrials: Int?
+    @Option(help: "With a baseline: stop adding trials after this many minutes.") var maxMinutes = 30.0
 
-    /// The baseline to compare with, if any; a named file that cannot be read is an error.
-    func baseline(scenario: String, profile: String) throws -> Baseline? {
-        if noBaseline { return nil }
-        do {
-            if let path = baseline { return try Baseline.load(path) }
-            let path = Baseline.path(scenario: scenario, profile: profile)
-            return FileManager.default.fileExists(atPath: path) ? try Baseline.load(path) : nil
-        } catch let e as ReportError {
-            throw UsageError(e.description)
-        }
+    /// The judge for a scenario and profile, read and checked before anything starts.
+    func judge(scenario: String, profile: String) throws -> Judge {
+        try Judge.resolve(scenario: scenario, profile: profile, path: baseline, skip: noBaseline, thresholdSpecs: threshold,
+                          advisory: baselineAdvisory, allowOtherMachine: allowOtherMachine)
     }
 
-    func thresholds() throws -> Thresholds {
-        do { return try Thresholds.default.overriding(threshold) } catch let e as ReportError { throw UsageError(e.description) }
-    }
-
-    /// Compares, writes every report into `folder`, prints the verdict, and returns the exit code.
-    func judge(_ summary: Summary, baseline: Baseline?, folder: RunFolder, quiet: Bool) throws -> Int32 {
-        let comparison = try baseline.map { Comparison.compare(current: summary, baseline: $0, thresholds: try thresholds()) }
-        try folder.write(summary, comparison: comparison, baseline: baseline)
-        let code = ExitStatus.code(kpisPassed: summary.passed, comparison: baselineAdvisory ? nil : comparison)
-        if quiet {
-            print(code == ExitStatus.failure ? "FAIL" : "PASS")
-        } else {
-            print(VerdictTable.render(summary), terminator: "")
-            if let comparison {
-                print(comparison.render(), terminator: "")
-                print("regressions: \(comparison.regressions.count), improvements: \(comparison.improvements.count)")
-                if !comparison.regressions.isEmpty {
-                    print(baselineAdvisory ? "baseline comparison (advisory): regressions found" : "verdict with baseline: FAIL (regression)")
-                }
-            }
-            print("results: \(folder.path)")
-        }
-        return code
+    /// Trials from `trials` up; more only while a judged comparison is inconclusive.
+    func schedule(trials: Int, judge: Judge) throws -> TrialSchedule {
+        guard maxTrials.map({ (1...50).contains($0) }) ?? true else { throw UsageError("--max-trials must be 1 to 50") }
+        guard maxMinutes > 0 else { throw UsageError("--max-minutes must be positive") }
+        let adaptive = judge.baseline != nil && !judge.advisory
+        return TrialSchedule(minTrials: trials, maxTrials: adaptive ? (maxTrials ?? Calibration.maxTrials) : trials, maxSeconds: maxMinutes * 60)
     }
 }
 
 extension Mailstorm {
+    /// Writes every report of a judged summary and prints it; the exit code is the verdict's.
+    static func publish(_ summary: Summary, comparison: Comparison?, baseline: Baseline?, folder: RunFolder, quiet: Bool) throws -> Int32 {
+        try folder.write(summary, comparison: comparison, baseline: baseline)
+        if quiet {
+            print(summary.verdict.label)
+        } else {
+            if let comparison { print(comparison.render(), terminator: "") }
+            print(VerdictTable.render(summary), terminator: "")
+            print("results: \(folder.path)")
+        }
+        return summary.verdict.exitCode
+    }
+
     struct Report: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Regenerate a run's reports from its files (also for a killed run).")
+        static let configuration = CommandConfiguration(abstract: "Regenerate a run's reports from its files (also for a killed run), judged again.")
         @Argument(help: "Run folder.") var path: String
         @OptionGroup var judging: JudgingOptions
 
         func run() throws {
             do {
                 let folder = try RunFolder(existing: path)
-                let summary = FileManager.default.fileExists(atPath: folder.file("summary.json")) ? try folder.readSummary() : try SummaryRecovery.recover(folder)
-                let baseline = try judging.baseline(scenario: summary.scenario, profile: summary.profile)
-                throw ExitCode(try judging.judge(summary, baseline: baseline, folder: folder, quiet: false))
+                let stored = FileManager.default.fileExists(atPath: folder.file("summary.json")) ? try folder.readSummary() : try SummaryRecovery.recover(folder)
+                let judge = try judging.judge(scenario: stored.scenario, profile: stored.profile)
+                let (summary, comparison) = judge.judged(stored)
+                throw ExitCode(try Mailstorm.publish(summary, comparison: comparison, baseline: judge.baseline, folder: folder, quiet: false))
             } catch { throw Exit.map(error) }
         }
     }
 
     struct Compare: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Compare a run with a baseline: exit 1 on a regression, 4 on improvements only.")
+        static let configuration = CommandConfiguration(
+            abstract: "Compare a run's trials with a baseline's: exit 1 regressed, 4 improved only, 5 inconclusive, 0 unchanged.")
         @Argument(help: "Run folder.") var path: String
         @OptionGroup var judging: JudgingOptions
 
         func run() throws {
             do {
                 let summary = try RunFolder(existing: path).readSummary()
-                guard let baseline = try judging.baseline(scenario: summary.scenario, profile: summary.profile) else {
-                    throw UsageError("no baseline: pass --baseline FILE or save one with `mailstorm baseline save \(path)`")
+                let judge = try judging.judge(scenario: summary.scenario, profile: summary.profile)
+                guard let c = judge.comparison(summary) else {
+                    throw UsageError("no baseline: pass --baseline FILE or record one with `mailstorm calibrate \(summary.scenario)`")
                 }
-                let c = Comparison.compare(current: summary, baseline: baseline, thresholds: try judging.thresholds())
                 print(c.render(), terminator: "")
-                print("regressions: \(c.regressions.count), improvements: \(c.improvements.count)")
-                throw ExitCode(ExitStatus.code(kpisPassed: true, comparison: c))
+                // The comparison alone decides here: the run's KPIs were judged when it ran.
+                throw ExitCode(Verdict.make(kpis: [], problems: [], interrupted: false, comparison: c, advisory: false).exitCode)
             } catch { throw Exit.map(error) }
         }
     }
@@ -87,7 +83,8 @@ extension Mailstorm {
         static let configuration = CommandConfiguration(commandName: "baseline", abstract: "Manage baselines.", subcommands: [Save.self])
 
         struct Save: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Promote a run to baselines/<scenario>-<profile>.json.")
+            static let configuration = CommandConfiguration(
+                abstract: "Promote a run (best with several trials: `mailstorm calibrate`) to baselines/<scenario>-<profile>.json.")
             @Argument(help: "Run folder.") var path: String
             @Option(help: "Baselines folder.") var dir = "baselines"
 
@@ -95,14 +92,26 @@ extension Mailstorm {
                 do {
                     let summary = try RunFolder(existing: path).readSummary()
                     guard !summary.interrupted else { throw ReportError("run '\(path)' was interrupted; it cannot be a baseline") }
-                    let file = Baseline.path(directory: dir, scenario: summary.scenario, profile: summary.profile)
-                    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-                    let data = try Baseline(from: summary).encoded()
-                    try data.write(to: URL(fileURLWithPath: file))
-                    print("saved \(file) (\(data.count / 1024) KiB) from \(path)")
+                    print(try Mailstorm.saveBaseline(summary, dir: dir, from: path), terminator: "")
                 } catch { throw Exit.map(error) }
             }
         }
+    }
+
+    /// Writes the baseline a summary makes; returns what to print.
+    static func saveBaseline(_ summary: Summary, dir: String, from source: String) throws -> String {
+        let file = Baseline.path(directory: dir, scenario: summary.scenario, profile: summary.profile)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let baseline = Baseline(from: summary)
+        let data = try baseline.encoded()
+        try data.write(to: URL(fileURLWithPath: file))
+        var out = "saved \(file) (\(data.count / 1024) KiB, \(summary.trials.count) trial(s)) from \(source)\n"
+        if let c = baseline.calibration {
+            out += c.render(scenario: summary.scenario, profile: summary.profile)
+        } else {
+            out += "warning: one trial gives no estimate of the noise; comparisons against it need several trials of their own (`mailstorm calibrate` records 5)\n"
+        }
+        return out
     }
 
     struct HistoryCommand: ParsableCommand {

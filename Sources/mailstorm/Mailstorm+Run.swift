@@ -21,7 +21,7 @@ extension Mailstorm {
         @Option(help: "Extra argument for campaignd (e.g. --inject-delay=...); repeatable.") var campaigndArg: [String] = []
         @Option(help: "Load-generator threads.") var threads = 1
         @Flag(help: "Keep the embedded stack's temporary directory (logs) after the run.") var keepStack = false
-        @Option(help: "Repeat the run this many times, each on a fresh stack; the results merge.") var trials = 1
+        @Option(help: "Trials: whole runs, each on a fresh stack; results merge exactly, and comparisons test trials against trials.") var trials = 1
         @Option(help: "send: how campaignd delivers to the mail sink, smtp or http (a provider API).") var transport = MailTransportKind.smtp
         @Option(help: "send: recipients (the same as --set recipients=N).") var recipients: Int?
         @Option(help: "send against --target: the mail sink's HTTP address (GET /stats), e.g. from `mailstorm sink`.") var sinkURL: String?
@@ -46,6 +46,7 @@ extension Mailstorm {
                 let f = try FileScenario(path: path)
                 scenario = f
                 target = target ?? f.target
+            case (nil, nil): throw UsageError("name a scenario (`mailstorm scenarios` lists them) or give --file FILE")
             default: throw UsageError("name a scenario or give --file, not both")
             }
             guard let profile = Profile(rawValue: profile) else {
@@ -65,23 +66,34 @@ extension Mailstorm {
             (options.stack.faults, options.stack.engagement) = try sink.plans()
             options.sinkURL = sinkURL
             options.profileServer = profileServer
-            _ = try scenario.plan(profile: profile, overrides: options.overrides)  // bad settings fail before any server starts
+            // Everything a user gave is checked before any server starts: settings, thresholds, baselines, output.
+            let members = (scenario as? ComprehensiveScenario)?.members ?? [scenario]
+            var judges: [String: Judge] = [:]
+            for m in members {
+                _ = try m.plan(profile: profile, overrides: options.overrides)
+                judges[m.name] = try judging.judge(scenario: m.name, profile: profile.rawValue)
+            }
+            try RunFolder.checkWritable(root: out)
+            let probe = SpeedProbe.measure()
             let control = RunControl()
             let trap = SignalTrap { _ in control.interrupt() }
             let code: Int32
             if let all = scenario as? ComprehensiveScenario {
-                code = try await runAll(all, options: options, control: control)
+                code = try await runAll(all, options: options, judges: judges, probe: probe, control: control)
             } else {
-                code = try await runOne(scenario, options: options, folder: try RunFolder(root: out, scenario: scenario.name), control: control).code
+                code = try await runOne(scenario, options: options, judge: judges[scenario.name]!, probe: probe,
+                                        folder: try RunFolder(root: out, scenario: scenario.name), control: control).verdict.exitCode
             }
-            throw ExitCode(trap.fired ? Exit.interrupted : code)
+            throw ExitCode(trap.fired ? ExitStatus.interrupted : code)
         }
 
-        /// Runs one scenario into `folder` (files appended as it goes), judges it, writes every report.
-        func runOne(_ scenario: any Scenario, options: RunOptions, folder: RunFolder, control: RunControl) async throws -> (summary: Summary, code: Int32) {
+        /// Runs trials of one scenario into `folder` (files appended as they go) until the schedule stops,
+        /// judges them once, and writes every report.
+        func runOne(_ scenario: any Scenario, options: RunOptions, judge: Judge, probe: SpeedProbe, folder: RunFolder,
+                    control: RunControl) async throws -> Summary {
             let profile = options.profile
             let plan = try scenario.plan(profile: profile, overrides: options.overrides)
-            let baseline = try judging.baseline(scenario: scenario.name, profile: profile.rawValue)
+            let schedule = try judging.schedule(trials: trials, judge: judge)
             try folder.writeStart(RunInfo(scenario: scenario.name, profile: profile.rawValue, load: plan.describe, target: options.target ?? "embedded",
                                           kpiSet: plan.kpiSet, startedAt: ISO8601DateFormatter().string(from: Date()), gitSha: GitInfo.sha()))
             var sinks: [any IntervalSink] = [try TimeseriesCSVSink(path: folder.file("timeseries.csv")),
@@ -91,33 +103,47 @@ extension Mailstorm {
             let serviceLog = try ServicesCSV(path: folder.file("services.csv"))
             var options = options
             options.profileDirectory = folder.path
+            options.trials = 1
             let quiet = self.quiet
-            let outcome = try await ScenarioRunner().run(scenario, options: options, sinks: sinks, control: control,
-                                                         onResources: { resourceLog.append($0) }, onServices: { serviceLog.append($0) },
-                                                         progress: { line in if !quiet { ProgressPrinter.line(line) } })
-            let summary = SummaryBuilder.build(
-                scenario: outcome.scenario, profile: outcome.profile.rawValue, load: outcome.describe, target: outcome.target,
-                embedded: outcome.embedded, result: outcome.result, kpis: KPICatalog.set(outcome.kpiSet) + outcome.thresholds.map(KPI.init), stress: outcome.stress,
-                spike: outcome.spike, capacity: outcome.capacity, endurance: outcome.endurance, resources: outcome.resources,
-                email: outcome.email, bulkImport: outcome.importOutcome, services: outcome.services,
-                serverProfile: outcome.serverProfile, profileNote: outcome.profileNote)
-            return (summary, try judging.judge(summary, baseline: baseline, folder: folder, quiet: quiet))
+            let say: @Sendable (String) -> Void = { line in if !quiet { ProgressPrinter.line(line) } }
+            var outcomes: [ScenarioOutcome] = []
+            let start = Date()
+            while !control.isInterrupted || outcomes.isEmpty {
+                let t0 = Date()
+                outcomes.append(try await ScenarioRunner().run(scenario, options: options, sinks: sinks, control: control,
+                                                               onResources: { resourceLog.append($0) }, onServices: { serviceLog.append($0) },
+                                                               progress: say))
+                if control.isInterrupted { break }
+                let sofar = ScenarioRunner.combine(outcomes).summary(machineSpeed: probe)
+                let comparison = outcomes.count >= schedule.minTrials ? judge.comparison(sofar) : nil
+                let step = schedule.next(done: outcomes.count, elapsed: Date().timeIntervalSince(start), perTrial: Date().timeIntervalSince(t0),
+                                         comparison: comparison)
+                guard case .stop(let why) = step else {
+                    say("trial \(outcomes.count + 1)" + (comparison.map { ": comparison so far \($0.outcome.rawValue)" } ?? ""))
+                    continue
+                }
+                if outcomes.count > 1 || comparison != nil { say("trials: \(outcomes.count); \(why)") }
+                break
+            }
+            let (summary, comparison) = judge.judged(ScenarioRunner.combine(outcomes).summary(machineSpeed: probe))
+            _ = try Mailstorm.publish(summary, comparison: comparison, baseline: judge.baseline, folder: folder, quiet: quiet)
+            return summary
         }
 
         /// Every member scenario in turn, each in its own folder under one parent, then one combined index.
-        func runAll(_ all: ComprehensiveScenario, options: RunOptions, control: RunControl) async throws -> Int32 {
+        func runAll(_ all: ComprehensiveScenario, options: RunOptions, judges: [String: Judge], probe: SpeedProbe, control: RunControl) async throws -> Int32 {
             let parent = try RunFolder(root: out, scenario: all.name)
             var entries: [CombinedReport.Entry] = []
             for member in all.members where !control.isInterrupted {
                 let folder = try RunFolder(root: parent.path, scenario: member.name)
-                let (summary, code) = try await runOne(member, options: options, folder: folder, control: control)
-                entries.append(.init(folder: URL(fileURLWithPath: folder.path).lastPathComponent, summary: summary, exitCode: code))
+                let summary = try await runOne(member, options: options, judge: judges[member.name]!, probe: probe, folder: folder, control: control)
+                entries.append(.init(folder: URL(fileURLWithPath: folder.path).lastPathComponent, summary: summary))
             }
             try CombinedReport.markdown(entries).write(toFile: parent.file("report.md"), atomically: true, encoding: .utf8)
             try CombinedReport.html(entries).write(toFile: parent.file("report.html"), atomically: true, encoding: .utf8)
             print(CombinedReport.markdown(entries), terminator: "")
             print("results: \(parent.path)")
-            return entries.contains { $0.exitCode != 0 && $0.exitCode != 4 } ? Exit.kpiFailure : Exit.pass
+            return CombinedReport.verdict(entries).exitCode
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Harness
+import Reports
 
 extension MailTransportKind: ExpressibleByArgument {}
 
@@ -19,7 +20,7 @@ struct SinkOptions: ParsableArguments {
         if let l = sinkLatency {
             let parts = l.split(separator: "-").map { Double($0.trimmingCharacters(in: .whitespaces)) }
             guard (1...2).contains(parts.count), parts.allSatisfy({ $0 != nil }) else {
-                throw Exit.fail("--sink-latency '\(l)': expected MS or MIN-MAX", Exit.usage)
+                throw Exit.fail("--sink-latency '\(l)': expected MS or MIN-MAX", ExitStatus.usage)
             }
             f.latencyMinMs = parts[0]!
             f.latencyMaxMs = parts.last!!
@@ -27,9 +28,9 @@ struct SinkOptions: ParsableArguments {
         f.transientRate = transientRate
         f.permanentRate = permanentRate
         f.dropRate = dropRate
-        do { try f.validate() } catch { throw Exit.fail("sink faults: \(error)", Exit.usage) }
+        do { try f.validate() } catch { throw Exit.fail("sink faults: \(error)", ExitStatus.usage) }
         var e = EngagementPlan()
-        guard (0...1).contains(openRate), (0...1).contains(clickRate) else { throw Exit.fail("--open-rate and --click-rate must be between 0 and 1", Exit.usage) }
+        guard (0...1).contains(openRate), (0...1).contains(clickRate) else { throw Exit.fail("--open-rate and --click-rate must be between 0 and 1", ExitStatus.usage) }
         e.openRate = openRate
         e.clickRate = clickRate
         e.webhooks = webhooks
@@ -52,7 +53,7 @@ extension Mailstorm {
             engagement.campaigndURL = campaignd
             let s: MailSink
             do { s = try MailSink(smtpPort: smtpPort, httpPort: httpPort, faults: faults, engagement: engagement) } catch {
-                throw Exit.fail("\(error)", Exit.infrastructure)
+                throw Exit.fail("\(error)", ExitStatus.infrastructure)
             }
             FileHandle.standardOutput.write(Data("sink listening smtp=\(s.smtpURL) http=http://127.0.0.1:\(s.httpPort)\n".utf8))
             let stopped = RunControl()
@@ -74,7 +75,7 @@ extension Mailstorm {
 
         func run() async throws {
             let binary: String
-            do { binary = try CampaignServer.locate(campaignd) } catch { throw Exit.fail("\(error)", Exit.usage) }
+            do { binary = try CampaignServer.locate(campaignd) } catch { throw Exit.fail("\(error)", ExitStatus.usage) }
             // campaignd owns the schema and the generator; this is the harness's front door to it.
             let p = Process()
             p.executableURL = URL(fileURLWithPath: binary)

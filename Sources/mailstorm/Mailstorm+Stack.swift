@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Harness
+import Reports
 
 extension Mailstorm {
     struct StackCommand: AsyncParsableCommand {
@@ -48,7 +49,7 @@ extension Mailstorm {
                 stack.down()
                 try? FileManager.default.removeItem(atPath: StackCommand.stateFile)
                 _ = trap
-                if let dead { throw Exit.fail("\(dead) exited; stack torn down", Exit.infrastructure) }
+                if let dead { throw Exit.fail("\(dead) exited; stack torn down", ExitStatus.infrastructure) }
             }
         }
 
@@ -57,11 +58,11 @@ extension Mailstorm {
             func run() throws {
                 guard let data = FileManager.default.contents(atPath: StackCommand.stateFile),
                       let state = try? JSONDecoder().decode(State.self, from: data) else {
-                    throw Exit.fail("no running stack (no \(StackCommand.stateFile))", Exit.usage)
+                    throw Exit.fail("no running stack (no \(StackCommand.stateFile))", ExitStatus.usage)
                 }
                 guard kill(state.pid, SIGTERM) == 0 else {
                     try? FileManager.default.removeItem(atPath: StackCommand.stateFile)
-                    throw Exit.fail("stack process \(state.pid) is gone; removed stale state", Exit.infrastructure)
+                    throw Exit.fail("stack process \(state.pid) is gone; removed stale state", ExitStatus.infrastructure)
                 }
                 let deadline = Date().addingTimeInterval(30)
                 while kill(state.pid, 0) == 0 && Date() < deadline { usleep(100_000) }

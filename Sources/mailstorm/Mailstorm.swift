@@ -8,29 +8,49 @@ import Reports
 struct Mailstorm: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mailstorm", abstract: "Load tests and benchmarks for the campaign platform.",
-        subcommands: [Run.self, AB.self, HTTP.self, Report.self, Compare.self, BaselineCommand.self, HistoryCommand.self, StackCommand.self, SinkCommand.self, SeedCommand.self, Scenarios.self])
+        version: BuildInfo.version,
+        subcommands: [Run.self, AB.self, Calibrate.self, HTTP.self, Report.self, Compare.self, BaselineCommand.self, HistoryCommand.self,
+                      StackCommand.self, SinkCommand.self, SeedCommand.self, Scenarios.self])
+
+    /// ArgumentParser exits 64 on bad arguments; every usage error here exits 2, as the README says.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? AsyncParsableCommand { try await async.run() } else { try command.run() }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(ExitStatus.usage)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
-/// Exit codes CI can act on.
-enum Exit {
-    static let pass: Int32 = 0
-    static let kpiFailure: Int32 = 1
-    static let usage: Int32 = 2
-    static let infrastructure: Int32 = 3
-    static let interrupted: Int32 = 130
+/// The version, and the git commit of the checkout the binary was built in.
+enum BuildInfo {
+    static let number = "0.4.0"
+    static let version: String = {
+        // .build/<config>/mailstorm sits inside the checkout; its HEAD is the commit (a later checkout there would show).
+        let exe = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        let sha = GitInfo.sha(directory: exe.deletingLastPathComponent().path)
+        return "mailstorm \(number) (git \(sha))"
+    }()
+}
 
+/// Exit codes CI can act on (ExitStatus documents them); maps the library's errors to them.
+enum Exit {
     /// Prints `message` to stderr and returns the exit code to throw.
     static func fail(_ message: String, _ code: Int32) -> ExitCode {
         FileHandle.standardError.write(Data("mailstorm: \(message)\n".utf8))
         return ExitCode(code)
     }
 
-    /// Maps the library's errors to exit codes.
     static func map(_ error: Error) -> Error {
         switch error {
-        case let e as UsageError: return fail(e.description, usage)
-        case let e as ReportError: return fail(e.description, usage)  // a bad run folder, baseline or threshold
-        case let e as StackError: return fail(e.description, infrastructure)
+        case let e as UsageError: return fail(e.description, ExitStatus.usage)
+        case let e as ReportError: return fail(e.description, ExitStatus.usage)  // a bad run folder, baseline or threshold
+        case let e as StackError: return fail(e.description, ExitStatus.infrastructure)
         case let e as ExitCode: return e
         default: return error
         }

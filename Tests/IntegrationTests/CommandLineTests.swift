@@ -11,6 +11,12 @@ extension RealStack {
         (["run", "basic", "--set", "rate=abc"], "rate=abc"),
         (["run", "basic", "--set", "speed=3"], "speed"),
         (["run", "basic", "--target", "ftp://127.0.0.1"], "ftp://127.0.0.1"),
+        (["run", "basic", "--threshold", "p99=abc"], "p99=abc"),
+        (["run", "basic", "--threshold", "p42=0.1"], "p42=0.1"),
+        (["run", "basic", "--bogus"], "--bogus"),
+        (["run"], "name a scenario"),
+        (["ab", "--a", "/bin/true", "--b", "/bin/true", "--trials", "1"], "--trials"),
+        (["calibrate", "basic", "--trials", "1"], "--trials"),
     ])
     func usageErrorsExitTwoAndNameTheCulprit(args: [String], culprit: String) throws {
         let out = try Integration.mailstorm(args + ["--out", NSTemporaryDirectory() + "ms-cli-tests"])
@@ -18,11 +24,55 @@ extension RealStack {
         #expect(out.output.contains(culprit), "\(out.output)")
     }
 
-    @Test func badBaselineAndRunFoldersExitTwo() throws {
-        let bad = try Integration.mailstorm(["run", "basic", "--baseline", "/nonexistent/b.json"])
+    @Test func badBaselineOutputAndRunFoldersExitTwoBeforeAnythingStarts() throws {
+        let out = NSTemporaryDirectory() + "ms-cli-early-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let bad = try Integration.mailstorm(["run", "basic", "--baseline", "/nonexistent/b.json", "--out", out])
         #expect(bad.status == 2 && bad.output.contains("/nonexistent/b.json"), "\(bad.output)")
+        let wrong = out + "-stress.json"
+        try Data(#"{"schema_version": 1}"#.utf8).write(to: URL(fileURLWithPath: wrong))
+        defer { try? FileManager.default.removeItem(atPath: wrong) }
+        let old = try Integration.mailstorm(["run", "basic", "--baseline", wrong, "--out", out])
+        #expect(old.status == 2 && old.output.contains("schema version 1"), "\(old.output)")
+        // Nothing was started or written for any of them.
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: out))?.isEmpty ?? true)
+        let unwritable = try Integration.mailstorm(["run", "basic", "--out", "/proc/mailstorm-results"])
+        #expect(unwritable.status == 2 && unwritable.output.contains("/proc/mailstorm-results"), "\(unwritable.output)")
         let report = try Integration.mailstorm(["report", "/nonexistent/run"])
         #expect(report.status == 2 && report.output.contains("/nonexistent/run"), "\(report.output)")
+    }
+
+    @Test func versionNamesTheCommit() throws {
+        let v = try Integration.mailstorm(["--version"])
+        #expect(v.status == 0 && v.output.hasPrefix("mailstorm ") && v.output.contains("(git "), "\(v.output)")
+    }
+
+    /// The one verdict end to end: one trial against a one-trial baseline cannot estimate noise, so the answer
+    /// is inconclusive (exit 5) everywhere; advisory, the KPIs alone decide (exit 0) everywhere.
+    @Test func everyOutputShowsTheOneVerdict() throws {
+        let dir = NSTemporaryDirectory() + "ms-cli-verdict-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let common = ["run", "basic", "--set", "rate=10", "--set", "duration=2s", "--campaignd", Integration.binary("campaignd")]
+        let first = try Integration.mailstorm(common + ["--out", dir + "/base", "--no-baseline", "--quiet"])
+        #expect(first.status == 0, "\(first.output)")
+        let baseRun = try FileManager.default.contentsOfDirectory(atPath: dir + "/base")[0]
+        let saved = try Integration.mailstorm(["baseline", "save", dir + "/base/" + baseRun, "--dir", dir + "/baselines"])
+        #expect(saved.status == 0 && saved.output.contains("one trial"), "\(saved.output)")
+        let baseline = dir + "/baselines/basic-smoke.json"
+        for (extra, code, label) in [([String](), Int32(5), "INCONCLUSIVE"), (["--baseline-advisory"], 0, "PASS")] {
+            let out = dir + "/run-\(code)"
+            let r = try Integration.mailstorm(common + ["--out", out, "--baseline", baseline, "--max-trials", "1"] + extra)
+            #expect(r.status == code, "\(r.output)")
+            #expect(r.output.contains("verdict: \(label)"), "\(r.output)")
+            let folder = out + "/" + (try FileManager.default.contentsOfDirectory(atPath: out)[0])
+            let summary = try Summary.decode(Data(contentsOf: URL(fileURLWithPath: folder + "/summary.json")))
+            #expect(summary.verdict.label == label && summary.verdict.exitCode == code)
+            let html = try String(contentsOfFile: folder + "/report.html", encoding: .utf8)
+            #expect(html.contains(": \(label)</title>") && html.contains(">Verdict: \(label)<"))
+            #expect(try String(contentsOfFile: folder + "/report.md", encoding: .utf8).contains("**Verdict: \(label)**"))
+            let junit = try String(contentsOfFile: folder + "/junit.xml", encoding: .utf8)
+            #expect(junit.contains("name=\"verdict: \(label)\"") && !junit.contains("<failure"), "\(junit)")
+        }
     }
 
     @Test func adHocHTTPModePrintsAWrk2StyleTable() throws {
@@ -56,7 +106,7 @@ extension RealStack {
         let folder = dir + "/" + runs[0]
         for f in ["run.json", "summary.json", "report.md", "report.html", "junit.xml", "timeseries.csv", "latency.hlog"] { #expect(FileManager.default.fileExists(atPath: folder + "/" + f), "\(f)") }
         let summary = try Summary.decode(Data(contentsOf: URL(fileURLWithPath: folder + "/summary.json")))
-        #expect(summary.requests.total == 80 && summary.verdict == "pass")
+        #expect(summary.requests.total == 80 && summary.verdict.outcome == .pass)
         let csv = try String(contentsOfFile: folder + "/timeseries.csv", encoding: .utf8).split(separator: "\n")
         #expect(csv.count >= 3)
     }

@@ -71,7 +71,7 @@ extension RealStack {
         let e = try #require(o.email)
         #expect(e.requested == 5000 && e.recipients == 5000)
         #expect(e.sink.unique == 5000 && e.sink.duplicates == 0 && e.states == ["sent": 5000])
-        #expect(e.problems.isEmpty && s.passed, "\(e.problems)")
+        #expect(e.problems.isEmpty && s.verdict.isSuccess, "\(e.problems)")
         #expect(MarkdownReport.render(s).contains("## Send"))
     }
 
@@ -79,7 +79,7 @@ extension RealStack {
         let (o, s) = try await smoke(ImportScenario())
         let i = try #require(o.importOutcome)
         #expect(i.rows == 100_000 && i.imported == 100_000 && i.problems.isEmpty)
-        #expect(s.passed && MarkdownReport.render(s).contains("## Import"))
+        #expect(s.verdict.isSuccess && MarkdownReport.render(s).contains("## Import"))
     }
 
     @Test func scenarioFileRunsWithItsThresholds() async throws {

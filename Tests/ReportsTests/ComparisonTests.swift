@@ -4,113 +4,162 @@ import Harness
 @testable import Reports
 
 @Suite struct ComparisonTests {
-    /// A summary whose per-interval p50/p95/p99 samples come from `level` ms with deterministic noise.
-    static func summary(level: Double, intervals: Int = 30, seed: UInt64 = 1, fingerprint machine: Machine = .current) -> Summary {
+    /// A summary of `trials` trials whose latencies sit at `level` ms, each trial moved by deterministic noise of
+    /// `noise` (relative), with one endpoint.
+    static func summary(level: Double, trials: Int = 5, noise: Double = 0.02, seed: UInt64 = 1, machine: Machine = .current,
+                        probe: SpeedProbe? = SpeedProbe(deflateMbPerS: 60, memcpyGbPerS: 6, spread: 0.02)) -> Summary {
         var rng = SplitMix64(seed: seed)
-        var h = LatencyHistogram.latency()
-        var rows: [IntervalRow] = []
-        for i in 0..<intervals {
-            let noise = { (scale: Double) in level * scale * (1 + Double.random(in: -0.03...0.03, using: &rng)) }
-            let (p50, p95, p99) = (noise(1), noise(1.5), noise(2))
-            for _ in 0..<100 { h.recordNanos(UInt64(noise(1) * 1e6)) }
-            rows.append(IntervalRow(t: Double(i), requests: 100, ok: 100, errors: 0, dropped: 0, rps: 100, p50Ms: p50, p90Ms: p95,
-                                    p95Ms: p95, p99Ms: p99, maxMs: p99, inFlight: 0, connections: 1, perEndpoint: [:]))
+        let figures = (0..<trials).map { _ -> TrialFigures in
+            let f = level * (1 + Double.random(in: -noise...noise, using: &rng))
+            let row = ["p50": f, "p95": f * 1.5, "p99": f * 2, "throughput": 100, "error_rate": 0]
+            return TrialFigures(scopes: ["overall": row, "GET /x": row.mapValues { $0 == 100 ? 25 : $0 }])
         }
-        var s = SummaryTests().build(SummaryTests.result(latenciesMs: []))
+        var h = LatencyHistogram.latency()
+        for _ in 0..<1000 { h.recordNanos(UInt64(level * 1e6)) }
+        var s = SummaryTests().build(SummaryTests.result(latenciesMs: Array(repeating: level, count: 1000)))
+        s.timeseries = (0..<10).map { i in
+            IntervalRow(t: Double(i), requests: 100, ok: 100, errors: 0, dropped: 0, rps: 100, p50Ms: level, p90Ms: level * 1.4,
+                        p95Ms: level * 1.5, p99Ms: level * 2, maxMs: level * 2, inFlight: 0, connections: 1, perEndpoint: [:])
+        }
         s.machine = machine
-        s.timeseries = rows
-        s.requests = .init(total: UInt64(intervals * 100), ok: UInt64(intervals * 100), errors: 0, dropped: 0)
-        s.throughputRps = 100
-        s.latencyMs = .init(h)
-        s.latencyMs.p95 = level * 1.5
-        s.latencyMs.p99 = level * 2
-        s.perEndpoint = [:]
+        s.machineSpeed = probe
+        s.trials = figures
         s.histograms = ["latency": HistogramCodec.base64(h)]
         return s
     }
 
-    @Test func identicalDistributionsAreUnchanged() {
-        let c = Comparison.compare(current: Self.summary(level: 10, seed: 2), baseline: Baseline(from: Self.summary(level: 10, seed: 1)))
-        #expect(c.rows.allSatisfy { $0.verdict == .unchanged }, "\(c.render())")
-        #expect(ExitStatus.code(kpisPassed: true, comparison: c) == 0)
-        #expect(c.warning == nil)
+    static func compare(_ current: Summary, _ baseline: Summary, allow: Bool = false) -> Comparison {
+        Comparison.compare(current, with: Baseline(from: baseline), allowOtherMachine: allow)
     }
 
-    @Test func aTenPercentShiftWithEnoughSamplesRegresses() {
-        let stored = Comparison.compare(current: Self.summary(level: 11, seed: 2), baseline: Baseline(from: Self.summary(level: 10, seed: 1)))
-        let byMetric = Dictionary(uniqueKeysWithValues: stored.rows.filter { $0.scope == "overall" }.map { ($0.metric, $0.verdict) })
-        #expect(byMetric["p50"] == .regressed)
-        #expect(byMetric["throughput"] == .unchanged)
-        #expect(ExitStatus.code(kpisPassed: true, comparison: stored) == 1)
-        // Interleaved A/B limits are tighter: the p99 shift of 10% counts too.
-        let ab = Comparison.compare(current: Self.summary(level: 11, seed: 2), baseline: Baseline(from: Self.summary(level: 10, seed: 1)), thresholds: .interleaved)
-        #expect(ab.rows.first { $0.scope == "overall" && $0.metric == "p99" }?.verdict == .regressed)
+    @Test func unchangedCodeIsUnchangedAndExitsZero() {
+        let c = Self.compare(Self.summary(level: 10, seed: 2), Self.summary(level: 10, seed: 1))
+        #expect(c.outcome == .unchanged, "\(c.render())")
+        #expect(c.rows.allSatisfy { $0.verdict == .unchanged })
+        var s = Self.summary(level: 10, seed: 2)
+        s.judge(comparison: c, advisory: false)
+        #expect(s.verdict.outcome == .pass && s.verdict.exitCode == 0)
     }
 
-    @Test func sameDriftThatPassesAStoredBaselineIsTooSmallToCount() {
-        // +15% at a 1 ms p50 is 0.15 ms: below the stored-baseline floor, which sits above run-to-run drift here.
-        let c = Comparison.compare(current: Self.summary(level: 1.15, seed: 2), baseline: Baseline(from: Self.summary(level: 1, seed: 1)))
-        #expect(c.rows.first { $0.scope == "overall" && $0.metric == "p50" }?.verdict == .unchanged)
+    @Test func aClearSlowdownRegressesAndNamesTheFigures() {
+        let c = Self.compare(Self.summary(level: 13, seed: 2), Self.summary(level: 10, seed: 1))
+        let overall = Dictionary(uniqueKeysWithValues: c.rows.filter { $0.scope == "overall" }.map { ($0.metric, $0.verdict) })
+        #expect(overall["p50"] == .regressed && overall["p95"] == .regressed && overall["p99"] == .regressed)
+        #expect(overall["throughput"] == .unchanged && overall["error_rate"] == .unchanged)
+        #expect(c.outcome == .regressed)
+        #expect(c.headline.contains("overall p50 +"), "\(c.headline)")
+        let row = c.rows.first { $0.scope == "overall" && $0.metric == "p50" }!
+        #expect(row.low > 0 && row.low < row.change && row.change < row.high)
     }
 
     @Test func fasterIsAnImprovementAndExitsFour() {
-        let c = Comparison.compare(current: Self.summary(level: 8, seed: 2), baseline: Baseline(from: Self.summary(level: 10, seed: 1)))
-        #expect(!c.improvements.isEmpty && c.regressions.isEmpty)
-        #expect(ExitStatus.code(kpisPassed: true, comparison: c) == 4)
-        #expect(ExitStatus.code(kpisPassed: false, comparison: c) == 1)
+        let c = Self.compare(Self.summary(level: 7, seed: 2), Self.summary(level: 10, seed: 1))
+        #expect(c.outcome == .improved && c.regressions.isEmpty)
+        #expect(Verdict.make(kpis: [], problems: [], interrupted: false, comparison: c, advisory: false).exitCode == 4)
     }
 
-    @Test func tooFewSamplesOrTinyChangesStayUnchanged() {
-        // Three intervals a side cannot reach p < 0.01; a 2% shift is under every threshold.
-        let few = Comparison.compare(current: Self.summary(level: 20, intervals: 3, seed: 2), baseline: Baseline(from: Self.summary(level: 10, intervals: 3)))
-        #expect(few.regressions.isEmpty)
-        let tiny = Comparison.compare(current: Self.summary(level: 10.2, seed: 2), baseline: Baseline(from: Self.summary(level: 10, seed: 1)))
-        #expect(tiny.regressions.isEmpty)
+    @Test func oneTrialASideOrTooMuchNoiseIsInconclusiveNotAPass() {
+        let one = Self.compare(Self.summary(level: 10, trials: 1, seed: 2), Self.summary(level: 10, trials: 1))
+        #expect(one.outcome == .inconclusive && one.rows.allSatisfy { $0.verdict == .inconclusive })
+        // ±30% noise with 3 trials a side: a 60% shift can be neither confirmed nor excluded.
+        let noisy = VerdictTests.noisy
+        #expect(noisy.outcome == .inconclusive, "\(noisy.render())")
+        #expect(Verdict.make(kpis: [], problems: [], interrupted: false, comparison: noisy, advisory: false).exitCode == ExitStatus.inconclusive)
     }
 
-    @Test func aBaselineFromAnotherMachineWarnsLoudly() {
+    @Test func theMarginIsNeverBelowTheTrialsOwnNoise() {
+        // 6% noise: a 3-sigma floor above the asked 5%, so a 6% shift is not called a regression.
+        let c = Self.compare(Self.summary(level: 10.6, trials: 10, noise: 0.1, seed: 3), Self.summary(level: 10, trials: 10, noise: 0.1, seed: 4))
+        let p50 = c.rows.first { $0.scope == "overall" && $0.metric == "p50" }!
+        #expect(p50.margin > 5 && p50.verdict != .regressed, "\(c.render())")
+    }
+
+    @Test func aBaselineFromAnotherMachineIsInconclusiveUnlessAllowed() {
         var other = Machine.current
         other.cores = 96
-        let c = Comparison.compare(current: Self.summary(level: 10), baseline: Baseline(from: Self.summary(level: 10, fingerprint: other)))
-        #expect(c.warning?.contains("DIFFERENT MACHINE") == true)
-        #expect(c.render().hasPrefix("WARNING"))
+        let fingerprint = Self.compare(Self.summary(level: 10), Self.summary(level: 10, machine: other))
+        #expect(fingerprint.outcome == .inconclusive && fingerprint.machine.note?.contains("another machine") == true)
+        // Same fingerprint, but 40% slower on the probe: another machine all the same.
+        let slower = Self.compare(Self.summary(level: 14, probe: SpeedProbe(deflateMbPerS: 36, memcpyGbPerS: 4, spread: 0.01)), Self.summary(level: 10))
+        #expect(slower.outcome == .inconclusive && !slower.machine.sameMachine, "\(slower.render())")
+        #expect(slower.render().hasPrefix("WARNING"))
+        let allowed = Self.compare(Self.summary(level: 14, probe: SpeedProbe(deflateMbPerS: 36, memcpyGbPerS: 4, spread: 0.01)), Self.summary(level: 10), allow: true)
+        #expect(allowed.outcome == .regressed)
+        let within = Self.compare(Self.summary(level: 10, seed: 2, probe: SpeedProbe(deflateMbPerS: 57, memcpyGbPerS: 6.3, spread: 0.01)), Self.summary(level: 10))
+        #expect(within.machine.sameMachine && within.outcome == .unchanged)
     }
 
-    @Test func thresholdsOverrideAndRejectUnknownMetrics() throws {
-        let t = try Thresholds.default.overriding(["p99=0.2"])
-        #expect(t.limits["p99"]?.relative == 0.2)
-        #expect(throws: ReportError.self) { try Thresholds.default.overriding(["p42=0.1"]) }
+    @Test func scenarioFiguresAreComparedOnTheirTrials() {
+        func send(_ rate: Double, seed: UInt64) -> Summary {
+            var s = Self.summary(level: 10, seed: seed)
+            var rng = SplitMix64(seed: seed)
+            s.trials = (0..<4).map { _ in TrialFigures(scopes: [:], figures: ["emails_per_s": rate * (1 + Double.random(in: -0.02...0.02, using: &rng))]) }
+            return s
+        }
+        let slower = Self.compare(send(700, seed: 2), send(1000, seed: 1))
+        #expect(slower.rows.count == 1 && slower.outcome == .regressed)
+        #expect(Self.compare(send(1000, seed: 2), send(1000, seed: 1)).outcome == .unchanged)
     }
 
-    @Test func baselinesAreCompactAndRoundTrip() throws {
-        let b = Baseline(from: Self.summary(level: 10, intervals: 600))
+    @Test func thresholdsOverrideAndRejectBadInput() throws {
+        let t = try Thresholds.default.overriding(["p99=0.2", "error_rate=1", "figures=0.3"])
+        #expect(t.change["p99"] == 0.2 && t.change["error_rate"] == 1 && t.figureChange == 0.3)
+        for bad in ["p42=0.1", "p99=abc", "p99=-1", "p99", "p99=nan"] {
+            #expect { try Thresholds.default.overriding([bad]) } throws: { ($0 as? ReportError)?.description.contains(bad) == true }
+        }
+    }
+
+    @Test func baselinesAreCompactRoundTripAndCarryTheirCalibration() throws {
+        let b = Baseline(from: Self.summary(level: 10, trials: 5))
         let data = try b.encoded()
-        #expect(data.count < 128 * 1024)
+        #expect(data.count < 32 * 1024)
         let path = NSTemporaryDirectory() + "baseline-\(getpid()).json"
         try data.write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let back = try Baseline.load(path)
-        #expect(back.metrics == b.metrics && back.samples == b.samples)
+        let back = try Baseline.load(path, scenario: "basic", profile: "smoke")
+        #expect(back.trials == b.trials && back.calibration == b.calibration && back.machineSpeed == b.machineSpeed)
+        #expect(b.calibration?.trials == 5)
+        #expect { try Baseline.load(path, scenario: "stress") } throws: { ($0 as? ReportError)?.description.contains("'stress'") == true }
+        #expect { try Baseline.load(path, profile: "nightly") } throws: { ($0 as? ReportError)?.description.contains("'nightly'") == true }
     }
 
     @Test func badBaselineFilesAreNamed() throws {
         let path = NSTemporaryDirectory() + "bad-baseline-\(getpid()).json"
-        try Data(#"{"schema_version": 1}"#.utf8).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect { try Baseline.load(path) } throws: { ($0 as? ReportError)?.description.contains(path) == true }
+        for (text, why) in [(#"{"schema_version": 1}"#, "schema version 1"), (#"{"schema_version": 2}"#, "missing"), ("{", "not JSON")] {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            #expect { try Baseline.load(path) } throws: { e in
+                let d = (e as? ReportError)?.description ?? ""
+                return d.contains(path) && d.contains(why)
+            }
+        }
         #expect { try Baseline.load("/nonexistent.json") } throws: { ($0 as? ReportError)?.description.contains("/nonexistent.json") == true }
+    }
+
+    @Test func calibrationSaysWhatMoreTrialsResolve() throws {
+        let c = try #require(Baseline(from: Self.summary(level: 10, trials: 6, noise: 0.05)).calibration)
+        let r3 = try #require(c.resolvable("overall", "p95", trials: 3)), r10 = try #require(c.resolvable("overall", "p95", trials: 10))
+        #expect(r3 > r10 && r10 > 0)
+        #expect((3...Calibration.maxTrials).contains(c.recommendedTrials))
+        #expect(c.render(scenario: "basic", profile: "smoke").contains("basic smoke resolves a"))
     }
 }
 
 @Suite struct StatisticsTests {
-    @Test func mannWhitneyKnownValues() {
-        let r = MannWhitney.test([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [11, 12, 13, 14, 15, 16, 17, 18, 19, 20])
-        #expect(r.u == 0)
-        #expect(r.p < 0.001)  // scipy.stats.mannwhitneyu gives 0.00018 (normal approximation with continuity)
-        #expect(abs(r.p - 0.00018) < 0.00003)
-        #expect(MannWhitney.test([1, 2, 3], [1, 2, 3]).p > 0.9)
-        #expect(MannWhitney.test([], [1]).p == 1)
-        #expect(MannWhitney.test([5, 5, 5], [5, 5, 5]).p == 1)
+    /// Values from scipy.stats.t (cdf, ppf) and scipy.stats.ttest_ind(b, a, equal_var=True) on log values.
+    @Test func studentTAgreesWithScipy() {
+        #expect(abs(StudentT.cdf(2.0, df: 4) - 0.9419417382415922) < 1e-9)
+        #expect(abs(StudentT.cdf(-1.3, df: 7.5) - 0.11606338940780439) < 1e-9)
+        #expect(abs(StudentT.cdf(0.5, df: 1) - 0.6475836176504333) < 1e-9)
+        #expect(abs(StudentT.quantile(0.95, df: 4) - 2.1318467863266495) < 1e-7)
+        #expect(abs(StudentT.quantile(0.999, df: 8) - 4.5007909337237235) < 1e-7)
+        #expect(abs(StudentT.quantile(0.975, df: 30) - 2.0422724563012378) < 1e-7)
+        #expect(abs(StudentT.quantile(0.9, df: 2) - 1.8856180831641272) < 1e-7)
+        let a = [1.63, 1.72, 1.94, 1.90, 2.03].map(log), b = [2.2, 2.4, 2.35, 2.5, 2.3].map(log)
+        let t = TrialTest(a: a, b: b, asked: log1p(0.05), resolution: 0.001, rows: 1)
+        #expect(abs(t.pValue - 0.0006815763035543371) < 1e-9)
+        #expect(abs(t.estimate - 0.24481186454762738) < 1e-12)
+        #expect(t.degreesOfFreedom == 8 && t.answer == .different)
     }
 
     @Test func eDivisiveFindsKnownShifts() {

@@ -25,11 +25,13 @@ final class XMLCollector: NSObject, XMLParserDelegate {
 
 @Suite struct OutputTests {
     static func compared() -> (Summary, Comparison, Baseline) {
-        var s = ComparisonTests.summary(level: 11, seed: 2)
+        var s = ComparisonTests.summary(level: 13, seed: 2)
         s.perEndpoint = ["GET /x <&>": SummaryBuilder.build(scenario: "b", profile: "p", load: "", target: "", embedded: false,
                                                             result: SummaryTests.result(latenciesMs: [1, 2]), kpis: []).perEndpoint["GET /x"]!]
         let b = Baseline(from: ComparisonTests.summary(level: 10, seed: 1))
-        return (s, Comparison.compare(current: s, baseline: b), b)
+        let c = Comparison.compare(s, with: b)
+        s.judge(comparison: c, advisory: false)
+        return (s, c, b)
     }
 
     @Test func htmlIsWellFormedWithEveryChart() throws {
@@ -39,7 +41,7 @@ final class XMLCollector: NSObject, XMLParserDelegate {
         let charts = Set(xml.elements.filter { $0.name == "svg" }.compactMap { $0.attributes["id"] })
         #expect(charts == ["chart-latency", "chart-throughput", "chart-spectrum"])
         let polylines = xml.elements.filter { $0.name == "polyline" }.count
-        #expect(polylines == 8)  // p50, p95, p99, baseline p99, rps, errors, spectrum, baseline spectrum
+        #expect(polylines == 7)  // p50, p95, p99, rps, errors, spectrum, baseline spectrum
         #expect(!html.contains("<script") && !html.contains("http://") || html.contains("http://www.w3.org"))
         #expect(html.contains("REGRESSED"))
     }
@@ -50,13 +52,13 @@ final class XMLCollector: NSObject, XMLParserDelegate {
         let suites = xml.elements.filter { $0.name == "testsuite" }
         let cases = xml.elements.filter { $0.name == "testcase" }
         let failures = xml.elements.filter { $0.name == "failure" }
-        #expect(suites.count == 2)
-        #expect(cases.count == s.kpis.count + c.rows.count)
+        #expect(suites.count == 1)
+        #expect(cases.count == 1 + s.kpis.count + c.rows.count)
         let root = try #require(xml.elements.first)
         #expect(root.name == "testsuites")
         #expect(Int(root.attributes["tests"]!) == cases.count)
         #expect(Int(root.attributes["failures"]!) == failures.count)
-        #expect(failures.count == s.kpis.filter { !$0.pass }.count + c.regressions.count)
+        #expect(failures.count == 1 + s.kpis.filter { !$0.pass }.count + c.regressions.count)
         for suite in suites { for attr in ["name", "tests", "failures", "errors", "time"] { #expect(suite.attributes[attr] != nil) } }
         for tc in cases { #expect(tc.attributes["classname"] != nil && tc.attributes["name"] != nil) }
     }
@@ -82,7 +84,7 @@ final class XMLCollector: NSObject, XMLParserDelegate {
         handle.write(Data("3.000,10".utf8))
         let s = try SummaryRecovery.recover(RunFolder(existing: folder.path))
         #expect(s.requests.total == 300)
-        #expect(s.interrupted && s.verdict == "fail")
+        #expect(s.interrupted && s.verdict.outcome == .fail)
         #expect(abs(s.latencyMs.p50 - 2) < 0.01)
         #expect(s.timeseries.count == 3)
     }
@@ -91,7 +93,10 @@ final class XMLCollector: NSObject, XMLParserDelegate {
 @Suite struct CombinedReportTests {
     @Test func indexListsEveryScenarioAndIsWellFormed() throws {
         let s = ComparisonTests.summary(level: 5)
-        let entries = [CombinedReport.Entry(folder: "a-basic", summary: s, exitCode: 0), CombinedReport.Entry(folder: "b-stress", summary: s, exitCode: 1)]
+        var failed = s
+        failed.kpis[0].pass = false
+        failed.judge(comparison: nil, advisory: false)
+        let entries = [CombinedReport.Entry(folder: "a-basic", summary: s), CombinedReport.Entry(folder: "b-stress", summary: failed)]
         let html = CombinedReport.html(entries)
         let xml = try #require(XMLCollector.parse(html))
         #expect(xml.elements.filter { $0.name == "a" }.compactMap { $0.attributes["href"] } == ["a-basic/report.html", "b-stress/report.html"])

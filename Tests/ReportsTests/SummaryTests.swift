@@ -34,7 +34,7 @@ import Harness
 
     @Test func passesWhenEveryKPIHolds() {
         let s = build(Self.result(latenciesMs: Array(repeating: 5, count: 1000)))
-        #expect(s.verdict == "pass")
+        #expect(s.verdict.outcome == .pass)
         #expect(s.kpis.count == 8 && s.kpis.allSatisfy(\.pass))
         #expect(s.requests == .init(total: 1000, ok: 1000, errors: 0, dropped: 3))
         #expect(abs(s.throughputRps - 100) < 1e-9)
@@ -43,17 +43,17 @@ import Harness
     @Test func failsOnTheTail() {
         // 2% of requests at 200 ms: p99 breaks the 100 ms KPI while p50 and p95 hold.
         let s = build(Self.result(latenciesMs: Array(repeating: 5, count: 980) + Array(repeating: 200, count: 20)))
-        #expect(s.verdict == "fail")
+        #expect(s.verdict.outcome == .fail)
         #expect(s.kpis.filter { !$0.pass }.map(\.name) == ["API p99 latency"])
     }
 
     @Test func failsOnErrorsAndOnInterruptionAndOnNothingMeasured() {
-        #expect(build(Self.result(latenciesMs: Array(repeating: 5, count: 100), errors: 5)).verdict == "fail")
-        #expect(build(Self.result(latenciesMs: Array(repeating: 5, count: 100), interrupted: true)).verdict == "fail")
-        #expect(build(Self.result(latenciesMs: [])).verdict == "fail")
+        #expect(build(Self.result(latenciesMs: Array(repeating: 5, count: 100), errors: 5)).verdict.outcome == .fail)
+        #expect(build(Self.result(latenciesMs: Array(repeating: 5, count: 100), interrupted: true)).verdict.outcome == .fail)
+        #expect(build(Self.result(latenciesMs: [])).verdict.outcome == .fail)
         // A KPI the run could not measure fails rather than passing unjudged, and the summary still encodes.
         let unmeasured = build(Self.result(latenciesMs: Array(repeating: 5, count: 100)), services: nil)
-        #expect(unmeasured.verdict == "fail" && unmeasured.kpis.last?.value.isNaN == true)
+        #expect(unmeasured.verdict.outcome == .fail && unmeasured.kpis.last?.value.isNaN == true)
         #expect((try? Summary.decode(try unmeasured.encoded()))?.kpis.last?.value.isNaN == true)
     }
 

@@ -47,9 +47,12 @@ public struct ServiceSummary: Sendable, Codable, Equatable {
     /// campaignd's cache (L1, then Redis): lookups answered from either, over the run.
     public var appCacheHitRatio: Double?
     public var appCacheLookups: Double?
+    public var appCacheHits: Double?
     /// campaignd's database statement latency over the run (ms), read from its Prometheus histogram: each value is
     /// the upper bound of the bucket holding that percentile, so it never understates.
     public var appDbQueryMs: [String: Double]?
+    /// That histogram's cumulative buckets over the run, [upper bound in s, count]: trials merge by adding them.
+    public var appDbQueryBuckets: [[Double]]?
     /// Provider-webhook items campaignd applied over the run, and per minute.
     public var appWebhookItems: Double?
     public var appWebhooksPerMinute: Double?
@@ -192,17 +195,26 @@ public final class ServiceSampler: @unchecked Sendable {
 
     /// Percentiles (ms, bucket upper bounds) of a Prometheus histogram between two scrapes; nil when empty.
     static func histogramPercentiles(_ x: [String: Double], _ y: [String: Double], _ name: String, _ ps: [Double]) -> [String: Double]? {
+        percentiles(buckets(x, y, name), ps)
+    }
+
+    /// Cumulative buckets of a Prometheus histogram between two scrapes, [upper bound, count], ascending.
+    static func buckets(_ x: [String: Double], _ y: [String: Double], _ name: String) -> [[Double]] {
         var buckets: [(le: Double, count: Double)] = []
         for (k, v) in y where k.hasPrefix(name + "_bucket{") {
             guard let r = k.range(of: "le=\""), let end = k[r.upperBound...].firstIndex(of: "\"") else { continue }
             let le = String(k[r.upperBound..<end])
             buckets.append((le == "+Inf" ? .infinity : Double(le) ?? .infinity, v - (x[k] ?? 0)))
         }
-        buckets.sort { $0.le < $1.le }
-        guard let total = buckets.last?.count, total > 0 else { return nil }
+        return buckets.sorted { $0.le < $1.le }.map { [$0.le, $0.count] }
+    }
+
+    /// Percentiles (ms, bucket upper bounds) of cumulative buckets; nil when empty.
+    static func percentiles(_ buckets: [[Double]], _ ps: [Double]) -> [String: Double]? {
+        guard let total = buckets.last?[1], total > 0 else { return nil }
         var out: [String: Double] = [:]
         for p in ps {
-            if let b = buckets.first(where: { $0.count >= p / 100 * total }) { out["p\(Int(p))"] = b.le * 1000 }
+            if let b = buckets.first(where: { $0[1] >= p / 100 * total }) { out["p\(Int(p))"] = b[0] * 1000 }
         }
         return out
     }
@@ -229,7 +241,10 @@ public final class ServiceSampler: @unchecked Sendable {
             let (h, n) = Self.appCache(x, y)
             s.appCacheHitRatio = Self.ratio(h, n)
             s.appCacheLookups = n
-            s.appDbQueryMs = Self.histogramPercentiles(x, y, "campaignd_db_query_duration_seconds", [50, 95, 99])
+            s.appCacheHits = h
+            let buckets = Self.buckets(x, y, "campaignd_db_query_duration_seconds")
+            s.appDbQueryBuckets = buckets.isEmpty ? nil : buckets
+            s.appDbQueryMs = Self.percentiles(buckets, [50, 95, 99])
             let hooks = PrometheusText.sum(y, "campaignd_webhook_items_processed_total") - PrometheusText.sum(x, "campaignd_webhook_items_processed_total")
             if hooks > 0 {
                 s.appWebhookItems = hooks
@@ -245,5 +260,26 @@ public final class ServiceSampler: @unchecked Sendable {
             s.jemallocEndBytes = end.isEmpty ? nil : end
         }
         return s
+    }
+}
+
+extension ServiceSummary {
+    /// The services over several trials: campaignd's cache hits and lookups and its statement-latency buckets
+    /// add up exactly, so the KPIs they judge cover every trial; the other figures are the last trial's.
+    public static func combined(_ parts: [ServiceSummary]) -> ServiceSummary? {
+        guard var out = parts.last else { return nil }
+        let hits = parts.compactMap(\.appCacheHits), lookups = parts.compactMap(\.appCacheLookups)
+        if hits.count == parts.count, lookups.count == parts.count {
+            out.appCacheHits = hits.reduce(0, +)
+            out.appCacheLookups = lookups.reduce(0, +)
+            out.appCacheHitRatio = ServiceSampler.ratio(out.appCacheHits!, out.appCacheLookups!)
+        }
+        let sets = parts.compactMap(\.appDbQueryBuckets)
+        if sets.count == parts.count, let first = sets.first, sets.allSatisfy({ $0.map { $0[0] } == first.map { $0[0] } }) {
+            let merged = first.indices.map { i in [first[i][0], sets.reduce(0) { $0 + $1[i][1] }] }
+            out.appDbQueryBuckets = merged
+            out.appDbQueryMs = ServiceSampler.percentiles(merged, [50, 95, 99])
+        }
+        return out
     }
 }

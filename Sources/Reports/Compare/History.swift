@@ -16,7 +16,7 @@ public struct History: Sendable {
     /// Indices into `points` where a new level starts.
     public var changePoints: [Int]
 
-    public static let metrics = ["p50", "p95", "p99", "throughput", "error_rate"]
+    public static let metrics = ComparedMetric.allCases.map(\.rawValue)
 
     /// Reads every run folder under `root` for `scenario`, oldest first.
     public static func load(root: String, scenario: String, metric: String, profile: String? = nil) throws -> History {
@@ -26,8 +26,8 @@ public struct History: Sendable {
         for name in names {
             guard let data = FileManager.default.contents(atPath: "\(root)/\(name)/summary.json"),
                   let s = try? Summary.decode(data), s.scenario == scenario, profile == nil || s.profile == profile, !s.interrupted else { continue }
-            let m = Baseline.scopes(s).metrics["overall"]!
-            points.append(Point(startedAt: s.startedAt, gitSha: s.gitSha, run: name, value: Comparison.value(m, metric)))
+            guard let m = ComparedMetric(rawValue: metric), let v = TrialFigures(s).value("overall", m) else { continue }
+            points.append(Point(startedAt: s.startedAt, gitSha: s.gitSha, run: name, value: v))
         }
         points.sort { $0.startedAt < $1.startedAt }
         return History(scenario: scenario, metric: metric, points: points, changePoints: EDivisive.changePoints(points.map(\.value)))

@@ -6,11 +6,9 @@ public enum CombinedReport {
     public struct Entry: Sendable {
         public var folder: String
         public var summary: Summary
-        public var exitCode: Int32
-        public init(folder: String, summary: Summary, exitCode: Int32) {
+        public init(folder: String, summary: Summary) {
             self.folder = folder
             self.summary = summary
-            self.exitCode = exitCode
         }
     }
 
@@ -25,23 +23,33 @@ public enum CombinedReport {
         return String(format: "p99 %.2f ms at %.1f req/s", s.latencyMs.p99, s.throughputRps)
     }
 
+    /// The worst member verdict: fail, then inconclusive, then improved, then pass.
+    public static func verdict(_ entries: [Entry]) -> Verdict {
+        let order: [Verdict.Outcome] = [.fail, .inconclusive, .improved, .pass]
+        let outcome = order.first { o in entries.contains { $0.summary.verdict.outcome == o } } ?? .fail
+        let reasons = entries.flatMap { e in e.summary.verdict.reasons.map { "\(e.summary.scenario): \($0)" } }
+        return Verdict(outcome: entries.isEmpty ? .fail : outcome, reasons: entries.isEmpty ? ["no scenario ran"] : reasons,
+                       advisory: entries.contains { $0.summary.verdict.advisory }, interrupted: entries.contains { $0.summary.verdict.interrupted })
+    }
+
     public static func markdown(_ entries: [Entry]) -> String {
-        let pass = entries.allSatisfy { $0.exitCode == 0 || $0.exitCode == 4 }
-        var md = "# Mailstorm: comprehensive\n\n**Verdict: \(pass ? "PASS" : "FAIL")**\n\n| scenario | verdict | answer | report |\n|---|---|---|---|\n"
+        let v = verdict(entries)
+        var md = "# Mailstorm: comprehensive\n\n**Verdict: \(v.label)**\n\n| scenario | verdict | answer | report |\n|---|---|---|---|\n"
         for e in entries {
-            md += "| \(e.summary.scenario) | \(e.exitCode == 0 || e.exitCode == 4 ? "pass" : "**FAIL**") | \(headline(e.summary)) | [\(e.folder)](\(e.folder)/report.md) |\n"
+            let l = e.summary.verdict.label
+            md += "| \(e.summary.scenario) | \(e.summary.verdict.isSuccess ? l : "**\(l)**") | \(headline(e.summary)) | [\(e.folder)](\(e.folder)/report.md) |\n"
         }
         return md
     }
 
     public static func html(_ entries: [Entry]) -> String {
-        let pass = entries.allSatisfy { $0.exitCode == 0 || $0.exitCode == 4 }
-        var h = "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\"><head><meta charset=\"utf-8\"/><title>Mailstorm: comprehensive</title>"
+        let v = verdict(entries)
+        var h = "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\"><head><meta charset=\"utf-8\"/><title>Mailstorm: comprehensive: \(v.label)</title>"
         h += "<style>\(HTMLReport.css)</style></head><body><h1>Mailstorm: comprehensive</h1>"
-        h += "<p class=\"verdict \(pass ? "pass" : "fail")\">Verdict: \(pass ? "PASS" : "FAIL")</p><table><thead><tr><th>scenario</th><th>verdict</th><th>answer</th><th>report</th></tr></thead><tbody>"
+        h += "<p class=\"verdict \(v.outcome.rawValue)\">Verdict: \(v.label)</p><table><thead><tr><th>scenario</th><th>verdict</th><th>answer</th><th>report</th></tr></thead><tbody>"
         for e in entries {
-            let ok = e.exitCode == 0 || e.exitCode == 4
-            h += "<tr><td>\(XML.escape(e.summary.scenario))</td><td\(ok ? "" : " class=\"bad\"")>\(ok ? "pass" : "FAIL")</td><td>\(XML.escape(headline(e.summary)))</td>"
+            let ok = e.summary.verdict.isSuccess
+            h += "<tr><td>\(XML.escape(e.summary.scenario))</td><td\(ok ? "" : " class=\"bad\"")>\(e.summary.verdict.label)</td><td>\(XML.escape(headline(e.summary)))</td>"
             h += "<td><a href=\"\(XML.escape(e.folder))/report.html\">\(XML.escape(e.folder))</a></td></tr>"
         }
         return h + "</tbody></table></body></html>\n"

@@ -6,14 +6,11 @@ import Harness
 public enum HTMLReport {
     public static func render(_ s: Summary, comparison: Comparison? = nil, baseline: Baseline? = nil, flameGraph: String? = nil) -> String {
         var h = "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\"><head><meta charset=\"utf-8\"/>"
-        h += "<title>\(XML.escape("Mailstorm \(s.scenario) (\(s.profile)): \(s.passed ? "PASS" : "FAIL")"))</title>"
+        h += "<title>\(XML.escape("Mailstorm \(s.scenario) (\(s.profile)): \(s.verdict.label)"))</title>"
         h += "<style>\(css)</style></head><body>"
         h += "<h1>Mailstorm: \(XML.escape(s.scenario)) <small>(\(XML.escape(s.profile)))</small></h1>"
-        let regressed = !(comparison?.regressions.isEmpty ?? true)
-        let pass = s.passed && !regressed
-        let why = [s.interrupted ? "run interrupted" : nil, s.kpis.contains { !$0.pass } ? "KPI failed" : nil, regressed ? "regression against the baseline" : nil]
-            .compactMap { $0 }.joined(separator: ", ")
-        h += "<p class=\"verdict \(pass ? "pass" : "fail")\">Verdict: \(pass ? "PASS" : "FAIL")\(why.isEmpty ? "" : " (\(why))")</p>"
+        h += "<p class=\"verdict \(s.verdict.outcome.rawValue)\" id=\"verdict\">Verdict: \(s.verdict.label)\(s.interrupted ? " (run interrupted)" : "")</p>"
+        if !s.verdict.reasons.isEmpty { h += "<ul class=\"reasons\">" + s.verdict.reasons.map { "<li>\(XML.escape($0))</li>" }.joined() + "</ul>" }
         h += table(["load", "target", "started", "duration", "machine", "git"], [[
             s.load, s.target + (s.embeddedStack ? " (embedded stack)" : ""), s.startedAt, String(format: "%.1f s", s.durationS),
             s.machine.fingerprint, String(s.gitSha.prefix(12)),
@@ -65,7 +62,7 @@ public enum HTMLReport {
             "\(s.iterations.peakInFlight)", "\(s.iterations.peakConnections)",
         ]])
         h += "<h2>Over time</h2>"
-        h += latencyChart(s, baseline: baseline).render()
+        h += latencyChart(s).render()
         h += throughputChart(s).render()
         h += "<h2>Percentile spectrum</h2><p>Latency from intended send time against percentile, on HdrHistogram's 1/(1-p) scale.</p>"
         h += spectrumChart(s, baseline: baseline).render()
@@ -95,27 +92,25 @@ public enum HTMLReport {
         }
         h += "<h2>Baseline comparison</h2>"
         if let c = comparison {
-            if let w = c.warning { h += "<p class=\"warning\">\(XML.escape(w))</p>" }
-            h += "<p>Baseline \(XML.escape(String(c.baselineGitSha.prefix(12)))) of \(XML.escape(c.baselineCreatedAt)); the dashed lines in the charts above are the baseline.</p>"
-            h += table(["scope", "metric", "baseline", "current", "change", "p", "verdict"], c.rows.map { r in
-                [r.scope, r.metric, Comparison.fmt(r.baseline), Comparison.fmt(r.current), r.changePercent.map { String(format: "%+.1f%%", $0) } ?? "n/a",
-                 String(format: "%.3g", r.pValue), r.verdict == .regressed ? "REGRESSED" : r.verdict.rawValue]
-            })
+            if let w = c.machine.note { h += "<p class=\"warning\">\(XML.escape(w))</p>" }
+            if s.verdict.advisory { h += "<p class=\"warning\">Advisory: shown, not judged.</p>" }
+            h += "<p>Baseline \(XML.escape(String(c.baselineGitSha.prefix(12)))) of \(XML.escape(c.baselineCreatedAt)): \(c.currentTrials) trial(s) against \(c.baselineTrials), "
+            h += "each a whole run on a fresh stack. Change is of the trials' geometric mean, with its 90% interval; the margin is the larger of the "
+            h += "change asked about and three trial-to-trial standard deviations (docs/regression-detection.md). The dashed line in the percentile chart is the baseline.</p>"
+            h += "<p><strong>Comparison: \(XML.escape(c.headline))</strong></p>"
+            h += table(Comparison.header, c.rows.map(\.cells))
         } else {
             h += "<p>No baseline for \(XML.escape(s.scenario))-\(XML.escape(s.profile)).</p>"
         }
         return h + "</body></html>\n"
     }
 
-    static func latencyChart(_ s: Summary, baseline: Baseline?) -> SVGChart {
-        var series = [
+    static func latencyChart(_ s: Summary) -> SVGChart {
+        let series = [
             SVGChart.Series(name: "p50", color: "#2b8a3e", points: s.timeseries.map { ($0.t, $0.p50Ms) }),
             SVGChart.Series(name: "p95", color: "#e67700", points: s.timeseries.map { ($0.t, $0.p95Ms) }),
             SVGChart.Series(name: "p99", color: "#c92a2a", points: s.timeseries.map { ($0.t, $0.p99Ms) }),
         ]
-        if let b = baseline?.samples["overall"] {
-            series.append(.init(name: "baseline p99", color: "#862e9c", points: b.p99.enumerated().map { (Double($0.offset), $0.element) }, dashed: true))
-        }
         return SVGChart(id: "chart-latency", title: "Latency per second (ms)", xLabel: "seconds", yLabel: "ms", series: series)
     }
 
@@ -147,7 +142,7 @@ public enum HTMLReport {
 
     static func table(_ header: [String], _ rows: [[String]]) -> String {
         "<table><thead><tr>" + header.map { "<th>\(XML.escape($0))</th>" }.joined() + "</tr></thead><tbody>"
-            + rows.map { "<tr>" + $0.map { "<td\($0 == "FAIL" || $0 == "REGRESSED" ? " class=\"bad\"" : "")>\(XML.escape($0))</td>" }.joined() + "</tr>" }.joined()
+            + rows.map { "<tr>" + $0.map { "<td\($0 == "FAIL" || $0 == "REGRESSED" ? " class=\"bad\"" : ($0 == "inconclusive" ? " class=\"unknown\"" : ""))>\(XML.escape($0))</td>" }.joined() + "</tr>" }.joined()
             + "</tbody></table>"
     }
 
@@ -155,7 +150,7 @@ public enum HTMLReport {
         body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:980px;color:#212529}
         h1 small{color:#868e96;font-weight:normal}table{border-collapse:collapse;margin:8px 0 16px}
         th,td{border:1px solid #dee2e6;padding:4px 8px;text-align:left}th{background:#f1f3f5}
-        td.bad{color:#c92a2a;font-weight:bold}.verdict{font-size:20px;font-weight:bold}.pass{color:#2b8a3e}.fail{color:#c92a2a}
+        td.bad{color:#c92a2a;font-weight:bold}.verdict{font-size:20px;font-weight:bold}.pass,.improved{color:#2b8a3e}.fail{color:#c92a2a}.inconclusive,td.unknown{color:#e67700}
         .warning{background:#fff3bf;padding:8px;font-weight:bold}svg.chart{display:block;margin:8px 0 20px}
         .grid{stroke:#e9ecef}.axis{stroke:#868e96}.tick{font-size:11px;fill:#495057}.label{font-size:12px;fill:#495057}
         .title{font-size:13px;font-weight:bold}.legend{font-size:12px}

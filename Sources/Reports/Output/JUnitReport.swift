@@ -1,42 +1,47 @@
 import Harness
 import Foundation
 
-/// junit.xml: one testcase per KPI and per compared metric, so any CI lists the failures.
+/// junit.xml: a testcase for the verdict, one per KPI and one per compared figure, so any CI lists what
+/// failed. The verdict testcase carries the one verdict; an advisory comparison's regressions and undecided
+/// figures are skipped with their reason, never failures.
 public enum JUnitReport {
     public static func render(_ s: Summary, comparison: Comparison?) -> String {
-        let cls = "mailstorm.\(s.scenario).\(s.profile)"
-        var kpiCases = ""
+        let cls = XML.escape("mailstorm.\(s.scenario).\(s.profile)")
+        func testcase(_ cls: String, _ name: String, _ body: String = "") -> String {
+            "    <testcase classname=\"\(cls)\" name=\"\(XML.escape(name))\" time=\"0\">\(body)</testcase>\n"
+        }
+        func element(_ tag: String, _ message: String, type: String? = nil) -> String {
+            "<\(tag) message=\"\(XML.escape(message))\"\(type.map { " type=\"\($0)\"" } ?? "")/>"
+        }
+        let v = s.verdict
+        let verdictBody: String = switch v.outcome {
+        case .pass, .improved: ""
+        case .fail: element("failure", v.reasons.joined(separator: "; "), type: "verdict")
+        case .inconclusive: element("error", v.reasons.joined(separator: "; "), type: "inconclusive")
+        }
+        var cases = [testcase("\(cls)", "verdict: \(v.label)", verdictBody)]
         for k in s.kpis {
-            kpiCases += "    <testcase classname=\"\(XML.escape(cls)).kpi\" name=\"\(XML.escape(k.name))\" time=\"0\">"
-            if !k.pass {
-                let msg = "\(k.name): measured \(VerdictTable.format(k.value, k.unit)), threshold \(VerdictTable.format(k.threshold, k.unit)) (\(k.source))"
-                kpiCases += "<failure message=\"\(XML.escape(msg))\" type=\"kpi\"/>"
-            }
-            kpiCases += "</testcase>\n"
+            let msg = "\(k.name): measured \(VerdictTable.format(k.value, k.unit)), threshold \(k.comparator) \(VerdictTable.format(k.threshold, k.unit)) (\(k.source))"
+            cases.append(testcase("\(cls).kpi", k.name, k.pass ? "" : element("failure", msg, type: "kpi")))
         }
+        for r in comparison?.rows ?? [] {
+            let body: String = switch r.verdict {
+            case .regressed where !v.advisory: element("failure", "\(r.label) regressed, p=\(String(format: "%.2g", r.pValue))", type: "regression")
+            case .regressed: element("skipped", "advisory, not judged: \(r.label) regressed")
+            case .inconclusive: element("skipped", "inconclusive: \(r.label)")
+            default: ""
+            }
+            cases.append(testcase("\(cls).\(XML.escape(r.scope))", r.metric, body))
+        }
+        let failures = cases.filter { $0.contains("<failure") }.count, errors = cases.filter { $0.contains("<error") }.count
+        let skipped = cases.filter { $0.contains("<skipped") }.count
+        let time = String(format: "%.3f", s.durationS)
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        let cmpRows = comparison?.rows ?? []
-        let kpiFailures = s.kpis.filter { !$0.pass }.count
-        let cmpFailures = cmpRows.filter { $0.verdict == .regressed }.count
-        out += "<testsuites name=\"mailstorm\" tests=\"\(s.kpis.count + cmpRows.count)\" failures=\"\(kpiFailures + cmpFailures)\" errors=\"0\" time=\"\(String(format: "%.3f", s.durationS))\">\n"
-        out += "  <testsuite name=\"\(XML.escape(cls)).kpis\" tests=\"\(s.kpis.count)\" failures=\"\(kpiFailures)\" errors=\"0\" skipped=\"0\" time=\"\(String(format: "%.3f", s.durationS))\" timestamp=\"\(XML.escape(s.startedAt))\">\n"
-        out += kpiCases
-        out += "  </testsuite>\n"
-        if let comparison {
-            out += "  <testsuite name=\"\(XML.escape(cls)).regression\" tests=\"\(cmpRows.count)\" failures=\"\(cmpFailures)\" errors=\"0\" skipped=\"0\" time=\"0\" timestamp=\"\(XML.escape(s.startedAt))\">\n"
-            if let w = comparison.warning { out += "    <system-out>\(XML.escape(w))</system-out>\n" }
-            for r in cmpRows {
-                out += "    <testcase classname=\"\(XML.escape(cls)).\(XML.escape(r.scope))\" name=\"\(XML.escape(r.metric))\" time=\"0\">"
-                if r.verdict == .regressed {
-                    let change = r.changePercent.map { String(format: "%+.1f%%", $0) } ?? "n/a"
-                    let msg = "\(r.scope) \(r.metric) regressed: \(Comparison.fmt(r.baseline)) -> \(Comparison.fmt(r.current)) (\(change), p=\(String(format: "%.3g", r.pValue)))"
-                    out += "<failure message=\"\(XML.escape(msg))\" type=\"regression\"/>"
-                }
-                out += "</testcase>\n"
-            }
-            out += "  </testsuite>\n"
-        }
-        out += "</testsuites>\n"
+        out += "<testsuites name=\"mailstorm\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"\(errors)\" time=\"\(time)\">\n"
+        out += "  <testsuite name=\"\(cls)\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(time)\" timestamp=\"\(XML.escape(s.startedAt))\">\n"
+        if let note = comparison?.machine.note { out += "    <system-out>\(XML.escape(note))</system-out>\n" }
+        out += cases.joined()
+        out += "  </testsuite>\n</testsuites>\n"
         return out
     }
 }

@@ -4,8 +4,8 @@ import Foundation
 public enum MarkdownReport {
     public static func render(_ s: Summary, comparison: Comparison? = nil) -> String {
         var md = "# Mailstorm: \(s.scenario) (\(s.profile))\n\n"
-        let regressed = !(comparison?.regressions.isEmpty ?? true)
-        md += "**Verdict: \(s.passed && !regressed ? "PASS" : "FAIL")**\(s.interrupted ? " (run interrupted)" : "")\(regressed ? " (regression against the baseline)" : "")\n\n"
+        md += "**Verdict: \(s.verdict.label)**\(s.interrupted ? " (run interrupted)" : "")\n\n"
+        md += s.verdict.reasons.map { "- \($0)\n" }.joined() + (s.verdict.reasons.isEmpty ? "" : "\n")
         md += "| | |\n|---|---|\n"
         md += "| load | \(s.load) |\n| target | \(s.target)\(s.embeddedStack ? " (embedded stack)" : "") |\n"
         md += "| started | \(s.startedAt) |\n| duration | \(String(format: "%.1f", s.durationS)) s |\n"
@@ -39,7 +39,7 @@ public enum MarkdownReport {
             md += [e.latencyMs.p50, e.latencyMs.p95, e.latencyMs.p99, e.latencyMs.max].map { String(format: "%.2f", $0) }.joined(separator: " | ") + " |\n"
         }
         if let c = comparison {
-            md += "\n## Baseline comparison\n\n```\n" + c.render() + "```\n"
+            md += "\n## Baseline comparison\n\n" + (s.verdict.advisory ? "Advisory: shown, not judged.\n\n" : "") + "```\n" + c.render() + "```\n"
         }
         return md
     }

@@ -25,8 +25,13 @@ public enum VerdictTable {
         if let sv = s.services { out += ServicesText.render(sv) }
         if let st = s.serverStages { out += StagesText.render(st, summary: s) }
         if let p = s.serverProfile { out += ProfileText.render(p) } else if let n = s.profileNote { out += n + "\n" }
-        out += "verdict: \(s.passed ? "PASS" : "FAIL")\(s.interrupted ? " (interrupted)" : "")\n"
+        out += render(s.verdict)
         return out
+    }
+
+    /// "verdict: FAIL" and each reason on its own line.
+    public static func render(_ v: Verdict) -> String {
+        "verdict: \(v.label)\(v.interrupted ? " (interrupted)" : "")\n" + v.reasons.map { "  - \($0)\n" }.joined()
     }
 
     static func format(_ v: Double, _ unit: String) -> String {

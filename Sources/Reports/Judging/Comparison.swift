@@ -1,0 +1,152 @@
+import Foundation
+import Harness
+
+/// Trials of a run compared with trials of a baseline (or of build A), figure by figure and scope by scope.
+/// Each row is a `TrialTest`; the comparison's outcome is inconclusive when the machines differ, else regressed if
+/// any row is, else inconclusive if any row is undecided, else improved if any row improved, else unchanged.
+public struct Comparison: Codable, Sendable {
+    public enum Outcome: String, Codable, Sendable { case improved, unchanged, regressed, inconclusive }
+
+    public struct Row: Codable, Sendable, Equatable {
+        public var scope: String
+        public var metric: String
+        /// Geometric mean of the trials (arithmetic for an error rate).
+        public var baseline: Double
+        public var current: Double
+        /// Change, its 90% interval, the margin that counts and the noise (one trial-to-trial standard
+        /// deviation), all in `changeUnit`: percent of the baseline, or percentage points for an error rate.
+        public var change: Double
+        public var low: Double
+        public var high: Double
+        public var margin: Double
+        public var noise: Double
+        public var changeUnit: String
+        public var pValue: Double
+        public var verdict: Outcome
+    }
+
+    public var baselineGitSha: String
+    public var baselineCreatedAt: String
+    public var baselineTrials: Int
+    public var currentTrials: Int
+    public var machine: MachineCheck
+    public var rows: [Row]
+
+    public var regressions: [Row] { rows.filter { $0.verdict == .regressed } }
+    public var improvements: [Row] { rows.filter { $0.verdict == .improved } }
+    public var undecided: [Row] { rows.filter { $0.verdict == .inconclusive } }
+
+    /// Another machine's baseline decides nothing: its differences would be the machine's, not the code's.
+    public var outcome: Outcome {
+        if !machine.comparable { return .inconclusive }
+        if !regressions.isEmpty { return .regressed }
+        if !undecided.isEmpty { return .inconclusive }
+        return improvements.isEmpty ? .unchanged : .improved
+    }
+
+    /// Compares `current` trials with `reference` trials.
+    public static func compare(current: [TrialFigures], reference: [TrialFigures], machine: MachineCheck, baselineGitSha: String,
+                               baselineCreatedAt: String, thresholds: Thresholds = .default) -> Comparison {
+        var specs: [RowSpec] = []
+        let scopes = Set(reference.flatMap { $0.scopes.keys })
+        for scope in ["overall"] + scopes.subtracting(["overall"]).sorted() where scopes.contains(scope) {
+            for m in ComparedMetric.allCases {
+                let a = reference.compactMap { $0.value(scope, m) }, b = current.compactMap { $0.value(scope, m) }
+                guard !a.isEmpty, !b.isEmpty else { continue }
+                specs.append(RowSpec(scope: scope, metric: m.rawValue, a: a, b: b, log: m.logScale, asked: thresholds.asked(m), worseUp: m.higherIsWorse))
+            }
+        }
+        for name in Set(reference.flatMap { $0.figures.keys }).sorted() {
+            let a = reference.compactMap { $0.figures[name] }, b = current.compactMap { $0.figures[name] }
+            guard !a.isEmpty, !b.isEmpty else { continue }
+            specs.append(RowSpec(scope: "scenario", metric: name, a: a, b: b, log: true, asked: log1p(thresholds.figureChange),
+                                 worseUp: !TrialFigures.higherIsBetter.contains(name)))
+        }
+        let rows = specs.map { $0.row(family: specs.count) }
+        return Comparison(baselineGitSha: baselineGitSha, baselineCreatedAt: baselineCreatedAt, baselineTrials: reference.count,
+                          currentTrials: current.count, machine: machine, rows: rows)
+    }
+
+    /// A run's trials against a stored baseline.
+    public static func compare(_ s: Summary, with b: Baseline, thresholds: Thresholds = .default, allowOtherMachine: Bool = false) -> Comparison {
+        compare(current: s.trials, reference: b.trials,
+                machine: MachineCheck(baseline: (b.fingerprint, b.machineSpeed), current: (s.machine.fingerprint, s.machineSpeed), allowed: allowOtherMachine),
+                baselineGitSha: b.gitSha, baselineCreatedAt: b.createdAt, thresholds: thresholds)
+    }
+
+    /// One line: the outcome and why.
+    public var headline: String {
+        let n = "\(currentTrials) trial(s) against \(baselineTrials)"
+        switch outcome {
+        case .regressed: return "regressed (\(n)): " + regressions.map(\.label).joined(separator: "; ")
+        case .improved: return "improved (\(n)): " + improvements.map(\.label).joined(separator: "; ")
+        case .unchanged: return "unchanged (\(n)): every figure within its margin"
+        case .inconclusive:
+            if !machine.comparable { return "inconclusive: \(machine.note ?? "another machine")" }
+            return "inconclusive (\(n)): \(undecided.count) figure(s) undecided, e.g. " + undecided.prefix(3).map(\.label).joined(separator: "; ")
+        }
+    }
+
+    /// A text table of the rows.
+    public func render() -> String {
+        var out = ""
+        if let note = machine.note { out += (machine.comparable ? "note: " : "WARNING: ") + note + "\n" }
+        out += "compared with baseline \(baselineGitSha.prefix(12)) of \(baselineCreatedAt): \(currentTrials) trial(s) against \(baselineTrials)\n"
+        out += Table.render(header: Self.header, rows: rows.map(\.cells))
+        out += "comparison: \(headline)\n"
+        return out
+    }
+
+    public static let header = ["scope", "metric", "baseline", "current", "change", "90% interval", "margin", "noise (1 sd)", "p", "verdict"]
+    static func fmt(_ v: Double) -> String { String(format: v >= 100 ? "%.1f" : "%.3f", v) }
+}
+
+/// One figure to test: its trials on both sides and how to read them.
+struct RowSpec {
+    var scope: String
+    var metric: String
+    var a: [Double]
+    var b: [Double]
+    var log: Bool
+    var asked: Double
+    var worseUp: Bool
+
+    /// Log scale: a ratio, resolved to HdrHistogram's 3 significant digits; absolute: 0.01 percentage points.
+    func scaled(_ v: Double) -> Double { log ? Foundation.log(max(v, 1e-9)) : v }
+    func shown(_ v: Double) -> Double { log ? (exp(v) - 1) * 100 : v }
+    func mean(_ xs: [Double]) -> Double {
+        let m = xs.map(scaled).reduce(0, +) / Double(xs.count)
+        return log ? exp(m) : m
+    }
+
+    func row(family: Int) -> Comparison.Row {
+        let t = TrialTest(a: a.map(scaled), b: b.map(scaled), asked: asked, resolution: log ? 0.001 : 0.01, rows: family)
+        let verdict: Comparison.Outcome
+        switch t.answer {
+        case .same: verdict = .unchanged
+        case .unknown: verdict = .inconclusive
+        case .different: verdict = (t.estimate > 0) == worseUp ? .regressed : .improved
+        }
+        return Comparison.Row(scope: scope, metric: metric, baseline: mean(a), current: mean(b), change: shown(t.estimate),
+                              low: shown(t.low), high: shown(t.high), margin: shown(t.margin), noise: shown(t.sigma),
+                              changeUnit: log ? "%" : "pp", pValue: t.pValue, verdict: verdict)
+    }
+}
+
+extension Comparison.Row {
+    var unit: String { ComparedMetric(rawValue: metric)?.unit ?? (metric.hasSuffix("_ms") ? "ms" : "") }
+    var sign: String { changeUnit == "%" ? "%" : " pp" }
+
+    /// "overall p95 +12.3% (90% CI +8.1% to +16.6%, margin 5.0%)".
+    public var label: String {
+        String(format: "%@ %@ %+.1f%@ (90%% CI %+.1f%@ to %+.1f%@, margin %.1f%@)", scope, metric, change, sign, low, sign, high, sign, margin, sign)
+    }
+
+    public var cells: [String] {
+        [scope, metric, Comparison.fmt(baseline) + (unit.isEmpty ? "" : " " + unit), Comparison.fmt(current) + (unit.isEmpty ? "" : " " + unit),
+         String(format: "%+.1f%@", change, sign),
+         low.isFinite ? String(format: "%+.1f … %+.1f%@", low, high, sign) : "n/a",
+         String(format: "±%.1f%@", margin, sign), noise.isFinite ? String(format: "%.1f%@", noise, sign) : "n/a",
+         String(format: "%.2g", pValue), verdict == .regressed ? "REGRESSED" : verdict.rawValue]
+    }
+}

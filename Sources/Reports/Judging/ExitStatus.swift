@@ -1,0 +1,15 @@
+/// The exit codes of every mailstorm command (docs/regression-detection.md lists them for CI).
+public enum ExitStatus {
+    public static let pass: Int32 = 0
+    /// A KPI failed, the run failed its own checks, or a figure regressed.
+    public static let failure: Int32 = 1
+    /// Bad input: arguments, settings, thresholds, baseline, scenario file, output folder.
+    public static let usage: Int32 = 2
+    /// The stack could not start, or a segment or server went missing.
+    public static let infrastructure: Int32 = 3
+    /// Only improvements against the baseline (package-benchmark's convention).
+    public static let improvementsOnly: Int32 = 4
+    /// The comparison could not decide at the cap of trials, or the baseline is from another machine.
+    public static let inconclusive: Int32 = 5
+    public static let interrupted: Int32 = 130
+}

@@ -1,0 +1,45 @@
+import Foundation
+import Harness
+
+/// One trial's whole-run figures: the unit a comparison replicates. Per-second samples within a run share its
+/// stack, caches and machine state, so only whole trials are independent draws of "this build on this machine".
+public struct TrialFigures: Codable, Sendable, Equatable {
+    /// Per scope ("overall" and each endpoint), per `ComparedMetric` raw value.
+    public var scopes: [String: [String: Double]]
+    /// The scenario's own answer (emails/s, rows/s, knee rps...).
+    public var figures: [String: Double]
+
+    public init(scopes: [String: [String: Double]], figures: [String: Double] = [:]) {
+        self.scopes = scopes
+        self.figures = figures
+    }
+
+    /// The figures of a one-trial summary. A stress or capacity run's latencies depend on how far its search
+    /// went (one more step past the knee changes every percentile), so only its answer, the knee, is kept.
+    public init(_ s: Summary) {
+        figures = Self.figures(s)
+        guard s.stress == nil, s.capacity == nil, s.requests.total > 0 else { scopes = [:]; return }
+        func rate(_ errors: UInt64, _ requests: UInt64) -> Double { requests == 0 ? 0 : Double(errors) / Double(requests) * 100 }
+        func row(_ p: Summary.Percentiles, _ rps: Double, _ err: Double) -> [String: Double] {
+            ["p50": p.p50, "p95": p.p95, "p99": p.p99, "throughput": rps, "error_rate": err]
+        }
+        var out = ["overall": row(s.latencyMs, s.throughputRps, rate(s.requests.errors, s.requests.total))]
+        for (name, e) in s.perEndpoint { out[name] = row(e.latencyMs, e.throughputRps, rate(e.errors, e.requests)) }
+        scopes = out
+    }
+
+    public func value(_ scope: String, _ metric: ComparedMetric) -> Double? { scopes[scope]?[metric.rawValue] }
+
+    /// What each scenario answers with, as comparable numbers.
+    static func figures(_ s: Summary) -> [String: Double] {
+        var f: [String: Double] = [:]
+        if let e = s.email { f["emails_per_s"] = e.emailsPerS; f["delivery_p99_ms"] = e.deliveryMs.p99 }
+        if let i = s.bulkImport { f["rows_per_s"] = i.rowsPerS }
+        if let k = s.stress?.kneeRequestsPerSecond { f["stress_knee_rps"] = k }
+        if let k = s.capacity?.kneeRps { f["capacity_knee_rps"] = k }
+        return f
+    }
+
+    /// Scenario figures where a higher value is better.
+    public static let higherIsBetter: Set<String> = ["emails_per_s", "rows_per_s", "stress_knee_rps", "capacity_knee_rps"]
+}

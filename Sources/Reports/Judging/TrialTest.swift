@@ -1,0 +1,79 @@
+import Foundation
+
+/// Trials against trials, for one figure: the estimate, its confidence interval, and one of three answers.
+///
+/// Values are compared on the log scale (a ratio) or, for rates near zero, in absolute units. The spread comes
+/// from the trials on both sides, pooled (each side's deviations from its own mean): with 3-5 trials a side,
+/// pooling doubles the degrees of freedom that either side has alone. The answer (docs/regression-detection.md):
+/// - **different** when the change is significant after a Bonferroni correction over every row compared
+///   (two-sided t, family alpha 0.05) *and* at least `margin` in size;
+/// - **same** when the 90% interval of the change lies inside ±`margin` (two one-sided tests at 5%, an
+///   equivalence test: "not significant" alone is never "same");
+/// - **unknown** otherwise: more trials would decide it.
+/// `margin` is the larger of the change asked about and the noise floor, three trial-to-trial standard
+/// deviations: a change inside that is what unchanged code does between runs on this machine.
+public struct TrialTest: Sendable, Equatable {
+    public enum Answer: String, Codable, Sendable { case different, same, unknown }
+
+    /// Change of the mean, on the test's scale (log ratio or absolute).
+    public var estimate: Double
+    /// 90% confidence interval of `estimate`.
+    public var low: Double
+    public var high: Double
+    public var pValue: Double
+    /// Pooled trial-to-trial standard deviation, on the test's scale.
+    public var sigma: Double
+    public var degreesOfFreedom: Int
+    /// The change that counts: max(asked, noise floor), on the test's scale.
+    public var margin: Double
+    public var answer: Answer
+
+    public static let familyAlpha = 0.05
+    public static let equivalenceAlpha = 0.05
+    /// Noise floor in trial-to-trial standard deviations.
+    public static let noiseFloorSigmas = 3.0
+
+    /// - Parameters:
+    ///   - a: the reference trials (baseline, or build A), already on the test's scale.
+    ///   - b: the candidate trials, on the same scale.
+    ///   - asked: the smallest change that matters, on the test's scale.
+    ///   - resolution: the smallest spread the measurement can show (histogram precision), on the test's scale.
+    ///   - rows: how many rows the family has (Bonferroni).
+    public init(a: [Double], b: [Double], asked: Double, resolution: Double, rows: Int) {
+        let na = Double(a.count), nb = Double(b.count)
+        let ma = a.reduce(0, +) / max(na, 1), mb = b.reduce(0, +) / max(nb, 1)
+        let ss = a.reduce(0) { $0 + ($1 - ma) * ($1 - ma) } + b.reduce(0) { $0 + ($1 - mb) * ($1 - mb) }
+        let df = max(0, a.count + b.count - 2)
+        estimate = mb - ma
+        degreesOfFreedom = df
+        guard df > 0, na > 0, nb > 0 else {
+            // One trial a side: no estimate of the noise, so nothing can be decided.
+            sigma = .nan; low = -.infinity; high = .infinity; pValue = 1; margin = asked; answer = .unknown
+            return
+        }
+        sigma = max((ss / Double(df)).squareRoot(), resolution)
+        let se = sigma * (1 / na + 1 / nb).squareRoot()
+        let dfD = Double(df)
+        pValue = StudentT.twoSidedP(estimate / se, df: dfD)
+        let half = StudentT.quantile(1 - Self.equivalenceAlpha, df: dfD) * se
+        low = estimate - half
+        high = estimate + half
+        margin = max(asked, Self.noiseFloorSigmas * sigma)
+        if pValue < Self.familyAlpha / Double(max(rows, 1)) && abs(estimate) >= margin {
+            answer = .different
+        } else if low > -margin && high < margin {
+            answer = .same
+        } else {
+            answer = .unknown
+        }
+    }
+
+    /// The smallest change `trials` a side would flag nine times in ten, given a trial-to-trial spread `sigma`
+    /// and a family of `rows`: (t(1 - alpha/2rows) + t(0.9)) * sigma * sqrt(2/n), floored by the noise floor.
+    public static func resolvable(sigma: Double, trials n: Int, rows: Int) -> Double {
+        guard n >= 2, sigma.isFinite else { return .infinity }
+        let df = Double(2 * n - 2)
+        let t = StudentT.quantile(1 - familyAlpha / Double(2 * max(rows, 1)), df: df) + StudentT.quantile(0.9, df: df)
+        return max(t * sigma * (2 / Double(n)).squareRoot(), noiseFloorSigmas * sigma)
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import Harness
+import Reports
+import Scenarios
+
+extension Mailstorm {
+    struct Calibrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure this machine's A/A noise over K trials on fresh stacks, save the baseline with it, and print what it can resolve.")
+
+        @Argument(help: "Scenario name.") var scenario: String
+        @Option(help: "smoke, nightly or full.") var profile = "smoke"
+        @Option(help: "Trials (each a whole run on a fresh stack).") var trials = 5
+        @Option(name: .customLong("set"), help: "Override a scenario setting, key=value; repeatable.") var settings: [String] = []
+        @Option(help: "Baselines folder.") var dir = "baselines"
+        @Option(help: "Folder for the run folder.") var out = "results"
+        @Option(help: "campaignd binary for the embedded stack.") var campaignd: String?
+
+        func run() async throws {
+            do { try await execute() } catch { throw Exit.map(error) }
+        }
+
+        func execute() async throws {
+            let scenario = try ScenarioCatalog.named(self.scenario)
+            guard let profile = Profile(rawValue: profile) else { throw UsageError("unknown profile '\(self.profile)'") }
+            guard (2...50).contains(trials) else { throw UsageError("--trials must be 2 to 50: noise needs at least two trials") }
+            var options = RunOptions()
+            options.profile = profile
+            options.overrides = try Overrides(settings)
+            options.stack = StackOptions(campaignd: campaignd)
+            _ = try scenario.plan(profile: profile, overrides: options.overrides)
+            try RunFolder.checkWritable(root: out)
+            try RunFolder.checkWritable(root: dir)
+            let probe = SpeedProbe.measure()
+            let control = RunControl()
+            let trap = SignalTrap { _ in control.interrupt() }
+            var outcomes: [ScenarioOutcome] = []
+            for i in 0..<trials where !trap.fired {
+                FileHandle.standardError.write(Data("trial \(i + 1)/\(trials)\n".utf8))
+                options.trials = 1
+                outcomes.append(try await ScenarioRunner().run(scenario, options: options, control: control))
+            }
+            guard !trap.fired, outcomes.count == trials else { throw ExitCode(ExitStatus.interrupted) }
+            let (summary, _) = Judge().judged(ScenarioRunner.combine(outcomes).summary(machineSpeed: probe))
+            let folder = try RunFolder(root: out, scenario: scenario.name)
+            try folder.write(summary)
+            print(VerdictTable.render(summary), terminator: "")
+            print(String(format: "speed probe: deflate %.1f MB/s, memcpy %.2f GB/s (spread %.1f%%)", probe.deflateMbPerS, probe.memcpyGbPerS, probe.spread * 100))
+            print(try Mailstorm.saveBaseline(summary, dir: dir, from: folder.path), terminator: "")
+            throw ExitCode(summary.verdict.exitCode)
+        }
+    }
+}

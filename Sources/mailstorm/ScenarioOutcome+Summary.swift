@@ -1,0 +1,19 @@
+import Harness
+import Reports
+import Scenarios
+
+extension ScenarioOutcome {
+    /// The run's summary, its trials each summarised on their own for comparisons.
+    func summary(machineSpeed: SpeedProbe?) -> Summary {
+        let trials = (self.trials.isEmpty ? [self] : self.trials).map { TrialFigures($0.build(trials: nil, machineSpeed: machineSpeed)) }
+        return build(trials: trials, machineSpeed: machineSpeed)
+    }
+
+    private func build(trials: [TrialFigures]?, machineSpeed: SpeedProbe?) -> Summary {
+        SummaryBuilder.build(
+            scenario: scenario, profile: profile.rawValue, load: describe, target: target, embedded: embedded, result: result,
+            kpis: KPICatalog.set(kpiSet) + thresholds.map(KPI.init), stress: stress, spike: spike, capacity: capacity,
+            endurance: endurance, resources: resources, email: email, bulkImport: importOutcome, services: services,
+            serverProfile: serverProfile, profileNote: profileNote, trials: trials, machineSpeed: machineSpeed)
+    }
+}
