@@ -21,6 +21,7 @@ ap.add_argument("--paths", default="ab,stored")
 ap.add_argument("--slowdown", type=float, default=0.10)
 ap.add_argument("--calibration-trials", type=int, default=5)
 ap.add_argument("--baseline-age", type=float, default=60, help="minutes the stored baseline must be old before it is used")
+ap.add_argument("--baseline", default=None, help="a calibrated basic-smoke baseline to use instead of recording one")
 ap.add_argument("--work", default=None, help="keep run folders here (default: a temporary folder, removed)")
 a = ap.parse_args()
 paths = a.paths.split(",")
@@ -131,7 +132,12 @@ def stored_round(i, baseline):
 
 baseline = None
 if "stored" in paths:
-    baseline, made = calibrate()
+    if a.baseline:
+        baseline = a.baseline
+        made = time.mktime(time.strptime(json.load(open(baseline))["created_at"], "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+        print(f"baseline: {baseline}, recorded {(time.time() - made) / 60:.0f} min ago", flush=True)
+    else:
+        baseline, made = calibrate()
 if "ab" in paths:
     for i in range(a.rounds):
         ab_round(i)

@@ -27,11 +27,12 @@ public struct BasicScenario: Scenario {
     }
 
     /// The seed-000 journey at a constant arrival rate.
-    static func constantPlan(rate: Double, duration: Double, timeout: Double, kpiSet: String, describe: String) -> ScenarioPlan {
+    static func constantPlan(rate: Double, duration: Double, timeout: Double, kpiSet: String, describe: String,
+                             journey: Journey = Journeys.seed000Session) -> ScenarioPlan {
         ScenarioPlan(
             workload: .open(pacer: ConstantRate(perSecond: rate, durationSeconds: duration),
                             maxInFlight: LoadPlan.defaultMaxInFlight(rate: rate, timeoutSeconds: timeout)),
-            journeys: [Journeys.seed000Session], think: .none, requestTimeoutSeconds: timeout,
+            journeys: [journey], think: .none, requestTimeoutSeconds: timeout,
             seed: SeedRequest(), kpiSet: kpiSet, describe: describe)
     }
 
@@ -48,5 +49,17 @@ public enum Journeys {
         Step("GET /api/stats", path: "/api/stats", headers: [("Authorization", "Bearer {{token}}")], expectStatus: 200...200),
         Step("POST /api/campaigns", method: "POST", path: "/api/campaigns", headers: [("Authorization", "Bearer {{token}}")],
              body: #"{"name":"Test Campaign {{iteration}}","subject":"Test","message":"Test message"}"#, expectStatus: 201...201),
+    ])
+
+    /// The seed-000 session in a steady state for soaks: it deletes the campaign it creates and logs out, so
+    /// what the run stores does not grow, and memory that still grows is a leak rather than data.
+    public static let steadyState = Journey(name: "steady-state-session", steps: [
+        seed000Session.steps[0], seed000Session.steps[1], seed000Session.steps[2],
+        Step("POST /api/campaigns", method: "POST", path: "/api/campaigns", headers: [("Authorization", "Bearer {{token}}")],
+             body: #"{"name":"Soak Campaign {{iteration}}","subject":"Test","message":"Test message"}"#, extract: [("campaign", "id")],
+             expectStatus: 201...201),
+        Step("DELETE /api/campaigns/{id}", method: "DELETE", path: "/api/campaigns/{{campaign}}", headers: [("Authorization", "Bearer {{token}}")],
+             expectStatus: 204...204),
+        Step("POST /api/logout", method: "POST", path: "/api/logout", headers: [("Authorization", "Bearer {{token}}")], expectStatus: 204...204),
     ])
 }

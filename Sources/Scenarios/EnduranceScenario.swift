@@ -1,6 +1,7 @@
 import Harness
 
-/// A long steady run: does anything drift (p99, throughput, memory, files, database size)?
+/// A long steady run: does anything drift (p99, throughput, memory, files, database size)? It drives the
+/// steady-state session, which deletes what it creates, so a process whose memory still grows is leaking.
 public struct EnduranceScenario: Scenario {
     public let name = "endurance"
     public let purpose = "Over a long steady run, do p99, throughput, memory, open files or the database grow?"
@@ -20,7 +21,8 @@ public struct EnduranceScenario: Scenario {
         let d = Self.defaults(profile)
         let rate = try overrides.number("rate", d.rate), duration = try overrides.duration("duration", d.duration)
         return BasicScenario.constantPlan(rate: rate, duration: duration, timeout: 10, kpiSet: "api",
-                                          describe: "\(BasicScenario.format(rate)) iterations/s for \(BasicScenario.format(duration)) s, open model, soak")
+                                          describe: "\(BasicScenario.format(rate)) iterations/s (6 requests each: the session deletes what it creates) for \(BasicScenario.format(duration)) s, open model, soak",
+                                          journey: Journeys.steadyState)
     }
 
     public func execute(_ ctx: ScenarioContext, plan: ScenarioPlan) async throws -> ScenarioExecution {
@@ -44,8 +46,12 @@ public struct EnduranceScenario: Scenario {
     public static func analyze(_ rows: [IntervalRow], resources: [String: ProcessResources], databaseBytes: [Int64]?) -> EnduranceOutcome {
         let steady = rows.filter { $0.t >= warmUpSeconds && $0.requests > 0 }
         let fullSeconds = steady.filter { r in steady.last.map { r.t < $0.t } ?? false }  // the last second may be partial
+        let endpoints = Set(fullSeconds.flatMap { $0.perEndpoint.keys })
         return EnduranceOutcome(
             p99Trend: Trend.fit(fullSeconds.map { ($0.t, $0.p99Ms) }),
+            endpointP99Trends: Dictionary(uniqueKeysWithValues: endpoints.compactMap { name in
+                Trend.fit(fullSeconds.compactMap { r in r.perEndpoint[name].flatMap { $0.requests > 0 ? (r.t, $0.p99Ms) : nil } }).map { (name, $0) }
+            }),
             throughputTrend: Trend.fit(fullSeconds.map { ($0.t, $0.rps) }),
             memoryTrends: resources.compactMapValues { r in Trend.fit(r.series.filter { $0.t >= warmUpSeconds }.map { ($0.t, $0.memoryMb) }) },
             fds: resources.mapValues { [$0.series.first?.fds ?? 0, $0.series.last?.fds ?? 0] },

@@ -14,6 +14,8 @@ public struct CampaignConfig: Sendable {
     public var dbPoolMin = 4
     public var redisPoolSize = 4
     public var injectDelays: [String] = []
+    /// Bytes kept for good per request (`--inject-leak`); 0: none.
+    public var injectLeakBytes = 0
     /// Requests per second per user; 0 disables (seed 000's 100 r/s by default).
     public var rateLimit = RateLimiter.defaultLimit
     /// Entries in the in-process L1 cache.
@@ -73,7 +75,8 @@ public struct CampaignApp: Sendable {
     /// The router with every route and middleware.
     public func router() throws -> Router<CampaignContext> {
         let router = Router(context: CampaignContext.self)
-        router.add(middleware: ResponseHeadersMiddleware(metrics: metrics, delays: try InjectedDelays(config.injectDelays)))
+        router.add(middleware: ResponseHeadersMiddleware(metrics: metrics, delays: try InjectedDelays(config.injectDelays),
+                                                         leak: config.injectLeakBytes > 0 ? InjectedLeak(bytes: config.injectLeakBytes) : nil))
         let sessions = SessionService(store: store, cache: cache)
         let stats = StatsService(store: store, cache: cache)
         HealthRoutes(app: self).add(to: router)

@@ -30,6 +30,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PostgreSQL connections opened at start.") var dbPoolMin = 4
     @Option(help: "Redis connections (one thread each).") var redisPool = 4
     @Option(help: "Add latency to a route, \"METHOD /path=MS\" (\"*=MS\" for all); repeatable.") var injectDelay: [String] = []
+    @Option(help: "Keep this many bytes for good per request: a leak, for testing endurance verdicts.") var injectLeak = 0
     @Option(help: "Requests per second per user on /api (0: no limit).") var rateLimit = 100
     @Option(help: "Entries in the in-process L1 cache.") var l1Capacity = 10_000
     @Option(help: "Shared secret the email provider sends with webhooks.") var webhookSecret = "mailstorm-webhook"
@@ -42,6 +43,7 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit must not be negative") }
+        guard (0...(1 << 20)).contains(injectLeak) else { throw ValidationError("--inject-leak must be 0 to 1048576 bytes") }
         guard l1Capacity >= 1 else { throw ValidationError("--l1-capacity must be at least 1") }
         guard dbPool >= 1, redisPool >= 1 else { throw ValidationError("--db-pool and --redis-pool must be at least 1") }
         guard (1...64).contains(sendThreads) else { throw ValidationError("--send-threads must be 1 to 64") }
@@ -57,6 +59,7 @@ struct Serve: AsyncParsableCommand {
         config.dbPoolMin = min(dbPoolMin, dbPool)
         config.redisPoolSize = redisPool
         config.injectDelays = injectDelay
+        config.injectLeakBytes = injectLeak
         config.rateLimit = rateLimit
         config.l1Capacity = l1Capacity
         config.webhookSecret = webhookSecret

@@ -32,21 +32,23 @@ extension Mailstorm {
             _ = try scenario.plan(profile: profile, overrides: options.overrides)
             try RunFolder.checkWritable(root: out)
             try RunFolder.checkWritable(root: dir)
-            let probe = SpeedProbe.measure()
             let control = RunControl()
             let trap = SignalTrap { _ in control.interrupt() }
             var outcomes: [ScenarioOutcome] = []
+            var probes: [SpeedProbe] = []
             for i in 0..<trials where !trap.fired {
                 FileHandle.standardError.write(Data("trial \(i + 1)/\(trials)\n".utf8))
                 options.trials = 1
+                probes.append(SpeedProbe.measure())
                 outcomes.append(try await ScenarioRunner().run(scenario, options: options, control: control))
             }
-            guard !trap.fired, outcomes.count == trials else { throw ExitCode(ExitStatus.interrupted) }
+            guard !trap.fired, outcomes.count == trials, let probe = SpeedProbe.combine(probes) else { throw ExitCode(ExitStatus.interrupted) }
             let (summary, _) = Judge().judged(ScenarioRunner.combine(outcomes).summary(machineSpeed: probe))
             let folder = try RunFolder(root: out, scenario: scenario.name)
             try folder.write(summary)
             print(VerdictTable.render(summary), terminator: "")
-            print(String(format: "speed probe: deflate %.1f MB/s, memcpy %.2f GB/s (spread %.1f%%)", probe.deflateMbPerS, probe.memcpyGbPerS, probe.spread * 100))
+            print(String(format: "speed probe (median of %d, one before each trial): deflate %.1f MB/s (%.1f to %.1f), memcpy %.2f GB/s", probe.deflateSamples.count,
+                         probe.deflateMbPerS, probe.deflateSamples.min() ?? 0, probe.deflateSamples.max() ?? 0, probe.memcpyGbPerS))
             print(try Mailstorm.saveBaseline(summary, dir: dir, from: folder.path), terminator: "")
             throw ExitCode(summary.verdict.exitCode)
         }

@@ -74,14 +74,13 @@ extension Mailstorm {
                 judges[m.name] = try judging.judge(scenario: m.name, profile: profile.rawValue)
             }
             try RunFolder.checkWritable(root: out)
-            let probe = SpeedProbe.measure()
             let control = RunControl()
             let trap = SignalTrap { _ in control.interrupt() }
             let code: Int32
             if let all = scenario as? ComprehensiveScenario {
-                code = try await runAll(all, options: options, judges: judges, probe: probe, control: control)
+                code = try await runAll(all, options: options, judges: judges, control: control)
             } else {
-                code = try await runOne(scenario, options: options, judge: judges[scenario.name]!, probe: probe,
+                code = try await runOne(scenario, options: options, judge: judges[scenario.name]!,
                                         folder: try RunFolder(root: out, scenario: scenario.name), control: control).verdict.exitCode
             }
             throw ExitCode(trap.fired ? ExitStatus.interrupted : code)
@@ -89,7 +88,7 @@ extension Mailstorm {
 
         /// Runs trials of one scenario into `folder` (files appended as they go) until the schedule stops,
         /// judges them once, and writes every report.
-        func runOne(_ scenario: any Scenario, options: RunOptions, judge: Judge, probe: SpeedProbe, folder: RunFolder,
+        func runOne(_ scenario: any Scenario, options: RunOptions, judge: Judge, folder: RunFolder,
                     control: RunControl) async throws -> Summary {
             let profile = options.profile
             let plan = try scenario.plan(profile: profile, overrides: options.overrides)
@@ -107,14 +106,16 @@ extension Mailstorm {
             let quiet = self.quiet
             let say: @Sendable (String) -> Void = { line in if !quiet { ProgressPrinter.line(line) } }
             var outcomes: [ScenarioOutcome] = []
+            var probes: [SpeedProbe] = []
             let start = Date()
             while !control.isInterrupted || outcomes.isEmpty {
                 let t0 = Date()
+                probes.append(SpeedProbe.measure())  // before each trial: the machine's own drift is part of the answer
                 outcomes.append(try await ScenarioRunner().run(scenario, options: options, sinks: sinks, control: control,
                                                                onResources: { resourceLog.append($0) }, onServices: { serviceLog.append($0) },
                                                                progress: say))
                 if control.isInterrupted { break }
-                let sofar = ScenarioRunner.combine(outcomes).summary(machineSpeed: probe)
+                let sofar = ScenarioRunner.combine(outcomes).summary(machineSpeed: SpeedProbe.combine(probes))
                 let comparison = outcomes.count >= schedule.minTrials ? judge.comparison(sofar) : nil
                 let step = schedule.next(done: outcomes.count, elapsed: Date().timeIntervalSince(start), perTrial: Date().timeIntervalSince(t0),
                                          comparison: comparison)
@@ -125,18 +126,18 @@ extension Mailstorm {
                 if outcomes.count > 1 || comparison != nil { say("trials: \(outcomes.count); \(why)") }
                 break
             }
-            let (summary, comparison) = judge.judged(ScenarioRunner.combine(outcomes).summary(machineSpeed: probe))
+            let (summary, comparison) = judge.judged(ScenarioRunner.combine(outcomes).summary(machineSpeed: SpeedProbe.combine(probes)))
             _ = try Mailstorm.publish(summary, comparison: comparison, baseline: judge.baseline, folder: folder, quiet: quiet)
             return summary
         }
 
         /// Every member scenario in turn, each in its own folder under one parent, then one combined index.
-        func runAll(_ all: ComprehensiveScenario, options: RunOptions, judges: [String: Judge], probe: SpeedProbe, control: RunControl) async throws -> Int32 {
+        func runAll(_ all: ComprehensiveScenario, options: RunOptions, judges: [String: Judge], control: RunControl) async throws -> Int32 {
             let parent = try RunFolder(root: out, scenario: all.name)
             var entries: [CombinedReport.Entry] = []
             for member in all.members where !control.isInterrupted {
                 let folder = try RunFolder(root: parent.path, scenario: member.name)
-                let summary = try await runOne(member, options: options, judge: judges[member.name]!, probe: probe, folder: folder, control: control)
+                let summary = try await runOne(member, options: options, judge: judges[member.name]!, folder: folder, control: control)
                 entries.append(.init(folder: URL(fileURLWithPath: folder.path).lastPathComponent, summary: summary))
             }
             try CombinedReport.markdown(entries).write(toFile: parent.file("report.md"), atomically: true, encoding: .utf8)

@@ -7,7 +7,7 @@ import Harness
     /// A summary of `trials` trials whose latencies sit at `level` ms, each trial moved by deterministic noise of
     /// `noise` (relative), with one endpoint.
     static func summary(level: Double, trials: Int = 5, noise: Double = 0.02, seed: UInt64 = 1, machine: Machine = .current,
-                        probe: SpeedProbe? = SpeedProbe(deflateMbPerS: 60, memcpyGbPerS: 6, spread: 0.02)) -> Summary {
+                        probe: SpeedProbe? = SpeedProbe(deflateMbPerS: 60, memcpyGbPerS: 6)) -> Summary {
         var rng = SplitMix64(seed: seed)
         let figures = (0..<trials).map { _ -> TrialFigures in
             let f = level * (1 + Double.random(in: -noise...noise, using: &rng))
@@ -80,13 +80,27 @@ import Harness
         let fingerprint = Self.compare(Self.summary(level: 10), Self.summary(level: 10, machine: other))
         #expect(fingerprint.outcome == .inconclusive && fingerprint.machine.note?.contains("another machine") == true)
         // Same fingerprint, but 40% slower on the probe: another machine all the same.
-        let slower = Self.compare(Self.summary(level: 14, probe: SpeedProbe(deflateMbPerS: 36, memcpyGbPerS: 4, spread: 0.01)), Self.summary(level: 10))
+        let slower = Self.compare(Self.summary(level: 14, probe: SpeedProbe(deflateMbPerS: 36, memcpyGbPerS: 4)), Self.summary(level: 10))
         #expect(slower.outcome == .inconclusive && !slower.machine.sameMachine, "\(slower.render())")
         #expect(slower.render().hasPrefix("WARNING"))
-        let allowed = Self.compare(Self.summary(level: 14, probe: SpeedProbe(deflateMbPerS: 36, memcpyGbPerS: 4, spread: 0.01)), Self.summary(level: 10), allow: true)
+        let allowed = Self.compare(Self.summary(level: 14, probe: SpeedProbe(deflateMbPerS: 36, memcpyGbPerS: 4)), Self.summary(level: 10), allow: true)
         #expect(allowed.outcome == .regressed)
-        let within = Self.compare(Self.summary(level: 10, seed: 2, probe: SpeedProbe(deflateMbPerS: 57, memcpyGbPerS: 6.3, spread: 0.01)), Self.summary(level: 10))
+        let within = Self.compare(Self.summary(level: 10, seed: 2, probe: SpeedProbe(deflateMbPerS: 57, memcpyGbPerS: 6.3)), Self.summary(level: 10))
         #expect(within.machine.sameMachine && within.outcome == .unchanged)
+    }
+
+    @Test func theProbesOwnNoiseSetsTheTolerance() {
+        // One host here, probed before each of five trials, and a host 40% slower.
+        let here = SpeedProbe.combine([47, 50, 58, 66, 49].map { SpeedProbe(deflateMbPerS: $0, memcpyGbPerS: 7) })!
+        let again = SpeedProbe.combine([64, 52, 48].map { SpeedProbe(deflateMbPerS: $0, memcpyGbPerS: 7) })!
+        let slower = SpeedProbe.combine([30, 31, 33].map { SpeedProbe(deflateMbPerS: $0, memcpyGbPerS: 7) })!
+        #expect(here.deflateMbPerS == 50 && here.deflateSamples.count == 5)
+        let f = Machine.current.fingerprint
+        #expect(MachineCheck(baseline: (f, here), current: (f, again), allowed: false).sameMachine)
+        let other = MachineCheck(baseline: (f, here), current: (f, slower), allowed: false)
+        #expect(!other.sameMachine && other.note?.contains("deflate -38%") == true, "\(other.note ?? "")")
+        #expect(again.tolerance(against: here) > SpeedProbe.minimumTolerance)
+        #expect(SpeedProbe(deflateMbPerS: 50, memcpyGbPerS: 7).tolerance(against: SpeedProbe(deflateMbPerS: 50, memcpyGbPerS: 7)) == SpeedProbe.defaultTolerance)
     }
 
     @Test func scenarioFiguresAreComparedOnTheirTrials() {
@@ -169,5 +183,21 @@ import Harness
         #expect(EDivisive.changePoints(noisy(10, 15) + noisy(14, 15) + noisy(9, 15)) == [15, 30])
         #expect(EDivisive.changePoints(noisy(10, 40)).isEmpty)
         #expect(EDivisive.changePoints([1, 2]).isEmpty)
+    }
+
+    /// MongoDB's reference e-divisive (signal-processing-algorithms) on noisy series, written by
+    /// Tests/CrossChecks/edivisive_fixture.py: only series whose answer did not depend on its permutations.
+    @Test func eDivisiveAgreesWithMongoDBsReferenceOnNoisySeries() throws {
+        struct Fixture: Decodable {
+            struct Case: Decodable { var name: String; var series: [Double]; var change_points: [Int] }
+            var pvalue: Double
+            var cases: [Case]
+        }
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../CrossChecks/edivisive.json")
+        let f = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+        #expect(f.cases.count >= 10 && f.pvalue == EDivisive.defaultPValue)
+        for c in f.cases {
+            #expect(EDivisive.changePoints(c.series) == c.change_points, "\(c.name)")
+        }
     }
 }

@@ -8,7 +8,8 @@ public struct Calibration: Codable, Sendable, Equatable {
     public var noise: [String: [String: Double]]
     /// How many rows a comparison of this scenario tests (the Bonferroni family).
     public var rows: Int
-    /// Trials a side at which overall p95 resolves the asked change, or the cap when it never does.
+    /// Trials a side at which overall p95 (or the scenario's figure) resolves the asked change, or, when the noise
+    /// floor lies above that, the fewest at which more trials stop helping (within 5% of the floor); at most the cap.
     public var recommendedTrials: Int
 
     public static let maxTrials = 10
@@ -35,7 +36,8 @@ public struct Calibration: Codable, Sendable, Equatable {
         self.rows = rows
         let sigma = noise["overall"]?["p95"] ?? noise["scenario"]?.values.max() ?? .nan
         let asked = noise["overall"] != nil ? thresholds.asked(.p95) : log1p(thresholds.figureChange)
-        recommendedTrials = (3...Self.maxTrials).first { TrialTest.resolvable(sigma: sigma, trials: $0, rows: rows) <= asked } ?? Self.maxTrials
+        let target = max(asked, TrialTest.noiseFloorSigmas * sigma) * 1.05
+        recommendedTrials = (3...Self.maxTrials).first { TrialTest.resolvable(sigma: sigma, trials: $0, rows: rows) <= target } ?? Self.maxTrials
     }
 
     /// The smallest change (percent; percentage points for an error rate) that `n` trials a side resolve.
@@ -62,7 +64,8 @@ public struct Calibration: Codable, Sendable, Equatable {
         let n = recommendedTrials
         if let r = resolvable("overall", "p95", trials: n) {
             out += String(format: "%@ %@ resolves a %.0f%% p95 change with %d trials a side\n", scenario, profile, r, n)
-        } else if let (name, _) = noise["scenario"]?.first, let r = resolvable("scenario", name, trials: n) {
+        } else if let name = noise["scenario"]?.keys.min(by: { (TrialFigures.higherIsBetter.contains($0) ? 0 : 1, $0) < (TrialFigures.higherIsBetter.contains($1) ? 0 : 1, $1) }),
+                  let r = resolvable("scenario", name, trials: n) {
             out += String(format: "%@ %@ resolves a %.0f%% change of %@ with %d trials a side\n", scenario, profile, r, name, n)
         }
         return out

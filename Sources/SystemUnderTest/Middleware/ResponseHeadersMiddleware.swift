@@ -7,10 +7,12 @@ public struct ResponseHeadersMiddleware: RouterMiddleware {
     public typealias Context = CampaignContext
     let metrics: HTTPMetrics
     let delays: InjectedDelays
+    let leak: InjectedLeak?
 
-    public init(metrics: HTTPMetrics, delays: InjectedDelays) {
+    public init(metrics: HTTPMetrics, delays: InjectedDelays, leak: InjectedLeak? = nil) {
         self.metrics = metrics
         self.delays = delays
+        self.leak = leak
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -19,6 +21,7 @@ public struct ResponseHeadersMiddleware: RouterMiddleware {
         let route = context.endpointPath.map { "\(request.method.rawValue) \($0)" }
             ?? HTTPMetrics.routeLabel(method: request.method.rawValue, path: request.uri.path)
         if let d = delays.delay(for: route) { try await Task.sleep(for: d) }
+        leak?.keep()
         let requestID = request.headers[.init("X-Request-ID")!] ?? Self.newRequestID()
         var response: Response
         do {
@@ -61,6 +64,24 @@ public struct InjectedDelays: Sendable {
     }
 
     func delay(for route: String) -> Duration? { byRoute.isEmpty ? nil : byRoute[route] ?? byRoute["*"] }
+}
+
+/// The documented leak knob: `--inject-leak BYTES` keeps that many bytes per request for good, so the
+/// harness's own tests can prove an endurance run tells a leak from growth. Never set in production.
+public final class InjectedLeak: @unchecked Sendable {
+    let bytes: Int
+    // Guarded by `lock`: requests arrive on every event loop.
+    private var kept: [[UInt8]] = []
+    private let lock = NSLock()
+
+    public init(bytes: Int) { self.bytes = bytes }
+
+    func keep() {
+        let block = [UInt8](repeating: 0xA5, count: bytes)  // written, so the pages are resident
+        lock.lock()
+        kept.append(block)
+        lock.unlock()
+    }
 }
 
 /// Bad configuration given to campaignd.
