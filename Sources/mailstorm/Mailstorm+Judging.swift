@@ -108,6 +108,10 @@ extension Mailstorm {
         var out = "saved \(file) (\(data.count / 1024) KiB, \(summary.trials.count) trial(s)) from \(source)\n"
         if let c = baseline.calibration {
             out += c.render(scenario: summary.scenario, profile: summary.profile)
+            if let p = baseline.machineSpeed, let sd = p.pooledSigma(with: p) {
+                out += String(format: "machine drift: the speed probe moved by %.0f%% (1 sd) across the trials, so a later session's run counts no latency change under about %.0f%% against this baseline (`mailstorm ab` has no such floor)\n",
+                              (exp(sd) - 1) * 100, (exp(2 * sd) - 1) * 100)
+            }
         } else {
             out += "warning: one trial gives no estimate of the noise; comparisons against it need several trials of their own (`mailstorm calibrate` records 5)\n"
         }

@@ -89,6 +89,20 @@ import Harness
         #expect(within.machine.sameMachine && within.outcome == .unchanged)
     }
 
+    @Test func aStoredBaselineAllowsForTheMachinesOwnDrift() {
+        // The probes wander by about 15% (1 sd) between trials: a uniform +16% is the machine, +60% is not.
+        let wandering = SpeedProbe.combine([47, 64, 42, 55, 44].map { SpeedProbe(deflateMbPerS: $0, memcpyGbPerS: 7) })
+        let base = Self.summary(level: 10, seed: 1, probe: wandering)
+        let drifted = Self.compare(Self.summary(level: 11.6, seed: 2, probe: wandering), base)
+        #expect(drifted.machine.driftAllowance > 0.2 && drifted.outcome == .unchanged, "\(drifted.render())")
+        #expect(drifted.render().contains("machine drift between the sessions"))
+        #expect(Self.compare(Self.summary(level: 16, seed: 2, probe: wandering), base).outcome == .regressed)
+        // Within one job (ab) the drift falls on both sides: no allowance, and +16% is a regression.
+        let sameJob = Comparison.compare(current: Self.summary(level: 11.6, seed: 2).trials, reference: base.trials, machine: .sameJob,
+                                         baselineGitSha: "A", baselineCreatedAt: "now")
+        #expect(sameJob.outcome == .regressed, "\(sameJob.render())")
+    }
+
     @Test func theProbesOwnNoiseSetsTheTolerance() {
         // One host here, probed before each of five trials, and a host 40% slower.
         let here = SpeedProbe.combine([47, 50, 58, 66, 49].map { SpeedProbe(deflateMbPerS: $0, memcpyGbPerS: 7) })!

@@ -65,18 +65,30 @@ public struct SpeedProbe: Codable, Sendable, Equatable {
         return SpeedProbe(deflateMbPerS: median(samples), memcpyGbPerS: median(probes.map(\.memcpyGbPerS)), deflateSamples: samples)
     }
 
-    /// How far this machine's deflate figure may sit from `reference`'s (in log units) before it counts as
-    /// another machine: three pooled standard deviations of both sides' probes, at least 15%; 25% when
-    /// neither side has two probes.
-    public func tolerance(against reference: SpeedProbe) -> Double {
+    /// The pooled standard deviation (log units) of both sides' deflate figures, each side around its own
+    /// mean; nil when neither side has two probes.
+    public func pooledSigma(with reference: SpeedProbe) -> Double? {
         let sides = [deflateSamples, reference.deflateSamples].map { $0.map { log(max($0, 1e-9)) } }
         let df = sides.reduce(0) { $0 + max($1.count - 1, 0) }
-        guard df > 0 else { return Self.defaultTolerance }
+        guard df > 0 else { return nil }
         let ss = sides.reduce(0.0) { acc, xs in
             let m = xs.reduce(0, +) / Double(max(xs.count, 1))
             return acc + xs.reduce(0) { $0 + ($1 - m) * ($1 - m) }
         }
-        return max(Self.minimumTolerance, 3 * (ss / Double(df)).squareRoot())
+        return (ss / Double(df)).squareRoot()
+    }
+
+    /// How far this machine's deflate figure may sit from `reference`'s (in log units) before it counts as
+    /// another machine: three pooled standard deviations of both sides' probes, at least 15%; 25% when
+    /// neither side has two probes.
+    public func tolerance(against reference: SpeedProbe) -> Double {
+        pooledSigma(with: reference).map { max(Self.minimumTolerance, 3 * $0) } ?? Self.defaultTolerance
+    }
+
+    /// How much a speed-bound figure may move between two sessions of one machine (log units): two pooled
+    /// standard deviations of the probes, the band the machine's own speed wandered in; 0 without probes.
+    public func driftAllowance(against reference: SpeedProbe) -> Double {
+        pooledSigma(with: reference).map { 2 * $0 } ?? 0
     }
 
     /// This probe relative to `reference` (above 1: this machine is faster), per figure.

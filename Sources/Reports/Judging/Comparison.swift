@@ -53,14 +53,17 @@ public struct Comparison: Codable, Sendable {
             for m in ComparedMetric.allCases {
                 let a = reference.compactMap { $0.value(scope, m) }, b = current.compactMap { $0.value(scope, m) }
                 guard !a.isEmpty, !b.isEmpty else { continue }
-                specs.append(RowSpec(scope: scope, metric: m.rawValue, a: a, b: b, log: m.logScale, asked: thresholds.asked(m), worseUp: m.higherIsWorse))
+                // Under an open model throughput is the offered rate, and errors are not speed: neither drifts with the machine.
+                let drift = m.logScale && m != .throughput ? machine.driftAllowance : 0
+                specs.append(RowSpec(scope: scope, metric: m.rawValue, a: a, b: b, log: m.logScale, asked: thresholds.asked(m),
+                                     worseUp: m.higherIsWorse, drift: drift))
             }
         }
         for name in Set(reference.flatMap { $0.figures.keys }).sorted() {
             let a = reference.compactMap { $0.figures[name] }, b = current.compactMap { $0.figures[name] }
             guard !a.isEmpty, !b.isEmpty else { continue }
             specs.append(RowSpec(scope: "scenario", metric: name, a: a, b: b, log: true, asked: log1p(thresholds.figureChange),
-                                 worseUp: !TrialFigures.higherIsBetter.contains(name)))
+                                 worseUp: !TrialFigures.higherIsBetter.contains(name), drift: machine.driftAllowance))
         }
         let rows = specs.map { $0.row(family: specs.count) }
         return Comparison(baselineGitSha: baselineGitSha, baselineCreatedAt: baselineCreatedAt, baselineTrials: reference.count,
@@ -92,6 +95,10 @@ public struct Comparison: Codable, Sendable {
         var out = ""
         if let note = machine.note { out += (machine.comparable ? "note: " : "WARNING: ") + note + "\n" }
         out += "compared with baseline \(baselineGitSha.prefix(12)) of \(baselineCreatedAt): \(currentTrials) trial(s) against \(baselineTrials)\n"
+        if machine.driftAllowance > 0 {
+            out += String(format: "machine drift between the sessions: ±%.0f%% (2 sd of the speed probes); no smaller change of a latency or scenario figure counts\n",
+                          (exp(machine.driftAllowance) - 1) * 100)
+        }
         out += Table.render(header: Self.header, rows: rows.map(\.cells))
         out += "comparison: \(headline)\n"
         return out
@@ -110,6 +117,7 @@ struct RowSpec {
     var log: Bool
     var asked: Double
     var worseUp: Bool
+    var drift: Double
 
     /// Log scale: a ratio, resolved to HdrHistogram's 3 significant digits; absolute: 0.01 percentage points.
     func scaled(_ v: Double) -> Double { log ? Foundation.log(max(v, 1e-9)) : v }
@@ -120,7 +128,7 @@ struct RowSpec {
     }
 
     func row(family: Int) -> Comparison.Row {
-        let t = TrialTest(a: a.map(scaled), b: b.map(scaled), asked: asked, resolution: log ? 0.001 : 0.01, rows: family)
+        let t = TrialTest(a: a.map(scaled), b: b.map(scaled), asked: asked, resolution: log ? 0.001 : 0.01, rows: family, drift: drift)
         let verdict: Comparison.Outcome
         switch t.answer {
         case .same: verdict = .unchanged
@@ -137,16 +145,21 @@ extension Comparison.Row {
     var unit: String { ComparedMetric(rawValue: metric)?.unit ?? (metric.hasSuffix("_ms") ? "ms" : "") }
     var sign: String { changeUnit == "%" ? "%" : " pp" }
 
-    /// "overall p95 +12.3% (90% CI +8.1% to +16.6%, margin 5.0%)".
+    /// The margin as it reads on the row's scale: symmetric in log units, so -4.8% … +5.0% for a 5% margin.
+    public var marginText: String {
+        changeUnit == "%" ? String(format: "%.1f … +%.1f%%", (1 / (1 + margin / 100) - 1) * 100, margin) : String(format: "±%.2f pp", margin)
+    }
+
+    /// "overall p95 +12.3% (90% CI +8.1% to +16.6%, margin -4.8% … +5.0%)".
     public var label: String {
-        String(format: "%@ %@ %+.1f%@ (90%% CI %+.1f%@ to %+.1f%@, margin %.1f%@)", scope, metric, change, sign, low, sign, high, sign, margin, sign)
+        String(format: "%@ %@ %+.1f%@ (90%% CI %+.1f%@ to %+.1f%@, margin %@)", scope, metric, change, sign, low, sign, high, sign, marginText)
     }
 
     public var cells: [String] {
         [scope, metric, Comparison.fmt(baseline) + (unit.isEmpty ? "" : " " + unit), Comparison.fmt(current) + (unit.isEmpty ? "" : " " + unit),
          String(format: "%+.1f%@", change, sign),
          low.isFinite ? String(format: "%+.1f … %+.1f%@", low, high, sign) : "n/a",
-         String(format: "±%.1f%@", margin, sign), noise.isFinite ? String(format: "%.1f%@", noise, sign) : "n/a",
+         marginText, noise.isFinite ? String(format: "%.1f%@", noise, sign) : "n/a",
          String(format: "%.2g", pValue), verdict == .regressed ? "REGRESSED" : verdict.rawValue]
     }
 }

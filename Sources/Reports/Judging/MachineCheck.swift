@@ -11,6 +11,10 @@ public struct MachineCheck: Codable, Sendable, Equatable {
     public var memcpyRatio: Double?
     /// The deflate ratio's allowed distance from 1, in log units.
     public var tolerance: Double?
+    /// What the machine's own speed drift may move a speed-bound figure by between the baseline's session and
+    /// this one (log units): no change smaller can be told from the machine. 0 within one job (`ab`), where the
+    /// drift falls on both sides alike.
+    public var driftAllowance: Double
     /// `--allow-other-machine`: compare all the same.
     public var allowed: Bool
     public var note: String?
@@ -22,11 +26,13 @@ public struct MachineCheck: Codable, Sendable, Equatable {
     }
     public var comparable: Bool { sameMachine || allowed }
 
-    public init(fingerprintMatches: Bool, deflateRatio: Double?, memcpyRatio: Double?, tolerance: Double?, allowed: Bool, note: String? = nil) {
+    public init(fingerprintMatches: Bool, deflateRatio: Double?, memcpyRatio: Double?, tolerance: Double?, driftAllowance: Double = 0,
+                allowed: Bool, note: String? = nil) {
         self.fingerprintMatches = fingerprintMatches
         self.deflateRatio = deflateRatio
         self.memcpyRatio = memcpyRatio
         self.tolerance = tolerance
+        self.driftAllowance = driftAllowance
         self.allowed = allowed
         self.note = note
     }
@@ -40,6 +46,7 @@ public struct MachineCheck: Codable, Sendable, Equatable {
         deflateRatio = r?.deflate
         memcpyRatio = r?.memcpy
         tolerance = baseline.probe.flatMap { b in current.probe?.tolerance(against: b) }
+        driftAllowance = baseline.probe.flatMap { b in current.probe?.driftAllowance(against: b) } ?? 0
         self.allowed = allowed
         var why: [String] = []
         if !fingerprintMatches { why.append("fingerprint '\(baseline.fingerprint)' there, '\(current.fingerprint)' here") }

@@ -10,8 +10,9 @@ import Foundation
 /// - **same** when the 90% interval of the change lies inside ±`margin` (two one-sided tests at 5%, an
 ///   equivalence test: "not significant" alone is never "same");
 /// - **unknown** otherwise: more trials would decide it.
-/// `margin` is the larger of the change asked about and the noise floor, three trial-to-trial standard
-/// deviations: a change inside that is what unchanged code does between runs on this machine.
+/// `margin` is the largest of the change asked about, the noise floor (three trial-to-trial standard
+/// deviations: a change inside that is what unchanged code does between runs on this machine) and, against a
+/// stored baseline, the machine's own drift between the two sessions (`MachineCheck.driftAllowance`).
 public struct TrialTest: Sendable, Equatable {
     public enum Answer: String, Codable, Sendable { case different, same, unknown }
 
@@ -39,7 +40,8 @@ public struct TrialTest: Sendable, Equatable {
     ///   - asked: the smallest change that matters, on the test's scale.
     ///   - resolution: the smallest spread the measurement can show (histogram precision), on the test's scale.
     ///   - rows: how many rows the family has (Bonferroni).
-    public init(a: [Double], b: [Double], asked: Double, resolution: Double, rows: Int) {
+    ///   - drift: the least margin the sessions' machine drift allows, on the test's scale (0 within one job).
+    public init(a: [Double], b: [Double], asked: Double, resolution: Double, rows: Int, drift: Double = 0) {
         let na = Double(a.count), nb = Double(b.count)
         let ma = a.reduce(0, +) / max(na, 1), mb = b.reduce(0, +) / max(nb, 1)
         let ss = a.reduce(0) { $0 + ($1 - ma) * ($1 - ma) } + b.reduce(0) { $0 + ($1 - mb) * ($1 - mb) }
@@ -48,7 +50,7 @@ public struct TrialTest: Sendable, Equatable {
         degreesOfFreedom = df
         guard df > 0, na > 0, nb > 0 else {
             // One trial a side: no estimate of the noise, so nothing can be decided.
-            sigma = .nan; low = -.infinity; high = .infinity; pValue = 1; margin = asked; answer = .unknown
+            sigma = .nan; low = -.infinity; high = .infinity; pValue = 1; margin = max(asked, drift); answer = .unknown
             return
         }
         sigma = max((ss / Double(df)).squareRoot(), resolution)
@@ -58,7 +60,7 @@ public struct TrialTest: Sendable, Equatable {
         let half = StudentT.quantile(1 - Self.equivalenceAlpha, df: dfD) * se
         low = estimate - half
         high = estimate + half
-        margin = max(asked, Self.noiseFloorSigmas * sigma)
+        margin = max(asked, Self.noiseFloorSigmas * sigma, drift)
         if pValue < Self.familyAlpha / Double(max(rows, 1)) && abs(estimate) >= margin {
             answer = .different
         } else if low > -margin && high < margin {
