@@ -34,12 +34,8 @@ public struct Trend: Sendable, Codable, Equatable {
         return Trend(slope: slope, slopeCi95: tQuantile975(points.count - 2) * se, intercept: intercept, samples: points.count)
     }
 
-    /// Student's t 97.5% quantile for `df` degrees of freedom (table to 30, then the normal value).
-    static func tQuantile975(_ df: Int) -> Double {
-        let table: [Double] = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-                               2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
-        return df >= 1 && df <= 30 ? table[df - 1] : df > 30 ? 1.96 + 2.4 / Double(df) : .infinity
-    }
+    /// Student's t 97.5% quantile for `df` degrees of freedom.
+    static func tQuantile975(_ df: Int) -> Double { df >= 1 ? StudentT.quantile(0.975, df: Double(df)) : .infinity }
 }
 
 /// What an endurance run found drifting.

@@ -68,14 +68,7 @@ public struct SpeedProbe: Codable, Sendable, Equatable {
     /// The pooled standard deviation (log units) of both sides' deflate figures, each side around its own
     /// mean; nil when neither side has two probes.
     public func pooledSigma(with reference: SpeedProbe) -> Double? {
-        let sides = [deflateSamples, reference.deflateSamples].map { $0.map { log(max($0, 1e-9)) } }
-        let df = sides.reduce(0) { $0 + max($1.count - 1, 0) }
-        guard df > 0 else { return nil }
-        let ss = sides.reduce(0.0) { acc, xs in
-            let m = xs.reduce(0, +) / Double(max(xs.count, 1))
-            return acc + xs.reduce(0) { $0 + ($1 - m) * ($1 - m) }
-        }
-        return (ss / Double(df)).squareRoot()
+        PooledSpread.sigma([deflateSamples, reference.deflateSamples].map { $0.map { log(max($0, 1e-9)) } })?.sigma
     }
 
     /// How far this machine's deflate figure may sit from `reference`'s (in log units) before it counts as

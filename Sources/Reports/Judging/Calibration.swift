@@ -1,4 +1,5 @@
 import Foundation
+import Harness
 
 /// This machine's A/A noise for one scenario and profile, from K trials of unchanged code on fresh stacks:
 /// per figure, the trial-to-trial standard deviation, and what that lets a comparison resolve.
@@ -17,11 +18,7 @@ public struct Calibration: Codable, Sendable, Equatable {
     public init(trials: [TrialFigures], thresholds: Thresholds = .default) {
         self.trials = trials.count
         var noise: [String: [String: Double]] = [:]
-        func sd(_ xs: [Double]) -> Double? {
-            guard xs.count >= 2 else { return nil }
-            let m = xs.reduce(0, +) / Double(xs.count)
-            return (xs.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(xs.count - 1)).squareRoot()
-        }
+        func sd(_ xs: [Double]) -> Double? { PooledSpread.sigma([xs])?.sigma }
         for scope in Set(trials.flatMap { $0.scopes.keys }) {
             for m in ComparedMetric.allCases {
                 let xs = trials.compactMap { $0.value(scope, m) }.map { m.logScale ? log(max($0, 1e-9)) : $0 }

@@ -1,4 +1,5 @@
 import Foundation
+import Harness
 
 /// Trials against trials, for one figure: the estimate, its confidence interval, and one of three answers.
 ///
@@ -44,16 +45,16 @@ public struct TrialTest: Sendable, Equatable {
     public init(a: [Double], b: [Double], asked: Double, resolution: Double, rows: Int, drift: Double = 0) {
         let na = Double(a.count), nb = Double(b.count)
         let ma = a.reduce(0, +) / max(na, 1), mb = b.reduce(0, +) / max(nb, 1)
-        let ss = a.reduce(0) { $0 + ($1 - ma) * ($1 - ma) } + b.reduce(0) { $0 + ($1 - mb) * ($1 - mb) }
-        let df = max(0, a.count + b.count - 2)
         estimate = mb - ma
-        degreesOfFreedom = df
-        guard df > 0, na > 0, nb > 0 else {
+        guard na > 0, nb > 0, let pooled = PooledSpread.sigma([a, b]) else {
             // One trial a side: no estimate of the noise, so nothing can be decided.
+            degreesOfFreedom = 0
             sigma = .nan; low = -.infinity; high = .infinity; pValue = 1; margin = max(asked, drift); answer = .unknown
             return
         }
-        sigma = max((ss / Double(df)).squareRoot(), resolution)
+        let df = pooled.df
+        degreesOfFreedom = df
+        sigma = max(pooled.sigma, resolution)
         let se = sigma * (1 / na + 1 / nb).squareRoot()
         let dfD = Double(df)
         pValue = StudentT.twoSidedP(estimate / se, df: dfD)

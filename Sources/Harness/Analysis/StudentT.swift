@@ -63,3 +63,18 @@ public enum StudentT {
         return f
     }
 }
+
+/// The spread of several samples, each around its own mean: the noise that trial comparisons and the speed probe
+/// judge by.
+public enum PooledSpread {
+    /// The pooled standard deviation and its degrees of freedom (sum of n - 1); nil when no sample has two values.
+    public static func sigma(_ samples: [[Double]]) -> (sigma: Double, df: Int)? {
+        let df = samples.reduce(0) { $0 + max($1.count - 1, 0) }
+        guard df > 0 else { return nil }
+        let ss = samples.reduce(0.0) { acc, xs in
+            let m = xs.reduce(0, +) / Double(xs.count)
+            return acc + xs.reduce(0) { $0 + ($1 - m) * ($1 - m) }
+        }
+        return ((ss / Double(df)).squareRoot(), df)
+    }
+}
