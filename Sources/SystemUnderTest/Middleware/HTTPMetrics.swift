@@ -26,8 +26,10 @@ public final class HTTPMetrics: Sendable {
 
     public init() {
         var f = PrometheusMetricsFactory(registry: registry)
-        // Sub-millisecond resolution: campaignd's cache hits answer in well under a millisecond.
-        f.defaultDurationHistogramBuckets = [0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10000].map { .microseconds(Int64($0 * 1000)) }
+        // Sub-millisecond resolution: campaignd's cache hits answer in well under a millisecond. Every KPI
+        // threshold (seed 001: statements 5/15/30 ms, requests 25/50/100 ms) is a bound, so "p95 ≤ 15 ms" is
+        // decided exactly; without 15, a p95 of 11 ms read as 25 and failed.
+        f.defaultDurationHistogramBuckets = [0.25, 0.5, 1, 2.5, 5, 10, 15, 25, 30, 50, 100, 250, 500, 1000, 2500, 10000].map { .microseconds(Int64($0 * 1000)) }
         factory = f
         dbTimer = CoreMetrics.Timer(label: "campaignd_db_query_duration_seconds", dimensions: [], factory: f)
     }
