@@ -47,6 +47,8 @@ public struct Summary: Codable, Sendable {
     public var email: EmailOutcome?
     /// The import scenario's figures.
     public var bulkImport: ImportOutcome?
+    /// Planned faults (`--fault`, the chaos scenario): each window's errors, p99 and recovery.
+    public var faults: FaultOutcome?
     /// PostgreSQL, Redis and campaignd over the run (the per-second rows are in services.csv).
     public var services: ServiceSummary?
     /// Per endpoint, campaignd's Server-Timing stages (db, cache, render) in ms: where a request's time goes.

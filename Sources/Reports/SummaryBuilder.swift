@@ -5,7 +5,7 @@ import Harness
 public enum SummaryBuilder {
     public static func build(scenario: String, profile: String, load: String, target: String, embedded: Bool,
                              result r: RunResult, kpis: [KPI], stress: StressOutcome? = nil, spike: SpikeOutcome? = nil, capacity: CapacityOutcome? = nil, endurance: EnduranceOutcome? = nil, resources: [String: ProcessResources]? = nil,
-                             email: EmailOutcome? = nil, bulkImport: ImportOutcome? = nil, services: ServiceSummary? = nil,
+                             email: EmailOutcome? = nil, bulkImport: ImportOutcome? = nil, faults: FaultOutcome? = nil, services: ServiceSummary? = nil,
                              serverStages: [String: [String: Summary.Percentiles]]? = nil, serverProfile: ServerProfile? = nil,
                              profileNote: String? = nil, trials: [TrialFigures]? = nil, machineSpeed: SpeedProbe? = nil,
                              gitSha: String = GitInfo.sha()) -> Summary {
@@ -20,13 +20,14 @@ public enum SummaryBuilder {
         let o = r.overall
         let latency = Summary.Percentiles(o.latency)
         let errorRate = o.requests == 0 ? 1 : Double(o.errorCount) / Double(o.requests)
-        let results = evaluate(kpis, latency: latency, errorRate: errorRate, email: email, bulkImport: bulkImport, run: r, services: services)
+        let results = evaluate(kpis, latency: latency, errorRate: errorRate, email: email, bulkImport: bulkImport, run: r, services: services,
+                               faults: faults)
         let iso = ISO8601DateFormatter()
         // A run that sent nothing cannot pass: there is nothing honest to judge.
         // Send and import runs measure emails and rows, not generated requests.
         let measured = o.requests > 0 || (email.map { $0.sink.unique > 0 } ?? false) || (bulkImport.map { $0.imported > 0 } ?? false)
         var problems = measured ? [] : ["nothing was measured"]
-        problems += (email?.problems ?? []) + (bulkImport?.problems ?? [])
+        problems += (email?.problems ?? []) + (bulkImport?.problems ?? []) + (faults?.problems ?? [])
         if let st = stress, st.knee == nil { problems.append("stress: no step met the SLO (no knee)") }
         if let sp = spike, sp.recoveryS == nil { problems.append("spike: p99 did not recover before the run ended") }
         if let c = capacity, c.kneeRps == nil { problems.append("capacity: no concurrency level met the SLO") }
@@ -44,7 +45,7 @@ public enum SummaryBuilder {
                 r.byStatusClass[i].totalCount > 0 ? ("\(i)xx", Summary.Percentiles(r.byStatusClass[i])) : nil }),
             histograms: histograms(r),
             kpis: results, stress: stress, spike: spike, endurance: endurance, capacity: capacity, resources: resources,
-            email: email, bulkImport: bulkImport, services: services.map { var s = $0; s.rows = []; return s },
+            email: email, bulkImport: bulkImport, faults: faults, services: services.map { var s = $0; s.rows = []; return s },
             serverStages: serverStages ?? Self.serverStages(r), serverProfile: serverProfile, profileNote: profileNote, trials: [], problems: problems,
             verdict: .make(kpis: results, problems: problems, interrupted: r.interrupted, comparison: nil, advisory: false), timeseries: r.intervals)
         // One trial: the run is its own trial.
@@ -62,7 +63,8 @@ extension SummaryBuilder {
 
     /// Judges each KPI against the measured figures.
     static func evaluate(_ kpis: [KPI], latency: Summary.Percentiles, errorRate: Double, email: EmailOutcome? = nil,
-                         bulkImport: ImportOutcome? = nil, run r: RunResult? = nil, services: ServiceSummary? = nil) -> [Summary.KPIResult] {
+                         bulkImport: ImportOutcome? = nil, run r: RunResult? = nil, services: ServiceSummary? = nil,
+                         faults: FaultOutcome? = nil) -> [Summary.KPIResult] {
         let secs = max(r?.durationSeconds ?? 0, 1e-9)
         return kpis.compactMap { k in
             let v: Double? = switch k.metric {
@@ -90,6 +92,8 @@ extension SummaryBuilder {
             case .dbQueryP50: services?.appDbQueryMs?["p50"]
             case .dbQueryP95: services?.appDbQueryMs?["p95"]
             case .dbQueryP99: services?.appDbQueryMs?["p99"]
+            case .faultRecoveryMax: faults?.slowestRecoverySeconds
+            case .cacheOutageErrorRate: faults?.errorRate(during: ["redis", "redis-net"])
             }
             // A KPI whose figure this run did not measure fails rather than passing unjudged.
             let value = v ?? .nan

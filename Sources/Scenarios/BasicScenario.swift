@@ -17,13 +17,18 @@ public struct BasicScenario: Scenario {
     }
 
     public func plan(profile: Profile, overrides: Overrides) throws(UsageError) -> ScenarioPlan {
-        try overrides.check(known: ["rate", "duration", "timeout"], scenario: name)
-        let d = Self.defaults(profile)
+        try Self.journeyPlan(scenario: name, defaults: Self.defaults(profile), overrides: overrides, kpiSet: "api")
+    }
+
+    /// The seed-000 journey at the profile's rate for its time, or `--set rate=, duration=, timeout=`.
+    static func journeyPlan(scenario: String, defaults d: (rate: Double, duration: Double), overrides: Overrides, kpiSet: String,
+                            note: String = "") throws(UsageError) -> ScenarioPlan {
+        try overrides.check(known: ["rate", "duration", "timeout"], scenario: scenario)
         let rate = try overrides.number("rate", d.rate)
         let duration = try overrides.duration("duration", d.duration)
         let timeout = try overrides.duration("timeout", 10)
-        return Self.constantPlan(rate: rate, duration: duration, timeout: timeout, kpiSet: "api",
-                                 describe: "\(Self.format(rate)) iterations/s (4 requests each) for \(Self.format(duration)) s, open model")
+        return constantPlan(rate: rate, duration: duration, timeout: timeout, kpiSet: kpiSet,
+                            describe: "\(format(rate)) iterations/s (4 requests each) for \(format(duration)) s, open model" + note)
     }
 
     /// The seed-000 journey at a constant arrival rate.

@@ -24,6 +24,9 @@ public struct CapacityScenario: Scenario {
         return (d.levels.filter { Double($0) <= maxVUs }, try overrides.duration("level", d.seconds), try overrides.number("target", 10_000))
     }
 
+    /// No faults: several loads, one per concurrency level.
+    public func faultHorizon(plan: ScenarioPlan) -> Double? { nil }
+
     public func plan(profile: Profile, overrides: Overrides) throws(UsageError) -> ScenarioPlan {
         let s = try sweep(profile: profile, overrides: overrides)
         return Self.levelPlan(vus: s.levels.first ?? 1, seconds: s.seconds,

@@ -10,6 +10,9 @@ public struct ComprehensiveScenario: Scenario {
     /// The scenarios it runs, in order.
     public var members: [any Scenario] { [BasicScenario(), StressScenario(), SpikeScenario(), EnduranceScenario(), CapacityScenario(), SendScenario(), ImportScenario()] }
 
+    /// No faults: a timeline belongs to one scenario's run.
+    public func faultHorizon(plan: ScenarioPlan) -> Double? { nil }
+
     public func plan(profile: Profile, overrides: Overrides) throws(UsageError) -> ScenarioPlan {
         // Overrides are per scenario; with several scenarios a key would be ambiguous.
         try overrides.check(known: [], scenario: name)

@@ -26,6 +26,9 @@ public struct ImportScenario: Scenario {
         return (rows, batch, conc)
     }
 
+    /// No faults: one import of a few seconds.
+    public func faultHorizon(plan: ScenarioPlan) -> Double? { nil }
+
     public func plan(profile: Profile, overrides: Overrides) throws(UsageError) -> ScenarioPlan {
         let s = try settings(profile: profile, overrides: overrides)
         // No generated load: `execute` drives the API itself; the workload is a placeholder that never runs.

@@ -12,6 +12,11 @@ public protocol Scenario: Sendable {
     func execute(_ ctx: ScenarioContext, plan: ScenarioPlan) async throws -> ScenarioExecution
     /// Finishes the answer once the run's resource samples are complete (default: nothing to do).
     func conclude(_ e: inout ScenarioExecution, resources: [String: ProcessResources], ctx: ScenarioContext)
+    /// Seconds within which planned faults must begin and end (`--fault`); nil when the scenario cannot carry
+    /// them (several loads, whose seconds would not line up with one timeline). Default: the one load's length.
+    func faultHorizon(plan: ScenarioPlan) -> Double?
+    /// The faults the scenario runs when the user gives none (the chaos scenario's standard set).
+    func defaultFaults(plan: ScenarioPlan) -> [FaultSpec]
 }
 
 /// How long and how hard: smoke for CI (≤60 s), nightly (minutes), full.

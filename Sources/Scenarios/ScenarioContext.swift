@@ -47,4 +47,8 @@ extension Scenario {
     }
 
     public func conclude(_ e: inout ScenarioExecution, resources: [String: ProcessResources], ctx: ScenarioContext) {}
+
+    public func faultHorizon(plan: ScenarioPlan) -> Double? { Double(plan.workload.durationNanos) / 1e9 }
+
+    public func defaultFaults(plan: ScenarioPlan) -> [FaultSpec] { [] }
 }

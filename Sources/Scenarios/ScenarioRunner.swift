@@ -20,6 +20,8 @@ public struct RunOptions: Sendable {
     /// --profile-server: Server-Timing stages per endpoint, and a perf profile of campaignd into `profileDirectory`.
     public var profileServer = false
     public var profileDirectory: String?
+    /// Planned faults (`--fault`); none: the scenario's own (the chaos scenario's standard set).
+    public var faults: [FaultSpec] = []
     public init() {}
 }
 
@@ -44,6 +46,8 @@ public struct ScenarioOutcome: Sendable {
     public var email: EmailOutcome?
     /// The bulk import's rate (import scenario only).
     public var importOutcome: ImportOutcome?
+    /// What each planned fault did, when the run carried faults.
+    public var faults: FaultOutcome?
     /// k6-style thresholds from a scenario file, judged with the KPIs.
     public var thresholds: [ThresholdSpec] = []
     /// PostgreSQL, Redis and campaignd figures over the run (the last trial's).
@@ -92,10 +96,35 @@ public struct ScenarioRunner: Sendable {
         return first
     }
 
+    /// The faults a run of `scenario` carries out, checked against its plan and where it runs; nil for none.
+    public static func faultTimeline(_ scenario: any Scenario, plan: ScenarioPlan, options: RunOptions) throws(UsageError) -> FaultTimeline? {
+        let faults = options.faults.isEmpty ? scenario.defaultFaults(plan: plan) : options.faults
+        guard !faults.isEmpty else { return nil }
+        guard let horizon = scenario.faultHorizon(plan: plan) else {
+            throw UsageError("\(scenario.name) cannot carry faults (--fault): basic, spike, endurance, send, chaos and scenario files can")
+        }
+        guard options.target == nil else { throw UsageError("--fault needs the embedded stack: against --target, Mailstorm does not own the servers") }
+        for f in faults {
+            if f.component == .postgres || f.component == .postgresNet, options.stack.databaseURL != nil {
+                throw UsageError("--fault '\(f)': PostgreSQL is external (--database-url); only servers the stack starts can be faulted")
+            }
+            if f.component == .redis || f.component == .redisNet, options.stack.redisURL != nil {
+                throw UsageError("--fault '\(f)': Redis is external (--redis-url); only servers the stack starts can be faulted")
+            }
+            if f.component == .sink, !options.stack.sink { throw UsageError("--fault '\(f)': this run has no mail sink") }
+        }
+        do { return try FaultTimeline(faults, runSeconds: horizon) } catch { throw UsageError("--fault: \(error)") }
+    }
+
     func runOnce(_ scenario: any Scenario, options: RunOptions, sinks: [any IntervalSink], control: RunControl, stack existing: Stack?,
                  onResources: (@Sendable ([String: ResourceRow]) -> Void)?, onServices: (@Sendable (ServiceRow) -> Void)?,
                  progress: @escaping @Sendable (String) -> Void) async throws -> ScenarioOutcome {
         let plan = try scenario.plan(profile: options.profile, overrides: options.overrides)
+        let timeline = try Self.faultTimeline(scenario, plan: plan, options: options)
+        var stackOptions = options.stack
+        if timeline?.faults.contains(where: { $0.component == .postgresNet || $0.component == .redisNet }) == true {
+            stackOptions.faultProxies = true
+        }
         var endpoints: StackEndpoints
         var owned: Stack?
         if let existing {
@@ -104,7 +133,7 @@ public struct ScenarioRunner: Sendable {
             _ = try TargetAddress(url: t)
             endpoints = StackEndpoints(target: t, databaseURL: options.stack.databaseURL, redisURL: options.stack.redisURL, sinkURL: options.sinkURL)
         } else {
-            let s = try Stack.up(options.stack)
+            let s = try Stack.up(stackOptions)
             owned = s
             endpoints = s.endpoints
         }
@@ -128,6 +157,8 @@ public struct ScenarioRunner: Sendable {
             profiler?.start()
         }
         let threads = options.threads
+        let windowHistograms = timeline.map { FaultWindowHistograms(timeline: $0) }
+        let sinks: [any IntervalSink] = sinks + (windowHistograms.map { [$0 as any IntervalSink] } ?? [])
         let ctx = ScenarioContext(
             profile: options.profile, overrides: options.overrides, options: options, endpoints: endpoints, stack: running,
             users: users, password: options.password, control: control, progress: progress,
@@ -140,9 +171,12 @@ public struct ScenarioRunner: Sendable {
                 if let dead = running?.deadServer { throw StackError("\(dead) died during the run") }
                 return r
             })
+        // Faults run from the scenario's start; the load's seconds are counted from its own start, a moment later.
+        let faults = try FaultRun(timeline: timeline, stack: running)
         let e0: ScenarioExecution
-        do { e0 = try await scenario.execute(ctx, plan: plan) } catch { _ = services.stop(); _ = profiler?.stop(); throw error }
+        do { e0 = try await scenario.execute(ctx, plan: plan) } catch { await faults?.stop(); _ = services.stop(); _ = profiler?.stop(); throw error }
         var e = e0
+        let faultOutcome = await faults?.judge(e.result, histograms: windowHistograms?.histograms ?? [:])
         let resources = monitor.stop()
         let serviceSummary = services.stop()
         let profile = profiler?.stop()
@@ -152,6 +186,7 @@ public struct ScenarioRunner: Sendable {
                                       spike: e.spike, endurance: e.endurance, capacity: e.capacity, resources: resources)
         outcome.email = e.email
         outcome.importOutcome = e.importOutcome
+        outcome.faults = faultOutcome
         outcome.thresholds = plan.thresholds
         outcome.services = serviceSummary
         outcome.serverProfile = profile

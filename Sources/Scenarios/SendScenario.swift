@@ -28,10 +28,20 @@ public struct SendScenario: Scenario {
 
     public func plan(profile: Profile, overrides: Overrides) throws(UsageError) -> ScenarioPlan {
         let s = try settings(profile: profile, overrides: overrides)
-        // No generated load: `execute` drives the API itself; the workload is a placeholder that never runs.
-        return ScenarioPlan(workload: .open(pacer: ConstantRate(perSecond: 1, durationSeconds: 1), maxInFlight: 1), journeys: [], think: .none,
+        // No generated load: `execute` drives the API itself; the workload is a placeholder that never runs, as
+        // long as the send may take (faults must end within it).
+        return ScenarioPlan(workload: .open(pacer: ConstantRate(perSecond: 1, durationSeconds: s.timeout), maxInFlight: 1), journeys: [], think: .none,
                             requestTimeoutSeconds: 10, seed: SeedRequest(tenants: 1, usersPerTenant: 2, contacts: s.recipients, allActive: true),
                             kpiSet: "email", describe: "one campaign to \(s.recipients) recipients, at most \(BasicScenario.format(s.timeout)) s")
+    }
+
+    /// What a SIGKILL of campaignd may send twice: each sender thread's claimed batch (50 rows over SMTP, one
+    /// provider request of 500 over HTTP), rolled back and sent again by the next campaignd.
+    static func inFlightAtKills(_ options: RunOptions) -> Int {
+        let kills = options.faults.filter { $0.component == .campaignd && $0.action == .kill }.count
+        let args = options.stack.campaigndArguments
+        let threads = args.firstIndex(of: "--send-threads").flatMap { i in i + 1 < args.count ? Int(args[i + 1]) : nil } ?? 4
+        return kills * threads * (options.stack.transport == .http ? 500 : 50)
     }
 
     /// The template every send renders: merge tags, a tracked link, and the open pixel campaignd adds.
@@ -58,7 +68,7 @@ public struct SendScenario: Scenario {
             let elapsed = Date().timeIntervalSince(started)
             ctx.progress(String(format: "%5.0fs  %9d/%d emails  %8.0f/s", elapsed, got, s.recipients, Double(got) / max(elapsed, 0.001)))
             status = (try? await api.call("GET", "/api/campaigns/\(id)").json["status"] as? String) ?? status
-            if status == "sent" { break }
+            if status == "sent" || status == "failed" { break }  // failed: campaignd gave up resolving its recipients
         }
         let last = try await sink.stats()
         let stats = try await api.expect(200, "GET", "/api/campaigns/\(id)/stats").json
@@ -80,7 +90,7 @@ public struct SendScenario: Scenario {
             deliveryMs: .init(p50: delivery.millis(at: 50), p95: delivery.millis(at: 95), p99: delivery.millis(at: 99), max: delivery.maxMillis),
             sink: .init(accepted: last.accepted - base.accepted, unique: last.unique - base.unique,
                         duplicates: last.duplicates - base.duplicates, rejected: last.rejected - base.rejected),
-            states: states, perSecond: perSecond)
+            states: states, perSecond: perSecond, inFlightAtKills: Self.inFlightAtKills(ctx.options))
         if let en = ctx.stack?.sink?.engagement, en.plan.isActive {
             // Give the last second's webhooks their flush before counting.
             try? await Task.sleep(for: .milliseconds(1200))

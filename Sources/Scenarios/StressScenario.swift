@@ -16,6 +16,9 @@ public struct StressScenario: Scenario {
         }
     }
 
+    /// No faults: several loads, one per step.
+    public func faultHorizon(plan: ScenarioPlan) -> Double? { nil }
+
     public func plan(profile: Profile, overrides: Overrides) throws(UsageError) -> ScenarioPlan {
         let s = try search(profile: profile, overrides: overrides)
         return BasicScenario.constantPlan(rate: s.search.startRate, duration: s.stepSeconds, timeout: 10,

@@ -13,6 +13,8 @@ public struct CampaignConfig: Sendable {
     /// Connections opened at start; the rest open on demand, up to `dbPoolSize`.
     public var dbPoolMin = 4
     public var redisPoolSize = 4
+    /// API statements running longer are cancelled (ms; 0: no limit), so a stuck one frees its connection.
+    public var statementTimeoutMs = 10_000
     public var injectDelays: [String] = []
     /// Bytes kept for good per request (`--inject-leak`); 0: none.
     public var injectLeakBytes = 0
@@ -53,7 +55,7 @@ public struct CampaignApp: Sendable {
     /// Connects the pools and runs migrations; throws with a clear message if PostgreSQL is unreachable.
     public static func make(_ config: CampaignConfig) async throws -> CampaignApp {
         let metrics = HTTPMetrics()
-        let db = Database(url: config.databaseURL, size: config.dbPoolSize) { metrics.recordQuery(nanos: $0) }
+        let db = Database(url: config.databaseURL, size: config.dbPoolSize, statementTimeoutMs: config.statementTimeoutMs) { metrics.recordQuery(nanos: $0) }
         try await db.checkConnection()
         _ = try await db.migrate()
         await db.warm(config.dbPoolMin)
@@ -100,6 +102,15 @@ public struct CampaignApp: Sendable {
             g.addTask { await recorder.run() }
             g.addTask { await webhooks.run() }
         }
+    }
+
+    /// After the server has drained its requests (SIGTERM): each sender thread finishes and commits its batch,
+    /// the background work stops, and the recorder writes what it buffered. Then nothing is left in memory.
+    public func drain(background: Task<Void, Never>) async {
+        await sender?.stopAndWait()
+        background.cancel()
+        await background.value
+        await recorder.flush()
     }
 
     /// The HTTP server; `onRunning` receives the bound port (useful with port 0).

@@ -29,6 +29,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PostgreSQL connections at most (one thread each).") var dbPool = 16
     @Option(help: "PostgreSQL connections opened at start.") var dbPoolMin = 4
     @Option(help: "Redis connections (one thread each).") var redisPool = 4
+    @Option(help: "Cancel an API statement after this many milliseconds (0: never).") var statementTimeoutMs = 10_000
     @Option(help: "Add latency to a route, \"METHOD /path=MS\" (\"*=MS\" for all); repeatable.") var injectDelay: [String] = []
     @Option(help: "Keep this many bytes for good per request: a leak, for testing endurance verdicts.") var injectLeak = 0
     @Option(help: "Requests per second per user on /api (0: no limit).") var rateLimit = 100
@@ -46,6 +47,7 @@ struct Serve: AsyncParsableCommand {
         guard (0...(1 << 20)).contains(injectLeak) else { throw ValidationError("--inject-leak must be 0 to 1048576 bytes") }
         guard l1Capacity >= 1 else { throw ValidationError("--l1-capacity must be at least 1") }
         guard dbPool >= 1, redisPool >= 1 else { throw ValidationError("--db-pool and --redis-pool must be at least 1") }
+        guard statementTimeoutMs >= 0 else { throw ValidationError("--statement-timeout-ms must not be negative") }
         guard (1...64).contains(sendThreads) else { throw ValidationError("--send-threads must be 1 to 64") }
         guard sendRate >= 0 else { throw ValidationError("--send-rate must not be negative") }
         guard retryBaseMs > 0, (1...20).contains(maxAttempts) else { throw ValidationError("--retry-base-ms must be positive and --max-attempts 1 to 20") }
@@ -58,6 +60,7 @@ struct Serve: AsyncParsableCommand {
         config.dbPoolSize = dbPool
         config.dbPoolMin = min(dbPoolMin, dbPool)
         config.redisPoolSize = redisPool
+        config.statementTimeoutMs = statementTimeoutMs
         config.injectDelays = injectDelay
         config.injectLeakBytes = injectLeak
         config.rateLimit = rateLimit
@@ -88,8 +91,9 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("campaignd listening on \(host):\(port)\n".utf8))
         }
         let background = Task { await app.runBackground() }
-        defer { background.cancel() }
+        // SIGTERM or SIGINT: runService returns once in-flight requests are answered; then the rest drains.
         try await server.runService()
+        await app.drain(background: background)
     }
 }
 

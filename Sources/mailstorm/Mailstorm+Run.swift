@@ -26,6 +26,7 @@ extension Mailstorm {
         @Option(help: "send: recipients (the same as --set recipients=N).") var recipients: Int?
         @Option(help: "send against --target: the mail sink's HTTP address (GET /stats), e.g. from `mailstorm sink`.") var sinkURL: String?
         @Flag(help: "Where does a request's time go? Server-Timing stages per endpoint, jemalloc deltas, and a perf flame graph of campaignd.") var profileServer = false
+        @Option(name: .customLong("fault"), help: "A planned fault, component:action[=value]@start[+duration], e.g. postgres:restart@20s+3s (docs/faults.md); repeatable.") var faults: [String] = []
         @OptionGroup var sink: SinkOptions
         @OptionGroup var judging: JudgingOptions
 
@@ -66,11 +67,14 @@ extension Mailstorm {
             (options.stack.faults, options.stack.engagement) = try sink.plans()
             options.sinkURL = sinkURL
             options.profileServer = profileServer
-            // Everything a user gave is checked before any server starts: settings, thresholds, baselines, output.
+            do { options.faults = try faults.map { try FaultSpec(parsing: $0) } } catch { throw UsageError("\(error)") }
+            // Everything a user gave is checked before any server starts: settings, thresholds, faults, baselines, output.
             let members = (scenario as? ComprehensiveScenario)?.members ?? [scenario]
+            if !faults.isEmpty, members.count > 1 { throw UsageError("--fault goes with one scenario, not \(scenario.name)") }
             var judges: [String: Judge] = [:]
             for m in members {
-                _ = try m.plan(profile: profile, overrides: options.overrides)
+                let plan = try m.plan(profile: profile, overrides: options.overrides)
+                _ = try ScenarioRunner.faultTimeline(m, plan: plan, options: options)
                 judges[m.name] = try judging.judge(scenario: m.name, profile: profile.rawValue)
             }
             try RunFolder.checkWritable(root: out)

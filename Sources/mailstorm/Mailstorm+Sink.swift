@@ -11,6 +11,7 @@ struct SinkOptions: ParsableArguments {
     @Option(help: "Fraction of messages answered with a transient failure (SMTP 451).") var transientRate = 0.0
     @Option(help: "Fraction of messages refused for good (SMTP 550): bounces.") var permanentRate = 0.0
     @Option(help: "Fraction of messages whose connection is dropped instead of answered.") var dropRate = 0.0
+    @Option(help: "HTTP provider: refuse every send request as a whole with this status (401, 503); 0: never.") var refuseStatus = 0
     @Option(help: "Fraction of delivered messages whose open pixel is fetched.") var openRate = 0.0
     @Option(help: "Fraction of delivered messages whose first link is followed.") var clickRate = 0.0
     @Flag(help: "Send a `delivered` provider webhook for each accepted message.") var webhooks = false
@@ -28,6 +29,7 @@ struct SinkOptions: ParsableArguments {
         f.transientRate = transientRate
         f.permanentRate = permanentRate
         f.dropRate = dropRate
+        f.refuseStatus = refuseStatus
         do { try f.validate() } catch { throw Exit.fail("sink faults: \(error)", ExitStatus.usage) }
         var e = EngagementPlan()
         guard (0...1).contains(openRate), (0...1).contains(clickRate) else { throw Exit.fail("--open-rate and --click-rate must be between 0 and 1", ExitStatus.usage) }

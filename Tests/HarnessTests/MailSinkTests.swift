@@ -14,7 +14,12 @@ import Testing
         f.dropRate = 0.8
         #expect(throws: SinkError.self) { try f.validate() }
         let decoded = try JSONDecoder().decode(FaultPlan.self, from: Data(#"{"transient_rate": 0.3}"#.utf8))
-        #expect(decoded.transientRate == 0.3 && decoded.permanentRate == 0)
+        #expect(decoded.transientRate == 0.3 && decoded.permanentRate == 0 && decoded.refuseStatus == 0)
+        var refusing = FaultPlan()
+        refusing.refuseStatus = 401
+        #expect(throws: Never.self) { try refusing.validate() }
+        refusing.refuseStatus = 200
+        #expect(throws: SinkError.self) { try refusing.validate() }
     }
 
     @Test func ledgerCountsUniqueAndDuplicates() {

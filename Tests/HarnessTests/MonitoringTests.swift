@@ -7,6 +7,27 @@ import Testing
 @testable import Harness
 
 @Suite struct MonitoringTests {
+    /// A campaignd restarted mid-run (a planned fault) starts its counters at zero again: the run's totals count
+    /// what it counted since, as Prometheus's increase() does, and nothing backwards; a server missing from some
+    /// samples leaves a gap, not a hole.
+    @Test func serviceTotalsSurviveARestartedServer() {
+        func sample(_ t: Double, commits: Double?, hits: Double?, lookups: Double) -> ServiceSampler.Sample {
+            ServiceSampler.Sample(time: Date(timeIntervalSince1970: t), pg: commits.map { [$0, 0, 0, 0, 1] }, redis: nil,
+                                  app: hits.map { ["campaignd_cache_hits_total{level=\"l1\"}": $0,
+                                                   "campaignd_cache_misses_total{level=\"l1\"}": lookups - $0,
+                                                   "campaignd_http_requests_total{route=\"x\"}": lookups] })
+        }
+        var t = ServiceTotals()
+        for s in [sample(0, commits: 100, hits: 80, lookups: 100), sample(1, commits: 150, hits: 160, lookups: 200),
+                  sample(2, commits: nil, hits: nil, lookups: 0),            // both down at this sample
+                  sample(3, commits: 170, hits: 30, lookups: 40)] {        // PostgreSQL back; campaignd restarted
+            t.add(s)
+        }
+        #expect(t.commits == 70 && t.pgSeconds == 3)
+        #expect(t.appHits == 80 + 30 && t.appLookups == 100 + 40 && t.appRestarted)
+    }
+
+
     @Test func perfScriptFoldsIntoStacks() {
         let script = """
             campaignd 12 100.1:    1001 cpu-clock:ppp:

@@ -9,8 +9,10 @@ extension RealStack {
 /// own section in the summary and the reports. Verdicts on latency are not asserted: a debug build on a shared
 /// CI machine is too noisy to promise them; consistency (nothing lost, counts agree) is.
 @Suite struct ScenarioSuiteTests {
-    func smoke(_ scenario: any Scenario, settings: [String] = [], campaigndArguments: [String] = []) async throws -> (ScenarioOutcome, Summary) {
+    func smoke(_ scenario: any Scenario, settings: [String] = [], campaigndArguments: [String] = [],
+               faults: [String] = []) async throws -> (ScenarioOutcome, Summary) {
         var options = RunOptions()
+        options.faults = try faults.map { try FaultSpec(parsing: $0) }
         options.profile = .smoke
         options.overrides = try Overrides(settings)
         options.stack = Integration.stackOptions()
@@ -19,7 +21,7 @@ extension RealStack {
         let s = SummaryBuilder.build(scenario: o.scenario, profile: "smoke", load: o.describe, target: o.target, embedded: o.embedded,
                                      result: o.result, kpis: KPICatalog.set(o.kpiSet) + o.thresholds.map(KPI.init), stress: o.stress, spike: o.spike, capacity: o.capacity,
                                      endurance: o.endurance, resources: o.resources, email: o.email, bulkImport: o.importOutcome,
-                                     services: o.services)
+                                     faults: o.faults, services: o.services)
         // Every summary round-trips through its JSON form, and every run samples the services.
         _ = try Summary.decode(try s.encoded())
         #expect(s.services?.pgCommitsPerS != nil && s.services?.redisOpsPerS != nil, "services were not sampled")
@@ -90,6 +92,32 @@ extension RealStack {
         #expect(e.sink.unique == 5000 && e.sink.duplicates == 0 && e.states == ["sent": 5000])
         #expect(e.problems.isEmpty && s.problems.isEmpty && verdictFollowsItsKPIs(s), "\(e.problems)")
         #expect(MarkdownReport.render(s).contains("## Send"))
+    }
+
+    /// The standard faults, carried out on the real servers. What recovery takes is the machine's to say; that
+    /// each fault happened, was answered with 503 and never 500, and ended with every server back, is not.
+    @Test func chaosCarriesOutItsFaultsAndCampaigndAnswers503NotErrors() async throws {
+        let (o, s) = try await smoke(ChaosScenario())
+        let f = try #require(o.faults)
+        #expect(f.windows.map { $0.fault.prefix { $0 != ":" } } == ["postgres", "redis", "postgres-net"])
+        #expect(f.windows.allSatisfy { $0.error == nil && $0.ended >= $0.began }, "\(f.windows)")
+        let restart = f.windows[0], slowNet = f.windows[2]
+        #expect(restart.errors > 0, "PostgreSQL was down for 3 s under load: requests needing it failed")
+        #expect(s.errorsByClass["http_503"] ?? 0 > 0 && s.errorsByClass["http_5xx"] == nil, "\(s.errorsByClass)")
+        #expect(slowNet.p99Ms >= 100, "50 ms each way on every statement: \(slowNet.p99Ms) ms")
+        #expect(s.kpis.map(\.name) == ["recovery after a fault", "errors while Redis is down"])
+        #expect(verdictFollowsItsKPIs(s) && MarkdownReport.render(s).contains("## Faults"))
+        #expect(HTMLReport.render(s).contains("class=\"band\""))
+    }
+
+    @Test func aSendRidesOutCampaigndsSigtermAndSigkill() async throws {
+        let (o, s) = try await smoke(SendScenario(), settings: ["recipients=20000"], campaigndArguments: ["--send-rate", "2000"],
+                                     faults: ["campaignd:term@2s", "campaignd:kill@5s"])
+        let e = try #require(o.email), f = try #require(o.faults)
+        #expect(f.windows.allSatisfy { $0.error == nil } && !f.recoveryJudged, "\(f.windows)")
+        #expect(e.recipients == 20000 && e.sink.unique == 20000, "none lost: \(e.sink)")
+        #expect(e.inFlightAtKills == 200 && e.sink.duplicates <= 200, "repeats only from the kill's in-flight batches: \(e.sink)")
+        #expect(e.problems.isEmpty && s.problems.isEmpty, "\(s.problems)")
     }
 
     @Test func importLoadsEveryRow() async throws {

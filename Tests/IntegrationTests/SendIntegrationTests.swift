@@ -23,6 +23,15 @@ extension RealStack {
 
     static func sinkStats(_ stack: Stack) -> SinkLedger.Stats { stack.sink!.ledger.stats }
 
+    /// A new campaignd on the stack's database, Redis and sink, after the first one died: it picks a campaign up
+    /// where the outbox says.
+    static func campaigndAgain(_ stack: Stack) throws -> CampaignServer {
+        let dir = stack.directory + "/again"  // a log of its own: readiness is read from it
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return try CampaignServer(binary: Integration.binary("campaignd"), directory: dir, databaseURL: stack.endpoints.databaseURL!,
+                           redisURL: stack.endpoints.redisURL!, extraArguments: ["--mail-url", stack.sink!.smtpURL])
+    }
+
     /// Final states by status, from PostgreSQL.
     static func states(_ stack: Stack, _ id: Int) throws -> [String: Int] {
         let rows = try Integration.sql(stack.endpoints.databaseURL!,
@@ -124,12 +133,8 @@ extension RealStack {
         #expect(try await Integration.eventually(60) { Self.sinkStats(stack).accepted >= 1500 })
         kill(stack.pids["campaignd"]!, SIGKILL)
         let atKill = Self.sinkStats(stack).unique
-        // A new campaignd on the same database and Redis picks the campaign up where the outbox says.
-        let dir = NSTemporaryDirectory() + "campaignd-again-\(getpid())"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let again = try CampaignServer(binary: Integration.binary("campaignd"), directory: dir, databaseURL: stack.endpoints.databaseURL!,
-                                       redisURL: stack.endpoints.redisURL!, extraArguments: ["--mail-url", stack.sink!.smtpURL])
-        defer { again.process.stop(); try? FileManager.default.removeItem(atPath: dir) }
+        let again = try Self.campaigndAgain(stack)
+        defer { again.process.stop() }
         let api2 = APIClient(base: again.url, token: api.token)
         #expect(try await Self.waitSent(api2, id))
         let recipients = Int(try Integration.sql(stack.endpoints.databaseURL!, "SELECT recipients FROM campaigns WHERE id = \(id)"))!

@@ -43,6 +43,46 @@ import Harness
     }
 }
 
+@Suite struct FaultPlanningTests {
+    func timeline(_ s: any Scenario, _ faults: [String], configure: (inout RunOptions) -> Void = { _ in }) throws -> FaultTimeline? {
+        var o = RunOptions()
+        o.faults = try faults.map { try FaultSpec(parsing: $0) }
+        configure(&o)
+        return try ScenarioRunner.faultTimeline(s, plan: try s.plan(profile: .smoke, overrides: Overrides([])), options: o)
+    }
+
+    @Test func chaosCarriesItsStandardSetAndOtherScenariosNone() throws {
+        let chaos = try #require(try timeline(ChaosScenario(), []))
+        #expect(chaos.faults.map(\.description) == ["postgres:restart@8s+3s", "redis:kill@19s+5s", "postgres-net:latency=50ms@30s+6s"])
+        let nightly = ChaosScenario().defaultFaults(plan: try ChaosScenario().plan(profile: .nightly, overrides: Overrides([])))
+        #expect(throws: Never.self) { try FaultTimeline(nightly, runSeconds: 150) }
+        #expect(try timeline(BasicScenario(), []) == nil)
+        #expect(try timeline(BasicScenario(), ["redis:kill@5s+2s"])?.faults.count == 1)
+        // The send's faults may come while it may run (50 s at smoke).
+        #expect(try timeline(SendScenario(), ["campaignd:kill@30s"])?.faults.count == 1)
+    }
+
+    @Test(arguments: [
+        ("stress", ["redis:kill@5s"], "stress cannot carry faults"),
+        ("basic", ["redis:kill@15s+10s"], "not before the run does"),
+        ("basic", ["postgres:restart@2s+5s", "postgres:kill@4s"], "overlap on postgres"),
+    ])
+    func faultsAScenarioCannotCarryAreRefusedBeforeTheRun(name: String, faults: [String], why: String) throws {
+        do {
+            _ = try timeline(try ScenarioCatalog.named(name), faults)
+            Issue.record("accepted")
+        } catch {
+            #expect("\(error)".contains(why), "\(error)")
+        }
+    }
+
+    @Test func faultsNeedServersTheStackOwns() throws {
+        #expect(throws: UsageError.self) { try timeline(BasicScenario(), ["redis:kill@5s"]) { $0.target = "http://127.0.0.1:1" } }
+        #expect(throws: UsageError.self) { try timeline(BasicScenario(), ["postgres-net:drop@5s+1s"]) { $0.stack.databaseURL = "postgresql://x@127.0.0.1:1/db" } }
+        #expect(throws: Never.self) { try timeline(BasicScenario(), ["postgres:kill@5s"]) { $0.stack.redisURL = "redis://127.0.0.1:1" } }
+    }
+}
+
 @Suite struct ComprehensiveTests {
     @Test func runsEveryOtherScenarioAndTakesNoOverrides() throws {
         let c = ComprehensiveScenario()

@@ -8,6 +8,23 @@ import Testing
         #expect(HTTPMetrics.routeLabel(method: "GET", path: "/") == "GET /")
     }
 
+    /// An outage or a timeout is the database's fault (503, retry); bad data is the statement's (no retry helps).
+    @Test func databaseErrorsAreSortedByWhoseFaultTheyAre() {
+        for state in ["08006", "08001", "57P01", "57P03", "53300", "57014"] {
+            let e = DatabaseError(message: "x", sqlState: state)
+            #expect(e.isUnavailable && !e.isPersistent, "\(state)")
+            #expect(APIError.unavailable(e)?.status == .serviceUnavailable && APIError.unavailable(e)?.retryAfter == 1)
+        }
+        for state in ["22007", "22008", "23505", "42703"] {
+            let e = DatabaseError(message: "x", sqlState: state)
+            #expect(!e.isUnavailable && e.isPersistent, "\(state)")
+            #expect(APIError.unavailable(e) == nil)
+        }
+        #expect(!DatabaseError(message: "x", sqlState: nil).isUnavailable && DatabaseError.connectionLost("x").isUnavailable)
+        #expect(APIError.unavailable(PoolError.acquireTimeout)?.status == .serviceUnavailable)
+        #expect(APIError.unavailable(PoolError.shutDown) == nil)
+    }
+
     @Test func delayKnobParses() throws {
         let d = try InjectedDelays(["GET /api/stats=20", "*=1.5"])
         #expect(d.delay(for: "GET /api/stats") == .milliseconds(20))

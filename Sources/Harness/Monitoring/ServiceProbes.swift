@@ -21,6 +21,9 @@ final class PSQLSession {
         do { try process.run() } catch { return nil }
     }
 
+    /// False once psql has exited (its server went away).
+    var isAlive: Bool { process.isRunning }
+
     /// Rows of `sql` (fields split on the unit separator); empty on error.
     func query(_ sql: String) -> [[String]] {
         guard process.isRunning else { return [] }

@@ -77,6 +77,7 @@ public final class ServiceSampler: @unchecked Sendable {
     private var rows: [ServiceRow] = []
     private var first: Sample?
     private var last: Sample?
+    private var totals = ServiceTotals()
     private var topStatements: [ServiceSummary.Statement]?
     private var finished = false
 
@@ -105,13 +106,15 @@ public final class ServiceSampler: @unchecked Sendable {
     }
 
     private func loop() {
-        let psql = databaseURL.flatMap { PSQLSession(url: $0) }
+        var psql = databaseURL.flatMap { PSQLSession(url: $0) }
         // Statements counted from here: the extension is preloaded in the embedded stack; elsewhere this may fail.
         _ = psql?.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         _ = psql?.query("SELECT pg_stat_statements_reset()")
         let t0 = Date()
         var prev: Sample? = nil
         while true {
+            // PostgreSQL restarted (a planned fault): psql lost its session and exited; a new one picks up.
+            if let url = databaseURL, psql?.isAlive != true { psql = PSQLSession(url: url) }
             let s = Sample(
                 time: Date(),
                 pg: psql?.query("""
@@ -123,6 +126,7 @@ public final class ServiceSampler: @unchecked Sendable {
             lock.lock()
             if first == nil { first = s }
             last = s
+            totals.add(s)
             lock.unlock()
             if let p = prev {
                 let row = Self.row(p, s, t: s.time.timeIntervalSince(t0))
@@ -160,34 +164,43 @@ public final class ServiceSampler: @unchecked Sendable {
         let dt = max(b.time.timeIntervalSince(a.time), 1e-3)
         var r = ServiceRow(t: t)
         if let p = a.pg, let q = b.pg, p.count == 5, q.count == 5 {
-            r.pgCommitsPerS = (q[0] - p[0]) / dt
-            r.pgBufferHitRatio = ratio(q[1] - p[1], (q[1] - p[1]) + (q[2] - p[2]))
-            r.pgRowsWrittenPerS = (q[3] - p[3]) / dt
+            r.pgCommitsPerS = increase(p[0], q[0]) / dt
+            r.pgBufferHitRatio = ratio(increase(p[1], q[1]), increase(p[1], q[1]) + increase(p[2], q[2]))
+            r.pgRowsWrittenPerS = increase(p[3], q[3]) / dt
             r.pgBackends = q[4]
         }
         if let x = a.redis, let y = b.redis {
             r.redisOpsPerS = Double(y["instantaneous_ops_per_sec"] ?? "")
-            let h = (Double(y["keyspace_hits"] ?? "") ?? 0) - (Double(x["keyspace_hits"] ?? "") ?? 0)
-            let m = (Double(y["keyspace_misses"] ?? "") ?? 0) - (Double(x["keyspace_misses"] ?? "") ?? 0)
+            let (h, m) = redisHitsAndMisses(x, y)
             r.redisHitRatio = ratio(h, h + m)
             r.redisMemoryMb = (Double(y["used_memory"] ?? "") ?? 0) / 1_048_576
         }
         if let x = a.app, let y = b.app {
             let (h, n) = appCache(x, y)
             r.appCacheHitRatio = ratio(h, n)
-            r.appRequestsPerS = (PrometheusText.sum(y, "campaignd_http_requests_total") - PrometheusText.sum(x, "campaignd_http_requests_total")) / dt
+            r.appRequestsPerS = increase(PrometheusText.sum(x, "campaignd_http_requests_total"), PrometheusText.sum(y, "campaignd_http_requests_total")) / dt
             r.appDbPoolBusy = y["campaignd_db_pool_busy"]
             r.jemallocAllocatedMb = y["campaignd_jemalloc_allocated_bytes"].map { $0 / 1_048_576 }
             r.jemallocResidentMb = y["campaignd_jemalloc_resident_bytes"].map { $0 / 1_048_576 }
-            r.appWebhooksPerS = (PrometheusText.sum(y, "campaignd_webhook_items_processed_total") - PrometheusText.sum(x, "campaignd_webhook_items_processed_total")) / dt
+            r.appWebhooksPerS = increase(PrometheusText.sum(x, "campaignd_webhook_items_processed_total"), PrometheusText.sum(y, "campaignd_webhook_items_processed_total")) / dt
         }
         return r
+    }
+
+    /// How much a counter grew from `x` to `y`. A counter that went down was reset (its server restarted, a
+    /// planned fault) and has counted `y` since, as Prometheus's increase() reads it.
+    static func increase(_ x: Double, _ y: Double) -> Double { y >= x ? y - x : y }
+
+    /// Redis keyspace hits and misses between two INFO replies.
+    static func redisHitsAndMisses(_ x: [String: String], _ y: [String: String]) -> (Double, Double) {
+        func v(_ i: [String: String], _ k: String) -> Double { Double(i[k] ?? "") ?? 0 }
+        return (increase(v(x, "keyspace_hits"), v(y, "keyspace_hits")), increase(v(x, "keyspace_misses"), v(y, "keyspace_misses")))
     }
 
     /// campaignd cache hits (L1 or Redis) and lookups (every lookup starts at L1) between two scrapes.
     static func appCache(_ x: [String: Double], _ y: [String: Double]) -> (hits: Double, lookups: Double) {
         func d(_ name: String, _ level: String) -> Double {
-            PrometheusText.sum(y, name, having: "level=\"\(level)\"") - PrometheusText.sum(x, name, having: "level=\"\(level)\"")
+            increase(PrometheusText.sum(x, name, having: "level=\"\(level)\""), PrometheusText.sum(y, name, having: "level=\"\(level)\""))
         }
         let l1h = d("campaignd_cache_hits_total", "l1"), l1m = d("campaignd_cache_misses_total", "l1")
         return (l1h + d("campaignd_cache_hits_total", "redis"), l1h + l1m)
@@ -204,7 +217,7 @@ public final class ServiceSampler: @unchecked Sendable {
         for (k, v) in y where k.hasPrefix(name + "_bucket{") {
             guard let r = k.range(of: "le=\""), let end = k[r.upperBound...].firstIndex(of: "\"") else { continue }
             let le = String(k[r.upperBound..<end])
-            buckets.append((le == "+Inf" ? .infinity : Double(le) ?? .infinity, v - (x[k] ?? 0)))
+            buckets.append((le == "+Inf" ? .infinity : Double(le) ?? .infinity, increase(x[k] ?? 0, v)))
         }
         return buckets.sorted { $0.le < $1.le }.map { [$0.le, $0.count] }
     }
@@ -225,27 +238,27 @@ public final class ServiceSampler: @unchecked Sendable {
         running = false
         lock.broadcast()
         while thread != nil && !finished { _ = lock.wait(until: Date().addingTimeInterval(5)); if !finished { break } }
-        let (rows, first, last, top) = (self.rows, self.first, self.last, topStatements)
+        let (rows, first, last, top, t) = (self.rows, self.first, self.last, topStatements, totals)
         lock.unlock()
         var s = ServiceSummary(rows: rows)
         s.pgTopStatements = top
         guard let a = first, let b = last else { return s }
-        let whole = Self.row(a, b, t: b.time.timeIntervalSince(a.time))
-        s.pgCommitsPerS = whole.pgCommitsPerS
-        s.pgBufferHitRatio = whole.pgBufferHitRatio
+        if t.pgSeconds > 0 {
+            s.pgCommitsPerS = t.commits / t.pgSeconds
+            s.pgBufferHitRatio = Self.ratio(t.blocksHit, t.blocksHit + t.blocksRead)
+        }
         s.pgMaxBackends = rows.compactMap(\.pgBackends).max()
         s.redisOpsPerS = rows.isEmpty ? nil : rows.compactMap(\.redisOpsPerS).reduce(0, +) / Double(max(rows.count, 1))
-        s.redisHitRatio = whole.redisHitRatio
+        if t.redisSeen { s.redisHitRatio = Self.ratio(t.redisHits, t.redisHits + t.redisMisses) }
         s.redisMemoryMbMax = rows.compactMap(\.redisMemoryMb).max()
-        if let x = a.app, let y = b.app {
-            let (h, n) = Self.appCache(x, y)
-            s.appCacheHitRatio = Self.ratio(h, n)
-            s.appCacheLookups = n
-            s.appCacheHits = h
-            let buckets = Self.buckets(x, y, "campaignd_db_query_duration_seconds")
+        if t.appSeen {
+            s.appCacheHitRatio = Self.ratio(t.appHits, t.appLookups)
+            s.appCacheLookups = t.appLookups
+            s.appCacheHits = t.appHits
+            let buckets = t.dbBuckets.sorted { $0.key < $1.key }.map { [$0.key, $0.value] }
             s.appDbQueryBuckets = buckets.isEmpty ? nil : buckets
             s.appDbQueryMs = Self.percentiles(buckets, [50, 95, 99])
-            let hooks = PrometheusText.sum(y, "campaignd_webhook_items_processed_total") - PrometheusText.sum(x, "campaignd_webhook_items_processed_total")
+            let hooks = t.webhooks
             if hooks > 0 {
                 s.appWebhookItems = hooks
                 // Per minute of the time webhooks were flowing, not of the whole run.
@@ -253,13 +266,64 @@ public final class ServiceSampler: @unchecked Sendable {
                 s.appWebhooksPerMinute = hooks / Double(max(active, 1)) * 60
             }
             var delta: [String: Double] = [:], end: [String: Double] = [:]
-            for k in ["allocated", "active", "resident"] {
-                if let e = y["campaignd_jemalloc_\(k)_bytes"], let st = x["campaignd_jemalloc_\(k)_bytes"] { delta[k] = e - st; end[k] = e }
+            // Start to end of one process only: after a restart, the two ends belong to two processes.
+            if let x = a.app, let y = b.app, !t.appRestarted {
+                for k in ["allocated", "active", "resident"] {
+                    if let e = y["campaignd_jemalloc_\(k)_bytes"], let st = x["campaignd_jemalloc_\(k)_bytes"] { delta[k] = e - st; end[k] = e }
+                }
             }
             s.jemallocDeltaBytes = delta.isEmpty ? nil : delta
             s.jemallocEndBytes = end.isEmpty ? nil : end
         }
         return s
+    }
+}
+
+/// The services' counters summed sample to sample over a run, each against the last sample that had it: a
+/// server down for a while (a fault) leaves a gap, not a hole, and one restarted counts from zero again.
+struct ServiceTotals {
+    private var lastPG: (time: Date, values: [Double])?
+    private var lastRedis: [String: String]?
+    private var lastApp: [String: Double]?
+    var pgSeconds = 0.0, commits = 0.0, blocksHit = 0.0, blocksRead = 0.0
+    var redisSeen = false, redisHits = 0.0, redisMisses = 0.0
+    var appSeen = false, appRestarted = false, appHits = 0.0, appLookups = 0.0, webhooks = 0.0
+    /// campaignd's statement-latency histogram: cumulative count per bucket bound (s).
+    var dbBuckets: [Double: Double] = [:]
+
+    mutating func add(_ s: ServiceSampler.Sample) {
+        if let q = s.pg, q.count == 5 {
+            if let p = lastPG {
+                pgSeconds += s.time.timeIntervalSince(p.time)
+                commits += ServiceSampler.increase(p.values[0], q[0])
+                blocksHit += ServiceSampler.increase(p.values[1], q[1])
+                blocksRead += ServiceSampler.increase(p.values[2], q[2])
+            }
+            lastPG = (s.time, q)
+        }
+        if let y = s.redis {
+            if let x = lastRedis {
+                let (h, m) = ServiceSampler.redisHitsAndMisses(x, y)
+                redisHits += h
+                redisMisses += m
+                redisSeen = true
+            }
+            lastRedis = y
+        }
+        if let y = s.app {
+            if let x = lastApp {
+                let requests = "campaignd_http_requests_total"
+                if PrometheusText.sum(y, requests) < PrometheusText.sum(x, requests) { appRestarted = true }
+                let (h, n) = ServiceSampler.appCache(x, y)
+                appHits += h
+                appLookups += n
+                for b in ServiceSampler.buckets(x, y, "campaignd_db_query_duration_seconds") { dbBuckets[b[0], default: 0] += b[1] }
+                webhooks += ServiceSampler.increase(PrometheusText.sum(x, "campaignd_webhook_items_processed_total"),
+                                                    PrometheusText.sum(y, "campaignd_webhook_items_processed_total"))
+                appSeen = true
+            }
+            lastApp = y
+        }
     }
 }
 

@@ -37,7 +37,7 @@ public struct EndpointStats: Sendable {
     public var errorCount: UInt64 { errors.values.reduce(0, +) }
     /// Requests that ended without any HTTP response.
     public var transportErrors: UInt64 {
-        errors.reduce(0) { $0 + ([.http4xx, .http5xx, .checkFailed].contains($1.key) ? 0 : $1.value) }
+        errors.reduce(0) { $0 + ([.http4xx, .http5xx, .http503, .checkFailed].contains($1.key) ? 0 : $1.value) }
     }
 
     /// Adds `other`'s counts and histograms exactly.

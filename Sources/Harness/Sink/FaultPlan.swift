@@ -14,10 +14,13 @@ public struct FaultPlan: Sendable, Codable, Equatable {
     public var permanentRate: Double = 0
     /// The connection is closed instead of answering.
     public var dropRate: Double = 0
+    /// Every send is refused as a whole, which says nothing about any recipient: HTTP answers this status (401 a
+    /// revoked key, 503 an outage), SMTP answers 421 to the message; 0: none.
+    public var refuseStatus = 0
 
     enum CodingKeys: String, CodingKey {
         case latencyMinMs = "latency_min_ms", latencyMaxMs = "latency_max_ms", transientRate = "transient_rate"
-        case permanentRate = "permanent_rate", dropRate = "drop_rate"
+        case permanentRate = "permanent_rate", dropRate = "drop_rate", refuseStatus = "refuse_status"
     }
 
     public init() {}
@@ -30,6 +33,7 @@ public struct FaultPlan: Sendable, Codable, Equatable {
         transientRate = try c.decodeIfPresent(Double.self, forKey: .transientRate) ?? 0
         permanentRate = try c.decodeIfPresent(Double.self, forKey: .permanentRate) ?? 0
         dropRate = try c.decodeIfPresent(Double.self, forKey: .dropRate) ?? 0
+        refuseStatus = try c.decodeIfPresent(Int.self, forKey: .refuseStatus) ?? 0
     }
 
     /// Throws naming the field that is out of range.
@@ -37,6 +41,7 @@ public struct FaultPlan: Sendable, Codable, Equatable {
         for (name, v) in [("transient_rate", transientRate), ("permanent_rate", permanentRate), ("drop_rate", dropRate)] where !(0...1).contains(v) {
             throw SinkError("\(name) must be between 0 and 1, not \(v)")
         }
+        guard refuseStatus == 0 || (400...599).contains(refuseStatus) else { throw SinkError("refuse_status must be 0 or 400 to 599, not \(refuseStatus)") }
         guard transientRate + permanentRate + dropRate <= 1 else { throw SinkError("transient_rate + permanent_rate + drop_rate must not exceed 1") }
         guard latencyMinMs >= 0, latencyMaxMs >= latencyMinMs, latencyMaxMs <= 60_000 else {
             throw SinkError("latency must satisfy 0 <= latency_min_ms <= latency_max_ms <= 60000")

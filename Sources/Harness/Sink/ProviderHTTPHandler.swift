@@ -80,6 +80,11 @@ final class ProviderHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         }
         let fault = sink.faults
         let answer = { [self] in
+            if fault.refuseStatus != 0 {
+                for _ in req.personalizations { sink.ledger.reject(permanent: false) }
+                respond(context, fault.refuseStatus, ["error": "refused by the sink's fault plan"])
+                return
+            }
             // A dropped connection loses the whole request: the sender cannot know which messages arrived.
             if fault.dropRate > 0, Double.random(in: 0..<1, using: &rng) < fault.dropRate {
                 sink.ledger.drop()

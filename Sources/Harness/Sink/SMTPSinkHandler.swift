@@ -53,6 +53,13 @@ final class SMTPSinkHandler: ChannelInboundHandler, @unchecked Sendable {
         let fault = sink.faults
         let verdict = fault.verdict(Double.random(in: 0..<1, using: &rng))
         let respond = { [self] in
+            if fault.refuseStatus != 0 {  // an outage: nothing about this recipient, try again later
+                sink.ledger.reject(permanent: false)
+                context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "421 4.3.2 service not available\r\n")), promise: nil)
+                sender = false
+                recipients = 0
+                return
+            }
             switch verdict {
             case .drop:
                 sink.ledger.drop()

@@ -20,11 +20,12 @@ public final class CampaignServer: Sendable {
         return sibling
     }
 
-    public init(binary: String, directory: String, databaseURL: String, redisURL: String, extraArguments: [String] = []) throws {
+    /// `port` 0 lets campaignd pick a free one; a given one brings it back where the load generator expects it.
+    public init(binary: String, directory: String, databaseURL: String, redisURL: String, extraArguments: [String] = [], port wanted: Int = 0) throws {
         let log = directory + "/campaignd.log"
         process = try ManagedProcess(
             name: "campaignd", executable: binary,
-            arguments: ["serve", "--host", "127.0.0.1", "--port", "0", "--database-url", databaseURL, "--redis-url", redisURL] + extraArguments,
+            arguments: ["serve", "--host", "127.0.0.1", "--port", String(wanted), "--database-url", databaseURL, "--redis-url", redisURL] + extraArguments,
             logPath: log)
         let deadline = Date().addingTimeInterval(60)
         while true {

@@ -15,15 +15,20 @@ public final class PostgresServer: Sendable {
         return "\(root)/\(v)/bin"
     }
 
-    public init(directory: String, memoryBytes: UInt64) throws {
+    /// A new cluster in `directory` on a free port; or, with `port` and a cluster already there, the same one
+    /// brought back where clients expect it (after a planned stop or a kill; crash recovery replays its WAL).
+    public init(directory: String, memoryBytes: UInt64, port wanted: Int? = nil) throws {
         let bin = try Self.binDirectory()
         let data = directory + "/pgdata"
         let socketDir = directory + "/pgsock"
-        try FileManager.default.createDirectory(atPath: socketDir, withIntermediateDirectories: true)
-        if geteuid() == 0 { _ = try ManagedProcess.runToEnd("/bin/chown", ["-R", "postgres:postgres", directory]) }
-        let initdb = try ManagedProcess.runToEnd(bin + "/initdb", ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"], asUser: "postgres")
-        guard initdb.status == 0 else { throw StackError("initdb failed:\n\(initdb.output.suffix(1500))") }
-        port = try FreePort.pick()
+        let exists = FileManager.default.fileExists(atPath: data + "/PG_VERSION")
+        if !exists {
+            try FileManager.default.createDirectory(atPath: socketDir, withIntermediateDirectories: true)
+            if geteuid() == 0 { _ = try ManagedProcess.runToEnd("/bin/chown", ["-R", "postgres:postgres", directory]) }
+            let initdb = try ManagedProcess.runToEnd(bin + "/initdb", ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"], asUser: "postgres")
+            guard initdb.status == 0 else { throw StackError("initdb failed:\n\(initdb.output.suffix(1500))") }
+        }
+        port = try wanted ?? FreePort.pick()
         var args = ["-D", data, "-p", "\(port)", "-k", socketDir, "-c", "listen_addresses=127.0.0.1"]
         for (k, v) in ServerSettings.postgres(memoryBytes: memoryBytes) { args += ["-c", "\(k)=\(v)"] }
         // SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for every client to leave.
@@ -40,6 +45,7 @@ public final class PostgresServer: Sendable {
             }
             usleep(100_000)
         }
+        guard !exists else { return }
         let created = try ManagedProcess.runToEnd(bin + "/createdb", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "mailstorm"])
         guard created.status == 0 else { process.stop(); throw StackError("createdb failed: \(created.output)") }
     }

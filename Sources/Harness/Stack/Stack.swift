@@ -33,6 +33,8 @@ public struct StackOptions: Sendable {
     public var transport = MailTransportKind.smtp
     public var faults = FaultPlan()
     public var engagement = EngagementPlan()
+    /// Put a fault proxy between campaignd and each of PostgreSQL and Redis, for network faults.
+    public var faultProxies = false
 
     public init(campaignd: String? = nil, campaigndArguments: [String] = [], keepDirectory: Bool = false,
                 databaseURL: String? = nil, redisURL: String? = nil) {
@@ -59,6 +61,14 @@ public final class Stack: @unchecked Sendable {
     private let lock = NSLock()
     private var processes: [ManagedProcess]
     private let keep: Bool
+    /// How to start each server again on its port with its data, after a planned fault.
+    let restarts: [String: @Sendable () throws -> ManagedProcess]
+    /// Servers down on purpose (a fault in progress): not a death.
+    private var plannedDown: Set<String> = []
+    /// The fault proxies campaignd talks through, when asked for.
+    public let proxies: [FaultSpec.Component: FaultProxy]
+    /// The sink's fault plan from before a sink fault, to restore after it.
+    var sinkPlanBeforeFault: FaultPlan?
 
     /// Process ids of the stack's servers, for resource sampling.
     public var pids: [String: Int32] {
@@ -74,23 +84,41 @@ public final class Stack: @unchecked Sendable {
             let dir = NSTemporaryDirectory() + "mailstorm-stack-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             var started: [ManagedProcess] = []
+            var restarts: [String: @Sendable () throws -> ManagedProcess] = [:]
+            var proxies: [FaultSpec.Component: FaultProxy] = [:]
             func fail(_ error: Error) -> StackError {
                 for p in started.reversed() { p.stop() }
+                for p in proxies.values { p.stop() }
                 if !options.keepDirectory { try? FileManager.default.removeItem(atPath: dir) }
                 return error as? StackError ?? StackError("\(error)")
             }
             do {
                 var dbURL = options.databaseURL
                 if dbURL == nil {
-                    let pg = try PostgresServer(directory: dir, memoryBytes: Machine.current.memoryBytes)
+                    let memory = Machine.current.memoryBytes
+                    let pg = try PostgresServer(directory: dir, memoryBytes: memory)
                     started.append(pg.process)
                     dbURL = pg.databaseURL
+                    let port = pg.port
+                    restarts["postgres"] = { try PostgresServer(directory: dir, memoryBytes: memory, port: port).process }
                 }
                 var redisURL = options.redisURL
                 if redisURL == nil {
                     let redis = try RedisServer(directory: dir)
                     started.append(redis.process)
                     redisURL = redis.url
+                    let port = redis.port
+                    restarts["redis"] = { try RedisServer(directory: dir, port: port).process }
+                }
+                // campaignd's view of its storage: straight, or through a fault proxy each.
+                var appDB = dbURL!, appRedis = redisURL!
+                if options.faultProxies {
+                    let pgProxy = try FaultProxy(upstreamPort: try Self.port(of: appDB))
+                    proxies[.postgresNet] = pgProxy
+                    appDB = try Self.url(appDB, port: pgProxy.port)
+                    let redisProxy = try FaultProxy(upstreamPort: try Self.port(of: appRedis))
+                    proxies[.redisNet] = redisProxy
+                    appRedis = try Self.url(appRedis, port: redisProxy.port)
                 }
                 var args = options.campaigndArguments
                 var sink: MailSink? = nil
@@ -101,16 +129,20 @@ public final class Stack: @unchecked Sendable {
                 }
                 let app: CampaignServer
                 do {
-                    app = try CampaignServer(binary: binary, directory: dir, databaseURL: dbURL!, redisURL: redisURL!, extraArguments: args)
+                    app = try CampaignServer(binary: binary, directory: dir, databaseURL: appDB, redisURL: appRedis, extraArguments: args)
                 } catch {
                     sink?.stop()
                     throw error
                 }
                 started.append(app.process)
+                let (appArgs, appPort, appDBURL, appRedisURL) = (args, app.port, appDB, appRedis)
+                restarts["campaignd"] = {
+                    try CampaignServer(binary: binary, directory: dir, databaseURL: appDBURL, redisURL: appRedisURL, extraArguments: appArgs, port: appPort).process
+                }
                 sink?.engagement.plan.campaigndURL = app.url
                 let stack = Stack(directory: dir, endpoints: StackEndpoints(target: app.url, databaseURL: dbURL, redisURL: redisURL,
                                                                             sinkURL: sink.map { "http://127.0.0.1:\($0.httpPort)" }),
-                                  binary: binary, processes: started, sink: sink, keep: options.keepDirectory)
+                                  binary: binary, processes: started, sink: sink, keep: options.keepDirectory, restarts: restarts, proxies: proxies)
                 StackRegistry.shared.add(stack)
                 return stack
             } catch {
@@ -123,7 +155,10 @@ public final class Stack: @unchecked Sendable {
         }
     }
 
-    private init(directory: String, endpoints: StackEndpoints, binary: String, processes: [ManagedProcess], sink: MailSink?, keep: Bool) {
+    private init(directory: String, endpoints: StackEndpoints, binary: String, processes: [ManagedProcess], sink: MailSink?, keep: Bool,
+                 restarts: [String: @Sendable () throws -> ManagedProcess], proxies: [FaultSpec.Component: FaultProxy]) {
+        self.restarts = restarts
+        self.proxies = proxies
         self.directory = directory
         self.sink = sink
         self.endpoints = endpoints
@@ -140,6 +175,7 @@ public final class Stack: @unchecked Sendable {
         lock.unlock()
         guard !procs.isEmpty else { return }
         for p in procs.reversed() { p.stop() }
+        for p in proxies.values { p.stop() }
         sink?.stop()
         if !keep { try? FileManager.default.removeItem(atPath: directory) }
         StackRegistry.shared.remove(self)
@@ -148,7 +184,31 @@ public final class Stack: @unchecked Sendable {
     /// The server whose process has died, if any (a crash mid-run is an infrastructure failure).
     public var deadServer: String? {
         lock.lock(); defer { lock.unlock() }
-        return processes.first { !$0.isRunning }?.name
+        return processes.first { !$0.isRunning && !plannedDown.contains($0.name) }?.name
+    }
+
+    /// The running process of server `name`.
+    func process(_ name: String) -> ManagedProcess? {
+        lock.lock(); defer { lock.unlock() }
+        return processes.first { $0.name == name }
+    }
+
+    /// Marks `name` down on purpose (true) or back (false, with the process that replaced it).
+    func setPlannedDown(_ name: String, _ isDown: Bool, replacement: ManagedProcess? = nil) {
+        lock.lock(); defer { lock.unlock() }
+        if isDown { plannedDown.insert(name) } else { plannedDown.remove(name) }
+        if let r = replacement, let i = processes.firstIndex(where: { $0.name == name }) { processes[i] = r }
+    }
+
+    static func port(of url: String) throws -> Int {
+        guard let p = URLComponents(string: url)?.port else { throw StackError("no port in '\(url)'") }
+        return p
+    }
+
+    static func url(_ url: String, port: Int) throws -> String {
+        guard var c = URLComponents(string: url) else { throw StackError("not a URL: '\(url)'") }
+        c.port = port
+        return c.string ?? url
     }
 
     /// Removes directories left by harness processes that no longer exist (killed with SIGKILL, say).

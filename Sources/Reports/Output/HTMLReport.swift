@@ -43,6 +43,7 @@ public enum HTMLReport {
                           series: [.init(name: "emails/s", color: "#1864ab", points: e.perSecond.map { ($0.t, Double($0.emails)) })]).render()
         }
         if let i = s.bulkImport { h += "<h2>Import</h2><p>\(XML.escape(ImportText.render(i)))</p>" }
+        if let f = s.faults { h += "<h2>Faults</h2><p>\(XML.escape(FaultText.rule(f))) Shaded on the charts below.</p>" + table(FaultText.header, FaultText.rows(f)) }
         if let st = s.serverStages {
             h += "<h2>Where the time goes</h2><p>Per endpoint, latency at the client beside campaignd's own stages (Server-Timing), in ms.</p>"
             h += table(StagesText.header, StagesText.rows(st, summary: s))
@@ -111,14 +112,23 @@ public enum HTMLReport {
             SVGChart.Series(name: "p95", color: "#e67700", points: s.timeseries.map { ($0.t, $0.p95Ms) }),
             SVGChart.Series(name: "p99", color: "#c92a2a", points: s.timeseries.map { ($0.t, $0.p99Ms) }),
         ]
-        return SVGChart(id: "chart-latency", title: "Latency per second (ms)", xLabel: "seconds", yLabel: "ms", series: series)
+        var chart = SVGChart(id: "chart-latency", title: "Latency per second (ms)", xLabel: "seconds", yLabel: "ms", series: series)
+        chart.bands = faultBands(s)
+        return chart
+    }
+
+    /// Each fault from when it took effect to when its component was back.
+    static func faultBands(_ s: Summary) -> [(from: Double, to: Double, label: String)] {
+        (s.faults?.windows ?? []).map { (from: $0.began, to: $0.ended, label: $0.fault) }
     }
 
     static func throughputChart(_ s: Summary) -> SVGChart {
-        SVGChart(id: "chart-throughput", title: "Throughput and errors per second", xLabel: "seconds", yLabel: "per second", series: [
+        var chart = SVGChart(id: "chart-throughput", title: "Throughput and errors per second", xLabel: "seconds", yLabel: "per second", series: [
             .init(name: "requests/s", color: "#1864ab", points: s.timeseries.map { ($0.t, $0.rps) }),
             .init(name: "errors/s", color: "#c92a2a", points: s.timeseries.map { ($0.t, Double($0.errors)) }),
         ])
+        chart.bands = faultBands(s)
+        return chart
     }
 
     static func spectrumChart(_ s: Summary, baseline: Baseline?) -> SVGChart {
@@ -152,7 +162,7 @@ public enum HTMLReport {
         th,td{border:1px solid #dee2e6;padding:4px 8px;text-align:left}th{background:#f1f3f5}
         td.bad{color:#c92a2a;font-weight:bold}.verdict{font-size:20px;font-weight:bold}.pass,.improved{color:#2b8a3e}.fail{color:#c92a2a}.inconclusive,td.unknown{color:#e67700}
         .warning{background:#fff3bf;padding:8px;font-weight:bold}svg.chart{display:block;margin:8px 0 20px}
-        .grid{stroke:#e9ecef}.axis{stroke:#868e96}.tick{font-size:11px;fill:#495057}.label{font-size:12px;fill:#495057}
+        .band{fill:#fff3bf;fill-opacity:.7}.grid{stroke:#e9ecef}.axis{stroke:#868e96}.tick{font-size:11px;fill:#495057}.label{font-size:12px;fill:#495057}
         .title{font-size:13px;font-weight:bold}.legend{font-size:12px}
         """
 }

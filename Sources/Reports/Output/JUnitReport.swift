@@ -24,6 +24,10 @@ public enum JUnitReport {
             let msg = "\(k.name): measured \(VerdictTable.format(k.value, k.unit)), threshold \(k.comparator) \(VerdictTable.format(k.threshold, k.unit)) (\(k.source))"
             cases.append(testcase("\(cls).kpi", k.name, k.pass ? "" : element("failure", msg, type: "kpi")))
         }
+        for f in s.faults?.windows ?? [] {
+            let problem = s.faults!.problems.first { $0.hasPrefix("fault \(f.fault):") }
+            cases.append(testcase("\(cls).fault", f.fault, problem.map { element("failure", $0, type: "fault") } ?? ""))
+        }
         for r in comparison?.rows ?? [] {
             let body: String = switch r.verdict {
             case .regressed where !v.advisory: element("failure", "\(r.label) regressed, p=\(String(format: "%.2g", r.pValue))", type: "regression")

@@ -21,6 +21,7 @@ public enum MarkdownReport {
         if let sp = s.spike { md += "## Spike\n\n" + SpikeText.render(sp) + "\n" }
         if let e = s.email { md += "## Send\n\n```\n" + EmailText.render(e) + "```\n\n" }
         if let i = s.bulkImport { md += "## Import\n\n```\n" + ImportText.render(i) + "```\n\n" }
+        if let f = s.faults { md += "## Faults\n\n```\n" + FaultText.render(f) + "```\n\n" }
         if let sv = s.services { md += "## Services\n\n```\n" + ServicesText.render(sv) + "```\n\n" }
         if let st = s.serverStages { md += "## Where the time goes\n\n```\n" + StagesText.render(st, summary: s) + "```\n\n" }
         if let p = s.serverProfile { md += "## campaignd CPU profile\n\n![flame graph](\(p.svgFile))\n\n```\n" + ProfileText.render(p) + "```\n\n" }

@@ -23,6 +23,8 @@ public struct SVGChart {
     public var series: [Series]
     /// Tick labels for the x axis at given x positions (for the percentile spectrum's log scale).
     public var xTicks: [(x: Double, label: String)]?
+    /// Shaded spans of x with a label each (fault windows), drawn under the lines.
+    public var bands: [(from: Double, to: Double, label: String)] = []
     public var width = 760.0
     public var height = 280.0
 
@@ -41,10 +43,15 @@ public struct SVGChart {
         let all = series.flatMap(\.points)
         let minX = all.map(\.x).min() ?? 0, maxX = max(all.map(\.x).max() ?? 1, minX + 1e-9)
         let maxY = Self.niceCeiling(max(all.map(\.y).max() ?? 1, 1e-9))
-        func px(_ x: Double) -> Double { left + (x - minX) / (maxX - minX) * pw }
+        func px(_ x: Double) -> Double { left + (min(max(x, minX), maxX) - minX) / (maxX - minX) * pw }
         func py(_ y: Double) -> Double { top + ph - y / maxY * ph }
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"\(XML.escape(id))\" class=\"chart\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">"
         svg += "<text x=\"\(left)\" y=\"18\" class=\"title\">\(XML.escape(title))</text>"
+        for b in bands {
+            // At least 2 px wide, so an instant fault (a reset) still shows.
+            let x0 = px(b.from), w = max(px(b.to) - x0, 2)
+            svg += "<rect x=\"\(Self.f(x0))\" y=\"\(top)\" width=\"\(Self.f(w))\" height=\"\(Self.f(ph))\" class=\"band\"><title>\(XML.escape(b.label))</title></rect>"
+        }
         for i in 0...4 {
             let y = maxY * Double(i) / 4
             svg += "<line x1=\"\(left)\" x2=\"\(left + pw)\" y1=\"\(Self.f(py(y)))\" y2=\"\(Self.f(py(y)))\" class=\"grid\"/>"

@@ -22,6 +22,7 @@ public enum VerdictTable {
         if let e = s.endurance { out += EnduranceText.render(e, summary: s) }
         if let e = s.email { out += EmailText.render(e) }
         if let i = s.bulkImport { out += ImportText.render(i) }
+        if let f = s.faults { out += FaultText.render(f) }
         if let sv = s.services { out += ServicesText.render(sv) }
         if let st = s.serverStages { out += StagesText.render(st, summary: s) }
         if let p = s.serverProfile { out += ProfileText.render(p) } else if let n = s.profileNote { out += n + "\n" }
@@ -69,6 +70,29 @@ public enum StressTable {
         out += "; breaking point: " + (st.breaking.map { String(format: "%.1f iterations/s", $0) } ?? "not reached") + "\n"
         return out
     }
+}
+
+/// The planned faults, one row each: when each took effect and ended, what the load saw meanwhile, and how
+/// long the service took to meet its SLO again.
+public enum FaultText {
+    public static let header = ["fault", "began s", "back s", "requests", "errors", "p99 ms", "recovery s"]
+
+    public static func rows(_ f: FaultOutcome) -> [[String]] {
+        f.windows.map { w in
+            [w.fault, String(format: "%.1f", w.began), String(format: "%.1f", w.ended), "\(w.requests)", "\(w.errors)",
+             w.requests > 0 ? String(format: "%.2f", w.p99Ms) : "-",
+             !f.recoveryJudged ? "-" : w.recoverySeconds.map { String(format: "%.1f", $0) } ?? "never"]
+        }
+    }
+
+    /// What "recovered" means, in one line.
+    public static func rule(_ f: FaultOutcome) -> String {
+        guard f.recoveryJudged else { return "faults (no request load: the scenario's own checks judge them):" }
+        return String(format: "faults (recovered: from then on every second p99 ≤ %.0f ms and errors ≤ %.0f%%; limit %.0f s):",
+                      f.slo.p99Ms, f.slo.errorRate * 100, f.recoveryLimitSeconds)
+    }
+
+    public static func render(_ f: FaultOutcome) -> String { rule(f) + "\n" + Table.render(header: header, rows: rows(f)) }
 }
 
 /// The spike's figures as one paragraph.

@@ -6,17 +6,34 @@ public struct APIError: HTTPResponseError {
     public var status: HTTPResponse.Status
     public var message: String
     public var field: String?
+    /// Seconds for the Retry-After header (with 503 and 429).
+    public var retryAfter: Int?
 
-    public init(_ status: HTTPResponse.Status, _ message: String, field: String? = nil) {
+    public init(_ status: HTTPResponse.Status, _ message: String, field: String? = nil, retryAfter: Int? = nil) {
         self.status = status
         self.message = message
         self.field = field
+        self.retryAfter = retryAfter
+    }
+
+    /// What a failure of a dependency means to the client: 503 with Retry-After while the database is out or
+    /// saturated (nothing the client sent was wrong, and trying again shortly should work); nil for anything else.
+    public static func unavailable(_ error: any Error) -> APIError? {
+        switch error {
+        case let e as DatabaseError where e.isUnavailable:
+            APIError(.serviceUnavailable, "database unavailable, retry later", retryAfter: 1)
+        case PoolError.acquireTimeout:
+            APIError(.serviceUnavailable, "database busy, retry later", retryAfter: 1)
+        default: nil
+        }
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var body: [String: String] = ["error": message]
         if let field { body["field"] = field }
-        return try JSON.response(body, status: status)
+        var response = try JSON.response(body, status: status)
+        if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
     }
 }
 

@@ -28,6 +28,8 @@ public struct ResponseHeadersMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch let e as HTTPResponseError {
             response = try e.response(from: request, context: context)
+        } catch let e where APIError.unavailable(e) != nil {
+            response = try APIError.unavailable(e)!.response(from: request, context: context)
         } catch {
             context.logger.error("unhandled error on \(route): \(error)")
             response = try APIError(.internalServerError, "internal error").response(from: request, context: context)

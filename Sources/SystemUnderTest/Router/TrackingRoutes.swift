@@ -88,7 +88,12 @@ struct WebhookRoutes {
             var at = Date()
             switch o["timestamp"] {
             case nil: break
-            case let n as NSNumber where !(n is Bool): at = Date(timeIntervalSince1970: n.doubleValue)
+            case let n as NSNumber where !(n is Bool):
+                // Years 1970 to 9999: what ISO 8601 and PostgreSQL both hold.
+                guard (0...253_402_300_799).contains(n.doubleValue) else {
+                    throw APIError(.badRequest, "event [\(i)]: timestamp must be Unix seconds between 1970 and 9999", field: "[\(i)].timestamp")
+                }
+                at = Date(timeIntervalSince1970: n.doubleValue)
             case let s as String:
                 guard let d = iso.date(from: s) else { throw APIError(.badRequest, "event [\(i)]: timestamp is not ISO 8601", field: "[\(i)].timestamp") }
                 at = d

@@ -24,8 +24,9 @@ public final class HTTPProviderTransport: CurlTransport, MailTransport {
         let (rc, code) = curl.perform(upload: body)
         ccurl_setopt_ptr(curl.h, CURLOPT_HTTPHEADER, nil)
         guard rc == CURLE_OK else { return Array(repeating: .transient(CurlHandle.message(rc)), count: messages.count) }
-        if code == 429 || code >= 500 { return Array(repeating: .transient("http \(code)"), count: messages.count) }
-        guard code < 300 else { return Array(repeating: .permanent("http \(code)"), count: messages.count) }
+        // A refusal of the whole request (401 a revoked key, 404 a moved endpoint, 413, 429, 5xx) says nothing about
+        // any recipient: the batch is retried and trips the breaker, and only a per-message verdict bounces one.
+        guard code < 300 else { return Array(repeating: .transient("http \(code)"), count: messages.count) }
         return Self.results(curl.response, messages)
     }
 

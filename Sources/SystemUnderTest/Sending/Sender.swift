@@ -33,6 +33,8 @@ public final class Sender: SendTrigger, @unchecked Sendable {
     private let breaker = Mutex(CircuitBreaker())
     private let templates = Mutex<[Int64: (CompiledTemplate, String)]>([:])
     private var base = ""
+    /// Every sender thread is in it while it runs, so a shutdown can wait for their batches to commit.
+    private let threads = DispatchGroup()
     public let sent = Tally(), bounced = Tally(), failed = Tally(), retried = Tally(), resolved = Tally()
 
     public init(config: SenderConfig, databaseURL: String, redisURL: String?, onCampaignChanged: @escaping @Sendable (Int64, Int64) -> Void) throws {
@@ -50,8 +52,8 @@ public final class Sender: SendTrigger, @unchecked Sendable {
         guard !started else { return }
         started = true
         base = publicURL
-        Self.spawn("send-resolve") { [self] in resolveLoop() }
-        for i in 0..<config.threads { Self.spawn("send-\(i)") { [self] in deliverLoop() } }
+        spawn("send-resolve") { [self] in resolveLoop() }
+        for i in 0..<config.threads { spawn("send-\(i)") { [self] in deliverLoop() } }
     }
 
     public func stop() {
@@ -59,6 +61,13 @@ public final class Sender: SendTrigger, @unchecked Sendable {
         running = false
         wake.broadcast()
         wake.unlock()
+    }
+
+    /// Stops, and returns once every thread has finished its batch: what was handed to the provider is
+    /// committed as sent, and nothing is left claimed, so a restart neither loses nor repeats a message.
+    public func stopAndWait() async {
+        stop()
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in threads.notify(queue: .global()) { c.resume() } }
     }
 
     public func campaignStarted(_ id: Int64) {
@@ -72,8 +81,12 @@ public final class Sender: SendTrigger, @unchecked Sendable {
     public var breakerState: CircuitBreaker.State { breaker.withLock { $0.state } }
     public var breakerOpenings: Int { breaker.withLock { $0.opened } }
 
-    static func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
-        let t = Thread(block: body)
+    private func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        threads.enter()
+        let t = Thread { [threads] in
+            body()
+            threads.leave()
+        }
         t.name = name
         t.start()
     }
@@ -112,19 +125,46 @@ public final class Sender: SendTrigger, @unchecked Sendable {
         }
     }
 
-    /// Resolves one batch of one campaign; false when no campaign needs it.
+    /// Resolution attempts that fail for the campaign's own reasons before it is marked failed.
+    static let resolveAttempts = 3
+
+    /// Resolves one batch of one campaign; false when no campaign needs it. Campaigns that failed before go
+    /// last, so one bad campaign never holds up the others.
     func resolveBatch(_ conn: PostgresConnection) throws -> Bool {
         try conn.execute("BEGIN")
         let r = try conn.query("""
             SELECT c.id, c.tenant_id, c.resolved_through, c.send_started_at, s.conditions::text, c.template
             FROM campaigns c LEFT JOIN segments s ON s.id = c.segment_id
-            WHERE c.status IN ('sending', 'paused') AND NOT c.resolve_done ORDER BY c.id LIMIT 1 FOR UPDATE OF c SKIP LOCKED
+            WHERE c.status IN ('sending', 'paused') AND NOT c.resolve_done
+            ORDER BY c.resolve_failures, c.id LIMIT 1 FOR UPDATE OF c SKIP LOCKED
             """)
         guard let row = r.rows.first, let id = row[0].flatMap(Int64.init), let tenant = row[1].flatMap(Int64.init),
               let through = row[2].flatMap(Int64.init), let started = row[3] else {
             try conn.execute("COMMIT")
             return false
         }
+        do {
+            try resolve(row, id: id, tenant: tenant, through: through, started: started, conn)
+        } catch let e as DatabaseError where !conn.isHealthy || e.isUnavailable || e.sqlState?.hasPrefix("40") == true {
+            throw e  // the database's fault, not the campaign's: retried as it is
+        } catch {
+            try conn.execute("ROLLBACK")
+            try recordResolveFailure(id, tenant: tenant, reason: "\(error)", conn)
+        }
+        return true
+    }
+
+    /// Counts a failed resolution; the campaign is marked failed, with the reason, at the last attempt.
+    func recordResolveFailure(_ id: Int64, tenant: Int64, reason: String, _ conn: PostgresConnection) throws {
+        _ = try conn.query("""
+            UPDATE campaigns SET resolve_failures = resolve_failures + 1, failure = $2, updated_at = now(),
+                status = CASE WHEN resolve_failures + 1 >= $3 THEN 'failed' ELSE status END
+            WHERE id = $1
+            """, [String(id), "recipient resolution failed: " + reason, String(Self.resolveAttempts)])
+        onCampaignChanged(tenant, id)
+    }
+
+    private func resolve(_ row: [String?], id: Int64, tenant: Int64, through: Int64, started: String, _ conn: PostgresConnection) throws {
         let rule = try row[4].map { try SegmentRule.parse(data: Data($0.utf8)) } ?? .all([])
         if through == 0 {
             // First batch: the month's partition must exist before rows land in DEFAULT, and links are stored.
@@ -151,7 +191,6 @@ public final class Sender: SendTrigger, @unchecked Sendable {
         resolved.add(UInt64(inserted))
         onCampaignChanged(tenant, id)
         if inserted > 0 { campaignStarted(id) }
-        return true
     }
 
     // MARK: Delivering
@@ -159,7 +198,7 @@ public final class Sender: SendTrigger, @unchecked Sendable {
     private func deliverLoop() {
         var conn: PostgresConnection? = nil
         guard let transport = try? makeTransport(url: config.mailURL, from: config.from) else { return }
-        let redis: RedisConnection? = config.rate > 0 ? redisURL.flatMap { try? RedisCache.parse($0) }.flatMap { try? RedisConnection(host: $0.0, port: $0.1) } : nil
+        var redis: RedisConnection? = nil
         let bucket = TokenBucket(key: "sendrate:" + transport.name, rate: config.rate)
         let claim = transport.batchSize == 1 ? 50 : transport.batchSize
         // Idle polling backs off to 2 s: a campaign starting wakes the threads at once anyway.
@@ -170,7 +209,9 @@ public final class Sender: SendTrigger, @unchecked Sendable {
             guard allowed else { _ = pause(max(breaker.withLock { $0.wait(now: now) }, 0.05)); continue }
             var want = claim
             if config.rate > 0 {
-                guard let r = redis, let got = try? bucket.take(claim, on: r) else { _ = pause(0.5); continue }
+                // A Redis restart breaks the connection: it is made again on the next try.
+                if redis == nil { redis = redisURL.flatMap { try? RedisCache.parse($0) }.flatMap { try? RedisConnection(host: $0.0, port: $0.1) } }
+                guard let r = redis, let got = try? bucket.take(claim, on: r) else { redis = nil; _ = pause(0.5); continue }
                 want = got
                 if want == 0 { usleep(20_000); continue }
             }

@@ -11,13 +11,18 @@ public final class Database: Sendable {
     /// Also told each statement's duration (campaignd's Prometheus histogram).
     let observer: (@Sendable (UInt64) -> Void)?
 
-    public init(url: String, size: Int = 8, acquireTimeout: Double = 5, observer: (@Sendable (UInt64) -> Void)? = nil) {
+    /// Statements running longer are cancelled by the server (0: no limit).
+    public let statementTimeoutMs: Int
+
+    public init(url: String, size: Int = 8, acquireTimeout: Double = 5, statementTimeoutMs: Int = 0,
+                observer: (@Sendable (UInt64) -> Void)? = nil) {
         self.url = url
         self.observer = observer
+        self.statementTimeoutMs = statementTimeoutMs
         // Idle connections are checked every 30 s, so one broken by a server restart is replaced before a request needs it.
         pool = BlockingWorkerPool(name: "pg", threads: size, acquireTimeout: acquireTimeout,
                                   healthCheck: { conn in (try? conn.execute("SELECT 1")) != nil && conn.isHealthy }) {
-            try? PostgresConnection(url: url)
+            try? PostgresConnection(url: url, statementTimeoutMs: statementTimeoutMs)
         }
     }
 
@@ -57,11 +62,11 @@ public final class Database: Sendable {
 
     /// Runs `body` with a healthy connection on a pool thread.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
-        let url = self.url
+        let url = self.url, timeout = statementTimeoutMs
         let times = queryTimes
         let observer = observer
         return try await pool.run { conn in
-            if conn == nil || !conn!.isHealthy { conn = try PostgresConnection(url: url) }
+            if conn == nil || !conn!.isHealthy { conn = try PostgresConnection(url: url, statementTimeoutMs: timeout) }
             let start = DispatchTime.now().uptimeNanoseconds
             defer {
                 let d = DispatchTime.now().uptimeNanoseconds - start
@@ -70,9 +75,9 @@ public final class Database: Sendable {
             }
             do {
                 return try body(conn!)
-            } catch {
-                if !conn!.isHealthy { conn = nil }
-                throw error
+            } catch let e as DatabaseError where !conn!.isHealthy {
+                conn = nil
+                throw e.sqlState == nil ? DatabaseError.connectionLost(e.message) : e
             }
         }
     }

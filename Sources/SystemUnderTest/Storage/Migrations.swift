@@ -199,6 +199,15 @@ public enum Migrations {
             CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_contacts_custom_fields ON contacts USING gin (custom_fields jsonb_path_ops);
             CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_segments_tenant ON segments (tenant_id, id);
             """, concurrently: true),
+        // A webhook delivery that cannot be applied is parked with its error; a campaign whose recipients cannot
+        // be resolved fails with its reason. Neither holds up the others.
+        Migration(version: 5, name: "parked webhooks, failed campaigns", sql: """
+            ALTER TABLE webhook_queue DROP CONSTRAINT webhook_queue_status_check,
+                ADD CONSTRAINT webhook_queue_status_check CHECK (status IN ('pending', 'done', 'failed')), ADD COLUMN error text;
+            ALTER TABLE campaigns DROP CONSTRAINT campaigns_status_check,
+                ADD CONSTRAINT campaigns_status_check CHECK (status IN ('draft', 'scheduled', 'sending', 'sent', 'paused', 'failed')),
+                ADD COLUMN failure text, ADD COLUMN resolve_failures int NOT NULL DEFAULT 0;
+            """, concurrently: false),
     ]
 }
 

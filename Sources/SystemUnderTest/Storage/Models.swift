@@ -65,9 +65,11 @@ public struct CampaignDetail: Sendable, Codable, Equatable {
     public var createdAt: String
     public var updatedAt: String
     public var sendStartedAt: String?
+    /// Why the campaign failed (status "failed").
+    public var failure: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, subject, template, status, recipients
+        case id, name, subject, template, status, recipients, failure
         case segmentID = "segment_id"
         case createdAt = "created_at"
         case updatedAt = "updated_at"

@@ -71,13 +71,13 @@ public struct PostgresCampaignStore: CampaignStore {
         id, name, subject, template, status, segment_id, recipients,
         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
         to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-        to_char(send_started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+        to_char(send_started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), failure
         """
 
     static func detail(_ r: [String?]) -> CampaignDetail {
         CampaignDetail(id: r[0].flatMap(Int64.init) ?? 0, name: r[1] ?? "", subject: r[2] ?? "", template: r[3] ?? "",
                        status: r[4] ?? "", segmentID: r[5].flatMap(Int64.init), recipients: r[6].flatMap(Int.init) ?? 0,
-                       createdAt: r[7] ?? "", updatedAt: r[8] ?? "", sendStartedAt: r[9])
+                       createdAt: r[7] ?? "", updatedAt: r[8] ?? "", sendStartedAt: r[9], failure: r[10])
     }
 
     public func campaign(tenant: Int64, id: Int64) async throws -> CampaignDetail? {

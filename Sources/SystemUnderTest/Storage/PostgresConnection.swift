@@ -7,8 +7,17 @@ public final class PostgresConnection {
     private var prepared: [String: String] = [:]
 
     /// Connects to `url` (a libpq connection string or postgresql:// URL); blocking.
-    public init(url: String) throws {
-        guard let c = PQconnectdb(url) else { throw DatabaseError(message: "out of memory", sqlState: nil) }
+    ///
+    /// `statementTimeoutMs` (0: none) makes the server cancel a statement that runs longer, so a stuck one
+    /// frees its connection; connecting gives up after `connectTimeout` seconds, so a host that drops packets
+    /// fails the request instead of holding a pool thread.
+    public init(url: String, statementTimeoutMs: Int = 0, connectTimeout: Int = 3) throws {
+        var keys: [String?] = ["dbname", "connect_timeout"], values: [String?] = [url, String(connectTimeout)]
+        if statementTimeoutMs > 0 { keys.append("options"); values.append("-c statement_timeout=\(statementTimeoutMs)") }
+        let made = withCStrings(keys + [nil]) { k in
+            withCStrings(values + [nil]) { v in PQconnectdbParams(k, v, 1) }  // 1: dbname may be a URL or a conninfo string
+        }
+        guard let c = made else { throw DatabaseError(message: "out of memory", sqlState: nil) }
         guard PQstatus(c) == CONNECTION_OK else {
             let msg = String(cString: PQerrorMessage(c)).trimmingCharacters(in: .whitespacesAndNewlines)
             PQfinish(c)
@@ -21,8 +30,19 @@ public final class PostgresConnection {
 
     deinit { PQfinish(conn) }
 
-    /// False once the server went away; the pool then replaces the connection.
-    public var isHealthy: Bool { PQstatus(conn) == CONNECTION_OK }
+    /// False once the server went away; the pool then replaces the connection before using it.
+    ///
+    /// A server that stopped or restarted closed the socket, often after a last FATAL message: an idle
+    /// connection's socket is then readable, and reading it to the end (PQconsumeInput fails at EOF) tells.
+    /// Polls only, no round trip, so the first request after a restart gets a fresh connection, not an error.
+    public var isHealthy: Bool {
+        guard PQstatus(conn) == CONNECTION_OK else { return false }
+        var p = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+        for _ in 0..<8 where poll(&p, 1, 0) > 0 {
+            if PQconsumeInput(conn) == 0 { return false }
+        }
+        return PQstatus(conn) == CONNECTION_OK
+    }
 
     /// Runs a parameterised statement (text parameters, `$1`...), preparing it on first use.
     public func query(_ sql: String, _ params: [String?] = []) throws -> QueryResult {
@@ -110,6 +130,17 @@ public struct DatabaseError: Error, CustomStringConvertible, Sendable {
     public var description: String { sqlState.map { "\(message) [\($0)]" } ?? message }
     /// 23505: the row would duplicate a unique key.
     public var isUniqueViolation: Bool { sqlState == "23505" }
+    /// The database, not the statement, is at fault, and trying again later may work: no connection (class 08),
+    /// a server shutting down or starting (57P01-57P03), too many connections (53300), a statement timeout (57014).
+    public var isUnavailable: Bool {
+        guard let s = sqlState else { return false }
+        return s.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300", "57014"].contains(s)
+    }
+    /// The statement or its data is at fault (data exception, constraint, syntax or undefined object): the same
+    /// input fails again, so retrying it is useless.
+    public var isPersistent: Bool { sqlState.map { ["22", "23", "42"].contains(String($0.prefix(2))) } ?? false }
+    /// A connection that broke under a statement (libpq reports no SQLSTATE then).
+    static func connectionLost(_ message: String) -> DatabaseError { DatabaseError(message: message, sqlState: "08006") }
 }
 
 /// Calls `body` with a C array of C strings (NULL for nil) that lives for the call.

@@ -80,12 +80,35 @@ public struct PostgresEventStore: EventStore {
     }
 
     public func processWebhooks(limit: Int) async throws -> Int {
-        // Claim with SKIP LOCKED (several instances share the queue), fold each message's items together, then
-        // update the sends, mark hard bounces on the contact, and record opens and clicks, in one statement.
-        let r = try await db.query("""
+        do {
+            return try await db.query(Self.applyWebhooks, [String(limit), nil]).rows.first?[0].flatMap(Int.init) ?? 0
+        } catch let e as DatabaseError where e.isPersistent {
+            // One delivery the database rejects fails its whole batch, and would again on every retry. The oldest
+            // is tried alone instead; if it fails alone, it is parked with its error and the queue moves on.
+            return try await db.transaction { conn in
+                guard let id = try conn.query("""
+                    SELECT id FROM webhook_queue WHERE status = 'pending' ORDER BY priority, id LIMIT 1 FOR UPDATE SKIP LOCKED
+                    """).rows.first?[0] ?? nil else { return 0 }
+                try conn.execute("SAVEPOINT one")
+                do {
+                    return try conn.query(Self.applyWebhooks, ["1", id]).rows.first?[0].flatMap(Int.init) ?? 0
+                } catch let e as DatabaseError where e.isPersistent {
+                    try conn.execute("ROLLBACK TO SAVEPOINT one")
+                    _ = try conn.query("UPDATE webhook_queue SET status = 'failed', error = $2, processed_at = now() WHERE id = $1", [id, e.message])
+                    return 0
+                }
+            }
+        }
+    }
+
+    // Claim with SKIP LOCKED (several instances share the queue; $2, when set, names the one delivery), fold each
+    // message's items together, then update the sends, mark hard bounces on the contact, and record opens and
+    // clicks, in one statement.
+    static let applyWebhooks = """
             WITH q AS (
                 UPDATE webhook_queue SET status = 'done', processed_at = now()
-                WHERE id IN (SELECT id FROM webhook_queue WHERE status = 'pending' ORDER BY priority, id LIMIT $1 FOR UPDATE SKIP LOCKED)
+                WHERE id IN (SELECT id FROM webhook_queue WHERE status = 'pending' AND ($2::bigint IS NULL OR id = $2::bigint)
+                             ORDER BY priority, id LIMIT $1 FOR UPDATE SKIP LOCKED)
                 RETURNING payload),
             x AS (SELECT r.* FROM q, jsonb_to_recordset(q.payload) AS r(e text, c bigint, k bigint, t timestamptz, u text)),
             agg AS (SELECT c, k, min(t) FILTER (WHERE e = 'delivered') delivered, min(t) FILTER (WHERE e = 'bounced') bounced,
@@ -102,9 +125,7 @@ public struct PostgresEventStore: EventStore {
                    SELECT s.tenant_id, x.c, x.k, CASE x.e WHEN 'opened' THEN 'open' ELSE 'click' END, x.u, x.t
                    FROM x JOIN s ON s.campaign_id = x.c AND s.contact_id = x.k WHERE x.e IN ('opened', 'clicked'))
             SELECT count(*) FROM x
-            """, [String(limit)])
-        return r.rows.first?[0].flatMap(Int.init) ?? 0
-    }
+            """
 
     public func webhookBacklog() async throws -> Int {
         try await db.query("SELECT coalesce(sum(items), 0) FROM webhook_queue WHERE status = 'pending'").rows[0][0].flatMap(Int.init) ?? 0
