@@ -96,6 +96,11 @@ public struct ScenarioRunner: Sendable {
         return first
     }
 
+    /// The load as reports name it, with the faults given on the command line: what a baseline must match.
+    public static func describe(_ plan: ScenarioPlan, _ options: RunOptions) -> String {
+        plan.describe + (options.faults.isEmpty ? "" : ", faults " + options.faults.map(\.description).joined(separator: " "))
+    }
+
     /// The faults a run of `scenario` carries out, checked against its plan and where it runs; nil for none.
     public static func faultTimeline(_ scenario: any Scenario, plan: ScenarioPlan, options: RunOptions) throws(UsageError) -> FaultTimeline? {
         let faults = options.faults.isEmpty ? scenario.defaultFaults(plan: plan) : options.faults
@@ -181,7 +186,7 @@ public struct ScenarioRunner: Sendable {
         let serviceSummary = services.stop()
         let profile = profiler?.stop()
         scenario.conclude(&e, resources: resources, ctx: ctx)
-        var outcome = ScenarioOutcome(scenario: scenario.name, profile: options.profile, describe: plan.describe, kpiSet: plan.kpiSet,
+        var outcome = ScenarioOutcome(scenario: scenario.name, profile: options.profile, describe: Self.describe(plan, options), kpiSet: plan.kpiSet,
                                       target: endpoints.target, embedded: existing == nil && owned != nil, result: e.result, stress: e.stress,
                                       spike: e.spike, endurance: e.endurance, capacity: e.capacity, resources: resources)
         outcome.email = e.email

@@ -75,7 +75,17 @@ extension Mailstorm {
             for m in members {
                 let plan = try m.plan(profile: profile, overrides: options.overrides)
                 _ = try ScenarioRunner.faultTimeline(m, plan: plan, options: options)
-                judges[m.name] = try judging.judge(scenario: m.name, profile: profile.rawValue)
+                var judge = try judging.judge(scenario: m.name, profile: profile.rawValue)
+                // Trials of another load (other --set values, other faults) say nothing about this one.
+                let load = ScenarioRunner.describe(plan, options)
+                // A baseline's load names its trial count (", 5 trials"): the load itself is what must match.
+                if let b = judge.baseline, b.load.replacingOccurrences(of: #", \d+ trials$"#, with: "", options: .regularExpression) != load {
+                    let why = "the baseline was recorded for \"\(b.load)\", this run is \"\(load)\""
+                    if let path = judging.baseline { throw UsageError("--baseline \(path): \(why); record one for this load, or pass --no-baseline") }
+                    if !quiet { print("not comparing with baselines/\(m.name)-\(profile.rawValue).json: \(why)") }
+                    judge.baseline = nil
+                }
+                judges[m.name] = judge
             }
             try RunFolder.checkWritable(root: out)
             let control = RunControl()

@@ -17,6 +17,10 @@ extension RealStack {
         (["run"], "name a scenario"),
         (["ab", "--a", "/bin/true", "--b", "/bin/true", "--trials", "1"], "--trials"),
         (["calibrate", "basic", "--trials", "1"], "--trials"),
+        (["run", "basic", "--fault", "postgres:explode@1s"], "postgres:explode@1s"),
+        (["run", "basic", "--fault", "redis:kill@19s+5s"], "not before the run does"),
+        (["run", "stress", "--fault", "redis:kill@1s"], "stress cannot carry faults"),
+        (["run", "basic", "--fault", "redis:kill@1s", "--target", "http://127.0.0.1:9"], "--target"),
     ])
     func usageErrorsExitTwoAndNameTheCulprit(args: [String], culprit: String) throws {
         let out = try Integration.mailstorm(args + ["--out", NSTemporaryDirectory() + "ms-cli-tests"])
@@ -34,6 +38,11 @@ extension RealStack {
         defer { try? FileManager.default.removeItem(atPath: wrong) }
         let old = try Integration.mailstorm(["run", "basic", "--baseline", wrong, "--out", out])
         #expect(old.status == 2 && old.output.contains("schema version 1"), "\(old.output)")
+        // Trials of another load say nothing about this one.
+        let committed = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("baselines/basic-smoke.json").path
+        let other = try Integration.mailstorm(["run", "basic", "--baseline", committed, "--set", "rate=7", "--out", out])
+        #expect(other.status == 2 && other.output.contains("recorded for") && other.output.contains("7 iterations/s"), "\(other.output)")
         // Nothing was started or written for any of them.
         #expect((try? FileManager.default.contentsOfDirectory(atPath: out))?.isEmpty ?? true)
         let unwritable = try Integration.mailstorm(["run", "basic", "--out", "/proc/mailstorm-results"])
