@@ -27,13 +27,14 @@ public struct FaultOutcome: Sendable, Codable, Equatable {
     public var recoveryJudged: Bool
 
     /// Faults not carried out, and recoveries too slow or missing.
-    public var problems: [String] {
-        windows.compactMap { w in
-            if let e = w.error { return "fault \(w.fault): \(e)" }
-            guard recoveryJudged else { return nil }
-            guard let r = w.recoverySeconds else { return "fault \(w.fault): the service did not recover before the run moved on" }
-            return r > recoveryLimitSeconds ? "fault \(w.fault): recovery took \(Self.format(r)) s, limit \(Self.format(recoveryLimitSeconds)) s" : nil
-        }
+    public var problems: [String] { windows.compactMap(problem) }
+
+    /// What is wrong with one fault's window, if anything.
+    public func problem(_ w: Window) -> String? {
+        if let e = w.error { return "fault \(w.fault): \(e)" }
+        guard recoveryJudged else { return nil }
+        guard let r = w.recoverySeconds else { return "fault \(w.fault): the service did not recover before the run moved on" }
+        return r > recoveryLimitSeconds ? "fault \(w.fault): recovery took \(Self.format(r)) s, limit \(Self.format(recoveryLimitSeconds)) s" : nil
     }
 
     static func format(_ s: Double) -> String { String(format: "%.1f", s) }

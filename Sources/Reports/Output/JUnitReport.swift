@@ -24,9 +24,10 @@ public enum JUnitReport {
             let msg = "\(k.name): measured \(VerdictTable.format(k.value, k.unit)), threshold \(k.comparator) \(VerdictTable.format(k.threshold, k.unit)) (\(k.source))"
             cases.append(testcase("\(cls).kpi", k.name, k.pass ? "" : element("failure", msg, type: "kpi")))
         }
-        for f in s.faults?.windows ?? [] {
-            let problem = s.faults!.problems.first { $0.hasPrefix("fault \(f.fault):") }
-            cases.append(testcase("\(cls).fault", f.fault, problem.map { element("failure", $0, type: "fault") } ?? ""))
+        if let faults = s.faults {
+            for w in faults.windows {
+                cases.append(testcase("\(cls).fault", w.fault, faults.problem(w).map { element("failure", $0, type: "fault") } ?? ""))
+            }
         }
         for r in comparison?.rows ?? [] {
             let body: String = switch r.verdict {
