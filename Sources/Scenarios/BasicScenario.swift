@@ -22,8 +22,8 @@ public struct BasicScenario: Scenario {
 
     /// The seed-000 journey at the profile's rate for its time, or `--set rate=, duration=, timeout=`.
     static func journeyPlan(scenario: String, defaults d: (rate: Double, duration: Double), overrides: Overrides, kpiSet: String,
-                            note: String = "") throws(UsageError) -> ScenarioPlan {
-        try overrides.check(known: ["rate", "duration", "timeout"], scenario: scenario)
+                            note: String = "", moreSettings: [String] = []) throws(UsageError) -> ScenarioPlan {
+        try overrides.check(known: ["rate", "duration", "timeout"] + moreSettings, scenario: scenario)
         let rate = try overrides.number("rate", d.rate)
         let duration = try overrides.duration("duration", d.duration)
         let timeout = try overrides.duration("timeout", 10)

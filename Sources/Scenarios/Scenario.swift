@@ -37,6 +37,9 @@ public struct ScenarioPlan: Sendable {
     public var describe: String
     /// k6-style thresholds that judge the run besides the KPI set (user-defined scenarios).
     public var thresholds: [ThresholdSpec] = []
+    /// `campaignd serve` arguments the scenario needs of the embedded stack, unless the user gave the same flag
+    /// (the chaos scenario's send rate).
+    public var campaigndArguments: [String] = []
 
     /// The engine's plan against `target` with the seeded users.
     /// `rows`, when given, replace the seeded users as the variable pool.

@@ -12,6 +12,8 @@ public struct ScenarioContext: Sendable {
     public let users: [String]
     public let password: String
     public let control: RunControl
+    /// The faults the run carries out (the user's, or the scenario's own set).
+    public let faults: [FaultSpec]
     /// Prints a progress line unless the run is quiet.
     public let progress: @Sendable (String) -> Void
     let runLoad: @Sendable (ScenarioPlan, [[String: String]]?) async throws -> RunResult
@@ -34,6 +36,9 @@ public struct ScenarioExecution: Sendable {
     public var endurance: EnduranceOutcome?
     public var email: EmailOutcome?
     public var importOutcome: ImportOutcome?
+    /// When the send began and what one fault may repeat of it, to lay its repeats on the faults.
+    public var sendStartedAt: Date?
+    public var repeatsPerFault = 0
     /// Scenario-specific state carried to `conclude` (endurance: the database size before).
     public var databaseBytesBefore: Int64?
 

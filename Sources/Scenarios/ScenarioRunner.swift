@@ -130,6 +130,12 @@ public struct ScenarioRunner: Sendable {
         if timeline?.faults.contains(where: { $0.component == .postgresNet || $0.component == .redisNet }) == true {
             stackOptions.faultProxies = true
         }
+        var wanted = plan.campaigndArguments[...]
+        while let flag = wanted.first {
+            let value = wanted.dropFirst().first.flatMap { $0.hasPrefix("--") ? nil : $0 }
+            if !stackOptions.campaigndArguments.contains(where: { $0 == flag || $0.hasPrefix(flag + "=") }) { stackOptions.campaigndArguments += [flag] + (value.map { [$0] } ?? []) }
+            wanted = wanted.dropFirst(value == nil ? 1 : 2)
+        }
         var endpoints: StackEndpoints
         var owned: Stack?
         if let existing {
@@ -149,7 +155,7 @@ public struct ScenarioRunner: Sendable {
                              password: options.password)
         guard !control.isInterrupted else { throw StackError("interrupted before the load started") }
         // The harness itself and, with the embedded stack, every server (PostgreSQL with its backends).
-        let monitor = ResourceMonitor(targets: (running?.pids ?? [:]).merging(["mailstorm": getpid()]) { a, _ in a },
+        let monitor = ResourceMonitor(following: { (running?.pids ?? [:]).merging(["mailstorm": getpid()]) { a, _ in a } },
                                       own: ["mailstorm"], onSample: onResources)
         monitor.start()
         defer { _ = monitor.stop() }
@@ -166,7 +172,7 @@ public struct ScenarioRunner: Sendable {
         let sinks: [any IntervalSink] = sinks + (windowHistograms.map { [$0 as any IntervalSink] } ?? [])
         let ctx = ScenarioContext(
             profile: options.profile, overrides: options.overrides, options: options, endpoints: endpoints, stack: running,
-            users: users, password: options.password, control: control, progress: progress,
+            users: users, password: options.password, control: control, faults: timeline?.faults ?? [], progress: progress,
             runLoad: { p, rows in
                 var lp = p.loadPlan(target: target, users: users, password: options.password, threads: threads, rows: rows)
                 lp.captureServerTiming = options.profileServer
@@ -181,7 +187,10 @@ public struct ScenarioRunner: Sendable {
         let e0: ScenarioExecution
         do { e0 = try await scenario.execute(ctx, plan: plan) } catch { await faults?.stop(); _ = services.stop(); _ = profiler?.stop(); throw error }
         var e = e0
-        let faultOutcome = await faults?.judge(e.result, histograms: windowHistograms?.histograms ?? [:])
+        var faultOutcome = await faults?.judge(e.result, histograms: windowHistograms?.histograms ?? [:])
+        if let repeats = e.email?.repeatsPerSecond, let sent = e.sendStartedAt {
+            faultOutcome?.attribute(repeats: repeats, offset: sent.timeIntervalSince(e.result.startedAt), perFault: e.repeatsPerFault)
+        }
         let resources = monitor.stop()
         let serviceSummary = services.stop()
         let profile = profiler?.stop()

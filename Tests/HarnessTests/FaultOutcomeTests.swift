@@ -59,4 +59,19 @@ import Testing
                                    intervals: [], histograms: [:])
         #expect(!f.recoveryJudged && f.problems == ["fault campaignd:kill@3s: ending it failed: no"] && f.slowestRecoverySeconds == nil)
     }
+
+    /// Each repeat is laid on the latest fault that began by its second; a kill may repeat what was in flight,
+    /// a SIGTERM nothing, and repeats before any fault belong to none.
+    @Test func repeatsAreLaidOnTheFaultBeforeThemAndJudgedByWhatItMayRepeat() {
+        var f = FaultOutcome.judge(windows: [FaultWindow(fault: "campaignd:kill@4s", began: 4, ended: 4.5),
+                                             FaultWindow(fault: "campaignd:term@10s", began: 10, ended: 10.5)],
+                                   intervals: [], histograms: [:])
+        // Send seconds, the send starting 1 s before the load: second 3 is load second 2 (before any fault).
+        let repeats = [EmailOutcome.Second(t: 3, emails: 1), .init(t: 5, emails: 30), .init(t: 6, emails: 5), .init(t: 12, emails: 2)]
+        f.attribute(repeats: repeats, offset: -1, perFault: 50)
+        #expect(f.windows.map(\.emailsRepeated) == [35, 2] && f.windows.map(\.repeatsAllowed) == [50, 0])
+        #expect(f.problems == ["fault campaignd:term@10s: 2 emails delivered twice, where it may repeat none"])
+        f.attribute(repeats: [.init(t: 5, emails: 51)], offset: -1, perFault: 50)
+        #expect(f.problems == ["fault campaignd:kill@4s: 51 emails delivered twice, more than the 50 in flight"])
+    }
 }

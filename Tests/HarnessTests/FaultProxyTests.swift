@@ -98,4 +98,31 @@ import Testing
         fresh.send("again")
         #expect(fresh.receive(5).0 == "again")
     }
+
+    /// Loss as TCP shows it to the application: nothing missing or out of order, and a lost chunk late by its
+    /// retransmission timeouts (200 ms, then 400, 800...), which later chunks wait behind.
+    @Test func lossDelaysByRetransmissionsAndLosesNothing() throws {
+        #expect(FaultProxy.retransmissionDelay(losses: 0) == 0 && FaultProxy.retransmissionDelay(losses: 3) == 1400)
+        var draws = [0.01, 0.02, 0.9][...]
+        #expect(FaultProxy.losses(rate: 0.05) { draws.popFirst()! } == 2)
+        #expect(FaultProxy.losses(rate: 0.999) { 0 } == 6, "TCP gives up; so does the model")
+
+        let echo = try EchoServer()
+        defer { echo.shutdown() }
+        let proxy = try FaultProxy(upstreamPort: echo.port)
+        defer { proxy.stop() }
+        let c = try Client(port: proxy.port, timeout: 30)
+        proxy.mode = .loss(rate: 0.5)
+        // 20 round trips, 40 chunks: that none is lost has odds of 1 in 10^12; a lost one is 200 ms late at least.
+        var slowest = 0.0
+        for i in 0..<20 {
+            var got = ""
+            slowest = max(slowest, Self.elapsed { c.send("r\(i % 10)"); got = c.receive(2).0 })
+            #expect(got == "r\(i % 10)")
+        }
+        #expect(slowest >= 0.2, "\(slowest) s")
+        let words = (0..<50).map { "w\($0)," }
+        for w in words { c.send(w) }
+        #expect(c.receive(words.joined().utf8.count).0 == words.joined(), "every byte, in order")
+    }
 }

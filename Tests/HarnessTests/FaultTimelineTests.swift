@@ -7,7 +7,7 @@ import Testing
     @Test func theIssuesExamplesParseAndPrintBack() throws {
         for text in ["postgres:restart@20s+3s", "postgres:kill@20s", "redis:kill@10s+5s", "campaignd:kill@15s", "campaignd:term@15s",
                      "sink:outage@10s+5s", "sink:latency=200ms@10s+10s", "postgres-net:latency=50ms@5s+20s", "redis-net:drop@3s+2s",
-                     "postgres-net:reset@7s"] {
+                     "postgres-net:reset@7s", "redis-net:loss=5%@2s+4s", "postgres-net:loss=0.5%@1s+1s"] {
             let f = try FaultSpec(parsing: text)
             #expect(f.description == text)
             #expect(try FaultSpec(parsing: f.description) == f)
@@ -28,6 +28,9 @@ import Testing
         ("redis-net:latency@1s+2s", "latency needs a value"),
         ("redis:kill=3@1s", "kill takes no value"),
         ("postgres-net:reset@1s+2s", "reset is instantaneous"),
+        ("postgres-net:loss=5@1s+2s", "loss needs a share of packets"),
+        ("postgres-net:loss=100%@1s+2s", "below 100%"),
+        ("redis-net:loss=1%@1s", "loss needs a duration"),
     ])
     func badFaultsAreRefusedNamingThemselves(text: String, why: String) {
         do {

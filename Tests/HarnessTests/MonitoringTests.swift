@@ -3,6 +3,7 @@ import Foundation
 import FoundationXML
 #endif
 import NIOCore
+import Synchronization
 import Testing
 @testable import Harness
 
@@ -27,6 +28,32 @@ import Testing
         #expect(t.appHits == 80 + 30 && t.appLookups == 100 + 40 && t.appRestarted)
     }
 
+
+    /// A server restarted by a planned fault is a new process: the monitor follows it there, and its CPU
+    /// series keeps adding up instead of falling back to the new process's zero.
+    @Test func resourcesFollowARestartedServerToItsNewProcess() throws {
+        func spin() throws -> Process {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "while :; do :; done"]
+            try p.run()
+            return p
+        }
+        let first = try spin()
+        let current = Mutex<Int32>(first.processIdentifier)
+        let monitor = ResourceMonitor(following: { ["server": current.withLock { $0 }] })
+        monitor.start()
+        Thread.sleep(forTimeInterval: 2.5)
+        let second = try spin()
+        current.withLock { $0 = second.processIdentifier }
+        kill(first.processIdentifier, SIGKILL)  // SIGTERM may be blocked in a test process, and the child inherits that
+        Thread.sleep(forTimeInterval: 2.5)
+        kill(second.processIdentifier, SIGKILL)
+        first.waitUntilExit(); second.waitUntilExit()
+        let series = try #require(monitor.stop()["server"]?.series)
+        #expect(series.count >= 4)
+        #expect(zip(series, series.dropFirst()).allSatisfy { $1.cpuSeconds >= $0.cpuSeconds && $1.cpuPercent >= 0 }, "\(series.map(\.cpuSeconds))")
+    }
 
     @Test func perfScriptFoldsIntoStacks() {
         let script = """

@@ -94,19 +94,24 @@ extension RealStack {
         #expect(MarkdownReport.render(s).contains("## Send"))
     }
 
-    /// The standard faults, carried out on the real servers. What recovery takes is the machine's to say; that
-    /// each fault happened, was answered with 503 and never 500, and ended with every server back, is not.
+    /// The standard faults, carried out on the real servers with a send beside the load. What recovery takes is
+    /// the machine's to say; that each fault happened, was answered with 503 and never 500, ended with every
+    /// server back, and lost no email, is not.
     @Test func chaosCarriesOutItsFaultsAndCampaigndAnswers503NotErrors() async throws {
-        let (o, s) = try await smoke(ChaosScenario())
-        let f = try #require(o.faults)
-        #expect(f.windows.map { $0.fault.prefix { $0 != ":" } } == ["postgres", "redis", "postgres-net"])
+        let (o, s) = try await smoke(ChaosScenario(), settings: ["recipients=6000", "send_rate=200"])
+        let f = try #require(o.faults), e = try #require(o.email)
+        #expect(f.windows.map { $0.fault.prefix { $0 != ":" } } == ["postgres", "campaignd", "redis", "campaignd", "postgres-net"])
         #expect(f.windows.allSatisfy { $0.error == nil && $0.ended >= $0.began }, "\(f.windows)")
-        let restart = f.windows[0], slowNet = f.windows[2]
+        let restart = f.windows[0], slowNet = f.windows[4]
         #expect(restart.errors > 0, "PostgreSQL was down for 3 s under load: requests needing it failed")
         #expect(s.errorsByClass["http_503"] ?? 0 > 0 && s.errorsByClass["http_5xx"] == nil, "\(s.errorsByClass)")
         #expect(slowNet.p99Ms >= 100, "50 ms each way on every statement: \(slowNet.p99Ms) ms")
         #expect(s.kpis.map(\.name) == ["recovery after a fault", "errors while Redis is down"])
-        #expect(verdictFollowsItsKPIs(s) && MarkdownReport.render(s).contains("## Faults"))
+        // The send: every recipient once, repeats laid on the faults that may cause them, none on the SIGTERM.
+        #expect(e.recipients == 6000 && e.sink.unique == 6000 && e.states == ["sent": 6000], "\(e.sink) \(e.states)")
+        #expect(f.windows.map { $0.repeatsAllowed } == [200, 200, 0, 0, 0] && f.windows[3].emailsRepeated == 0, "\(f.windows)")
+        #expect(f.windows.reduce(0) { $0 + ($1.emailsRepeated ?? 0) } <= e.sink.duplicates && e.sink.duplicates <= 400)
+        #expect(verdictFollowsItsKPIs(s) && MarkdownReport.render(s).contains("emails twice"))
         #expect(HTMLReport.render(s).contains("class=\"band\""))
     }
 
@@ -117,6 +122,18 @@ extension RealStack {
         #expect(f.windows.allSatisfy { $0.error == nil } && !f.recoveryJudged, "\(f.windows)")
         #expect(e.recipients == 20000 && e.sink.unique == 20000, "none lost: \(e.sink)")
         #expect(e.inFlightAtKills == 200 && e.sink.duplicates <= 200, "repeats only from the kill's in-flight batches: \(e.sink)")
+        #expect(e.problems.isEmpty && s.problems.isEmpty, "\(s.problems)")
+    }
+
+    /// The mail sink refuses everything over SMTP (421) for 3 s, then is slow for 3 s: campaignd's breaker
+    /// holds the mail back and sends it afterwards, none lost and none twice.
+    @Test func aSendRidesOutTheSinksOutageAndSlowness() async throws {
+        let (o, s) = try await smoke(SendScenario(), settings: ["recipients=6000"], campaigndArguments: ["--send-rate", "1000"],
+                                     faults: ["sink:outage@1s+3s", "sink:latency=200ms@5s+3s"])
+        let e = try #require(o.email), f = try #require(o.faults)
+        #expect(f.windows.allSatisfy { $0.error == nil } && f.windows.map(\.repeatsAllowed) == [0, 0], "\(f.windows)")
+        #expect(e.sink.rejected > 0, "the outage refused what came meanwhile: \(e.sink)")
+        #expect(e.recipients == 6000 && e.sink.unique == 6000 && e.sink.duplicates == 0 && e.states == ["sent": 6000], "\(e.sink) \(e.states)")
         #expect(e.problems.isEmpty && s.problems.isEmpty, "\(s.problems)")
     }
 

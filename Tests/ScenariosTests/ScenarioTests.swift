@@ -53,13 +53,39 @@ import Harness
 
     @Test func chaosCarriesItsStandardSetAndOtherScenariosNone() throws {
         let chaos = try #require(try timeline(ChaosScenario(), []))
-        #expect(chaos.faults.map(\.description) == ["postgres:restart@8s+3s", "redis:kill@19s+5s", "postgres-net:latency=50ms@30s+6s"])
+        #expect(chaos.faults.map(\.description) == ["postgres:restart@5s+3s", "campaignd:kill@14s", "redis:kill@19s+5s", "campaignd:term@27s",
+                                                 "postgres-net:latency=50ms@32s+6s"])
         let nightly = ChaosScenario().defaultFaults(plan: try ChaosScenario().plan(profile: .nightly, overrides: Overrides([])))
         #expect(throws: Never.self) { try FaultTimeline(nightly, runSeconds: 150) }
         #expect(try timeline(BasicScenario(), []) == nil)
         #expect(try timeline(BasicScenario(), ["redis:kill@5s+2s"])?.faults.count == 1)
         // The send's faults may come while it may run (50 s at smoke).
         #expect(try timeline(SendScenario(), ["campaignd:kill@30s"])?.faults.count == 1)
+    }
+
+    /// The chaos send lasts about as long as the load, reaches every seeded contact of the first tenant, and
+    /// asks the stack for its pace unless the user gave one.
+    @Test func chaosSendsBesideItsLoad() throws {
+        let plan = try ChaosScenario().plan(profile: .smoke, overrides: Overrides([]))
+        #expect(plan.campaigndArguments == ["--send-rate", "400"] && plan.seed.contacts == 14_400 * plan.seed.tenants && plan.seed.allActive)
+        #expect(plan.describe.contains("a campaign to 14400 recipients at 400 emails/s"))
+        let set = try ChaosScenario().plan(profile: .smoke, overrides: Overrides(["send_rate=100", "recipients=1000"]))
+        #expect(set.campaigndArguments == ["--send-rate", "100"] && set.seed.contacts == 1000 * set.seed.tenants)
+        #expect(throws: UsageError.self) { try ChaosScenario().plan(profile: .smoke, overrides: Overrides(["recipients=1.5"])) }
+    }
+
+    /// What a fault may send twice: a batch per sender thread, for the faults that can cut a batch's commit short.
+    @Test func repeatsAllowedFollowTheSendersThreadsAndTransport() throws {
+        var o = RunOptions()
+        #expect(CampaignSend.repeatsPerFault(o) == 200)
+        o.stack.campaigndArguments = ["--send-threads=2"]
+        #expect(CampaignSend.repeatsPerFault(o) == 100)
+        o.stack.campaigndArguments = ["--send-threads", "8"]
+        o.stack.transport = .http
+        #expect(CampaignSend.repeatsPerFault(o) == 4000)
+        let may = try ["campaignd:kill@1s", "campaignd:term@1s", "postgres:restart@1s+1s", "postgres:kill@1s", "redis:kill@1s", "postgres-net:reset@1s"]
+            .map { try FaultSpec(parsing: $0).maySendTwice }
+        #expect(may == [true, false, true, true, false, true])
     }
 
     @Test(arguments: [

@@ -56,8 +56,11 @@ public struct EmailOutcome: Sendable, Codable, Equatable {
         }
     }
 
-    /// Repeats allowed: what was in flight when campaignd was killed (a claimed batch per sender thread per kill).
+    /// Repeats allowed: what was in flight when a planned fault cut the sender's transactions short (a claimed
+    /// batch per sender thread per such fault: campaignd's kill, PostgreSQL's kill or restart).
     public var inFlightAtKills: Int?
+    /// Repeated deliveries per second of the send, to tell which fault caused them.
+    public var repeatsPerSecond: [Second]?
 
     public init(transport: String, requested: Int, recipients: Int, durationS: Double, deliveryMs: DeliveryPercentiles, sink: SinkCounts,
                 states: [String: Int], perSecond: [Second], inFlightAtKills: Int = 0) {
@@ -80,7 +83,7 @@ public struct EmailOutcome: Sendable, Codable, Equatable {
         if states.values.reduce(0, +) != recipients { p.append("final states add up to \(states.values.reduce(0, +)), not \(recipients)") }
         if sink.unique != sent { p.append("the sink holds \(sink.unique) unique messages, campaignd marked \(sent) sent") }
         if sink.duplicates > inFlightAtKills {
-            p.append("\(sink.duplicates) duplicate deliveries" + (inFlightAtKills > 0 ? ", more than the \(inFlightAtKills) in flight at campaignd's kills" : ""))
+            p.append("\(sink.duplicates) duplicate deliveries" + (inFlightAtKills > 0 ? ", more than the \(inFlightAtKills) in flight at the planned faults" : ""))
         }
         problems = p
     }

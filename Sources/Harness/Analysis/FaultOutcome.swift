@@ -16,6 +16,10 @@ public struct FaultOutcome: Sendable, Codable, Equatable {
         public var recoverySeconds: Double?
         /// Why the fault could not be carried out, when it could not.
         public var error: String?
+        /// Emails delivered twice after the fault (until the next began), and how many it may repeat: what was
+        /// in flight, for a fault that can cut a send's batch short; none otherwise. Nil without a send.
+        public var emailsRepeated: Int?
+        public var repeatsAllowed: Int?
     }
 
     public var windows: [Window]
@@ -32,6 +36,10 @@ public struct FaultOutcome: Sendable, Codable, Equatable {
     /// What is wrong with one fault's window, if anything.
     public func problem(_ w: Window) -> String? {
         if let e = w.error { return "fault \(w.fault): \(e)" }
+        if let n = w.emailsRepeated, n > (w.repeatsAllowed ?? 0) {
+            let allowed = w.repeatsAllowed ?? 0
+            return "fault \(w.fault): \(n) emails delivered twice, " + (allowed == 0 ? "where it may repeat none" : "more than the \(allowed) in flight")
+        }
         guard recoveryJudged else { return nil }
         guard let r = w.recoverySeconds else { return "fault \(w.fault): the service did not recover before the run moved on" }
         return r > recoveryLimitSeconds ? "fault \(w.fault): recovery took \(Self.format(r)) s, limit \(Self.format(recoveryLimitSeconds)) s" : nil
@@ -50,6 +58,20 @@ public struct FaultOutcome: Sendable, Codable, Equatable {
         let hit = windows.filter { w in components.contains(String(w.fault.prefix { $0 != ":" })) }
         let requests = hit.reduce(0) { $0 + $1.requests }
         return requests == 0 ? nil : Double(hit.reduce(0) { $0 + $1.errors }) / Double(requests)
+    }
+
+    /// Lays each repeated delivery on the latest fault that began by the end of its second (a repeat follows
+    /// the restart that sent it again). `repeats` are seconds after the send began, `offset` seconds after
+    /// the load started; `perFault` is what one fault that can cut a batch short may repeat.
+    public mutating func attribute(repeats: [EmailOutcome.Second], offset: Double, perFault: Int) {
+        for i in windows.indices {
+            windows[i].emailsRepeated = 0
+            windows[i].repeatsAllowed = (try? FaultSpec(parsing: windows[i].fault))?.maySendTwice == true ? perFault : 0
+        }
+        for r in repeats {
+            let t = r.t + offset
+            if let i = windows.indices.last(where: { windows[$0].began < t + 1 }) { windows[i].emailsRepeated! += r.emails }
+        }
     }
 
     /// Judges measured `windows` against the run's per-second rows and the histograms of those seconds

@@ -7,7 +7,8 @@ import Synchronization
 /// as Toxiproxy does: the network between campaignd and a dependency, made faulty on purpose and on this machine.
 ///
 /// Bytes are never lost or reordered: TCP would retransmit a dropped packet, so a partition (`hold`) delays
-/// everything until it heals, and a client's own timeouts decide what fails meanwhile.
+/// everything until it heals, packet loss (`loss`) delays a chunk by the retransmissions it needs, and a
+/// client's own timeouts decide what fails meanwhile.
 public final class FaultProxy: Sendable {
     public enum Mode: Sendable, Equatable {
         case clean
@@ -15,6 +16,19 @@ public final class FaultProxy: Sendable {
         case latency(ms: Double)
         /// Nothing passes until the mode changes (a partition); what arrived meanwhile then goes, in order.
         case hold
+        /// Each chunk is lost with this probability, and each time goes again after Linux's retransmission
+        /// timeout (200 ms at least, doubling); later chunks wait behind it, as TCP's head-of-line blocking does.
+        case loss(rate: Double)
+    }
+
+    /// The delay `tries` losses in a row add before a chunk arrives: 200, 400, 800 ms... summed.
+    static func retransmissionDelay(losses: Int) -> Double { (0..<losses).reduce(0) { $0 + 200 * pow(2, Double($1)) } }
+
+    /// Losses in a row for one chunk, drawn with `rate`; capped at 6 (12.6 s late), beyond every client's timeout.
+    static func losses(rate: Double, draw: () -> Double = { Double.random(in: 0..<1) }) -> Int {
+        var n = 0
+        while n < 6 && draw() < rate { n += 1 }
+        return n
     }
 
     public let port: Int
@@ -131,6 +145,8 @@ final class ProxyPipe: @unchecked Sendable {
         case .clean: due = .now()
         case .latency(let ms): due = .now() + .microseconds(Int64(ms * 1000))
         case .hold: due = .distantFuture
+        case .loss(let rate):
+            due = .now() + .microseconds(Int64(FaultProxy.retransmissionDelay(losses: FaultProxy.losses(rate: rate)) * 1000))
         }
         // Never before an earlier chunk: order is the stream's meaning.
         let after = pending[d]!.last?.due ?? .uptimeNanoseconds(0)
@@ -146,7 +162,7 @@ final class ProxyPipe: @unchecked Sendable {
                 // Held chunks go now (or after the new latency); chunks already scheduled keep their time.
                 let retimed: NIODeadline
                 switch proxy.mode {
-                case .clean: retimed = now
+                case .clean, .loss: retimed = now
                 case .latency(let ms): retimed = now + .microseconds(Int64(ms * 1000))
                 case .hold: continue
                 }

@@ -23,6 +23,9 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
         case latency(ms: Double)
         /// The network swallows everything, in both directions, for the duration.
         case drop
+        /// The network loses this share of packets (0 to 1), each way, for the duration: TCP sends each lost one
+        /// again after its retransmission timeout, so what the application sees is that delay.
+        case loss(rate: Double)
         /// The network resets every open connection, once.
         case reset
 
@@ -34,6 +37,7 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
             case .outage: "outage"
             case .latency: "latency"
             case .drop: "drop"
+            case .loss: "loss"
             case .reset: "reset"
             }
         }
@@ -56,13 +60,23 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
     /// When the component is back (or the network clean again).
     public var end: Double { start + (duration ?? 0) }
 
+    /// Whether the fault can end a sender's transaction after its batch left but before it committed, so that
+    /// the batch is claimed and sent again: campaignd killed, or its database connections cut under it. A
+    /// SIGTERM lets each batch commit, and Redis or the sink holds no claim.
+    public var maySendTwice: Bool {
+        switch (component, action) {
+        case (.campaignd, .kill), (.postgres, .kill), (.postgres, .restart), (.postgresNet, .reset): true
+        default: false
+        }
+    }
+
     /// Actions each component takes, and whether they need a duration.
     static func allowed(_ c: Component) -> [String] {
         switch c {
         case .postgres, .redis: ["kill", "restart"]
         case .campaignd: ["kill", "term"]
         case .sink: ["outage", "latency"]
-        case .postgresNet, .redisNet: ["latency", "drop", "reset"]
+        case .postgresNet, .redisNet: ["latency", "loss", "drop", "reset"]
         }
     }
 
@@ -96,15 +110,20 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
         case "outage": action = .outage
         case "drop": action = .drop
         case "reset": action = .reset
+        case "loss":
+            guard let v = value, v.hasSuffix("%"), let pct = Double(v.dropLast()), pct > 0, pct < 100 else {
+                throw fail("loss needs a share of packets above 0% and below 100%, e.g. loss=5%")
+            }
+            action = .loss(rate: pct / 100)
         default:
             guard let v = value, let ms = DurationText.seconds(v).map({ $0 * 1000 }) else {
                 throw fail("latency needs a value, e.g. latency=50ms")
             }
             action = .latency(ms: ms)
         }
-        if value != nil, actionName != "latency" { throw fail("\(actionName) takes no value") }
+        if value != nil, actionName != "latency", actionName != "loss" { throw fail("\(actionName) takes no value") }
         switch action {
-        case .outage, .latency, .drop:
+        case .outage, .latency, .drop, .loss:
             guard duration != nil else { throw fail("\(actionName) needs a duration, e.g. @10s+5s") }
         case .reset:
             guard duration == nil else { throw fail("reset is instantaneous and takes no duration") }
@@ -119,6 +138,7 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         var s = "\(component.rawValue):\(action.name)"
         if case .latency(let ms) = action { s += "=\(Self.format(ms))ms" }
+        if case .loss(let rate) = action { s += "=\(Self.format(rate * 100))%" }
         s += "@\(Self.format(start))s"
         if let duration { s += "+\(Self.format(duration))s" }
         return s

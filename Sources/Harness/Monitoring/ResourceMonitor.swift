@@ -4,7 +4,7 @@ import Foundation
 /// of its own, and keeps a compact per-process series and summary.
 public final class ResourceMonitor: @unchecked Sendable {
     private let lock = NSLock()
-    private let targets: [String: Int32]
+    private let targets: @Sendable () -> [String: Int32]
     private var samples: [String: [ResourceRow]] = [:]
     private var stopped = false
     private let onSample: (@Sendable ([String: ResourceRow]) -> Void)?
@@ -14,7 +14,13 @@ public final class ResourceMonitor: @unchecked Sendable {
     /// whose children are the servers). `onSample` receives each second's rows (to append them to disk as the run goes).
     private let own: Set<String>
 
-    public init(targets: [String: Int32], own: Set<String> = [], onSample: (@Sendable ([String: ResourceRow]) -> Void)? = nil) {
+    public convenience init(targets: [String: Int32], own: Set<String> = [], onSample: (@Sendable ([String: ResourceRow]) -> Void)? = nil) {
+        self.init(following: { targets }, own: own, onSample: onSample)
+    }
+
+    /// `targets` is asked each second, so a server a planned fault restarted is followed to its new process.
+    public init(following targets: @escaping @Sendable () -> [String: Int32], own: Set<String> = [],
+                onSample: (@Sendable ([String: ResourceRow]) -> Void)? = nil) {
         self.targets = targets
         self.own = own
         self.onSample = onSample
@@ -23,19 +29,23 @@ public final class ResourceMonitor: @unchecked Sendable {
     public func start() {
         let t = Thread { [self] in
             let t0 = Date()
-            var last: [String: (time: Date, cpu: Double)] = [:]
+            var last: [String: (time: Date, cpu: Double, pid: Int32, own: Double)] = [:]
+            // CPU of a server's earlier processes (before a planned restart), so its series keeps adding up.
+            var earlier: [String: Double] = [:]
             while true {
                 lock.lock(); let stop = stopped; lock.unlock()
                 if stop { break }
                 var rows: [String: ResourceRow] = [:]
                 let now = Date()
                 let parents = ProcStat.parentMap()
-                for (name, pid) in targets {
+                for (name, pid) in targets() {
                     guard let s = own.contains(name) ? ProcStat.read(pid) : ProcStat.readTree(pid, parents: parents) else { continue }
                     let prev = last[name]
-                    let cpuPercent = prev.map { (s.cpuSeconds - $0.cpu) / max(now.timeIntervalSince($0.time), 1e-3) * 100 } ?? 0
-                    last[name] = (now, s.cpuSeconds)
-                    rows[name] = ResourceRow(t: now.timeIntervalSince(t0), cpuSeconds: s.cpuSeconds, cpuPercent: cpuPercent,
+                    if let prev, prev.pid != pid { earlier[name, default: 0] += prev.own }
+                    let cpu = s.cpuSeconds + earlier[name, default: 0]
+                    let cpuPercent = prev.map { max(cpu - $0.cpu, 0) / max(now.timeIntervalSince($0.time), 1e-3) * 100 } ?? 0
+                    last[name] = (now, cpu, pid, s.cpuSeconds)
+                    rows[name] = ResourceRow(t: now.timeIntervalSince(t0), cpuSeconds: cpu, cpuPercent: cpuPercent,
                                              memoryMb: Double(s.rssBytes) / 1_048_576, threads: s.threads, fds: s.fds)
                 }
                 lock.lock()

@@ -16,6 +16,7 @@ public final class SinkLedger: Sendable {
         var dropped = 0
         var withoutID = 0
         var perSecond: [Int: Int] = [:]
+        var duplicatesPerSecond: [Int: Int] = [:]
         var firstArrival: Double? = nil
         var lastArrival: Double? = nil
         var delivery = LatencyHistogram.delivery()
@@ -48,7 +49,11 @@ public final class SinkLedger: Sendable {
             s.firstArrival = s.firstArrival ?? now
             s.lastArrival = now
             guard let id = messageID else { s.withoutID += 1; return true }
-            guard s.seen.insert(Self.key(id)).inserted else { s.duplicates += 1; return false }
+            guard s.seen.insert(Self.key(id)).inserted else {
+                s.duplicates += 1
+                s.duplicatesPerSecond[Int(now), default: 0] += 1
+                return false
+            }
             if let e = enqueuedMs, now * 1000 >= e {
                 s.delivery.record(min(UInt64(max((now * 1000 - e) * 1000, 1)), LatencyHistogram.highestDeliveryMicros))
             }
@@ -78,12 +83,15 @@ public final class SinkLedger: Sendable {
         public var lastArrival: Double?
         /// Accepted per Unix second.
         public var perSecond: [String: Int]
+        /// Repeats per Unix second: which fault caused them shows in when they came.
+        public var duplicatesPerSecond: [String: Int]?
         /// Delivery time (enqueue to acceptance) as a compressed HdrHistogram V2, base64, in microseconds.
         public var deliveryHistogram: String
         enum CodingKeys: String, CodingKey {
             case accepted, unique, duplicates, rejected, dropped
             case rejectedTransient = "rejected_transient", rejectedPermanent = "rejected_permanent"
             case firstArrival = "first_arrival", lastArrival = "last_arrival", perSecond = "per_second"
+            case duplicatesPerSecond = "duplicates_per_second"
             case deliveryHistogram = "delivery_histogram"
         }
     }
@@ -94,6 +102,7 @@ public final class SinkLedger: Sendable {
                   rejectedTransient: s.transient, rejectedPermanent: s.permanent, dropped: s.dropped,
                   firstArrival: s.firstArrival, lastArrival: s.lastArrival,
                   perSecond: Dictionary(uniqueKeysWithValues: s.perSecond.map { (String($0.key), $0.value) }),
+                  duplicatesPerSecond: Dictionary(uniqueKeysWithValues: s.duplicatesPerSecond.map { (String($0.key), $0.value) }),
                   deliveryHistogram: HistogramCodec.base64(s.delivery))
         }
     }

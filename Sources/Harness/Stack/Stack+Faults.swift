@@ -42,6 +42,7 @@ extension Stack: FaultTarget {
             switch fault.action {
             case .latency(let ms): proxy.mode = .latency(ms: ms)
             case .drop: proxy.mode = .hold
+            case .loss(let rate): proxy.mode = .loss(rate: rate)
             case .reset: proxy.resetAll()
             default: break
             }
