@@ -33,6 +33,8 @@ let package = Package(
         cLibrary("CCurl", pkgConfig: "libcurl", apt: "libcurl4-openssl-dev"),
         cLibrary("CJemalloc", pkgConfig: "jemalloc", apt: "libjemalloc-dev"),
         cLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
+        // HMAC-SHA256 for tracking tokens, SHA-256 for stored sessions, constant-time comparison.
+        cLibrary("CCrypto", pkgConfig: "libcrypto", apt: "libssl-dev"),
 
         .target(name: "Harness", dependencies: [
             "CZlib",
@@ -45,7 +47,7 @@ let package = Package(
         .target(name: "Scenarios", dependencies: ["Harness", .product(name: "Yams", package: "Yams")]),
         .target(name: "Reports", dependencies: ["Harness"]),
         .target(name: "SystemUnderTest", dependencies: [
-            "CLibPQ", "CHiredis", "CJemalloc", "CCurl",
+            "CLibPQ", "CHiredis", "CJemalloc", "CCurl", "CCrypto",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -68,7 +70,7 @@ let package = Package(
         // async-http-client and BoringSSL into every CI build for no extra coverage.
         .testTarget(name: "SystemUnderTestTests", dependencies: ["SystemUnderTest", .product(name: "Yams", package: "Yams")]),
         // Depends on both executables so that `swift test` builds the binaries it launches.
-        .testTarget(name: "IntegrationTests", dependencies: ["Harness", "Scenarios", "Reports", "mailstorm", "campaignd"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Harness", "Scenarios", "Reports", "SystemUnderTest", "mailstorm", "campaignd"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -87,9 +87,11 @@ class Stack:
 
     Rate limiting is off unless `rate_limit` is given: a benchmark drives one user far past seed 000's 100 r/s."""
 
-    def __init__(self, transport="smtp", rate_limit=0, campaignd_args=()):
+    def __init__(self, transport="smtp", rate_limit=0, campaignd_args=(), campaignd=None):
         # "--campaignd-arg=--x=y": with a space, the parser would read --x=y as one of its own options.
         self.args = ["--transport", transport] + [f"--campaignd-arg={a}" for a in [f"--rate-limit={rate_limit}", *campaignd_args]]
+        if campaignd:
+            self.args += ["--campaignd", campaignd]
 
     def __enter__(self):
         self.mailstorm = release_binary("mailstorm")

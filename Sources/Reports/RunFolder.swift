@@ -13,9 +13,10 @@ public struct RunFolder: Sendable {
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "UTC")
         f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        var p = "\(root)/\(f.string(from: date))-\(scenario)"
+        let name = FileName.safe(scenario)
+        var p = "\(root)/\(f.string(from: date))-\(name)"
         var n = 2
-        while FileManager.default.fileExists(atPath: p) { p = "\(root)/\(f.string(from: date))-\(scenario)-\(n)"; n += 1 }
+        while FileManager.default.fileExists(atPath: p) { p = "\(root)/\(f.string(from: date))-\(name)-\(n)"; n += 1 }
         do { try FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true) } catch {
             throw ReportError("cannot create run folder \(p): \(error.localizedDescription)")
         }
@@ -57,8 +58,14 @@ public struct RunFolder: Sendable {
     public func write(_ s: Summary, comparison: Comparison? = nil, baseline: Baseline? = nil) throws {
         try s.encoded().write(to: URL(fileURLWithPath: file("summary.json")))
         try MarkdownReport.render(s, comparison: comparison).write(toFile: file("report.md"), atomically: true, encoding: .utf8)
-        // The flame graph is inlined so report.html stays one self-contained file.
-        let flame = s.serverProfile.flatMap { try? String(contentsOfFile: file($0.svgFile), encoding: .utf8) }
+        // The flame graph is inlined so report.html stays one self-contained file; only a file of this folder,
+        // and only an SVG without scripts (a summary from elsewhere must not inline /etc/passwd, or run code).
+        let flame = s.serverProfile.flatMap { p -> String? in
+            guard FileName.isSafe(p.svgFile), p.svgFile.hasSuffix(".svg"),
+                  let text = try? String(contentsOfFile: file(p.svgFile), encoding: .utf8),
+                  text.hasPrefix("<svg") || text.hasPrefix("<?xml"), !text.lowercased().contains("<script") else { return nil }
+            return text
+        }
         try HTMLReport.render(s, comparison: comparison, baseline: baseline, flameGraph: flame)
             .write(toFile: file("report.html"), atomically: true, encoding: .utf8)
         try JUnitReport.render(s, comparison: comparison).write(toFile: file("junit.xml"), atomically: true, encoding: .utf8)

@@ -50,7 +50,14 @@ public struct FileScenario: Scenario {
         }
         let r = Reader(file: file)
         let top = try r.mapping(root, "the file", keys: ["name", "description", "target", "workload", "think", "timeout", "variables", "journeys", "thresholds"])
-        name = try top["name"].map { try r.string($0, "name") } ?? (file as NSString).deletingPathExtension
+        name = try top["name"].map { n in
+            let v = try r.string(n, "name")
+            // It names the run's folder: one plain path component.
+            guard !v.isEmpty, v.count <= 64, v.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }), v != ".", v != ".." else {
+                throw UsageError("\(r.at(n, "name")) must be 1 to 64 letters, digits, '.', '_' or '-', not '\(v)'")
+            }
+            return v
+        } ?? String(((file as NSString).lastPathComponent as NSString).deletingPathExtension.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" })
         purpose = try top["description"].map { try r.string($0, "description") } ?? "User-defined scenario from \(file)"
         target = try top["target"].map { try r.string($0, "target") }
         timeout = try top["timeout"].map { try r.duration($0, "timeout") } ?? 10
@@ -69,6 +76,8 @@ public struct FileScenario: Scenario {
 
 /// Walks the YAML node tree; every error carries file:line and the field's path.
 struct Reader {
+    /// VUs a file may ask for: each is a task and a connection; beyond this it is a typo, not a plan.
+    static let maxVUs = 100_000
     let file: String
 
     func at(_ n: Node, _ field: String) -> String { "\(file):\(n.mark?.line ?? 0): \(field)" }
@@ -97,6 +106,15 @@ struct Reader {
         return v
     }
 
+    /// A whole number from `least` to `most`: counts such as VUs, where 1e30 must be an error, not a crash.
+    func count(_ n: Node, _ field: String, least: Int = 1, most: Int) throws -> Int {
+        let v = try number(n, field, positive: least > 0)
+        guard v == v.rounded(), v >= Double(least), v <= Double(most) else {
+            throw UsageError("\(at(n, field)) must be a whole number from \(least) to \(most), not '\(n.scalar?.string ?? "?")'")
+        }
+        return Int(v)
+    }
+
     func duration(_ n: Node, _ field: String) throws -> Double {
         guard let s = n.scalar?.string, let d = DurationText.seconds(s), d > 0 else {
             throw UsageError("\(at(n, field)) must be a duration like 30s, 5m or 1h, not '\(n.scalar?.string ?? "?")'")
@@ -113,7 +131,10 @@ struct Reader {
             for (i, s) in seq.enumerated() {
                 let sm = try mapping(s, "workload.stages[\(i)]", keys: ["target", "duration"])
                 guard let t = sm["target"], let d = sm["duration"] else { throw UsageError("\(at(s, "workload.stages[\(i)]")) needs target and duration") }
-                out.append((try number(t, "workload.stages[\(i)].target", positive: false), try duration(d, "workload.stages[\(i)].duration")))
+                let target = try number(t, "workload.stages[\(i)].target", positive: false)
+                // A VU stage's target becomes a count; a rate's stays a rate, but neither may be absurd.
+                guard target <= 1e7 else { throw UsageError("\(at(t, "workload.stages[\(i)].target")) must be at most 10,000,000") }
+                out.append((target, try duration(d, "workload.stages[\(i)].duration")))
             }
             return out
         }
@@ -123,24 +144,24 @@ struct Reader {
                 let s = try stages(st)
                 let start = try m["rate"].map { try number($0, "workload.rate", positive: false) } ?? 0
                 let peak = max(start, s.map(\.0).max() ?? 0)
-                let inFlight = try m["max_in_flight"].map { Int(try number($0, "workload.max_in_flight")) }
+                let inFlight = try m["max_in_flight"].map { try count($0, "workload.max_in_flight", most: 1_000_000) }
                     ?? LoadPlan.defaultMaxInFlight(rate: peak, timeoutSeconds: timeout)
                 return (.open(pacer: RampingRate(startRate: start, stages: s.map { RateStage(target: $0.0, durationSeconds: $0.1) }), maxInFlight: inFlight),
                         "open model, \(s.count) rate stages from \(start) it/s, peak \(peak) it/s")
             }
             guard let r = m["rate"], let d = m["duration"] else { throw UsageError("\(at(n, "workload")): the open model needs rate and duration, or stages") }
             let rate = try number(r, "workload.rate"), dur = try duration(d, "workload.duration")
-            let inFlight = try m["max_in_flight"].map { Int(try number($0, "workload.max_in_flight")) } ?? LoadPlan.defaultMaxInFlight(rate: rate, timeoutSeconds: timeout)
+            let inFlight = try m["max_in_flight"].map { try count($0, "workload.max_in_flight", most: 1_000_000) } ?? LoadPlan.defaultMaxInFlight(rate: rate, timeoutSeconds: timeout)
             return (.open(pacer: ConstantRate(perSecond: rate, durationSeconds: dur), maxInFlight: inFlight), "\(rate) iterations/s for \(dur) s, open model")
         case "closed":
             if let st = m["stages"] {
                 let s = try stages(st)
-                let start = try m["vus"].map { Int(try number($0, "workload.vus", positive: false)) } ?? 0
+                let start = try m["vus"].map { try count($0, "workload.vus", least: 0, most: Self.maxVUs) } ?? 0
                 return (.closed(startVUs: start, stages: s.map { VUStage(target: Int($0.0), durationSeconds: $0.1) }),
                         "closed model, \(s.count) VU stages from \(start) VUs")
             }
             guard let v = m["vus"], let d = m["duration"] else { throw UsageError("\(at(n, "workload")): the closed model needs vus and duration, or stages") }
-            let vus = Int(try number(v, "workload.vus")), dur = try duration(d, "workload.duration")
+            let vus = try count(v, "workload.vus", most: Self.maxVUs), dur = try duration(d, "workload.duration")
             return (.closed(startVUs: vus, stages: [VUStage(target: vus, durationSeconds: dur)]), "\(vus) VUs for \(dur) s, closed model")
         default:
             throw UsageError("\(at(m["model"]!, "workload.model")) must be open or closed, not '\(model)'")
@@ -196,7 +217,16 @@ struct Reader {
         var headers: [(String, String)] = []
         if let h = m["headers"] {
             guard let hm = h.mapping else { throw UsageError("\(at(h, "\(f).headers")) must be a mapping") }
-            for (k, v) in hm { headers.append((k.string ?? "", try string(v, "\(f).headers.\(k.string ?? "?")"))) }
+            for (k, v) in hm {
+                let name = k.string ?? "", value = try string(v, "\(f).headers.\(name)")
+                // A CR or LF would end the header and start another (or the body): request smuggling from a file.
+                // Bytes, not Characters: "\r\n" is one Character, equal to neither "\r" nor "\n".
+                guard !name.isEmpty, !(name + value).utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }),
+                      !name.contains(where: { $0 == ":" || $0 == " " }) else {
+                    throw UsageError("\(at(k, "\(f).headers.\(name)")) must be a header name and value without CR, LF, NUL (or ':' and spaces in the name)")
+                }
+                headers.append((name, value))
+            }
         }
         var extract: [(variable: String, key: String)] = []
         if let e = m["extract"] {
@@ -205,8 +235,7 @@ struct Reader {
         }
         var expect: ClosedRange<Int> = 200...399
         if let x = m["expect"] {
-            let code = Int(try number(x, "\(f).expect"))
-            guard (100...599).contains(code) else { throw UsageError("\(at(x, "\(f).expect")) must be an HTTP status") }
+            let code = try count(x, "\(f).expect", least: 100, most: 599)
             expect = code...code
         }
         let body = try m["body"].map { try string($0, "\(f).body") }

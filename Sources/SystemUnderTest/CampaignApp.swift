@@ -22,8 +22,8 @@ public struct CampaignConfig: Sendable {
     public var rateLimit = RateLimiter.defaultLimit
     /// Entries in the in-process L1 cache.
     public var l1Capacity = 10_000
-    /// The provider's webhook secret (Authorization: Bearer ...).
-    public var webhookSecret = "mailstorm-webhook"
+    /// The provider's webhook secret (Authorization: Bearer ...); required, and no default anyone could guess.
+    public var webhookSecret = ""
     /// The sender; nil: campaigns can be started but nothing is delivered.
     public var sender: SenderConfig?
     /// Where tracking links point; default: the bound address.
@@ -51,9 +51,14 @@ public struct CampaignApp: Sendable {
     public let webhooks: WebhookProcessor
     public let rateLimited = Tally()
     public let sender: Sender?
+    public let tokens: TrackingTokens
+    public let loginGuard: LoginGuard
 
     /// Connects the pools and runs migrations; throws with a clear message if PostgreSQL is unreachable.
     public static func make(_ config: CampaignConfig) async throws -> CampaignApp {
+        guard config.webhookSecret.utf8.count >= 16 else {
+            throw ConfigError("a webhook secret of 16 characters or more is required (--webhook-secret or CAMPAIGND_WEBHOOK_SECRET)")
+        }
         let metrics = HTTPMetrics()
         let db = Database(url: config.databaseURL, size: config.dbPoolSize, statementTimeoutMs: config.statementTimeoutMs) { metrics.recordQuery(nanos: $0) }
         try await db.checkConnection()
@@ -63,15 +68,22 @@ public struct CampaignApp: Sendable {
         let l1 = LocalCache(capacity: config.l1Capacity)
         let events = PostgresEventStore(db: db)
         let cache = TieredCache(l1: l1, l2: redis)
+        let store = PostgresCampaignStore(db: db)
+        guard let tokens = try await store.secret("tracking_key").flatMap(TrackingTokens.init(hex:)) else {
+            throw ConfigError("server_secrets holds no tracking key: the database's migrations did not complete")
+        }
         let sender = try config.sender.map { sc in
-            try Sender(config: sc, databaseURL: config.databaseURL, redisURL: config.redisURL) { tenant, id in
+            try Sender(config: sc, databaseURL: config.databaseURL, redisURL: config.redisURL, tokens: tokens) { tenant, id in
                 // The sender changed a campaign (recipients, status): drop what the API cached of it.
                 Task { await cache.delete([CampaignRoutes.key(tenant, id), StatsService.key(tenant)]) }
             }
         }
+        // Logins hold at most half the pool, so that a flood of them leaves the other routes connections.
+        let loginGuard = LoginGuard(cache: redis, concurrent: config.dbPoolSize / 2)
         return CampaignApp(config: config, metrics: metrics, db: db, redis: redis, l1: l1, cache: cache,
-                           store: PostgresCampaignStore(db: db), contacts: PostgresContactStore(db: db), events: events,
-                           recorder: EventRecorder(store: events), webhooks: WebhookProcessor(store: events), sender: sender)
+                           store: store, contacts: PostgresContactStore(db: db), events: events,
+                           recorder: EventRecorder(store: events), webhooks: WebhookProcessor(store: events), sender: sender,
+                           tokens: tokens, loginGuard: loginGuard)
     }
 
     /// The router with every route and middleware.
@@ -79,10 +91,10 @@ public struct CampaignApp: Sendable {
         let router = Router(context: CampaignContext.self)
         router.add(middleware: ResponseHeadersMiddleware(metrics: metrics, delays: try InjectedDelays(config.injectDelays),
                                                          leak: config.injectLeakBytes > 0 ? InjectedLeak(bytes: config.injectLeakBytes) : nil))
-        let sessions = SessionService(store: store, cache: cache)
+        let sessions = SessionService(store: store, cache: cache, guardian: loginGuard)
         let stats = StatsService(store: store, cache: cache)
         HealthRoutes(app: self).add(to: router)
-        TrackingRoutes(events: events, recorder: recorder, cache: cache).add(to: router)
+        TrackingRoutes(events: events, recorder: recorder, cache: cache, tokens: tokens).add(to: router)
         WebhookRoutes(events: events, secret: config.webhookSecret).add(to: router)
         let auth = AuthRoutes(sessions: sessions)
         auth.addPublic(to: router)
@@ -101,6 +113,15 @@ public struct CampaignApp: Sendable {
         await withTaskGroup(of: Void.self) { g in
             g.addTask { await recorder.run() }
             g.addTask { await webhooks.run() }
+            g.addTask { await purgeSessions() }
+        }
+    }
+
+    /// Deletes expired sessions from PostgreSQL every minute, in bounded batches, until cancelled.
+    func purgeSessions() async {
+        while !Task.isCancelled {
+            while (try? await store.purgeSessions(limit: 10_000)) == 10_000 && !Task.isCancelled {}
+            try? await Task.sleep(for: .seconds(60))
         }
     }
 

@@ -34,7 +34,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Keep this many bytes for good per request: a leak, for testing endurance verdicts.") var injectLeak = 0
     @Option(help: "Requests per second per user on /api (0: no limit).") var rateLimit = 100
     @Option(help: "Entries in the in-process L1 cache.") var l1Capacity = 10_000
-    @Option(help: "Shared secret the email provider sends with webhooks.") var webhookSecret = "mailstorm-webhook"
+    @Option(help: "Shared secret (16+ characters) the email provider sends with webhooks; required, or CAMPAIGND_WEBHOOK_SECRET.") var webhookSecret: String?
     @Option(help: "Where to deliver mail: smtp://host:port or http(s)://host/path (a provider API). None: no sender.") var mailURL: String?
     @Option(help: "Sender threads (each with a PostgreSQL and a transport connection).") var sendThreads = 4
     @Option(help: "Messages per second to the provider, shared by all instances through Redis (0: unlimited).") var sendRate = 0.0
@@ -65,7 +65,7 @@ struct Serve: AsyncParsableCommand {
         config.injectLeakBytes = injectLeak
         config.rateLimit = rateLimit
         config.l1Capacity = l1Capacity
-        config.webhookSecret = webhookSecret
+        config.webhookSecret = webhookSecret ?? ProcessInfo.processInfo.environment["CAMPAIGND_WEBHOOK_SECRET"] ?? ""
         config.publicURL = publicURL
         if let mailURL {
             var sc = SenderConfig(mailURL: mailURL)

@@ -130,7 +130,7 @@ extension Mailstorm {
             do {
                 let h = try History.load(root: results, scenario: scenario, metric: metric, profile: profile)
                 print(h.renderTable(), terminator: "")
-                let path = html ?? "\(results)/history-\(scenario)-\(metric).html"
+                let path = html ?? "\(results)/history-\(FileName.safe(scenario))-\(FileName.safe(metric)).html"
                 try h.renderHTML().write(toFile: path, atomically: true, encoding: .utf8)
                 print("chart: \(path)")
             } catch { throw Exit.map(error) }

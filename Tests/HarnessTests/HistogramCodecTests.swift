@@ -56,4 +56,25 @@ import Testing
         #expect(throws: CodecError.self) { try HistogramCodec.decode(base64: "not base64!") }
         #expect(throws: CodecError.self) { try HistogramCodec.decode([0, 1, 2, 3, 4, 5, 6, 7, 8]) }
     }
+
+    /// Crafted encodings (a baseline, a log from elsewhere) are errors, never traps: a zero run of -Int64.min,
+    /// a run far past the counts array, and a lowest value whose double overflows.
+    @Test func craftedEncodingsAreErrorsNotCrashes() throws {
+        var good = HistogramCodec.encode(LatencyHistogram.latency())
+        #expect(throws: Never.self) { try HistogramCodec.decode(good) }
+        let header = good
+        func payload(_ words: [Int64]) -> [UInt8] {
+            var p: [UInt8] = []
+            for w in words { HistogramCodec.putZigZag(w, into: &p) }
+            var out = Array(header[0..<4])
+            HistogramCodec.put32(UInt32(p.count), &out)
+            return out + header[8..<40] + p
+        }
+        for words in [[Int64.min], [-Int64(1) << 40, 1], [Int64(-(1 << 24)), -5, 1]] {
+            #expect(throws: CodecError.self) { try HistogramCodec.decode(payload(words)) }
+        }
+        // lowest = 2^63 + 1: doubling it wrapped before; now a bad header.
+        good.replaceSubrange(16..<24, with: [0x80, 0, 0, 0, 0, 0, 0, 1])
+        #expect(throws: CodecError.self) { try HistogramCodec.decode(good) }
+    }
 }

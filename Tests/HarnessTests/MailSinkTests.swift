@@ -89,3 +89,40 @@ import Testing
         #expect(Engagement.url(in: "none", marker: "/t/o/") == nil)
     }
 }
+
+/// The sink faces whatever a client sends: a command line without end, or a message past the SIZE it
+/// announced, is refused and the session closed, before memory grows without bound.
+@Suite struct MailSinkLimitTests {
+    func session() throws -> (MailSink, EmbeddedChannel) {
+        let sink = try MailSink()
+        let channel = EmbeddedChannel(handler: SMTPSinkHandler(sink: sink))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        _ = try channel.readOutbound(as: ByteBuffer.self)
+        return (sink, channel)
+    }
+
+    func replies(_ channel: EmbeddedChannel) throws -> String {
+        var out = ""
+        while var b = try channel.readOutbound(as: ByteBuffer.self) { out += b.readString(length: b.readableBytes)! }
+        return out
+    }
+
+    @Test func anEndlessCommandLineIsRefused() throws {
+        let (sink, channel) = try session()
+        defer { sink.stop() }
+        try channel.writeInbound(ByteBuffer(string: String(repeating: "A", count: SMTPSinkHandler.maxCommandLine + 1)))
+        #expect(try replies(channel) == "500 5.5.6 line too long\r\n")
+        #expect(!channel.isActive)
+    }
+
+    @Test func aMessagePastTheAnnouncedSizeIsRefused() throws {
+        let (sink, channel) = try session()
+        defer { sink.stop() }
+        try channel.writeInbound(ByteBuffer(string: "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n"))
+        _ = try replies(channel)
+        let chunk = ByteBuffer(repeating: UInt8(ascii: "x"), count: 1 << 20)
+        for _ in 0...(SMTPSinkHandler.maxMessageBytes >> 20) where channel.isActive { try channel.writeInbound(chunk) }
+        #expect(try replies(channel) == "552 5.3.4 message exceeds the announced SIZE\r\n")
+        #expect(!channel.isActive && sink.ledger.stats.accepted == 0)
+    }
+}

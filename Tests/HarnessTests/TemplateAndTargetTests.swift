@@ -37,3 +37,12 @@ import Testing
         #expect(String(buffer: d.bytes(["v": "1"])).hasSuffix("Content-Length: 9\r\n\r\n{\"a\":\"1\"}"))
     }
 }
+
+/// A variable's value (from a server's reply or a file's rows) cannot end the request line or a header.
+@Suite struct RequestInjectionTests {
+    @Test func crAndLfInVariablesNeverReachTheWire() {
+        #expect(CompiledStep.oneLine("abc") == "abc")
+        #expect(CompiledStep.oneLine("tok\r\nX-Evil: 1") == "tokX-Evil: 1")
+        #expect(CompiledStep.oneLine("a\nb\rc") == "abc")
+    }
+}

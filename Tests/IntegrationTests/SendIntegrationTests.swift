@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Harness
+import SystemUnderTest
 
 extension RealStack {
 /// The sender and the mail sink, end to end: every recipient ends in exactly one state, none is lost.
@@ -105,12 +106,20 @@ extension RealStack {
         // By hand: a click redirects to the original link; a bounce webhook marks the send and the contact.
         let contact = Int(try Integration.sql(db, "SELECT contact_id FROM email_sends WHERE campaign_id = \(id) ORDER BY contact_id LIMIT 1"))!
         let anon = APIClient(base: stack.endpoints.target)
-        let click = try await anon.call("GET", "/t/c/\(id)-\(contact)-0")
+        // Tokens are signed with the key every instance shares; the test reads it where campaignd keeps it.
+        let tokens = try #require(TrackingTokens(hex: try Integration.sql(db, "SELECT value FROM server_secrets WHERE name = 'tracking_key'")))
+        let m = MessageIdentity(campaign: Int64(id), contact: Int64(contact))
+        let click = try await anon.call("GET", "/t/c/\(tokens.click(m, link: 0))")
         #expect(click.status == 302 && click.header("Location") == "https://example.com/offer")
-        let pixel = try await anon.call("GET", "/t/o/\(id)-\(contact)")
+        let pixel = try await anon.call("GET", "/t/o/\(tokens.open(m))")
         #expect(pixel.status == 200 && pixel.header("Content-Type") == "image/gif" && pixel.body.count == 43)
-        #expect(try await anon.call("GET", "/t/c/\(id)-\(contact)-7").status == 404)
+        #expect(try await anon.call("GET", "/t/c/\(tokens.click(m, link: 7))").status == 404)
         #expect(try await anon.call("GET", "/t/o/nonsense").status == 404)
+        // The plain ids of old, or another message's signature, are no one's token: opens and clicks cannot be forged.
+        #expect(try await anon.call("GET", "/t/c/\(id)-\(contact)-0").status == 404)
+        #expect(try await anon.call("GET", "/t/o/\(id)-\(contact)").status == 404)
+        let forged = "\(id)-\(contact + 1)." + tokens.open(m).split(separator: ".")[1]
+        #expect(try await anon.call("GET", "/t/o/\(forged)").status == 404)
         let hook = [["event": "bounced", "message_id": "<\(id).\(contact)@campaignd.mailstorm>", "timestamp": Date().timeIntervalSince1970]]
         #expect(try await anon.call("POST", "/api/webhooks/provider", json: hook, headers: ["Authorization": "Bearer wrong"]).status == 401)
         let queued = try await anon.call("POST", "/api/webhooks/provider", json: hook, headers: ["Authorization": "Bearer mailstorm-webhook"])

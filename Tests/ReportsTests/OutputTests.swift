@@ -104,3 +104,33 @@ final class XMLCollector: NSObject, XMLParserDelegate {
         #expect(CombinedReport.markdown(Array(entries.prefix(1))).contains("**Verdict: PASS**"))
     }
 }
+
+/// Names and files from summaries Mailstorm did not write stay inside the folder meant for them.
+@Suite struct HostileSummaryTests {
+    @Test func namesBecomeOnePlainPathComponent() {
+        #expect(FileName.safe("basic") == "basic" && FileName.safe("../../etc/x") == ".._.._etc_x")
+        #expect(FileName.safe("..") == "_.." && FileName.safe("") == "_" && FileName.safe(String(repeating: "a", count: 99)).count == 64)
+        #expect(Baseline.path(scenario: "../../x", profile: "smoke") == "baselines/.._.._x-smoke.json")
+        let root = NSTemporaryDirectory() + "hostile-\(UUID().uuidString)"
+        let f = try? RunFolder(root: root, scenario: "../../escaped")
+        #expect(f.map { ($0.path as NSString).deletingLastPathComponent == root } == true, "\(f?.path ?? "none")")
+    }
+
+    /// svg_file names a file of the run folder, and only an SVG without script is inlined into report.html.
+    @Test func onlyTheRunsOwnScriptFreeFlameGraphIsInlined() throws {
+        let root = NSTemporaryDirectory() + "hostile-\(UUID().uuidString)"
+        let folder = try RunFolder(root: root, scenario: "basic")
+        let secret = root + "/secret.svg"
+        try "<svg>TOP-SECRET</svg>".write(toFile: secret, atomically: true, encoding: .utf8)
+        var (s, _, _) = OutputTests.compared()
+        for (name, content) in [("../secret.svg", nil), ("flamegraph.svg", "<svg><script>alert(1)</script></svg>"), ("own.svg", "<svg>OWN-GRAPH</svg>")] {
+            if let content { try content.write(toFile: folder.path + "/" + name, atomically: true, encoding: .utf8) }
+            s.serverProfile = ServerProfile(samples: 1, top: [], foldedFile: "x.folded", svgFile: name)
+            try folder.write(s)
+            let html = try String(contentsOfFile: folder.path + "/report.html", encoding: .utf8)
+            #expect(!html.contains("TOP-SECRET") && !html.contains("alert(1)"), "\(name)")
+            if name == "own.svg" { #expect(html.contains("OWN-GRAPH")) }
+        }
+    }
+}
+

@@ -160,4 +160,28 @@ import Harness
         #expect(error("workload: {rate: 1, duration: soon}\njourneys: [{steps: [{path: /}]}]\n").contains("workload.duration must be a duration"))
         #expect(error("workload: {rate: 1, duration: 1s}\njourneys: [{steps: [{path: /}]}]\nthresholds: {http_req_duration: [\"p95<5\"]}\n").contains("supports"))
     }
+
+    /// A scenario file comes from another branch: its name becomes a folder, its numbers counts, its headers
+    /// bytes on the wire. Each hostile value is a clear error naming file and line, never a path outside
+    /// results/, a crash or an injected header.
+    @Test func hostileFilesAreRefusedClearly() {
+        func error(_ text: String) -> String {
+            do { _ = try FileScenario(path: write(text)); return "" } catch { return "\(error)" }
+        }
+        let ok = "\njourneys: [{steps: [{path: /}]}]\n"
+        #expect(error("name: ../../etc\nworkload: {rate: 1, duration: 1s}" + ok).contains(":1: name must be 1 to 64 letters"))
+        #expect(error("name: a/b\nworkload: {rate: 1, duration: 1s}" + ok).contains("name must be"))
+        #expect(error("workload: {model: closed, vus: 1e30, duration: 1s}" + ok).contains("workload.vus must be a whole number from 1 to 100000"))
+        #expect(error("workload: {model: closed, vus: 2.5, duration: 1s}" + ok).contains("workload.vus must be a whole number"))
+        #expect(error("workload: {rate: 1, duration: 1s, max_in_flight: 1e300}" + ok).contains("workload.max_in_flight must be a whole number"))
+        #expect(error("workload: {model: closed, stages: [{target: 1e30, duration: 1s}]}" + ok).contains("must be at most 10,000,000"))
+        #expect(error("workload: {rate: 1, duration: 1s}\njourneys: [{steps: [{path: /, expect: 1e30}]}]\n").contains("expect must be a whole number from 100 to 599"))
+        #expect(error("workload: {rate: 1, duration: 1s}\njourneys: [{steps: [{path: /, headers: {X-A: \"v\\r\\nX-Evil: 1\"}}]}]\n").contains("without CR, LF"))
+        #expect(error("workload: {rate: 1, duration: 1s}\njourneys: [{steps: [{path: /, headers: {\"X-A: b\": v}}]}]\n").contains("without CR, LF"))
+    }
+
+    @Test func aFileWithoutANameIsNamedAfterItsFileOnly() throws {
+        let f = try FileScenario(path: write("workload: {rate: 1, duration: 1s}\njourneys: [{steps: [{path: /}]}]\n"))
+        #expect(!f.name.contains("/") && f.name.hasPrefix("scenario-"), "\(f.name)")
+    }
 }

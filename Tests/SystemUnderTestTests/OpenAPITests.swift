@@ -25,7 +25,8 @@ import Yams
         let events = PostgresEventStore(db: db)
         let app = CampaignApp(config: config, metrics: metrics, db: db, redis: redis, l1: l1, cache: TieredCache(l1: l1, l2: redis),
                               store: PostgresCampaignStore(db: db), contacts: PostgresContactStore(db: db), events: events,
-                              recorder: EventRecorder(store: events), webhooks: WebhookProcessor(store: events), sender: nil)
+                              recorder: EventRecorder(store: events), webhooks: WebhookProcessor(store: events), sender: nil,
+                              tokens: TrackingTokens(key: Array(repeating: 1, count: 32)), loginGuard: LoginGuard(cache: redis, concurrent: 1))
         let registered = Set(try app.router().routes.map { "\($0.method.rawValue) \($0.path.description)" })
         #expect(registered.subtracting(documented).isEmpty, "undocumented: \(registered.subtracting(documented).sorted())")
         #expect(documented.subtracting(registered).isEmpty, "documented but not served: \(documented.subtracting(registered).sorted())")

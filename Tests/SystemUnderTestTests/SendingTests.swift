@@ -7,8 +7,38 @@ import Testing
         let t = CompiledTemplate("<body>Hi {{first_name}} {{ unknown }} <a href=\"https://x.io/a?b=1\">A</a> <a href='http://y.io'>B</a> <a href=\"mailto:z\">C</a></body>")
         #expect(t.links == ["https://x.io/a?b=1", "http://y.io"])
         let m = MessageIdentity(campaign: 3, contact: 44)
-        let html = t.render(fields: ["first_name": "<Ann>"], identity: m, base: "http://h:1")
-        #expect(html == "<body>Hi &lt;Ann&gt; {{ unknown }} <a href=\"http://h:1/t/c/3-44-0\">A</a> <a href='http://h:1/t/c/3-44-1'>B</a> <a href=\"mailto:z\">C</a><img src=\"http://h:1/t/o/3-44\" width=\"1\" height=\"1\" alt=\"\"></body>")
+        let tokens = TrackingTokens(key: Array(repeating: 7, count: 32))
+        let html = t.render(fields: ["first_name": "<Ann>"], identity: m, base: "http://h:1", tokens: tokens)
+        let (c0, c1, o) = (tokens.click(m, link: 0), tokens.click(m, link: 1), tokens.open(m))
+        #expect(html == "<body>Hi &lt;Ann&gt; {{ unknown }} <a href=\"http://h:1/t/c/\(c0)\">A</a> <a href='http://h:1/t/c/\(c1)'>B</a> <a href=\"mailto:z\">C</a><img src=\"http://h:1/t/o/\(o)\" width=\"1\" height=\"1\" alt=\"\"></body>")
+        #expect(c0.hasPrefix("3-44-0.") && o.hasPrefix("3-44."))
+    }
+
+    /// A token names its message and link only under the key's signature: a forged, altered, re-keyed or
+    /// open-for-click token is nobody's.
+    @Test func trackingTokensAreSignedAndCheckedWholly() throws {
+        let key = TrackingTokens(key: Array(repeating: 7, count: 32)), other = TrackingTokens(key: Array(repeating: 8, count: 32))
+        let m = MessageIdentity(campaign: 12, contact: 345)
+        let open = key.open(m), click = key.click(m, link: 2)
+        #expect(key.verify(Substring(open))! == (m, nil) && key.verify(Substring(click))! == (m, 2))
+        #expect(key.verify("12-345") == nil, "the old unsigned form")
+        #expect(other.verify(Substring(open)) == nil, "another server's key")
+        let sig = open.split(separator: ".")[1]
+        #expect(key.verify(Substring("12-346.\(sig)")) == nil && key.verify(Substring("12-345-0.\(sig)")) == nil, "a signature moved to another message or link")
+        var flipped = Array(open)
+        flipped[flipped.count - 1] = flipped.last == "A" ? "B" : "A"
+        #expect(key.verify(Substring(String(flipped))) == nil)
+        #expect(key.verify(Substring(String(repeating: "9", count: 200) + "." + sig)) == nil)
+        #expect(TrackingTokens(hex: String(repeating: "ab", count: 32)) != nil && TrackingTokens(hex: "abc") == nil && TrackingTokens(hex: "zz") == nil)
+    }
+
+    /// OpenSSL's HMAC-SHA256 against RFC 4231's test case 2, and a comparison that needs equal lengths.
+    @Test func cryptoMatchesPublishedVectors() {
+        let mac = Crypto.hmacSHA256(key: Array("Jefe".utf8), "what do ya want for nothing?").map { String(format: "%02x", $0) }.joined()
+        #expect(mac == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        #expect(Crypto.sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(Crypto.constantTimeEqual("secret", "secret") && !Crypto.constantTimeEqual("secret", "secreT") && !Crypto.constantTimeEqual("s", "secret"))
+        #expect(Crypto.base64url([0xfb, 0xff]) == "-_8")
     }
 
     @Test func identitiesRoundTrip() {
@@ -47,12 +77,14 @@ import Testing
         #expect(r.delay(afterAttempt: 10, u: 0.5) == 10)
     }
 
-    @Test func smtpTextIsDotStuffedWithCRLF() {
+    /// CRLF line endings, and no dot-stuffing: libcurl stuffs a leading dot itself (RFC 5321 4.5.2), and
+    /// stuffing here too made ".dot" arrive as "..dot".
+    @Test func smtpTextHasCRLFAndLeavesDotStuffingToLibcurl() {
         let m = OutgoingMessage(identity: MessageIdentity(campaign: 1, contact: 2), to: "a@b.c", subject: "Hi\nthere", html: "line\n.dot\r\nend",
                                 enqueuedMs: 5, openURL: "", clickURL: nil)
         let text = SMTPTransport.rfc5322(m, from: "f@x")
         #expect(text.contains("Subject: Hi there\r\n") && text.contains("Message-ID: <1.2@campaignd.mailstorm>\r\n"))
-        #expect(text.hasSuffix("\r\n\r\nline\r\n..dot\r\nend\r\n"))
+        #expect(text.hasSuffix("\r\n\r\nline\r\n.dot\r\nend\r\n"))
     }
 
     @Test func providerRepliesMapPerMessage() {

@@ -32,7 +32,17 @@ struct CompiledStep {
     /// The request's bytes for an iteration's variables.
     func bytes(_ vars: [String: String]) -> ByteBuffer {
         if let s = staticBytes { return s }
-        return Self.encode(method, pathPrefix + path.render(vars), hostHeader, headers.map { ($0.0, $0.1.render(vars)) }, body?.render(vars))
+        return Self.encode(method, Self.oneLine(pathPrefix + path.render(vars)), hostHeader, headers.map { ($0.0, Self.oneLine($0.1.render(vars))) },
+                           body?.render(vars))
+    }
+
+    /// `s` without CR and LF: a variable (a value a server sent back, a row of a file) must not end the request
+    /// line or a header and start another.
+    static func oneLine(_ s: String) -> String {
+        guard s.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { return s }
+        var out = String.UnicodeScalarView()
+        out.append(contentsOf: s.unicodeScalars.lazy.filter { $0 != "\r" && $0 != "\n" })
+        return String(out)
     }
 
     static func encode(_ method: String, _ path: String, _ host: String, _ headers: [(String, String)], _ body: String?) -> ByteBuffer {

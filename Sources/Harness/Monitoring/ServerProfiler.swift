@@ -13,6 +13,13 @@ public struct ServerProfile: Sendable, Codable, Equatable {
     /// Files in the run folder: folded stacks (flamegraph.pl's input format) and the SVG.
     public var foldedFile: String
     public var svgFile: String
+
+    public init(samples: Int, top: [Frame], foldedFile: String, svgFile: String) {
+        self.samples = samples
+        self.top = top
+        self.foldedFile = foldedFile
+        self.svgFile = svgFile
+    }
 }
 
 /// Runs `perf record -g` against one process when perf works here; otherwise says why not.

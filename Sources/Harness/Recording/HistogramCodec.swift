@@ -74,14 +74,20 @@ public enum HistogramCodec {
         guard get32(bytes, 8) == 0 else { throw CodecError("normalizing index offset is not supported") }
         guard let digits = SignificantDigits(rawValue: Int8(get32(bytes, 12))) else { throw CodecError("bad significant digits") }
         let lowest = get64(bytes, 16), highest = get64(bytes, 24)
-        guard bytes.count >= 40 + payloadLength, lowest >= 1, highest >= 2 * lowest else { throw CodecError("bad header") }
+        guard bytes.count >= 40 + payloadLength, lowest >= 1, lowest <= highest / 2 else { throw CodecError("bad header") }
         var h = LatencyHistogram(lowestDiscernibleValue: lowest, highestTrackableValue: highest, numberOfSignificantValueDigits: digits)
         let layout = Layout(h)
         var pos = 40, index = 0
         let end = 40 + payloadLength
         while pos < end {
             let v = try getZigZag(bytes, &pos, end)
-            if v < 0 { index += Int(-v); continue }
+            // A run of zero counts; a crafted file must get an error, not a trap on -Int64.min or a runaway index.
+            if v < 0 {
+                guard v >= -Int64(maxIndex), index - Int(v) <= maxIndex else { throw CodecError("zero run \(v) at index \(index) is out of range") }
+                index -= Int(v)
+                continue
+            }
+            guard index <= maxIndex else { throw CodecError("count index \(index) out of range") }
             let value = layout.value(atIndex: index)
             // The counts array reaches past `highest` to its power-of-two bucket boundary, and the library records
             // up to there: accept what it accepts.
@@ -90,6 +96,9 @@ public enum HistogramCodec {
         }
         return h
     }
+
+    /// Far past any counts array a latency histogram has (64-bit values at 5 digits need about 4 million).
+    static let maxIndex = 1 << 24
 
     /// The index arithmetic of HdrHistogram's counts array.
     struct Layout {

@@ -20,6 +20,11 @@ final class SMTPSinkHandler: ChannelInboundHandler, @unchecked Sendable {
 
     init(sink: MailSink) { self.sink = sink }
 
+    /// A command line longer than this without its LF is refused (RFC 5321 allows 512 octets).
+    static let maxCommandLine = 4096
+    /// The SIZE the sink announces; a message that grows past it is refused and the session closed.
+    static let maxMessageBytes = 52_428_800
+
     func channelActive(context: ChannelHandlerContext) {
         context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "220 mailstorm-sink ESMTP ready\r\n")), promise: nil)
     }
@@ -35,7 +40,10 @@ final class SMTPSinkHandler: ChannelInboundHandler, @unchecked Sendable {
         defer { if out.readableBytes > 0 { context.writeAndFlush(wrapOutboundOut(out), promise: nil) } }
         while !held, var buf = input, buf.readableBytes > 0 {
             if inData {
-                guard let (body, consumed) = Self.messageEnd(buf) else { return }
+                guard let (body, consumed) = Self.messageEnd(buf) else {
+                    if buf.readableBytes > Self.maxMessageBytes { refuse("552 5.3.4 message exceeds the announced SIZE", context: context) }
+                    return
+                }
                 buf.moveReaderIndex(forwardBy: consumed)
                 input = buf
                 inData = false
@@ -43,10 +51,20 @@ final class SMTPSinkHandler: ChannelInboundHandler, @unchecked Sendable {
                 finishMessage(context: context, body: body)
                 continue
             }
-            guard let line = Self.line(&buf) else { return }
+            guard let line = Self.line(&buf) else {
+                if buf.readableBytes > Self.maxCommandLine { refuse("500 5.5.6 line too long", context: context) }
+                return
+            }
             input = buf
             reply(to: line, out: &out, context: context)
         }
+    }
+
+    /// Answers `reply`, drops what was buffered, and closes: the client broke the protocol's limits.
+    private func refuse(_ reply: String, context: ChannelHandlerContext) {
+        input = nil
+        inData = false
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: reply + "\r\n"))).whenComplete { _ in context.close(promise: nil) }
     }
 
     private func finishMessage(context: ChannelHandlerContext, body: ByteBuffer) {

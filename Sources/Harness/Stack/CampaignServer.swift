@@ -25,7 +25,10 @@ public final class CampaignServer: Sendable {
         let log = directory + "/campaignd.log"
         process = try ManagedProcess(
             name: "campaignd", executable: binary,
-            arguments: ["serve", "--host", "127.0.0.1", "--port", String(wanted), "--database-url", databaseURL, "--redis-url", redisURL] + extraArguments,
+            arguments: ["serve", "--host", "127.0.0.1", "--port", String(wanted), "--database-url", databaseURL, "--redis-url", redisURL]
+                // The sink's webhook secret, on loopback only; a deployment sets its own.
+                + (extraArguments.contains { $0.hasPrefix("--webhook-secret") } ? [] : ["--webhook-secret", EngagementPlan().webhookSecret])
+                + extraArguments,
             logPath: log)
         let deadline = Date().addingTimeInterval(60)
         while true {

@@ -62,7 +62,7 @@ public struct Baseline: Codable, Sendable {
 
     /// The conventional path for a scenario and profile.
     public static func path(directory: String = "baselines", scenario: String, profile: String) -> String {
-        "\(directory)/\(scenario)-\(profile).json"
+        "\(directory)/\(FileName.safe(scenario))-\(FileName.safe(profile)).json"
     }
 
     static func describe(_ error: Error) -> String {

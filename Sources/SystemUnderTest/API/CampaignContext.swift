@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 
 /// The request context of campaignd: Hummingbird's core storage plus the caller's session once authenticated.
 public struct CampaignContext: RequestContext {
@@ -7,10 +8,14 @@ public struct CampaignContext: RequestContext {
     public var session: Session?
     /// Server-Timing stages measured while handling the request.
     public var timing: ServerTiming
+    let channel: any Channel
+    /// The peer's IP address, for throttling failed logins per client; worked out only when a login asks.
+    public var clientAddress: String { channel.remoteAddress?.ipAddress ?? "unknown" }
 
     public init(source: Source) {
         coreContext = .init(source: source)
         timing = ServerTiming()
+        channel = source.channel
     }
 
     /// Bodies above 1 MiB are refused with 413 (bulk imports raise this per route).

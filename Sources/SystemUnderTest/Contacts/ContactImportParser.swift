@@ -15,6 +15,11 @@ public enum ContactImportParser {
     /// Parses the body, calling `chunk` with every `chunkRows` validated contacts as they are ready.
     public static func parse(_ data: Data, contentType: String, chunk: ([ContactInput]) -> Void) throws(ImportError) {
         let type = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        // COPY and libpq stop at a NUL: rows after one would vanish while the import said 200.
+        if let nul = data.firstIndex(of: 0) {
+            let line = data[data.startIndex..<nul].reduce(1) { $0 + ($1 == 10 ? 1 : 0) }
+            throw ImportError(line: line, field: nil, "contains a NUL byte (offset \(nul - data.startIndex)), which text cannot hold")
+        }
         switch type {
         case "text/csv": try parseCSV(data, chunk: chunk)
         case "application/json":

@@ -83,13 +83,10 @@ public final class HTTPMetrics: Sendable {
         }
     }
 
-    /// "METHOD /path" with ids and tokens replaced, for requests that matched no route pattern.
-    public static func routeLabel(method: String, path: String) -> String {
-        var out = method + " "
-        for seg in path.split(separator: "/", omittingEmptySubsequences: true) {
-            out += "/"
-            if seg.allSatisfy(\.isNumber) { out += "{id}" } else if seg.count >= 24 || seg.contains(where: \.isNumber) { out += "{token}" } else { out += String(seg) }
-        }
-        return path == "/" ? out + "/" : out
+    /// The label of a request no route matched: its method alone (standard methods only), so that scanners
+    /// probing random paths cannot grow the metrics without bound.
+    public static func unmatchedLabel(method: String) -> String {
+        let known: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+        return (known.contains(method) ? method : "OTHER") + " (unmatched)"
     }
 }

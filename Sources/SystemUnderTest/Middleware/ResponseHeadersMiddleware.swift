@@ -17,9 +17,8 @@ public struct ResponseHeadersMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        // The matched pattern ("/api/campaigns/{id}"), so labels stay few; the raw path only if none matched.
-        let route = context.endpointPath.map { "\(request.method.rawValue) \($0)" }
-            ?? HTTPMetrics.routeLabel(method: request.method.rawValue, path: request.uri.path)
+        // The matched pattern ("/api/campaigns/{id}"), so labels stay few; one label per method when none matched.
+        let route = context.endpointPath.map { "\(request.method.rawValue) \($0)" } ?? HTTPMetrics.unmatchedLabel(method: request.method.rawValue)
         if let d = delays.delay(for: route) { try await Task.sleep(for: d) }
         leak?.keep()
         let requestID = request.headers[.init("X-Request-ID")!] ?? Self.newRequestID()
@@ -30,6 +29,8 @@ public struct ResponseHeadersMiddleware: RouterMiddleware {
             response = try e.response(from: request, context: context)
         } catch let e where APIError.unavailable(e) != nil {
             response = try APIError.unavailable(e)!.response(from: request, context: context)
+        } catch let e as DatabaseError where e.sqlState == DatabaseError.nulByte {
+            response = try APIError(.badRequest, "text must not contain NUL bytes").response(from: request, context: context)
         } catch {
             context.logger.error("unhandled error on \(route): \(error)")
             response = try APIError(.internalServerError, "internal error").response(from: request, context: context)

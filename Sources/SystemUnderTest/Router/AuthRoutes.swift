@@ -21,7 +21,7 @@ struct AuthRoutes {
             let c = try await JSON.decode(Credentials.self, from: request, context: context)
             guard !c.email.isEmpty else { throw APIError(.badRequest, "email is empty", field: "email") }
             guard !c.password.isEmpty else { throw APIError(.badRequest, "password is empty", field: "password") }
-            guard let (token, s) = try await sessions.login(email: c.email, password: c.password, timing: context.timing) else {
+            guard let (token, s) = try await sessions.login(email: c.email, password: c.password, address: context.clientAddress, timing: context.timing) else {
                 throw APIError(.unauthorized, "wrong email or password")
             }
             return try JSON.response(LoginResponse(token: token, userID: s.userID, tenantID: s.tenantID))

@@ -6,6 +6,7 @@ struct TrackingRoutes {
     let events: any EventStore
     let recorder: EventRecorder
     let cache: any KeyValueCache
+    let tokens: TrackingTokens
 
     /// A transparent 1×1 GIF (43 bytes).
     static let pixel: [UInt8] = [
@@ -16,7 +17,7 @@ struct TrackingRoutes {
 
     func add(to router: Router<CampaignContext>) {
         router.get("/t/o/{token}") { _, context in
-            guard let (m, link) = MessageIdentity.parse(token: Substring(context.parameters.get("token") ?? "")), link == nil else {
+            guard let (m, link) = tokens.verify(Substring(context.parameters.get("token") ?? "")), link == nil else {
                 throw APIError(.notFound, "unknown tracking token", field: "token")
             }
             recorder.add(TrackingEvent(message: m, kind: .open, url: nil, at: Date()))
@@ -26,7 +27,7 @@ struct TrackingRoutes {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: Self.pixel)))
         }
         router.get("/t/c/{token}") { _, context in
-            guard let (m, link) = MessageIdentity.parse(token: Substring(context.parameters.get("token") ?? "")), let link else {
+            guard let (m, link) = tokens.verify(Substring(context.parameters.get("token") ?? "")), let link else {
                 throw APIError(.notFound, "unknown tracking token", field: "token")
             }
             // Links never change once a campaign is sending, so they are cached for an hour.
@@ -48,7 +49,8 @@ struct TrackingRoutes {
 
 /// POST /api/webhooks/provider: the email provider's delivery events, queued and applied asynchronously.
 ///
-/// The provider authenticates with a shared secret (`Authorization: Bearer <secret>`), not a user session.
+/// The provider authenticates with a shared secret (`Authorization: Bearer <secret>`, compared in constant time),
+/// not a user session. Each event must name a message campaignd sent: others are ignored when applied.
 struct WebhookRoutes {
     let events: any EventStore
     let secret: String
@@ -56,7 +58,7 @@ struct WebhookRoutes {
 
     func add(to router: Router<CampaignContext>) {
         router.post("/api/webhooks/provider") { request, context in
-            guard request.headers[.authorization] == "Bearer \(secret)" else {
+            guard Crypto.constantTimeEqual(request.headers[.authorization] ?? "", "Bearer \(secret)") else {
                 throw APIError(.unauthorized, "missing or wrong webhook secret", field: "Authorization")
             }
             let data = try await JSON.body(request, limit: context.maxUploadSize)

@@ -26,7 +26,8 @@ public final class SMTPTransport: CurlTransport, MailTransport {
         return .transient(code > 0 ? "smtp \(code)" : CurlHandle.message(rc))
     }
 
-    /// The message text, CRLF line endings and dot-stuffing included.
+    /// The message text with CRLF line endings. No dot-stuffing: libcurl stuffs leading dots itself, and doing
+    /// it here too made ".x" arrive as "..x".
     static func rfc5322(_ m: OutgoingMessage, from: String) -> String {
         var s = "From: <\(from)>\r\nTo: <\(m.to)>\r\nSubject: \(m.subject.replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: " "))\r\n"
         s += "Message-ID: \(m.identity.messageID)\r\nX-Mailstorm-Enqueued: \(m.enqueuedMs)\r\nMIME-Version: 1.0\r\n"
@@ -34,7 +35,6 @@ public final class SMTPTransport: CurlTransport, MailTransport {
         for line in m.html.split(separator: "\n", omittingEmptySubsequences: false) {
             var l = line
             if l.hasSuffix("\r") { l = l.dropLast() }
-            if l.hasPrefix(".") { s += "." }
             s += l
             s += "\r\n"
         }

@@ -26,6 +26,7 @@ public final class Sender: SendTrigger, @unchecked Sendable {
     let databaseURL: String
     let redisURL: String?
     let onCampaignChanged: @Sendable (_ tenant: Int64, _ id: Int64) -> Void
+    let tokens: TrackingTokens
     private let wake = NSCondition()
     private var pendingWake = false
     private var running = true
@@ -37,8 +38,10 @@ public final class Sender: SendTrigger, @unchecked Sendable {
     private let threads = DispatchGroup()
     public let sent = Tally(), bounced = Tally(), failed = Tally(), retried = Tally(), resolved = Tally()
 
-    public init(config: SenderConfig, databaseURL: String, redisURL: String?, onCampaignChanged: @escaping @Sendable (Int64, Int64) -> Void) throws {
+    public init(config: SenderConfig, databaseURL: String, redisURL: String?, tokens: TrackingTokens,
+                onCampaignChanged: @escaping @Sendable (Int64, Int64) -> Void) throws {
         _ = try makeTransport(url: config.mailURL, from: config.from)  // fail at start on a bad URL
+        self.tokens = tokens
         self.config = config
         self.databaseURL = databaseURL
         self.redisURL = redisURL
@@ -262,9 +265,9 @@ public final class Sender: SendTrigger, @unchecked Sendable {
         for r in rows {
             let (tpl, subject) = try template(r.identity.campaign, conn)
             messages.append(OutgoingMessage(
-                identity: r.identity, to: r.email, subject: subject, html: tpl.render(fields: r.fields, identity: r.identity, base: base),
-                enqueuedMs: r.enqueuedMs, openURL: "\(base)/t/o/\(r.identity.openToken)",
-                clickURL: tpl.links.isEmpty ? nil : "\(base)/t/c/\(r.identity.clickToken(link: 0))"))
+                identity: r.identity, to: r.email, subject: subject, html: tpl.render(fields: r.fields, identity: r.identity, base: base, tokens: tokens),
+                enqueuedMs: r.enqueuedMs, openURL: "\(base)/t/o/\(tokens.open(r.identity))",
+                clickURL: tpl.links.isEmpty ? nil : "\(base)/t/c/\(tokens.click(r.identity, link: 0))"))
         }
         var results: [DeliveryResult] = []
         results.reserveCapacity(messages.count)

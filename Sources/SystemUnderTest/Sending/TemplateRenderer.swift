@@ -57,17 +57,17 @@ public struct CompiledTemplate: Sendable, Equatable {
     }
 
     /// The message body for one recipient; `base` is campaignd's public URL for tracking.
-    public func render(fields: [String: String], identity: MessageIdentity, base: String) -> String {
+    public func render(fields: [String: String], identity: MessageIdentity, base: String, tokens: TrackingTokens) -> String {
         var out = ""
         out.reserveCapacity(parts.reduce(0) { if case .text(let t) = $1 { return $0 + t.utf8.count }; return $0 + 64 } + 128)
         for p in parts {
             switch p {
             case .text(let t): out += t
             case .tag(let name): out += Self.escapeHTML(fields[name] ?? "")
-            case .link(let n): out += base; out += "/t/c/"; out += identity.clickToken(link: n)
+            case .link(let n): out += base; out += "/t/c/"; out += tokens.click(identity, link: n)
             }
         }
-        let pixel = "<img src=\"\(base)/t/o/\(identity.openToken)\" width=\"1\" height=\"1\" alt=\"\">"
+        let pixel = "<img src=\"\(base)/t/o/\(tokens.open(identity))\" width=\"1\" height=\"1\" alt=\"\">"
         if let r = out.range(of: "</body>", options: .backwards) { out.insert(contentsOf: pixel, at: r.lowerBound) } else { out += pixel }
         return out
     }

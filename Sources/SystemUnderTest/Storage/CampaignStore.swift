@@ -2,11 +2,15 @@
 public protocol CampaignStore: Sendable {
     /// The user with these credentials, or nil.
     func authenticate(email: String, password: String) async throws -> Session?
-    /// Records a session so that it survives a Redis outage.
-    func saveSession(token: String, _ session: Session, ttl: Int) async throws
-    /// The session for `token`, if it exists and has not expired.
-    func session(token: String) async throws -> Session?
-    func deleteSession(token: String) async throws
+    /// Records a session so that it survives a Redis outage; `key` is the token's hash, never the token.
+    func saveSession(key: String, _ session: Session, ttl: Int) async throws
+    /// The session under `key`, if it exists and has not expired, and the seconds it has left.
+    func session(key: String) async throws -> (session: Session, ttl: Int)?
+    func deleteSession(key: String) async throws
+    /// Deletes expired sessions, `limit` at most; how many went.
+    func purgeSessions(limit: Int) async throws -> Int
+    /// A secret every instance shares (server_secrets), or nil.
+    func secret(_ name: String) async throws -> String?
     /// Newest first, `limit` at most, older than `before` (an id) when given: keyset pagination.
     func listCampaigns(tenant: Int64, limit: Int, before: Int64?) async throws -> [Campaign]
     func createCampaign(tenant: Int64, owner: Int64, _ input: NewCampaign) async throws -> Campaign

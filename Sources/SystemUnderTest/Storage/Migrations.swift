@@ -208,6 +208,15 @@ public enum Migrations {
                 ADD CONSTRAINT campaigns_status_check CHECK (status IN ('draft', 'scheduled', 'sending', 'sent', 'paused', 'failed')),
                 ADD COLUMN failure text, ADD COLUMN resolve_failures int NOT NULL DEFAULT 0;
             """, concurrently: false),
+        // Server secrets every instance shares: the key that signs tracking tokens, and a bcrypt hash that logins
+        // for unknown emails check against, so they cost what known ones do. Sessions are kept as SHA-256 of
+        // their token: a leaked table opens no session.
+        Migration(version: 6, name: "server secrets, hashed sessions", sql: """
+            CREATE TABLE server_secrets (name text PRIMARY KEY, value text NOT NULL);
+            INSERT INTO server_secrets VALUES ('tracking_key', encode(gen_random_bytes(32), 'hex')),
+                                              ('login_dummy', crypt(encode(gen_random_bytes(16), 'hex'), gen_salt('bf', 6)));
+            UPDATE sessions SET token = encode(digest(token, 'sha256'), 'hex');
+            """, concurrently: false),
     ]
 }
 

@@ -7,27 +7,47 @@ public struct PostgresCampaignStore: CampaignStore {
     public init(db: Database) { self.db = db }
 
     public func authenticate(email: String, password: String) async throws -> Session? {
-        // bcrypt through pgcrypto: the slow KDF runs in the database, on a pool thread, never on an event loop.
-        let r = try await db.query(
-            "SELECT id, tenant_id FROM users WHERE email = $1 AND password_hash = crypt($2, password_hash)", [email, password])
-        guard let row = r.rows.first, let u = row[0].flatMap(Int64.init), let t = row[1].flatMap(Int64.init) else { return nil }
+        // bcrypt through pgcrypto: the slow KDF runs in the database, on a pool thread, never on an event loop. An
+        // unknown email is checked against a dummy hash of the same cost, so the time says nothing about who exists.
+        let r = try await db.query("""
+            SELECT u.id, u.tenant_id, u.password_hash = x.h
+            FROM (SELECT crypt($2, coalesce((SELECT password_hash FROM users WHERE email = $1),
+                                            (SELECT value FROM server_secrets WHERE name = 'login_dummy'))) AS h) x
+            LEFT JOIN users u ON u.email = $1
+            """, [email, password])
+        guard let row = r.rows.first, row[2] == "t", let u = row[0].flatMap(Int64.init), let t = row[1].flatMap(Int64.init) else { return nil }
         return Session(userID: u, tenantID: t)
     }
 
-    public func saveSession(token: String, _ s: Session, ttl: Int) async throws {
+    public func saveSession(key: String, _ s: Session, ttl: Int) async throws {
         _ = try await db.query(
             "INSERT INTO sessions (token, user_id, tenant_id, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))",
-            [token, String(s.userID), String(s.tenantID), String(ttl)])
+            [key, String(s.userID), String(s.tenantID), String(ttl)])
     }
 
-    public func session(token: String) async throws -> Session? {
-        let r = try await db.query("SELECT user_id, tenant_id FROM sessions WHERE token = $1 AND expires_at > now()", [token])
-        guard let row = r.rows.first, let u = row[0].flatMap(Int64.init), let t = row[1].flatMap(Int64.init) else { return nil }
-        return Session(userID: u, tenantID: t)
+    public func session(key: String) async throws -> (session: Session, ttl: Int)? {
+        let r = try await db.query("""
+            SELECT user_id, tenant_id, ceil(extract(epoch FROM expires_at - now()))::int FROM sessions WHERE token = $1 AND expires_at > now()
+            """, [key])
+        guard let row = r.rows.first, let u = row[0].flatMap(Int64.init), let t = row[1].flatMap(Int64.init),
+              let ttl = row[2].flatMap(Int.init) else { return nil }
+        return (Session(userID: u, tenantID: t), max(ttl, 1))
     }
 
-    public func deleteSession(token: String) async throws {
-        _ = try await db.query("DELETE FROM sessions WHERE token = $1", [token])
+    public func deleteSession(key: String) async throws {
+        _ = try await db.query("DELETE FROM sessions WHERE token = $1", [key])
+    }
+
+    public func purgeSessions(limit: Int) async throws -> Int {
+        let r = try await db.query("""
+            WITH gone AS (DELETE FROM sessions WHERE token IN (SELECT token FROM sessions WHERE expires_at <= now() LIMIT $1) RETURNING 1)
+            SELECT count(*) FROM gone
+            """, [String(limit)])
+        return r.rows.first?[0].flatMap(Int.init) ?? 0
+    }
+
+    public func secret(_ name: String) async throws -> String? {
+        try await db.query("SELECT value FROM server_secrets WHERE name = $1", [name]).rows.first?[0] ?? nil
     }
 
     public func listCampaigns(tenant: Int64, limit: Int, before: Int64?) async throws -> [Campaign] {

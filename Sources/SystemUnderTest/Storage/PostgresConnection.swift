@@ -56,6 +56,10 @@ public final class PostgresConnection {
             try Self.check(res, conn)
             prepared[sql] = name
         }
+        // libpq reads C strings: a NUL would cut the value short, silently. PostgreSQL text cannot hold one anyway.
+        if params.contains(where: { $0?.utf8.contains(0) == true }) {
+            throw DatabaseError(message: "a value contains a NUL byte, which text cannot hold", sqlState: DatabaseError.nulByte)
+        }
         let res = withCStrings(params) { ptrs in
             PQexecPrepared(conn, name, Int32(params.count), ptrs, nil, nil, 0)
         }
@@ -139,6 +143,8 @@ public struct DatabaseError: Error, CustomStringConvertible, Sendable {
     /// The statement or its data is at fault (data exception, constraint, syntax or undefined object): the same
     /// input fails again, so retrying it is useless.
     public var isPersistent: Bool { sqlState.map { ["22", "23", "42"].contains(String($0.prefix(2))) } ?? false }
+    /// PostgreSQL's own SQLSTATE for a NUL in text (character_not_in_repertoire), raised before libpq would cut it.
+    public static let nulByte = "22021"
     /// A connection that broke under a statement (libpq reports no SQLSTATE then).
     static func connectionLost(_ message: String) -> DatabaseError { DatabaseError(message: message, sqlState: "08006") }
 }

@@ -103,7 +103,8 @@ public struct PostgresEventStore: EventStore {
 
     // Claim with SKIP LOCKED (several instances share the queue; $2, when set, names the one delivery), fold each
     // message's items together, then update the sends, mark hard bounces on the contact, and record opens and
-    // clicks, in one statement.
+    // clicks, in one statement. Only messages campaignd sent count: a bounce for any other (campaign, contact)
+    // touches no contact, whatever id it names.
     static let applyWebhooks = """
             WITH q AS (
                 UPDATE webhook_queue SET status = 'done', processed_at = now()
@@ -120,7 +121,8 @@ public struct PostgresEventStore: EventStore {
                          finished_at = CASE WHEN agg.bounced IS NOT NULL AND s.status = 'sent' THEN agg.bounced ELSE s.finished_at END
                   FROM agg WHERE s.campaign_id = agg.c AND s.contact_id = agg.k
                   RETURNING s.tenant_id, s.campaign_id, s.contact_id),
-            b AS (UPDATE contacts SET status = 'bounced' WHERE id IN (SELECT k FROM agg WHERE bounced IS NOT NULL) AND status = 'active'),
+            b AS (UPDATE contacts ct SET status = 'bounced' FROM s JOIN agg ON s.campaign_id = agg.c AND s.contact_id = agg.k
+                  WHERE agg.bounced IS NOT NULL AND ct.id = s.contact_id AND ct.tenant_id = s.tenant_id AND ct.status = 'active'),
             ev AS (INSERT INTO events (tenant_id, campaign_id, contact_id, kind, url, created_at)
                    SELECT s.tenant_id, x.c, x.k, CASE x.e WHEN 'opened' THEN 'open' ELSE 'click' END, x.u, x.t
                    FROM x JOIN s ON s.campaign_id = x.c AND s.contact_id = x.k WHERE x.e IN ('opened', 'clicked'))
