@@ -6,15 +6,23 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "setup: all packages present"
-  exit 0
-fi
-echo "setup: installing ${missing[*]}"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Debian's postinst may start a system redis or postgres; Mailstorm starts its own on free ports, so leave them be.
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all packages present"
+else
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian's postinst may start a system redis or postgres; Mailstorm starts its own on free ports, so leave them be.
+fi
+# schemathesis (PyPI), the API fuzzer no one here wrote, in a venv of its own so its pins touch nothing else.
+venv=.build/venv
+if [ ! -x "$venv/bin/schemathesis" ]; then
+  echo "setup: installing schemathesis into $venv"
+  mkdir -p .build
+  python3 -m venv "$venv" 2>/dev/null || { $sudo apt-get install -y -qq python3-venv >/dev/null && python3 -m venv "$venv"; }
+  "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis>=4,<5"
+fi
 echo "setup: done"

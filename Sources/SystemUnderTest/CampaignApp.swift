@@ -89,8 +89,10 @@ public struct CampaignApp: Sendable {
     /// The router with every route and middleware.
     public func router() throws -> Router<CampaignContext> {
         let router = Router(context: CampaignContext.self)
+        let methods = MethodTable()
         router.add(middleware: ResponseHeadersMiddleware(metrics: metrics, delays: try InjectedDelays(config.injectDelays),
-                                                         leak: config.injectLeakBytes > 0 ? InjectedLeak(bytes: config.injectLeakBytes) : nil))
+                                                         leak: config.injectLeakBytes > 0 ? InjectedLeak(bytes: config.injectLeakBytes) : nil,
+                                                         methods: methods))
         let sessions = SessionService(store: store, cache: cache, guardian: loginGuard)
         let stats = StatsService(store: store, cache: cache)
         HealthRoutes(app: self).add(to: router)
@@ -105,6 +107,7 @@ public struct CampaignApp: Sendable {
         StatsRoutes(stats: stats).add(to: api)
         ContactRoutes(store: contacts, stats: stats).add(to: api)
         SegmentRoutes(store: contacts).add(to: api)
+        methods.fill(router.routes.map { ($0.method.rawValue, $0.path.description) })
         return router
     }
 

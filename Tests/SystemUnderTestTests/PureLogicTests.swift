@@ -72,3 +72,15 @@ import Testing
         #expect(healthy && made.load() == 2)
     }
 }
+
+@Suite struct MethodTableTests {
+    @Test func pathsAreMatchedByShape() {
+        let t = MethodTable()
+        t.fill([("GET", "/api/campaigns/{id}"), ("PATCH", "/api/campaigns/{id}"), ("GET", "/api/stats"), ("GET", "/t/o/:token"),
+                ("GET", "/api/segments/{id}"), ("POST", "/api/segments/preview")])
+        #expect(t.methods(for: "/api/segments/preview") == ["POST"] && t.methods(for: "/api/segments/3") == ["GET"])
+        #expect(t.methods(for: "/api/campaigns/12") == ["GET", "PATCH"])
+        #expect(t.methods(for: "/api/stats") == ["GET"] && t.methods(for: "/t/o/abc") == ["GET"])
+        #expect(t.methods(for: "/api/nothing").isEmpty && t.methods(for: "/api/campaigns/12/x").isEmpty)
+    }
+}

@@ -41,6 +41,22 @@ import Testing
         let deep = String(repeating: "{\"all\": [", count: 8) + String(repeating: "]}", count: 8)
         #expect(path(deep) != nil)
     }
+
+    /// Hostile trees: empty groups count towards the limit, a group holds at most 8 items, a condition has no
+    /// other keys, and true or false is not a value (on Linux NSNumber(1) is Bool, so the type is what tells).
+    @Test func hostileTreesAreRefused() throws {
+        func path(_ json: String) -> String? {
+            do { _ = try parse(json); return nil } catch { return error.path }
+        }
+        let empties = "{\"all\": [" + Array(repeating: "{\"any\": [" + Array(repeating: "{\"all\": []}", count: 8).joined(separator: ",") + "]}", count: 8)
+            .joined(separator: ",") + "]}"
+        #expect(path(empties) != nil, "73 empty groups")
+        #expect(path("{\"any\": [" + Array(repeating: "{\"all\": []}", count: 9).joined(separator: ",") + "]}") == "conditions.any")
+        #expect(path("{\"field\": \"email\", \"op\": \"equals\", \"value\": \"a\", \"x\": 1}") == "conditions.x")
+        #expect(path("{\"field\": \"email\", \"op\": \"equals\", \"value\": true}") == "conditions.value")
+        #expect(path("{\"field\": \"custom_fields.score\", \"op\": \"equals\", \"value\": 1}") == nil, "the number 1 is a value")
+        #expect(path("{\"field\": \"custom_fields.scöre\", \"op\": \"equals\", \"value\": 1}") == "conditions.field")
+    }
 }
 
 @Suite struct ContactImportTests {

@@ -39,6 +39,13 @@ public struct APIError: HTTPResponseError {
 
 /// JSON encoding for responses, with snake_case keys declared on the models.
 public enum JSON {
+    /// Whether a value JSONSerialization produced was `true` or `false`. On Linux `NSNumber(1) is Bool` holds,
+    /// so only the number's type tells a boolean from the numbers 0 and 1.
+    public static func isBool(_ v: Any) -> Bool {
+        guard let n = v as? NSNumber else { return false }
+        return n.objCType.pointee == CChar(UInt8(ascii: "c"))
+    }
+
     /// A response whose body is `value` as JSON.
     public static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         let data = try JSONEncoder().encode(value)
@@ -48,8 +55,8 @@ public enum JSON {
     }
 
     /// Decodes a request body, answering 400 with the offending field on failure.
-    public static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: CampaignContext) async throws -> T {
-        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+    public static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: CampaignContext, limit: Int? = nil) async throws -> T {
+        let buffer = try await request.body.collect(upTo: limit ?? context.maxUploadSize)
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch DecodingError.keyNotFound(let key, _) {

@@ -135,11 +135,11 @@ public enum ContactImportParser {
         guard let raw else { throw ImportError(line: line, field: "email", "is missing") }
         let email = ContactInput.normalizedEmail(raw)
         guard ContactInput.isValidEmail(email) else { throw ImportError(line: line, field: "email", "'\(raw)' is not an email address") }
-        for (k, v) in [("first_name", first), ("last_name", last), ("company", company), ("source", source)] where (v?.utf8.count ?? 0) > 200 {
-            throw ImportError(line: line, field: k, "is longer than 200 bytes")
+        for (k, v) in [("first_name", first), ("last_name", last), ("company", company), ("source", source)] where (v?.unicodeScalars.count ?? 0) > 200 {
+            throw ImportError(line: line, field: k, "is longer than 200 characters")
         }
-        guard tags.count <= 50, tags.allSatisfy({ $0.utf8.count <= 64 }) else {
-            throw ImportError(line: line, field: "tags", "at most 50 tags of 1-64 bytes each")
+        guard tags.count <= 50, tags.allSatisfy({ $0.unicodeScalars.count <= 64 }) else {
+            throw ImportError(line: line, field: "tags", "at most 50 tags of up to 64 characters each")
         }
         if let c = custom {
             let u = c.utf8

@@ -8,16 +8,19 @@ public struct ResponseHeadersMiddleware: RouterMiddleware {
     let metrics: HTTPMetrics
     let delays: InjectedDelays
     let leak: InjectedLeak?
+    let methods: MethodTable
 
-    public init(metrics: HTTPMetrics, delays: InjectedDelays, leak: InjectedLeak? = nil) {
+    public init(metrics: HTTPMetrics, delays: InjectedDelays, leak: InjectedLeak? = nil, methods: MethodTable = MethodTable()) {
         self.metrics = metrics
         self.delays = delays
         self.leak = leak
+        self.methods = methods
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         // The matched pattern ("/api/campaigns/{id}"), so labels stay few; one label per method when none matched.
+        let matched = context.endpointPath != nil
         let route = context.endpointPath.map { "\(request.method.rawValue) \($0)" } ?? HTTPMetrics.unmatchedLabel(method: request.method.rawValue)
         if let d = delays.delay(for: route) { try await Task.sleep(for: d) }
         leak?.keep()
@@ -25,8 +28,11 @@ public struct ResponseHeadersMiddleware: RouterMiddleware {
         var response: Response
         do {
             response = try await next(request, context)
-        } catch let e as HTTPResponseError {
+        } catch let e as APIError {
             response = try e.response(from: request, context: context)
+        } catch let e as HTTPResponseError {
+            // Hummingbird's and NIO's own (a body over the limit: 413), in the JSON every other error has.
+            response = try APIError(e.status, (e as? HTTPError)?.body ?? e.status.reasonPhrase).response(from: request, context: context)
         } catch let e where APIError.unavailable(e) != nil {
             response = try APIError.unavailable(e)!.response(from: request, context: context)
         } catch let e as DatabaseError where e.sqlState == DatabaseError.nulByte {
@@ -34,6 +40,14 @@ public struct ResponseHeadersMiddleware: RouterMiddleware {
         } catch {
             context.logger.error("unhandled error on \(route): \(error)")
             response = try APIError(.internalServerError, "internal error").response(from: request, context: context)
+        }
+        // No route matched (endpointPath was unset before the router's not-found responder named it).
+        if !matched, response.status == .notFound {
+            let allowed = methods.methods(for: request.uri.path)
+            if !allowed.isEmpty {
+                response = try APIError(.methodNotAllowed, "\(request.method.rawValue) is not served here").response(from: request, context: context)
+                response.headers[.allow] = allowed.sorted().joined(separator: ", ")
+            }
         }
         let nanos = ServerTiming.nanos(since: start)
         response.headers[.init("X-Request-ID")!] = requestID

@@ -73,6 +73,10 @@ struct SegmentRoutes {
 
     struct Preview: Decodable {}
 
+    /// What a name may not consist of alone: white space, line breaks and control characters.
+    static let blank = CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{0}"..."\u{1F}"))
+        .union(CharacterSet(charactersIn: "\u{7F}"..."\u{9F}"))
+
     /// Reads `{"name"?, "conditions": {...}}`, validating the rule tree; errors name the path inside it.
     static func parseBody(_ data: Data, needsName: Bool) throws -> (name: String?, rule: SegmentRule, conditions: String) {
         guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
@@ -80,7 +84,7 @@ struct SegmentRoutes {
         }
         var name: String? = nil
         if needsName {
-            guard let n = (obj["name"] as? String)?.trimmingCharacters(in: .whitespaces), !n.isEmpty, n.count <= 200 else {
+            guard let n = (obj["name"] as? String)?.trimmingCharacters(in: Self.blank), !n.isEmpty, n.unicodeScalars.count <= 200 else {
                 throw APIError(.badRequest, "name must be 1 to 200 characters", field: "name")
             }
             name = n

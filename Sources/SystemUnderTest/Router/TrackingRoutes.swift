@@ -78,6 +78,8 @@ struct WebhookRoutes {
         }
         guard !list.isEmpty, list.count <= maxItems else { throw APIError(.badRequest, "1 to \(maxItems) events per request") }
         let iso = ISO8601DateFormatter()
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return try list.enumerated().map { (i, item) in
             guard let o = item as? [String: Any] else { throw APIError(.badRequest, "event [\(i)] is not an object", field: "[\(i)]") }
             guard let e = (o["event"] as? String).flatMap(ProviderEvent.Kind.init(rawValue:)) else {
@@ -89,17 +91,23 @@ struct WebhookRoutes {
             }
             var at = Date()
             switch o["timestamp"] {
-            case nil: break
-            case let n as NSNumber where !(n is Bool):
+            case nil, is NSNull: break
+            case let n as NSNumber where !JSON.isBool(n):
                 // Years 1970 to 9999: what ISO 8601 and PostgreSQL both hold.
                 guard (0...253_402_300_799).contains(n.doubleValue) else {
                     throw APIError(.badRequest, "event [\(i)]: timestamp must be Unix seconds between 1970 and 9999", field: "[\(i)].timestamp")
                 }
                 at = Date(timeIntervalSince1970: n.doubleValue)
             case let s as String:
-                guard let d = iso.date(from: s) else { throw APIError(.badRequest, "event [\(i)]: timestamp is not ISO 8601", field: "[\(i)].timestamp") }
+                // The years 1970 to 9999 for text too: what the Unix-seconds form allows, and PostgreSQL holds.
+                guard let d = iso.date(from: s) ?? fractional.date(from: s), (0...253_402_300_799).contains(d.timeIntervalSince1970) else {
+                    throw APIError(.badRequest, "event [\(i)]: timestamp is not an ISO 8601 time from 1970 to 9999", field: "[\(i)].timestamp")
+                }
                 at = d
             default: throw APIError(.badRequest, "event [\(i)]: timestamp must be a number or a string", field: "[\(i)].timestamp")
+            }
+            if let u = o["url"], !(u is NSNull), !(u is String) {
+                throw APIError(.badRequest, "event [\(i)]: url must be a string", field: "[\(i)].url")
             }
             return ProviderEvent(e: e, c: m.campaign, k: m.contact, t: iso.string(from: at), u: o["url"] as? String)
         }

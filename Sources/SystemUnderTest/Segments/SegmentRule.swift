@@ -10,6 +10,7 @@ public indirect enum SegmentRule: Sendable, Equatable {
     /// Limits that keep one segment's SQL small.
     static let maxDepth = 6
     static let maxConditions = 64
+    static let maxGroupItems = 8
 
     /// Parses `{"all": [...]}`, `{"any": [...]}` or a condition `{"field", "op", "value"}`; errors name the path.
     public static func parse(_ json: Any, path: String = "conditions") throws(SegmentError) -> SegmentRule {
@@ -28,16 +29,18 @@ public indirect enum SegmentRule: Sendable, Equatable {
     private static func parse(_ json: Any, path: String, depth: Int, count: inout Int) throws(SegmentError) -> SegmentRule {
         guard depth < maxDepth else { throw SegmentError(path, "nests deeper than \(maxDepth) levels") }
         guard let obj = json as? [String: Any] else { throw SegmentError(path, "must be an object") }
+        // Every node counts, groups too: empty groups nested 64 wide would otherwise cost SQL without limit.
+        count += 1
+        guard count <= maxConditions else { throw SegmentError(path, "more than \(maxConditions) conditions and groups") }
         for key in ["all", "any"] {
             guard let children = obj[key] else { continue }
             guard obj.count == 1 else { throw SegmentError(path, "'\(key)' must be the object's only key") }
             guard let list = children as? [Any] else { throw SegmentError("\(path).\(key)", "must be an array") }
+            guard list.count <= maxGroupItems else { throw SegmentError("\(path).\(key)", "holds more than \(maxGroupItems) items") }
             var rules: [SegmentRule] = []
             for (i, c) in list.enumerated() { rules.append(try parse(c, path: "\(path).\(key)[\(i)]", depth: depth + 1, count: &count)) }
             return key == "all" ? .all(rules) : .any(rules)
         }
-        count += 1
-        guard count <= maxConditions else { throw SegmentError(path, "more than \(maxConditions) conditions") }
         return .condition(try SegmentCondition(obj, path: path))
     }
 }
@@ -67,12 +70,15 @@ public struct SegmentCondition: Sendable, Equatable {
     ]
 
     init(_ obj: [String: Any], path: String) throws(SegmentError) {
+        if let extra = obj.keys.sorted().first(where: { !["field", "op", "value"].contains($0) }) {
+            throw SegmentError("\(path).\(extra)", "is not a field of a condition (field, op, value)")
+        }
         guard let name = obj["field"] as? String else { throw SegmentError("\(path).field", "is missing or not a string") }
         guard let op = obj["op"] as? String else { throw SegmentError("\(path).op", "is missing or not a string") }
         let base: String
         if name.hasPrefix("custom_fields.") {
             let key = String(name.dropFirst("custom_fields.".count))
-            guard !key.isEmpty, key.count <= 64, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+            guard !key.isEmpty, key.count <= 64, key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
                 throw SegmentError("\(path).field", "custom field name '\(key)' must be 1-64 letters, digits, '_' or '-'")
             }
             field = .custom(key)
@@ -118,7 +124,7 @@ public struct SegmentCondition: Sendable, Equatable {
         case let s as String:
             guard s.utf8.count <= 512 else { throw SegmentError(path, "is longer than 512 bytes") }
             return s
-        case let n as NSNumber: return n.stringValue
+        case let n as NSNumber where !JSON.isBool(n): return n.stringValue
         default: throw SegmentError(path, "must be a string or a number")
         }
     }

@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+import Harness
+
+extension RealStack {
+/// schemathesis (PyPI, written by others; `make setup` installs it into .build/venv) against docs/openapi.yaml
+/// and a live campaignd: every check over every operation, a bounded and seeded count of examples. The full
+/// count is Benchmarks/api-fuzz.py.
+@Suite struct APIFuzzTests {
+    static let schemathesis = FileManager.default.currentDirectoryPath + "/.build/venv/bin/schemathesis"
+
+    func fuzz(_ stack: Stack, authorization: String, _ scope: [String]) throws -> (status: Int32, output: String) {
+        try ManagedProcess.runToEnd(Self.schemathesis, [
+            "run", "docs/openapi.yaml", "-u", stack.endpoints.target, "-H", "Authorization: \(authorization)", "-n", "10",
+            "--checks", "all", "--generation-allow-x00", "false", "--seed", "1", "--generation-deterministic",
+        ] + scope)
+    }
+
+    @Test func schemathesisFindsNoServerErrorAndNoContradiction() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.schemathesis), "schemathesis is missing: run `make setup`")
+        let stack = try Stack.up(Integration.stackOptions())
+        defer { stack.down() }
+        try Integration.seed(stack, contacts: 50)
+        let api = try await APIClient.login(stack.endpoints.target, "user2@tenant1.example")
+        // Logout would end the run's own session (CampaignAPITests covers it); the webhook has its own secret.
+        let session = try fuzz(stack, authorization: "Bearer \(api.token!)", ["--exclude-path", "/api/logout", "--exclude-path", "/api/webhooks/provider"])
+        #expect(session.status == 0, "\(session.output.suffix(4000))")
+        let webhook = try fuzz(stack, authorization: "Bearer \(EngagementPlan().webhookSecret)", ["--include-path", "/api/webhooks/provider"])
+        #expect(webhook.status == 0, "\(webhook.output.suffix(4000))")
+        #expect(session.output.contains(" passed") && !session.output.contains("Server error"))
+    }
+}
+}
