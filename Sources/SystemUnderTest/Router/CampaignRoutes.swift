@@ -123,7 +123,8 @@ struct CampaignRoutes {
             let outcome = try await context.timing.db { try await store.updateCampaign(tenant: s.tenantID, id: id, ch) }
             if case .conflict = outcome, let seg = b.segmentID,
                let c = try await store.campaign(tenant: s.tenantID, id: id), ["draft", "scheduled", "paused"].contains(c.status) {
-                throw APIError(.badRequest, "no such segment \(seg)", field: "segment_id")
+                // The body was well formed; what it points at is not there (for this tenant).
+                throw APIError(.notFound, "no such segment \(seg)", field: "segment_id")
             }
             let c = try outcome.value(action: "edit")
             try await afterWrite(s.tenantID, id, timing: context.timing)
