@@ -137,6 +137,19 @@ extension RealStack {
         #expect(e.problems.isEmpty && s.problems.isEmpty, "\(s.problems)")
     }
 
+    /// The fault kinds chaos smoke does not carry, on the real servers under the basic journey: a PostgreSQL
+    /// crash, a reset of every database connection, a Redis partition and database packet loss. Each is carried
+    /// out, ends with its server answering, and fails no request with a 500.
+    @Test func everyOtherFaultKindIsCarriedOutOnTheRealServers() async throws {
+        let (o, s) = try await smoke(BasicScenario(), settings: ["duration=24s", "rate=10"],
+                                     faults: ["postgres:kill@2s+1s", "postgres-net:reset@7s", "redis-net:drop@11s+2s", "postgres-net:loss=5%@17s+3s"])
+        let f = try #require(o.faults)
+        #expect(f.windows.map(\.fault) == ["postgres:kill@2s+1s", "postgres-net:reset@7s", "redis-net:drop@11s+2s", "postgres-net:loss=5%@17s+3s"])
+        #expect(f.windows.allSatisfy { $0.error == nil && $0.ended >= $0.began }, "\(f.windows)")
+        #expect(f.windows[0].errors > 0, "PostgreSQL crashed under load: some requests needed it")
+        #expect(s.errorsByClass["http_5xx"] == nil, "503 with Retry-After, never 500: \(s.errorsByClass)")
+    }
+
     @Test func importLoadsEveryRow() async throws {
         let (o, s) = try await smoke(ImportScenario())
         let i = try #require(o.importOutcome)
