@@ -15,6 +15,8 @@ public struct CampaignConfig: Sendable {
     public var redisPoolSize = 4
     /// API statements running longer are cancelled (ms; 0: no limit), so a stuck one frees its connection.
     public var statementTimeoutMs = 10_000
+    /// Seconds an HTTP connection may stay idle before campaignd closes it (0: never).
+    public var idleTimeoutSeconds = 60
     public var injectDelays: [String] = []
     /// Bytes kept for good per request (`--inject-leak`); 0: none.
     public var injectLeakBytes = 0
@@ -143,6 +145,8 @@ public struct CampaignApp: Sendable {
         logger.logLevel = .warning
         return Application(
             router: try router(),
+            // A connection that sends nothing for this long is closed: idle sockets cannot pile up without bound.
+            server: .http1(configuration: .init(idleTimeout: config.idleTimeoutSeconds > 0 ? .seconds(Int64(config.idleTimeoutSeconds)) : nil)),
             configuration: .init(address: .hostname(config.host, port: config.port), backlog: 4096),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

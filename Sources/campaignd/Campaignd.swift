@@ -30,6 +30,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PostgreSQL connections opened at start.") var dbPoolMin = 4
     @Option(help: "Redis connections (one thread each).") var redisPool = 4
     @Option(help: "Cancel an API statement after this many milliseconds (0: never).") var statementTimeoutMs = 10_000
+    @Option(help: "Close an HTTP connection idle this many seconds (0: never).") var idleTimeoutS = 60
     @Option(help: "Add latency to a route, \"METHOD /path=MS\" (\"*=MS\" for all); repeatable.") var injectDelay: [String] = []
     @Option(help: "Keep this many bytes for good per request: a leak, for testing endurance verdicts.") var injectLeak = 0
     @Option(help: "Requests per second per user on /api (0: no limit).") var rateLimit = 100
@@ -47,6 +48,7 @@ struct Serve: AsyncParsableCommand {
         guard (0...(1 << 20)).contains(injectLeak) else { throw ValidationError("--inject-leak must be 0 to 1048576 bytes") }
         guard l1Capacity >= 1 else { throw ValidationError("--l1-capacity must be at least 1") }
         guard dbPool >= 1, redisPool >= 1 else { throw ValidationError("--db-pool and --redis-pool must be at least 1") }
+        guard idleTimeoutS >= 0 else { throw ValidationError("--idle-timeout-s must not be negative") }
         guard statementTimeoutMs >= 0 else { throw ValidationError("--statement-timeout-ms must not be negative") }
         guard (1...64).contains(sendThreads) else { throw ValidationError("--send-threads must be 1 to 64") }
         guard sendRate >= 0 else { throw ValidationError("--send-rate must not be negative") }
@@ -61,6 +63,7 @@ struct Serve: AsyncParsableCommand {
         config.dbPoolMin = min(dbPoolMin, dbPool)
         config.redisPoolSize = redisPool
         config.statementTimeoutMs = statementTimeoutMs
+        config.idleTimeoutSeconds = idleTimeoutS
         config.injectDelays = injectDelay
         config.injectLeakBytes = injectLeak
         config.rateLimit = rateLimit

@@ -120,6 +120,27 @@ extension RealStack {
         #expect(metrics.contains("GET (unmatched)"))
     }
 
+    /// A connection that sends nothing is closed after the idle timeout, so idle sockets cannot pile up.
+    @Test func anIdleConnectionIsClosed() throws {
+        var options = Integration.stackOptions()
+        options.campaigndArguments = ["--idle-timeout-s", "1"]
+        let stack = try Stack.up(options)
+        defer { stack.down() }
+        let port = try #require(URLComponents(string: stack.endpoints.target)?.port)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        try #require(rc == 0)
+        var tv = timeval(tv_sec: 10, tv_usec: 0)  // far past the 1 s timeout; without one, recv would wait all 10 s and fail
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var byte: UInt8 = 0
+        #expect(recv(fd, &byte, 1, 0) == 0, "campaignd closed the idle connection (EOF), errno \(errno)")
+    }
+
     /// campaignd refuses to start without a webhook secret of its own (exit 2, naming it).
     @Test func campaigndNeedsAWebhookSecret() throws {
         let stack = try Stack.up(Integration.stackOptions())
