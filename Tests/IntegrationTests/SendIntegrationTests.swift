@@ -122,10 +122,10 @@ extension RealStack {
         #expect(try await anon.call("GET", "/t/o/\(forged)").status == 404)
         let hook = [["event": "bounced", "message_id": "<\(id).\(contact)@campaignd.mailstorm>", "timestamp": Date().timeIntervalSince1970]]
         #expect(try await anon.call("POST", "/api/webhooks/provider", json: hook, headers: ["Authorization": "Bearer wrong"]).status == 401)
-        let queued = try await anon.call("POST", "/api/webhooks/provider", json: hook, headers: ["Authorization": "Bearer mailstorm-webhook"])
+        let queued = try await anon.call("POST", "/api/webhooks/provider", json: hook, headers: ["Authorization": "Bearer \(EngagementPlan().webhookSecret)"])
         #expect(queued.status == 202 && queued.json["queued"] as? Int == 1)
         let badHook = try await anon.call("POST", "/api/webhooks/provider", json: [["event": "exploded", "message_id": "x"]],
-                                          headers: ["Authorization": "Bearer mailstorm-webhook"])
+                                          headers: ["Authorization": "Bearer \(EngagementPlan().webhookSecret)"])
         #expect(badHook.status == 400 && badHook.json["field"] as? String == "[0].event")
         #expect(try await Integration.eventually(5) {
             try Integration.sql(db, "SELECT s.status || ',' || c.status FROM email_sends s JOIN contacts c ON c.id = s.contact_id WHERE s.campaign_id = \(id) AND s.contact_id = \(contact)")
