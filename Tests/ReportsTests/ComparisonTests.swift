@@ -67,6 +67,18 @@ import Harness
         #expect(Verdict.make(kpis: [], problems: [], interrupted: false, comparison: noisy, advisory: false).exitCode == ExitStatus.inconclusive)
     }
 
+    @Test func anUndecidedFigureWhoseWorseSideIsInsideTheMarginIsNotWorse() {
+        // The mirror of `noisy`: -37.5% under ±30% noise, 3 trials a side. Not significant after Bonferroni, so not
+        // an improvement; but the interval's worse side excludes a regression of the margin, so CI gets its answer.
+        let faster = Self.compare(Self.summary(level: 6.25, trials: 3, noise: 0.3, seed: 5), Self.summary(level: 10, trials: 3, noise: 0.3, seed: 6))
+        #expect(faster.improvements.isEmpty && faster.undecided.isEmpty && !faster.notWorse.isEmpty, "\(faster.render())")
+        #expect(faster.notWorse.allSatisfy { $0.high < $0.margin && $0.change < 0 })
+        #expect(faster.outcome == .unchanged && faster.headline.contains("possibly better"), "\(faster.headline)")
+        #expect(Verdict.make(kpis: [], problems: [], interrupted: false, comparison: faster, advisory: false).exitCode == ExitStatus.pass)
+        // The same uncertainty on the worse side stays undecided: "not significant" is never a pass.
+        #expect(VerdictTests.noisy.notWorse.isEmpty && VerdictTests.noisy.outcome == .inconclusive)
+    }
+
     @Test func theMarginIsNeverBelowTheTrialsOwnNoise() {
         // 6% noise: a 3-sigma floor above the asked 5%, so a 6% shift is not called a regression.
         let c = Self.compare(Self.summary(level: 10.6, trials: 10, noise: 0.1, seed: 3), Self.summary(level: 10, trials: 10, noise: 0.1, seed: 4))

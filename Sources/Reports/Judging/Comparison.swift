@@ -3,9 +3,12 @@ import Harness
 
 /// Trials of a run compared with trials of a baseline (or of build A), figure by figure and scope by scope.
 /// Each row is a `TrialTest`; the comparison's outcome is inconclusive when the machines differ, else regressed if
-/// any row is, else inconclusive if any row is undecided, else improved if any row improved, else unchanged.
+/// any row is, else inconclusive if any row may be worse, else improved if any row improved, else unchanged.
 public struct Comparison: Codable, Sendable {
-    public enum Outcome: String, Codable, Sendable { case improved, unchanged, regressed, inconclusive }
+    /// `notWorse` is a row's answer only: not decided as a change, yet the worse-side bound of its 90% interval
+    /// lies inside the margin, so a regression as large as the margin is excluded (one side of the equivalence
+    /// test, at 5%). CI asks "did it regress?", and that row has answered it.
+    public enum Outcome: String, Codable, Sendable { case improved, unchanged, regressed, inconclusive, notWorse = "not worse" }
 
     public struct Row: Codable, Sendable, Equatable {
         public var scope: String
@@ -34,7 +37,9 @@ public struct Comparison: Codable, Sendable {
 
     public var regressions: [Row] { rows.filter { $0.verdict == .regressed } }
     public var improvements: [Row] { rows.filter { $0.verdict == .improved } }
+    /// Rows that may be worse by the margin or more: only these keep a comparison from deciding.
     public var undecided: [Row] { rows.filter { $0.verdict == .inconclusive } }
+    public var notWorse: [Row] { rows.filter { $0.verdict == .notWorse } }
 
     /// Another machine's baseline decides nothing: its differences would be the machine's, not the code's.
     public var outcome: Outcome {
@@ -83,7 +88,10 @@ public struct Comparison: Codable, Sendable {
         switch outcome {
         case .regressed: return "regressed (\(n)): " + regressions.map(\.label).joined(separator: "; ")
         case .improved: return "improved (\(n)): " + improvements.map(\.label).joined(separator: "; ")
-        case .unchanged: return "unchanged (\(n)): every figure within its margin"
+        case .unchanged, .notWorse:
+            if notWorse.isEmpty { return "unchanged (\(n)): every figure within its margin" }
+            return "unchanged (\(n)): no figure worse by its margin; \(notWorse.count) possibly better, undecided, e.g. "
+                + notWorse.prefix(3).map(\.label).joined(separator: "; ")
         case .inconclusive:
             if !machine.comparable { return "inconclusive: \(machine.note ?? "another machine")" }
             return "inconclusive (\(n)): \(undecided.count) figure(s) undecided, e.g. " + undecided.prefix(3).map(\.label).joined(separator: "; ")
@@ -132,7 +140,9 @@ struct RowSpec {
         let verdict: Comparison.Outcome
         switch t.answer {
         case .same: verdict = .unchanged
-        case .unknown: verdict = .inconclusive
+        case .unknown:
+            // The interval's worse side inside the margin: no regression of that size, whatever the better side says.
+            verdict = (worseUp ? t.high < t.margin : t.low > -t.margin) ? .notWorse : .inconclusive
         case .different: verdict = (t.estimate > 0) == worseUp ? .regressed : .improved
         }
         return Comparison.Row(scope: scope, metric: metric, baseline: mean(a), current: mean(b), change: shown(t.estimate),
