@@ -11,6 +11,7 @@ The peer is scipy: for every comparison, scipy.stats.ttest_ind (pooled, on log v
 that comparison.json judged, and the largest difference of p-values is printed (cross-check of the test itself).
 
 Usage: Benchmarks/regression-detection.py [--rounds 10] [--paths ab,stored] [--slowdown 0.10] [--baseline-age 60]
+       [--bin FROZEN_DIR] [--baseline FILE]
 """
 import argparse, glob, json, math, os, subprocess, sys, tempfile, time, shutil
 from common import release_binary
@@ -23,11 +24,15 @@ ap.add_argument("--calibration-trials", type=int, default=5)
 ap.add_argument("--baseline-age", type=float, default=60, help="minutes the stored baseline must be old before it is used")
 ap.add_argument("--baseline", default=None, help="a calibrated basic-smoke baseline to use instead of recording one")
 ap.add_argument("--work", default=None, help="keep run folders here (default: a temporary folder, removed)")
+ap.add_argument("--bin", default=None, help="a folder holding frozen mailstorm and campaignd builds: the stored path's A/A must run the "
+                "baseline's own code, even if the tree is rebuilt while the baseline ages")
 a = ap.parse_args()
 paths = a.paths.split(",")
 
-mailstorm = release_binary("mailstorm")
-campaignd = release_binary("campaignd")
+if a.bin:
+    mailstorm, campaignd = (os.path.join(a.bin, n) for n in ("mailstorm", "campaignd"))
+else:
+    mailstorm, campaignd = release_binary("mailstorm"), release_binary("campaignd")
 work = a.work or tempfile.mkdtemp(prefix="ms-regress-")
 os.makedirs(work, exist_ok=True)
 

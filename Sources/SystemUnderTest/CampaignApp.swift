@@ -24,6 +24,8 @@ public struct CampaignConfig: Sendable {
     public var rateLimit = RateLimiter.defaultLimit
     /// Entries in the in-process L1 cache.
     public var l1Capacity = 10_000
+    /// Bytes the L1 cache may hold.
+    public var l1MaxBytes = 64 << 20
     /// The provider's webhook secret (Authorization: Bearer ...); required, and no default anyone could guess.
     public var webhookSecret = ""
     /// The sender; nil: campaigns can be started but nothing is delivered.
@@ -67,7 +69,7 @@ public struct CampaignApp: Sendable {
         _ = try await db.migrate()
         await db.warm(config.dbPoolMin)
         let redis = try RedisCache(url: config.redisURL, size: config.redisPoolSize)
-        let l1 = LocalCache(capacity: config.l1Capacity)
+        let l1 = LocalCache(capacity: config.l1Capacity, maxBytes: config.l1MaxBytes)
         let events = PostgresEventStore(db: db)
         let cache = TieredCache(l1: l1, l2: redis)
         let store = PostgresCampaignStore(db: db)

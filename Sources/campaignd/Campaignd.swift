@@ -35,6 +35,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Keep this many bytes for good per request: a leak, for testing endurance verdicts.") var injectLeak = 0
     @Option(help: "Requests per second per user on /api (0: no limit).") var rateLimit = 100
     @Option(help: "Entries in the in-process L1 cache.") var l1Capacity = 10_000
+    @Option(help: "Bytes the in-process L1 cache may hold, keys and values.") var l1MaxBytes = 64 << 20
     @Option(help: "Shared secret (16+ characters) the email provider sends with webhooks; required, or CAMPAIGND_WEBHOOK_SECRET.") var webhookSecret: String?
     @Option(help: "Where to deliver mail: smtp://host:port or http(s)://host/path (a provider API). None: no sender.") var mailURL: String?
     @Option(help: "Sender threads (each with a PostgreSQL and a transport connection).") var sendThreads = 4
@@ -47,6 +48,7 @@ struct Serve: AsyncParsableCommand {
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit must not be negative") }
         guard (0...(1 << 20)).contains(injectLeak) else { throw ValidationError("--inject-leak must be 0 to 1048576 bytes") }
         guard l1Capacity >= 1 else { throw ValidationError("--l1-capacity must be at least 1") }
+        guard l1MaxBytes >= 4096 else { throw ValidationError("--l1-max-bytes must be at least 4096") }
         guard dbPool >= 1, redisPool >= 1 else { throw ValidationError("--db-pool and --redis-pool must be at least 1") }
         guard idleTimeoutS >= 0 else { throw ValidationError("--idle-timeout-s must not be negative") }
         guard statementTimeoutMs >= 0 else { throw ValidationError("--statement-timeout-ms must not be negative") }
@@ -68,6 +70,7 @@ struct Serve: AsyncParsableCommand {
         config.injectLeakBytes = injectLeak
         config.rateLimit = rateLimit
         config.l1Capacity = l1Capacity
+        config.l1MaxBytes = l1MaxBytes
         config.webhookSecret = webhookSecret ?? ProcessInfo.processInfo.environment["CAMPAIGND_WEBHOOK_SECRET"] ?? ""
         config.publicURL = publicURL
         if let mailURL {

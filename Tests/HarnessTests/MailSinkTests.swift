@@ -72,6 +72,29 @@ import Testing
         #expect(consumed == 11)
     }
 
+    /// A message arriving in reads of every size is found at the same end, whatever read the terminator
+    /// straddles, with each search resuming where the last stopped (the body is scanned once, not per read).
+    @Test func messageEndResumesAcrossReads() {
+        let message = Array("Subject: x\r\n\r\n.. dots\r\nline\r\n.\r\nNEXT".utf8)
+        let whole = SMTPSinkHandler.messageEnd(ByteBuffer(bytes: message))!
+        for size in 1...message.count {
+            var buf = ByteBuffer()
+            var scanned = 0, found: (ByteBuffer, Int)?
+            for start in stride(from: 0, to: message.count, by: size) where found == nil {
+                buf.writeBytes(message[start..<min(start + size, message.count)])
+                found = SMTPSinkHandler.messageEnd(buf, from: scanned)
+                #expect(found != nil || scanned <= buf.readableBytes)
+                scanned = SMTPSinkHandler.resumeOffset(afterSearching: buf.readableBytes)
+            }
+            #expect(found?.1 == whole.1 && found.map { String(buffer: $0.0) } == String(buffer: whole.0), "reads of \(size)")
+        }
+        var dot = ByteBuffer(string: ".\r")
+        #expect(SMTPSinkHandler.messageEnd(dot, from: 0) == nil)
+        let resume = SMTPSinkHandler.resumeOffset(afterSearching: dot.readableBytes)
+        dot.writeString("\n")
+        #expect(SMTPSinkHandler.messageEnd(dot, from: resume)?.1 == 3, "an empty message split after its dot")
+    }
+
     @Test func smtpRejectsOutOfOrderCommands() throws {
         let sink = try MailSink()
         defer { sink.stop() }

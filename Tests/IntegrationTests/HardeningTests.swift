@@ -120,6 +120,18 @@ extension RealStack {
         #expect(metrics.contains("GET (unmatched)"))
     }
 
+    /// SQL of many shapes (segment previews) keeps at most the cache's size prepared on a connection: the
+    /// evicted ones are deallocated in PostgreSQL too, and an evicted statement is prepared again when it returns.
+    @Test func preparedStatementsStayBounded() throws {
+        let stack = try Stack.up(Integration.stackOptions())
+        defer { stack.down() }
+        let conn = try PostgresConnection(url: stack.endpoints.databaseURL!, statementCacheSize: 4)
+        for i in 0..<40 { #expect(try conn.query("SELECT $1::int + \(i)", ["1"]).rows.first?.first == "\(1 + i)") }
+        #expect(try conn.query("SELECT $1::int + 0", ["2"]).rows.first?.first == "2", "an evicted statement comes back")
+        let held = Int(try conn.query("SELECT count(*) FROM pg_prepared_statements WHERE $1::int = 1", ["1"]).rows.first?.first.flatMap { $0 } ?? "") ?? 99
+        #expect(held <= 4, "prepared in the backend: \(held)")
+    }
+
     /// A connection that sends nothing is closed after the idle timeout, so idle sockets cannot pile up.
     @Test func anIdleConnectionIsClosed() throws {
         var options = Integration.stackOptions()

@@ -91,6 +91,28 @@ import Testing
         #expect(err(#"{"email":"a@b.c"}"#) != nil)
     }
 
+    /// The array is read one element at a time: a bad row stops the import before the rest is even parsed, and
+    /// brackets, commas and quotes inside strings do not split elements.
+    @Test func jsonImportStreamsElementByElement() throws {
+        func err(_ j: String) -> ImportError? {
+            do { _ = try ContactImportParser.parseJSON(Data(j.utf8)); return nil } catch { return error }
+        }
+        let tricky = #"\#u{FEFF} [ {"email":"a@b.co","company":"x],\"{[y"} ,{"email":"c@d.co","tags":["[,]"],"custom_fields":{"k":[1,{"z":"}"}]}}]  "#
+        let rows = try ContactImportParser.parseJSON(Data(tricky.utf8))
+        #expect(rows.map(\.email) == ["a@b.co", "c@d.co"] && rows[0].company == "x],\"{[y" && rows[1].tags == ["[,]"])
+        #expect(try ContactImportParser.parseJSON(Data(" [ ] ".utf8)).isEmpty)
+        #expect(err(#"[{"email":"ok@x.io"},{"email":"nope"}, this is never read"#)?.index == 1, "stopped at the bad row")
+        #expect(err(#"[{"email":"ok@x.io"},{"email":"x@y.io"#)?.description.contains("not valid JSON") == true, "never closed")
+        #expect(err(#"[{"email":"ok@x.io"}] trailing"#)?.description.contains("not valid JSON") == true)
+        #expect(err(#"[{"email":"ok@x.io"},]"#)?.index == 1)
+        #expect(err(#"[{"email":"ok@x.io"}}"#) != nil && err("") != nil && err("5")?.description.contains("array") == true)
+        #expect(err(#"[{"email":"ok@x.io" "x"}]"#)?.description.contains("not valid JSON") == true)
+        var chunks: [Int] = []
+        let many = "[" + (0..<25_000).map { #"{"email":"u\#($0)@x.io"}"# }.joined(separator: ",") + "]"
+        try ContactImportParser.parse(Data(many.utf8), contentType: "application/json") { chunks.append($0.count) }
+        #expect(chunks == [10_000, 10_000, 5_000])
+    }
+
     @Test func copyLinesEscape() {
         var out = ""
         ContactInput(email: "a@b.c", firstName: "tab\there", lastName: "back\\slash", tags: ["q\"uote", "c,omma"]).appendCopyLine(tenant: 7, to: &out)
@@ -111,6 +133,34 @@ import Testing
         c.delete(["c"])
         #expect(c.get("c") == nil)
         #expect(c.hits.load(ordering: .relaxed) == 2)
+    }
+
+    /// A key deleted and set again must not be evicted early through its stale slot (it used to be: two ring
+    /// slots for one key); bytes bound the cache as well as entries; expired entries are swept by later inserts.
+    @Test func localCacheBoundsBytesAndNeverEvictsThroughAStaleSlot() async throws {
+        let c = LocalCache(capacity: 3)
+        c.set("a", "1", ttl: 60)
+        c.delete(["a"])
+        c.set("b", "2", ttl: 60)
+        c.set("a", "1", ttl: 60)  // a's first slot is stale now
+        c.set("c", "3", ttl: 60)
+        c.set("d", "4", ttl: 60)  // full: evicts b, the oldest live entry, not the re-set a
+        #expect(c.get("a") == "1" && c.get("b") == nil && c.get("c") == "3" && c.get("d") == "4")
+        for i in 0..<1000 { c.set("hot", "\(i)", ttl: 60) }
+        #expect(c.count == 3 && c.slots <= 2 * 3 + 64 + 1, "stale slots are compacted: \(c.slots)")
+
+        let big = String(repeating: "x", count: 1000)
+        let b = LocalCache(capacity: 1000, maxBytes: 10 * (1000 + LocalCache.overhead + 3))
+        for i in 0..<50 { b.set("k\(i)", big, ttl: 60) }
+        #expect(b.count == 10 && b.bytes <= b.maxBytes && b.get("k49") == big && b.get("k39") == nil)
+        b.set("huge", String(repeating: "y", count: 20_000), ttl: 60)
+        #expect(b.get("huge") == nil && b.count == 10, "a value over the whole budget is not kept, and evicts nothing")
+
+        let e = LocalCache(capacity: 100)
+        for i in 0..<20 { e.set("old\(i)", big, ttl: 0.02) }
+        try await Task.sleep(for: .milliseconds(50))
+        e.set("new", "v", ttl: 60)
+        #expect(e.count == 1 && e.bytes < 200, "expired entries swept by the next insert: \(e.count)")
     }
 
     @Test func tieredCacheReadsThroughAndInvalidatesBoth() async {

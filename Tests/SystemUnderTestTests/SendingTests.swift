@@ -14,6 +14,19 @@ import Testing
         #expect(c0.hasPrefix("3-44-0.") && o.hasPrefix("3-44."))
     }
 
+    /// Unclosed `{{` and `href="`, and tags split by a long span, are text; each opener used to rescan to the end
+    /// (quadratic: a 256 KiB template of openers did not finish). Multi-byte text around delimiters survives.
+    @Test func hostileTemplatesCompileInOnePassAndStayText() {
+        for unit in ["{{", "href=\"", "href='", "{{ first_name", "{{" + String(repeating: " ", count: 70) + "email}}"] {
+            let hostile = String(repeating: unit, count: 262_144 / unit.utf8.count)
+            let t = CompiledTemplate(hostile)
+            #expect(t.parts == [.text(hostile)] && t.links.isEmpty, "\(unit)")
+        }
+        let t = CompiledTemplate("é{{email}}ü<a href=\"https://ü.io\">x</a>{{{{first_name}}")
+        #expect(t.parts == [.text("é"), .tag("email"), .text("ü<a href=\""), .link(0), .text("\">x</a>{{"), .tag("first_name")], "\(t.parts)")
+        #expect(t.links == ["https://ü.io"])
+    }
+
     /// A token names its message and link only under the key's signature: a forged, altered, re-keyed or
     /// open-for-click token is nobody's.
     @Test func trackingTokensAreSignedAndCheckedWholly() throws {

@@ -13,6 +13,9 @@ final class SMTPSinkHandler: ChannelInboundHandler, @unchecked Sendable {
     let sink: MailSink
     private var input: ByteBuffer? = nil
     private var inData = false
+    /// Bytes of the DATA body already searched for its end: each read resumes there, so a message arriving in
+    /// many reads is scanned once, not from its start on every read.
+    private var scanned = 0
     private var recipients = 0
     private var sender = false
     private var held = false
@@ -40,13 +43,15 @@ final class SMTPSinkHandler: ChannelInboundHandler, @unchecked Sendable {
         defer { if out.readableBytes > 0 { context.writeAndFlush(wrapOutboundOut(out), promise: nil) } }
         while !held, var buf = input, buf.readableBytes > 0 {
             if inData {
-                guard let (body, consumed) = Self.messageEnd(buf) else {
+                guard let (body, consumed) = Self.messageEnd(buf, from: scanned) else {
+                    scanned = Self.resumeOffset(afterSearching: buf.readableBytes)
                     if buf.readableBytes > Self.maxMessageBytes { refuse("552 5.3.4 message exceeds the announced SIZE", context: context) }
                     return
                 }
                 buf.moveReaderIndex(forwardBy: consumed)
                 input = buf
                 inData = false
+                scanned = 0
                 if out.readableBytes > 0 { context.writeAndFlush(wrapOutboundOut(out), promise: nil); out.clear() }
                 finishMessage(context: context, body: body)
                 continue
@@ -64,6 +69,7 @@ final class SMTPSinkHandler: ChannelInboundHandler, @unchecked Sendable {
     private func refuse(_ reply: String, context: ChannelHandlerContext) {
         input = nil
         inData = false
+        scanned = 0
         context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: reply + "\r\n"))).whenComplete { _ in context.close(promise: nil) }
     }
 
@@ -147,12 +153,18 @@ final class SMTPSinkHandler: ChannelInboundHandler, @unchecked Sendable {
         return s
     }
 
-    /// The message body up to the terminating CRLF.CRLF (or "." alone at the start), and the bytes consumed.
-    static func messageEnd(_ buf: ByteBuffer) -> (ByteBuffer, Int)? {
+    static let terminator: [UInt8] = [13, 10, 46, 13, 10]
+
+    /// Where the next search may start when `readable` bytes held no end: a terminator may straddle the reads.
+    static func resumeOffset(afterSearching readable: Int) -> Int { max(0, readable - (terminator.count - 1)) }
+
+    /// The message body up to the terminating CRLF.CRLF (or "." alone at the start), and the bytes consumed;
+    /// `from`: bytes of the body already searched (`resumeOffset`).
+    static func messageEnd(_ buf: ByteBuffer, from: Int = 0) -> (ByteBuffer, Int)? {
         let v = buf.readableBytesView
-        if v.starts(with: [46, 13, 10]) { return (ByteBuffer(), 3) }
-        let pattern: [UInt8] = [13, 10, 46, 13, 10]
-        var i = v.startIndex
+        if from == 0, v.starts(with: [46, 13, 10]) { return (ByteBuffer(), 3) }
+        let pattern = terminator
+        var i = v.startIndex + min(from, v.count)
         while let cr = v[i...].firstIndex(of: 13) {
             if v[cr...].starts(with: pattern) {
                 let len = cr - v.startIndex + 2

@@ -1,26 +1,76 @@
 import Foundation
 import Synchronization
 
-/// The in-process L1 cache of seeds 000 and 001: bounded, with a TTL per entry.
+/// The in-process L1 cache of seeds 000 and 001: bounded in entries and in bytes, with a TTL per entry.
 ///
-/// When full, an insert evicts the oldest entry (insertion order, a FIFO ring): no per-read bookkeeping, so a
-/// hit costs one dictionary lookup under a lock.
+/// When full, an insert evicts the oldest entry (insertion order, a FIFO queue): no per-read bookkeeping, so a
+/// hit costs one dictionary lookup under a lock. Each queue slot carries the generation of the entry it was
+/// made for: a key deleted or set again leaves a stale slot behind, which is skipped, never evicting the live
+/// entry. Every insert also sweeps expired entries from the queue's front, so memory held by entries no one
+/// reads again is returned within about one TTL rather than only under pressure.
 public final class LocalCache: Sendable {
     private struct Entry {
         var value: String
         var expires: UInt64
+        var generation: UInt64
+        var bytes: Int
+    }
+    private struct Slot {
+        var key: String
+        var generation: UInt64
     }
     private struct State {
         var entries: [String: Entry] = [:]
-        var order: [String] = []
+        var queue: [Slot] = []
         var head = 0
+        var generation: UInt64 = 0
+        var bytes = 0
+
+        var live: Int { queue.count - head }
+
+        mutating func remove(_ key: String) {
+            if let old = entries.removeValue(forKey: key) { bytes -= old.bytes }
+        }
+
+        /// Drops the front slot, evicting its entry if the slot is still that entry's.
+        mutating func popFront() {
+            let slot = queue[head]
+            head += 1
+            if entries[slot.key]?.generation == slot.generation { remove(slot.key) }
+            // Give back the consumed front once it is half the array, so the queue never only grows.
+            if head > 64 && head * 2 > queue.count {
+                queue.removeFirst(head)
+                head = 0
+            }
+        }
+
+        /// Keeps only the slots that still hold their entry, in order.
+        mutating func compact() {
+            queue = queue[head...].filter { entries[$0.key]?.generation == $0.generation }
+            head = 0
+        }
+
+        /// The front slot's entry has expired, or the slot is stale.
+        func frontIsDead(at now: UInt64) -> Bool {
+            let slot = queue[head]
+            guard let e = entries[slot.key], e.generation == slot.generation else { return true }
+            return e.expires <= now
+        }
     }
     private let state = Mutex(State())
     public let capacity: Int
+    public let maxBytes: Int
     public let hits = Atomic<UInt64>(0)
     public let misses = Atomic<UInt64>(0)
 
-    public init(capacity: Int = 10_000) { self.capacity = max(capacity, 1) }
+    /// What an entry costs beyond its key's and value's bytes: the dictionary entry, the queue slot and the
+    /// String headers, roughly.
+    static let overhead = 96
+
+    public init(capacity: Int = 10_000, maxBytes: Int = 64 << 20) {
+        self.capacity = max(capacity, 1)
+        self.maxBytes = max(maxBytes, 1)
+    }
 
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
@@ -29,34 +79,41 @@ public final class LocalCache: Sendable {
         let t = Self.now()
         let v: String? = state.withLock { s in
             guard let e = s.entries[key] else { return nil }
-            if e.expires <= t { s.entries[key] = nil; return nil }
+            if e.expires <= t { s.remove(key); return nil }
             return e.value
         }
         if v == nil { misses.add(1, ordering: .relaxed) } else { hits.add(1, ordering: .relaxed) }
         return v
     }
 
-    /// Stores `value` for `ttl` seconds.
+    /// Stores `value` for `ttl` seconds. A value larger than the whole byte budget is not kept.
     public func set(_ key: String, _ value: String, ttl: Double) {
-        let e = Entry(value: value, expires: Self.now() + UInt64(ttl * 1e9))
+        let t = Self.now()
+        let size = key.utf8.count + value.utf8.count + Self.overhead
         state.withLock { s in
-            if s.entries.updateValue(e, forKey: key) != nil { return }
-            if s.order.count < capacity {
-                s.order.append(key)
-            } else {
-                // Evict the oldest slot's key if it still holds that slot's entry, then reuse the slot.
-                s.entries[s.order[s.head]] = nil
-                s.order[s.head] = key
-                s.head = (s.head + 1) % capacity
-            }
+            s.remove(key)
+            while s.live > 0 && s.frontIsDead(at: t) { s.popFront() }
+            guard size <= maxBytes else { return }
+            while s.live > 0 && (s.entries.count >= capacity || s.bytes + size > maxBytes) { s.popFront() }
+            s.generation += 1
+            s.entries[key] = Entry(value: value, expires: t + UInt64(max(ttl, 0) * 1e9), generation: s.generation, bytes: size)
+            s.bytes += size
+            s.queue.append(Slot(key: key, generation: s.generation))
+            // Keys set again and again behind a long-lived front leave stale slots: drop them all at once,
+            // amortised over at least `capacity` inserts.
+            if s.live > 2 * capacity + 64 { s.compact() }
         }
     }
 
     public func delete(_ keys: [String]) {
-        state.withLock { s in for k in keys { s.entries[k] = nil } }
+        state.withLock { s in for k in keys { s.remove(k) } }
     }
 
     public var count: Int { state.withLock { $0.entries.count } }
+    /// Bytes the live entries hold, as the budget counts them.
+    public var bytes: Int { state.withLock { $0.bytes } }
+    /// Queue slots, live and stale: stays within a small multiple of `capacity`.
+    var slots: Int { state.withLock { $0.live } }
 }
 
 /// L1 in process, then Redis (L2), then the caller's source (L3), as seed 001's MultiLevelCache does.

@@ -22,9 +22,7 @@ public enum ContactImportParser {
         }
         switch type {
         case "text/csv": try parseCSV(data, chunk: chunk)
-        case "application/json":
-            let rows = try parseJSON(data)
-            for start in stride(from: 0, to: rows.count, by: chunkRows) { chunk(Array(rows[start..<min(start + chunkRows, rows.count)])) }
+        case "application/json": try parseJSON(data, chunk: chunk)
         default: throw ImportError(field: "Content-Type", "must be text/csv or application/json, not '\(contentType)'")
         }
     }
@@ -86,47 +84,64 @@ public enum ContactImportParser {
         if !rows.isEmpty { chunk(rows) }
     }
 
-    /// A JSON array of `{email, first_name, last_name, company, source, tags: [..], custom_fields: {..}}`.
     public static func parseJSON(_ data: Data) throws(ImportError) -> [ContactInput] {
-        guard let obj = try? JSONSerialization.jsonObject(with: data) else { throw ImportError(field: nil, "body is not valid JSON") }
-        guard let list = obj as? [Any] else { throw ImportError(field: nil, "body must be a JSON array of contacts") }
-        guard list.count <= maxRows else { throw ImportError(field: nil, "more than \(maxRows) contacts") }
+        var all: [ContactInput] = []
+        try parseJSON(data) { all += $0 }
+        return all
+    }
+
+    /// A JSON array of `{email, first_name, last_name, company, source, tags: [..], custom_fields: {..}}`, read
+    /// one element at a time (`JSONArrayReader`).
+    public static func parseJSON(_ data: Data, chunk: ([ContactInput]) -> Void) throws(ImportError) {
         var rows: [ContactInput] = []
-        rows.reserveCapacity(list.count)
-        for (i, item) in list.enumerated() {
-            guard let o = item as? [String: Any] else { throw ImportError(index: i, field: nil, "is not an object") }
-            var values: [String: String] = [:]
-            for (k, v) in o {
-                guard columns.contains(k) else { throw ImportError(index: i, field: k, "unknown field") }
-                switch k {
-                case "tags":
-                    continue
-                case "custom_fields":
-                    guard v is [String: Any], let d = try? JSONSerialization.data(withJSONObject: v, options: [.sortedKeys]) else {
-                        throw ImportError(index: i, field: k, "must be an object")
-                    }
-                    values[k] = String(decoding: d, as: UTF8.self)
-                default:
-                    if v is NSNull { continue }
-                    guard let s = v as? String else { throw ImportError(index: i, field: k, "must be a string") }
-                    values[k] = s
+        try JSONArrayReader.forEachElement(data) { (range, i) throws(ImportError) -> Bool in
+            guard i < maxRows else { throw ImportError(field: nil, "more than \(maxRows) contacts") }
+            guard let item = try? JSONSerialization.jsonObject(with: data.subdata(in: (data.startIndex + range.lowerBound)..<(data.startIndex + range.upperBound)),
+                                                               options: [.fragmentsAllowed]) else {
+                throw ImportError(index: i, field: nil, "body is not valid JSON")
+            }
+            rows.append(try contact(json: item, index: i))
+            if rows.count == chunkRows {
+                chunk(rows)
+                rows.removeAll(keepingCapacity: true)
+            }
+            return true
+        }
+        if !rows.isEmpty { chunk(rows) }
+    }
+
+    static func contact(json item: Any, index i: Int) throws(ImportError) -> ContactInput {
+        guard let o = item as? [String: Any] else { throw ImportError(index: i, field: nil, "is not an object") }
+        var values: [String: String] = [:]
+        for (k, v) in o {
+            guard columns.contains(k) else { throw ImportError(index: i, field: k, "unknown field") }
+            switch k {
+            case "tags":
+                continue
+            case "custom_fields":
+                guard v is [String: Any], let d = try? JSONSerialization.data(withJSONObject: v, options: [.sortedKeys]) else {
+                    throw ImportError(index: i, field: k, "must be an object")
                 }
-            }
-            var tags: [String] = []
-            if let t = o["tags"], !(t is NSNull) {
-                guard let arr = t as? [String] else { throw ImportError(index: i, field: "tags", "must be an array of strings") }
-                tags = arr
-            }
-            do {
-                rows.append(try contact(email: values["email"], first: values["first_name"], last: values["last_name"], company: values["company"],
-                                        source: values["source"], tags: tags, custom: values["custom_fields"], line: nil))
-            } catch {
-                var e = error
-                e.index = i
-                throw e
+                values[k] = String(decoding: d, as: UTF8.self)
+            default:
+                if v is NSNull { continue }
+                guard let s = v as? String else { throw ImportError(index: i, field: k, "must be a string") }
+                values[k] = s
             }
         }
-        return rows
+        var tags: [String] = []
+        if let t = o["tags"], !(t is NSNull) {
+            guard let arr = t as? [String] else { throw ImportError(index: i, field: "tags", "must be an array of strings") }
+            tags = arr
+        }
+        do {
+            return try contact(email: values["email"], first: values["first_name"], last: values["last_name"], company: values["company"],
+                               source: values["source"], tags: tags, custom: values["custom_fields"], line: nil)
+        } catch {
+            var e = error
+            e.index = i
+            throw e
+        }
     }
 
     /// One validated contact. custom_fields is checked for shape here; PostgreSQL's jsonb input checks the rest.

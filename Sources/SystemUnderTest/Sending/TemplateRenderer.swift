@@ -17,44 +17,57 @@ public struct CompiledTemplate: Sendable, Equatable {
     /// Merge tags a template may use (seed 000's personalisation fields).
     public static let tags: Set<String> = ["first_name", "last_name", "company", "email"]
 
+    /// Merge tag names are short: a longer `{{ … }}` is text, so a hostile template cannot make every `{{`
+    /// trim a long span.
+    static let longestTagSpan = 64
+
+    /// One pass over the template's bytes (every delimiter is ASCII, so byte offsets are character boundaries).
+    /// The next `}}` and the next quote are found by `NextDelimiter`, which resumes where it last stopped: a
+    /// template of unclosed `{{` or `href="` costs linear time, not a rescan to the end from each opener.
     public init(_ template: String) {
+        let b = Array(template.utf8)
         var parts: [Part] = []
         var links: [String] = []
-        var text = ""
-        var i = template.startIndex
-        while i < template.endIndex {
-            if template[i...].hasPrefix("{{"), let close = template[i...].range(of: "}}") {
-                let name = template[template.index(i, offsetBy: 2)..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+        var literal = 0
+        var closes = NextDelimiter(b, UInt8(ascii: "}"), UInt8(ascii: "}"))
+        var quotes = [NextDelimiter(b, UInt8(ascii: "\""), nil), NextDelimiter(b, UInt8(ascii: "'"), nil)]
+        func flush(_ upTo: Int) {
+            if upTo > literal { parts.append(.text(String(decoding: b[literal..<upTo], as: UTF8.self))) }
+        }
+        let href = Array("href=".utf8)
+        var i = 0
+        while i < b.count {
+            if b[i] == UInt8(ascii: "{"), i + 1 < b.count, b[i + 1] == UInt8(ascii: "{"),
+               let c = closes.next(from: i + 2), c - (i + 2) <= Self.longestTagSpan {
+                let name = String(decoding: b[(i + 2)..<c], as: UTF8.self).trimmingCharacters(in: .whitespaces)
                 if Self.tags.contains(name) {
-                    if !text.isEmpty { parts.append(.text(text)); text = "" }
+                    flush(i)
                     parts.append(.tag(name))
-                    i = close.upperBound
+                    i = c + 2
+                    literal = i
                     continue
                 }
             }
-            for q in ["href=\"", "href='"] where template[i...].hasPrefix(q) {
-                let start = template.index(i, offsetBy: q.count)
-                let quote = q.last!
-                if let end = template[start...].firstIndex(of: quote) {
-                    let url = String(template[start..<end])
-                    if url.hasPrefix("http://") || url.hasPrefix("https://") {
-                        text += q
-                        parts.append(.text(text)); text = ""
-                        parts.append(.link(links.count))
-                        links.append(url)
-                        i = end
-                        break
-                    }
+            if b[i] == UInt8(ascii: "h"), i + 6 <= b.count, b[i..<(i + 5)].elementsEqual(href),
+               let q = [UInt8(ascii: "\""), UInt8(ascii: "'")].firstIndex(of: b[i + 5]), let end = quotes[q].next(from: i + 6) {
+                let url = b[(i + 6)..<end]
+                if url.starts(with: Self.http) || url.starts(with: Self.https) {
+                    flush(i + 6)
+                    parts.append(.link(links.count))
+                    links.append(String(decoding: url, as: UTF8.self))
+                    i = end
+                    literal = end
+                    continue
                 }
             }
-            guard i < template.endIndex else { break }
-            text.append(template[i])
-            i = template.index(after: i)
+            i += 1
         }
-        if !text.isEmpty { parts.append(.text(text)) }
+        flush(b.count)
         self.parts = parts
         self.links = links
     }
+
+    static let http = Array("http://".utf8), https = Array("https://".utf8)
 
     /// The message body for one recipient; `base` is campaignd's public URL for tracking.
     public func render(fields: [String: String], identity: MessageIdentity, base: String, tokens: TrackingTokens) -> String {
@@ -76,5 +89,34 @@ public struct CompiledTemplate: Sendable, Equatable {
         guard s.contains(where: { $0 == "<" || $0 == ">" || $0 == "&" || $0 == "\"" }) else { return s }
         return s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}
+
+/// The next occurrence of a delimiter (one byte, or two in a row) at or after a position. Positions asked for
+/// never go back, so each search starts past the last one found: every byte is looked at once.
+struct NextDelimiter {
+    let bytes: [UInt8]
+    let first: UInt8
+    let second: UInt8?
+    private var found = -1
+    private var exhausted = false
+
+    init(_ bytes: [UInt8], _ first: UInt8, _ second: UInt8?) {
+        self.bytes = bytes
+        self.first = first
+        self.second = second
+    }
+
+    mutating func next(from i: Int) -> Int? {
+        if found >= i { return found }
+        if exhausted { return nil }
+        var j = i
+        let last = bytes.count - (second == nil ? 1 : 2)
+        while j <= last {
+            if bytes[j] == first, second.map({ bytes[j + 1] == $0 }) ?? true { found = j; return j }
+            j += 1
+        }
+        exhausted = true
+        return nil
     }
 }

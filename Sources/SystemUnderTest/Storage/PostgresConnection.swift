@@ -1,17 +1,20 @@
 import CLibPQ
 import Foundation
 
-/// One libpq connection, used by exactly one worker thread. Statements are prepared once per connection.
+/// One libpq connection, used by exactly one worker thread. Statements are prepared once per connection, and at
+/// most `statementCacheSize` stay prepared (`StatementCache`).
 public final class PostgresConnection {
     let conn: OpaquePointer
-    private var prepared: [String: String] = [:]
+    private var prepared: StatementCache
+    public static let defaultStatementCacheSize = 256
 
     /// Connects to `url` (a libpq connection string or postgresql:// URL); blocking.
     ///
     /// `statementTimeoutMs` (0: none) makes the server cancel a statement that runs longer, so a stuck one
     /// frees its connection; connecting gives up after `connectTimeout` seconds, so a host that drops packets
     /// fails the request instead of holding a pool thread.
-    public init(url: String, statementTimeoutMs: Int = 0, connectTimeout: Int = 3) throws {
+    public init(url: String, statementTimeoutMs: Int = 0, connectTimeout: Int = 3, statementCacheSize: Int = PostgresConnection.defaultStatementCacheSize) throws {
+        prepared = StatementCache(capacity: statementCacheSize)
         var keys: [String?] = ["dbname", "connect_timeout"], values: [String?] = [url, String(connectTimeout)]
         if statementTimeoutMs > 0 { keys.append("options"); values.append("-c statement_timeout=\(statementTimeoutMs)") }
         let made = withCStrings(keys + [nil]) { k in
@@ -47,14 +50,15 @@ public final class PostgresConnection {
     /// Runs a parameterised statement (text parameters, `$1`...), preparing it on first use.
     public func query(_ sql: String, _ params: [String?] = []) throws -> QueryResult {
         let name: String
-        if let n = prepared[sql] {
+        if let n = prepared.lookup(sql) {
             name = n
         } else {
-            name = "s\(prepared.count)"
+            let (fresh, evicted) = prepared.insert(sql)
+            if let evicted { try execute("DEALLOCATE \(evicted)") }
+            name = fresh
             let res = PQprepare(conn, name, sql, Int32(params.count), nil)
             defer { PQclear(res) }
-            try Self.check(res, conn)
-            prepared[sql] = name
+            do { try Self.check(res, conn) } catch { prepared.remove(sql); throw error }
         }
         // libpq reads C strings: a NUL would cut the value short, silently. PostgreSQL text cannot hold one anyway.
         if params.contains(where: { $0?.utf8.contains(0) == true }) {
