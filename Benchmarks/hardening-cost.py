@@ -1,29 +1,32 @@
 #!/usr/bin/env python3
 """Benchmarks/hardening-cost: what campaignd's hardening (issue 13) costs, before against after, in one run.
 
-Two campaignd binaries on the same fresh embedded stacks, in rounds ordered A B B A (so drift over the run
-falls on both alike):
+Two campaignd binaries, each on its own fresh embedded stack, both stacks up at once. A *pair* of stacks is the
+unit of replication (--pairs). Within a pair the two sides are driven in short alternating bursts (--cycles,
+order A B, B A, ...), so the machine's drift, which moved whole rounds 10-20% apart here, falls on both sides
+alike; each pair gives the median of its per-cycle ratios. Workloads:
 1. the seed-000 journey (login, list, stats, create) flat out: a closed model of --vus users, no think time,
    driven by `mailstorm run --file`; its throughput in iterations/s;
-2. a cache-hit GET (GET /api/campaigns/{id}, from campaignd's L1 cache), flat out by wrk, the named peer.
+2. a cache-hit GET (GET /api/campaigns/{id}, from campaignd's L1 cache), flat out by wrk, the named peer; its
+   rate, and campaignd's own CPU microseconds per request (read from /proc: steadier than the rate).
 
-Prints each round, then per workload the median of each side and the ratio after/before with its spread over
-rounds. The issue's goal: hardening costs no more than 5% of either.
-
-Rates on fresh stacks wander 10-20% between rounds here, so take enough rounds for the spread to settle.
+Prints each pair's ratios after/before, then their geometric mean with a 90% t-interval over pairs (scipy).
+The issue's goal: hardening costs no more than 5% of either. `--after BEFORE` gives an A/A: how far apart two
+identical sides come out, the measurement's own noise.
 (callgrind would count instructions repeatably, but valgrind 3.19 crashes on campaignd, a Swift binary with
 jemalloc, even on --help.)
 
-Usage: Benchmarks/hardening-cost.py --before /path/to/old/campaignd [--after build] [--rounds 3] [--duration 10]
+Usage: Benchmarks/hardening-cost.py --before /path/to/old/campaignd [--after build] [--pairs 3] [--cycles 8] [--burst 3]
 """
-import argparse, glob, json, os, re, statistics, subprocess, tempfile
+import argparse, glob, json, math, os, re, statistics, subprocess, tempfile
 from common import Stack, api, release_binary
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--before", required=True, help="campaignd binary before the change (build it from an older commit)")
 ap.add_argument("--after", help="campaignd binary after (default: this tree's release build)")
-ap.add_argument("--rounds", type=int, default=3)
-ap.add_argument("--duration", type=int, default=10)
+ap.add_argument("--pairs", type=int, default=3)
+ap.add_argument("--cycles", type=int, default=8)
+ap.add_argument("--burst", type=int, default=3, help="seconds per burst")
 ap.add_argument("--vus", type=int, default=16)
 ap.add_argument("--connections", type=int, default=32)
 a = ap.parse_args()
@@ -40,7 +43,7 @@ journeys:
       - {name: list, path: /api/campaigns, headers: {Authorization: "Bearer {{token}}"}, expect: 200}
       - {name: stats, path: /api/stats, headers: {Authorization: "Bearer {{token}}"}, expect: 200}
       - {name: create, method: POST, path: /api/campaigns, headers: {Authorization: "Bearer {{token}}"}, body: '{"name": "h {{iteration}}", "subject": "s"}', expect: 201}
-""" % (a.vus, a.duration)
+""" % (a.vus, a.burst)
 
 
 def journey(url):
@@ -62,7 +65,7 @@ def cpu_seconds(pid):
 def wrk(url, token, pid):
     """Requests/s, and campaignd's own CPU microseconds per request (steadier than the rate on a noisy machine)."""
     c0 = cpu_seconds(pid)
-    out = subprocess.run(["wrk", "-t1", f"-c{a.connections}", f"-d{a.duration}s", "-H", f"Authorization: Bearer {token}", url],
+    out = subprocess.run(["wrk", "-t1", f"-c{a.connections}", f"-d{a.burst}s", "-H", f"Authorization: Bearer {token}", url],
                          capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in out:
         raise RuntimeError("wrk saw non-2xx answers:\n" + out)
@@ -71,25 +74,47 @@ def wrk(url, token, pid):
     return rps, (cpu_seconds(pid) - c0) / total * 1e6
 
 
-results = {side: {"journey": [], "get": [], "get_cpu": []} for side in ("before", "after")}
-for r in range(a.rounds):
-    for side in (["before", "after"] if r % 2 == 0 else ["after", "before"]):
-        with Stack(campaignd=a.before if side == "before" else after) as st:
-            st.seed(1000)
-            j = journey(st.url)
-            token = st.login()
-            cid = api(st.url, "POST", "/api/campaigns", json.dumps({"name": "bench", "subject": "s"}).encode(), token)["id"]
-            g, us = wrk(f"{st.url}/api/campaigns/{cid}", token, st.pid_of("campaignd"))
-        results[side]["journey"].append(j)
-        results[side]["get"].append(g)
-        results[side]["get_cpu"].append(us)
-        print(f"round {r + 1} {side:6s}  journey {j:8.1f} iterations/s   cache-hit GET (wrk) {g:9,.0f} req/s, campaignd {us:6.1f} CPU µs each",
-              flush=True)
+def prepare(st):
+    st.seed(1000)
+    token = st.login()
+    cid = api(st.url, "POST", "/api/campaigns", json.dumps({"name": "bench", "subject": "s"}).encode(), token)["id"]
+    return f"{st.url}/api/campaigns/{cid}", token, st.pid_of("campaignd")
+
+
+KINDS = (("journey", "seed-000 journey, iterations/s"), ("get", "cache-hit GET by wrk, req/s"),
+         ("get_cpu", "cache-hit GET, campaignd CPU µs per request (lower is better)"))
+pairs = {k: [] for k, _ in KINDS}
+for p in range(a.pairs):
+    with Stack(campaignd=a.before) as sb, Stack(campaignd=after) as sa:
+        sides = {"before": (sb, *prepare(sb)), "after": (sa, *prepare(sa))}
+        for st, url, token, pid in sides.values():  # warm both: first requests pay for connections and caches
+            journey(st.url)
+            wrk(url, token, pid)
+        cycle = {k: [] for k, _ in KINDS}
+        for c in range(a.cycles):
+            got = {}
+            for side in (["before", "after"] if c % 2 == 0 else ["after", "before"]):
+                st, url, token, pid = sides[side]
+                j = journey(st.url)
+                g, us = wrk(url, token, pid)
+                got[side] = {"journey": j, "get": g, "get_cpu": us}
+            for k, _ in KINDS:
+                cycle[k].append(got["after"][k] / got["before"][k])
+        for k, _ in KINDS:
+            pairs[k].append(statistics.median(cycle[k]))
+        print(f"pair {p + 1}: after/before, median of {a.cycles} cycles: " +
+              ", ".join(f"{k} {pairs[k][-1]:.3f} (cycles {min(cycle[k]):.3f}..{max(cycle[k]):.3f})" for k, _ in KINDS), flush=True)
 
 print()
-for k, label in (("journey", "seed-000 journey, iterations/s"), ("get", "cache-hit GET by wrk, req/s"),
-                 ("get_cpu", "cache-hit GET, campaignd CPU µs per request (lower is better)")):
-    b, f = results["before"][k], results["after"][k]
-    ratios = [x / y for x, y in zip(f, b)]
-    print(f"{label}: before median {statistics.median(b):,.1f}, after median {statistics.median(f):,.1f}; "
-          f"after/before {statistics.median(f) / statistics.median(b):.3f} (per round {min(ratios):.3f}..{max(ratios):.3f})")
+try:
+    from scipy import stats
+except ImportError:
+    stats = None
+for k, label in KINDS:
+    xs = [math.log(r) for r in pairs[k]]
+    m = sum(xs) / len(xs)
+    line = f"{label}: after/before {math.exp(m):.3f} over {len(xs)} pairs"
+    if stats is not None and len(xs) >= 2:
+        half = stats.t.ppf(0.95, len(xs) - 1) * statistics.stdev(xs) / math.sqrt(len(xs))
+        line += f", 90% CI {math.exp(m - half):.3f}..{math.exp(m + half):.3f}"
+    print(line)

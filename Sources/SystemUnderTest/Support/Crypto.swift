@@ -18,10 +18,17 @@ public enum Crypto {
         return Array(out.prefix(Int(length)))
     }
 
+    /// Fetched once: OpenSSL 3's one-shot `SHA256()` looks the algorithm up, under a lock, on every call (816 ns
+    /// against 205 ns for `EVP_Digest` with the fetched method, measured here), and every request hashes its token.
+    /// An EVP_MD is immutable once fetched, so threads share it.
+    nonisolated(unsafe) static let sha256Method: OpaquePointer = EVP_MD_fetch(nil, "SHA2-256", nil)!
+
     public static func sha256(_ text: String) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        var length: UInt32 = 0
         var text = text
-        text.withUTF8 { u in _ = SHA256(u.baseAddress, u.count, &out) }
+        let ok = text.withUTF8 { u in EVP_Digest(u.baseAddress, u.count, &out, &length, sha256Method, nil) }
+        precondition(ok == 1 && length == 32, "SHA-256 failed")
         return out
     }
 
