@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, idempotently, what Mailstorm builds and runs with. Only missing packages are installed.
 set -euo pipefail
-packages=(postgresql postgresql-contrib redis-server libpq-dev libhiredis-dev libcurl4-openssl-dev libjemalloc-dev libssl-dev zlib1g-dev pkg-config wrk util-linux)
+packages=(postgresql postgresql-contrib redis-server libpq-dev libhiredis-dev libcurl4-openssl-dev libjemalloc-dev libssl-dev zlib1g-dev pkg-config wrk util-linux kubectl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -24,5 +24,10 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
   mkdir -p .build
   python3 -m venv "$venv" 2>/dev/null || { $sudo apt-get install -y -qq python3-venv >/dev/null && python3 -m venv "$venv"; }
   "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis>=4,<5"
+fi
+# kubernetes-validate (PyPI) checks the rendered deploy/kubernetes objects against the API's schemas, offline.
+if [ ! -x "$venv/bin/kubernetes-validate" ]; then
+  echo "setup: installing kubernetes-validate into $venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "kubernetes-validate>=1.31"
 fi
 echo "setup: done"

@@ -87,7 +87,14 @@ public struct RunInfo: Codable, Sendable {
     public var kpiSet: String
     public var startedAt: String
     public var gitSha: String
-    public init(scenario: String, profile: String, load: String, target: String, kpiSet: String, startedAt: String, gitSha: String) {
+    /// `--segment i/n`, when the run is one segment of its load.
+    public var segment: String?
+    /// The KPIs that judge the run (the set's and the file's thresholds): a merge of segments judges by them.
+    public var kpis: [KPI]?
+    public init(scenario: String, profile: String, load: String, target: String, kpiSet: String, startedAt: String, gitSha: String,
+                segment: String? = nil, kpis: [KPI]? = nil) {
+        self.segment = segment
+        self.kpis = kpis
         self.scenario = scenario
         self.profile = profile
         self.load = load

@@ -63,6 +63,10 @@ public struct Summary: Codable, Sendable {
     /// The one verdict: every report and the exit code show it.
     public var verdict: Verdict
     public var timeseries: [IntervalRow]
+    /// `--segment i/n`: this run offered segment i of n of its load; `mailstorm merge` joins the segments.
+    public var segment: String? = nil
+    /// A merged run: its segments' run folders, in segment order.
+    public var segments: [String]? = nil
 
     public struct Requests: Codable, Sendable, Equatable {
         public var total: UInt64

@@ -120,7 +120,12 @@ extension SummaryBuilder {
     /// The run's histograms, encoded compactly (a few hundred bytes each) for reports and baselines.
     static func histograms(_ r: RunResult) -> [String: String] {
         var h = ["latency": HistogramCodec.base64(r.overall.latency), "service_time": HistogramCodec.base64(r.overall.service)]
-        for e in r.endpoints { h["endpoint:\(e.name)"] = HistogramCodec.base64(e.latency) }
+        for e in r.endpoints {
+            h["endpoint:\(e.name)"] = HistogramCodec.base64(e.latency)
+            h["service:\(e.name)"] = HistogramCodec.base64(e.service)
+        }
+        // Per status class too, so segments' runs merge exactly in every figure the summary shows.
+        for i in 1...5 where r.byStatusClass[i].totalCount > 0 { h["status:\(i)xx"] = HistogramCodec.base64(r.byStatusClass[i]) }
         return h
     }
 }

@@ -4,6 +4,8 @@ import Harness
 public struct BasicScenario: Scenario {
     public let name = "basic"
     public let purpose = "Does the seed-000 journey meet the API KPIs at a steady, comfortable rate?"
+    /// One load, judged by its requests alone: `--segment` may split it.
+    public var divisible: Bool { true }
 
     public init() {}
 

@@ -9,6 +9,8 @@ public struct FileScenario: Scenario {
     public let name: String
     public let purpose: String
     public let path: String
+    /// One load, judged by its requests alone: `--segment` may split it.
+    public var divisible: Bool { true }
     let workload: Workload
     let describe: String
     let journeys: [Journey]

@@ -17,6 +17,9 @@ public protocol Scenario: Sendable {
     func faultHorizon(plan: ScenarioPlan) -> Double?
     /// The faults the scenario runs when the user gives none (the chaos scenario's standard set).
     func defaultFaults(plan: ScenarioPlan) -> [FaultSpec]
+    /// Whether `--segment` may split it: one load whose figures are all requests' (merged exactly), with no
+    /// figures of its own that a merge could not rebuild. Default: no.
+    var divisible: Bool { get }
 }
 
 /// How long and how hard: smoke for CI (≤60 s), nightly (minutes), full.

@@ -56,4 +56,6 @@ extension Scenario {
     public func faultHorizon(plan: ScenarioPlan) -> Double? { Double(plan.workload.durationNanos) / 1e9 }
 
     public func defaultFaults(plan: ScenarioPlan) -> [FaultSpec] { [] }
+
+    public var divisible: Bool { false }
 }

@@ -22,6 +22,10 @@ public struct RunOptions: Sendable {
     public var profileDirectory: String?
     /// Planned faults (`--fault`); none: the scenario's own (the chaos scenario's standard set).
     public var faults: [FaultSpec] = []
+    /// `--segment i/n`: this process offers segment i of n of the load (`mailstorm merge` joins the parts).
+    public var segment: ExecutionSegment = .whole
+    /// `--start-at`: the load starts at this wall-clock time, so segments begin together without a coordinator.
+    public var startAt: Date?
     public init() {}
 }
 
@@ -176,6 +180,11 @@ public struct ScenarioRunner: Sendable {
             runLoad: { p, rows in
                 var lp = p.loadPlan(target: target, users: users, password: options.password, threads: threads, rows: rows)
                 lp.captureServerTiming = options.profileServer
+                lp.segment = options.segment
+                if let at = options.startAt {
+                    let wait = at.timeIntervalSinceNow
+                    if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
+                }
                 let runner = LoadRunner(plan: lp, sinks: sinks)
                 control.attach(runner)
                 let r = try await runner.run()

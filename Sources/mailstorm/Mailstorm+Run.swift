@@ -27,6 +27,8 @@ extension Mailstorm {
         @Option(help: "send against --target: the mail sink's HTTP address (GET /stats), e.g. from `mailstorm sink`.") var sinkURL: String?
         @Flag(help: "Where does a request's time go? Server-Timing stages per endpoint, jemalloc deltas, and a perf flame graph of campaignd.") var profileServer = false
         @Option(name: .customLong("fault"), help: "A planned fault, component:action[=value]@start[+duration], e.g. postgres:restart@20s+3s (docs/faults.md); repeatable.") var faults: [String] = []
+        @Option(help: "Offer segment i of n of the load (0 ≤ i < n, as JOB_COMPLETION_INDEX counts); `mailstorm merge` joins the segments' run folders (docs/distributed.md).") var segment: String?
+        @Option(help: "Start the load at this UTC time (ISO 8601, e.g. 2026-11-29T10:00:00Z, or seconds since the epoch), so segments begin together.") var startAt: String?
         @OptionGroup var sink: SinkOptions
         @OptionGroup var judging: JudgingOptions
 
@@ -36,6 +38,15 @@ extension Mailstorm {
             } catch {
                 throw Exit.map(error)
             }
+        }
+
+        /// ISO 8601 (UTC) or seconds since the epoch; a time already past is a usage error, not a silent "now".
+        static func parseStartAt(_ text: String) throws -> Date {
+            let date = Double(text).map { Date(timeIntervalSince1970: $0) } ?? ISO8601DateFormatter().date(from: text)
+            guard let date else { throw UsageError("--start-at '\(text)': want an ISO 8601 time such as 2026-11-29T10:00:00Z, or seconds since the epoch") }
+            guard date.timeIntervalSinceNow > -1 else { throw UsageError("--start-at \(text) is in the past") }
+            guard date.timeIntervalSinceNow < 86_400 else { throw UsageError("--start-at \(text) is more than a day away") }
+            return date
         }
 
         func execute() async throws {
@@ -68,6 +79,14 @@ extension Mailstorm {
             options.sinkURL = sinkURL
             options.profileServer = profileServer
             do { options.faults = try faults.map { try FaultSpec(parsing: $0) } } catch { throw UsageError("\(error)") }
+            if let segment {
+                do { options.segment = try ExecutionSegment(parsing: segment) } catch { throw UsageError("--segment: \(error)") }
+                guard scenario.divisible else {
+                    throw UsageError("--segment splits one load judged by its requests (basic, or a scenario file); \(scenario.name) has figures of its own that a merge could not rebuild")
+                }
+                guard trials == 1 else { throw UsageError("--segment runs one trial; repeat whole merged runs instead") }
+            }
+            if let startAt { options.startAt = try Self.parseStartAt(startAt) }
             // Everything a user gave is checked before any server starts: settings, thresholds, faults, baselines, output.
             let members = (scenario as? ComprehensiveScenario)?.members ?? [scenario]
             if !faults.isEmpty, members.count > 1 { throw UsageError("--fault goes with one scenario, not \(scenario.name)") }
@@ -76,6 +95,8 @@ extension Mailstorm {
                 let plan = try m.plan(profile: profile, overrides: options.overrides)
                 _ = try ScenarioRunner.faultTimeline(m, plan: plan, options: options)
                 var judge = try judging.judge(scenario: m.name, profile: profile.rawValue)
+                // A segment is part of a load: its merge, not the segment, is compared with a baseline.
+                if segment != nil { judge.baseline = nil }
                 // Trials of another load (other --set values, other faults) say nothing about this one.
                 let load = ScenarioRunner.describe(plan, options)
                 // A baseline's load names its trial count (", 5 trials"): the load itself is what must match.
@@ -107,8 +128,11 @@ extension Mailstorm {
             let profile = options.profile
             let plan = try scenario.plan(profile: profile, overrides: options.overrides)
             let schedule = try judging.schedule(trials: trials, judge: judge)
+            // Given at all (0/1 too), the run is a segment: `merge` takes it.
+            let segment = self.segment == nil ? nil : options.segment.description
             try folder.writeStart(RunInfo(scenario: scenario.name, profile: profile.rawValue, load: plan.describe, target: options.target ?? "embedded",
-                                          kpiSet: plan.kpiSet, startedAt: ISO8601DateFormatter().string(from: Date()), gitSha: GitInfo.sha()))
+                                          kpiSet: plan.kpiSet, startedAt: ISO8601DateFormatter().string(from: Date()), gitSha: GitInfo.sha(),
+                                          segment: segment, kpis: KPICatalog.set(plan.kpiSet) + plan.thresholds.map(KPI.init)))
             var sinks: [any IntervalSink] = [try TimeseriesCSVSink(path: folder.file("timeseries.csv")),
                                              try HdrLogSink(path: folder.file("latency.hlog"))]
             if !quiet { sinks.append(ProgressPrinter()) }
@@ -140,7 +164,9 @@ extension Mailstorm {
                 if outcomes.count > 1 || comparison != nil { say("trials: \(outcomes.count); \(why)") }
                 break
             }
-            let (summary, comparison) = judge.judged(ScenarioRunner.combine(outcomes).summary(machineSpeed: SpeedProbe.combine(probes)))
+            var whole = ScenarioRunner.combine(outcomes).summary(machineSpeed: SpeedProbe.combine(probes))
+            whole.segment = segment
+            let (summary, comparison) = judge.judged(whole)
             _ = try Mailstorm.publish(summary, comparison: comparison, baseline: judge.baseline, folder: folder, quiet: quiet)
             return summary
         }
@@ -159,6 +185,31 @@ extension Mailstorm {
             print(CombinedReport.markdown(entries), terminator: "")
             print("results: \(parent.path)")
             return CombinedReport.verdict(entries).exitCode
+        }
+    }
+
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Join the run folders of a load's segments (--segment i/n) into one run folder, merged exactly, judged as one run.")
+        @Argument(help: "The segments' run folders, one per segment.") var runs: [String]
+        @Option(help: "Folder for the merged run folder.") var out = "results"
+        @Flag(help: "Print only the verdict.") var quiet = false
+        @OptionGroup var judging: JudgingOptions
+
+        func run() throws {
+            do {
+                guard !runs.isEmpty else { throw UsageError("name the segments' run folders") }
+                try RunFolder.checkWritable(root: out)
+                let merged = try SegmentMerge.merge(try runs.map(SegmentMerge.read))
+                let judge = try judging.judge(scenario: merged.summary.scenario, profile: merged.summary.profile)
+                let (summary, comparison) = judge.judged(merged.summary)
+                let folder = try RunFolder(root: out, scenario: summary.scenario)
+                try HdrLogSink.write(merged.intervals, startTime: merged.startTime, to: folder.file("latency.hlog"))
+                try TimeseriesCSVSink.write(summary.timeseries, to: folder.file("timeseries.csv"))
+                throw ExitCode(try Mailstorm.publish(summary, comparison: comparison, baseline: judge.baseline, folder: folder, quiet: quiet))
+            } catch let e as MergeError {
+                throw Exit.fail(e.description, ExitStatus.infrastructure)
+            } catch { throw Exit.map(error) }
         }
     }
 

@@ -45,16 +45,19 @@ extension Mailstorm {
         static let configuration = CommandConfiguration(
             commandName: "sink", abstract: "Run the mail sink (SMTP and an HTTP provider API) until Ctrl-C.",
             discussion: "GET /stats counts what arrived; POST /faults changes the fault plan at run time; POST /reset clears the counts.")
+        @Option(help: "Address to bind (0.0.0.0 in a container).") var host = "127.0.0.1"
         @Option(help: "SMTP port (0: any free one).") var smtpPort = 2525
         @Option(help: "HTTP port: provider API and /stats (0: any free one).") var httpPort = 8025
         @Option(help: "campaignd's base URL, for webhooks.") var campaignd: String?
+        @Option(help: "The secret webhooks carry (campaignd's --webhook-secret); default CAMPAIGND_WEBHOOK_SECRET.") var webhookSecret: String?
         @OptionGroup var sink: SinkOptions
 
         func run() async throws {
             var (faults, engagement) = try sink.plans()
             engagement.campaigndURL = campaignd
+            if let secret = webhookSecret ?? ProcessInfo.processInfo.environment["CAMPAIGND_WEBHOOK_SECRET"] { engagement.webhookSecret = secret }
             let s: MailSink
-            do { s = try MailSink(smtpPort: smtpPort, httpPort: httpPort, faults: faults, engagement: engagement) } catch {
+            do { s = try MailSink(host: host, smtpPort: smtpPort, httpPort: httpPort, faults: faults, engagement: engagement) } catch {
                 throw Exit.fail("\(error)", ExitStatus.infrastructure)
             }
             FileHandle.standardOutput.write(Data("sink listening smtp=\(s.smtpURL) http=http://127.0.0.1:\(s.httpPort)\n".utf8))

@@ -79,8 +79,8 @@ final class LoadEngineShard: @unchecked Sendable {
             self.startedAt = Date()
             self.t0 = Self.now()
             switch self.plan.workload {
-            case .open(let pacer, _): self.tickOpen(pacer)
-            case .closed(let startVUs, _): self.vuTarget = self.share(of: startVUs); self.adjustVUs()
+            case .open(let pacer, _): self.tickOpen(self.plan.segment.isWhole ? pacer : SegmentedPacer(pacer, segment: self.plan.segment))
+            case .closed(let startVUs, _): self.vuTarget = self.share(of: self.plan.segment.share(of: startVUs)); self.adjustVUs()
             }
             self.scheduleInterval()
             self.scheduleSweep()
@@ -140,7 +140,7 @@ final class LoadEngineShard: @unchecked Sendable {
                 return
             }
             nextIteration += UInt64(shards)
-            guard case .open(_, let cap) = plan.workload, inFlight < share(of: cap) else {
+            guard case .open(_, let cap) = plan.workload, inFlight < share(of: plan.segment.share(of: cap)) else {
                 // Past the cap the iteration is counted, never silently delayed (k6's dropped_iterations).
                 dropped += 1
                 interval.dropped += 1
@@ -154,7 +154,7 @@ final class LoadEngineShard: @unchecked Sendable {
 
     private func adjustVUs() {
         guard !stopping, case .closed(let startVUs, let stages) = plan.workload else { return }
-        vuTarget = share(of: VUStage.vus(at: Self.now() - t0, start: startVUs, stages: stages))
+        vuTarget = share(of: plan.segment.share(of: VUStage.vus(at: Self.now() - t0, start: startVUs, stages: stages)))
         let active = vuActive.lazy.filter { $0 }.count
         if active < vuTarget {
             var need = vuTarget - active
@@ -176,7 +176,8 @@ final class LoadEngineShard: @unchecked Sendable {
         }
         var vars: [String: String] = [:]
         if usesVariables[j] {
-            let n = Int(iterationsStarted) * shards + shard
+            // The global iteration number, so segments deal the variable rows as one process would.
+            let n = Int(plan.segment.global(iterationsStarted * UInt64(shards) + UInt64(shard)))
             vars = plan.variables.rows[n % plan.variables.rows.count]
             vars["iteration"] = String(n)
             vars["vu"] = String(vu)

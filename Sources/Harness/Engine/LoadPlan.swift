@@ -17,6 +17,8 @@ public struct LoadPlan: Sendable {
     public var seed: UInt64
     /// Read each response's Server-Timing header into per-endpoint stage histograms (--profile-server).
     public var captureServerTiming = false
+    /// The part of the workload this process offers (`--segment i/n`); the whole by default.
+    public var segment: ExecutionSegment = .whole
 
     public init(
         target: TargetAddress, workload: Workload, journeys: [Journey], variables: VariablePool = VariablePool(),

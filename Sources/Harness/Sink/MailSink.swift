@@ -28,9 +28,9 @@ public final class MailSink: Sendable {
     public var providerURL: String { "http://127.0.0.1:\(httpPort)/v3/mail/send" }
     public var statsURL: String { "http://127.0.0.1:\(httpPort)/stats" }
 
-    /// Binds both listeners (port 0: any free one) on loopback.
-    public init(smtpPort: Int = 0, httpPort: Int = 0, faults: FaultPlan = FaultPlan(), engagement: EngagementPlan = EngagementPlan(),
-                threads: Int = 1) throws {
+    /// Binds both listeners (port 0: any free one) on `host`: loopback unless told (a pod binds 0.0.0.0).
+    public init(host: String = "127.0.0.1", smtpPort: Int = 0, httpPort: Int = 0, faults: FaultPlan = FaultPlan(),
+                engagement: EngagementPlan = EngagementPlan(), threads: Int = 1) throws {
         try faults.validate()
         group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         self.engagement = Engagement(plan: engagement)
@@ -43,7 +43,7 @@ public final class MailSink: Sendable {
                 .childChannelInitializer { ch in
                     ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(SMTPSinkHandler(sink: box.sink!)) }
                 }
-                .bind(host: "127.0.0.1", port: smtpPort).wait()
+                .bind(host: host, port: smtpPort).wait()
             let http = try ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -53,7 +53,7 @@ public final class MailSink: Sendable {
                         try ch.pipeline.syncOperations.addHandler(ProviderHTTPHandler(sink: box.sink!))
                     }
                 }
-                .bind(host: "127.0.0.1", port: httpPort).wait()
+                .bind(host: host, port: httpPort).wait()
             self.smtpPort = smtp.localAddress?.port ?? 0
             self.httpPort = http.localAddress?.port ?? 0
             channels.withLock { $0 = [smtp, http] }

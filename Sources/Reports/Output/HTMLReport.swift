@@ -15,6 +15,11 @@ public enum HTMLReport {
             s.load, s.target + (s.embeddedStack ? " (embedded stack)" : ""), s.startedAt, String(format: "%.1f s", s.durationS),
             s.machine.fingerprint, String(s.gitSha.prefix(12)),
         ]])
+        if let seg = s.segment { h += "<p>Segment \(XML.escape(seg)) of the load: <code>mailstorm merge</code> joins the segments.</p>" }
+        if let parts = s.segments {
+            h += "<h2>Segments</h2><p>Merged exactly from \(parts.count) segments (histograms added bucket by bucket):</p>"
+                + table(["segment", "run folder"], parts.enumerated().map { ["\($0.offset)/\(parts.count)", $0.element] })
+        }
         if !s.kpis.isEmpty {
             h += "<h2>KPIs</h2>" + table(["KPI", "threshold", "measured", "result", "source"], s.kpis.map {
                 [$0.name, $0.comparator + " " + VerdictTable.format($0.threshold, $0.unit), VerdictTable.format($0.value, $0.unit), $0.pass ? "pass" : "FAIL", $0.source]

@@ -27,6 +27,14 @@ public final class HdrLogSink: IntervalSink, @unchecked Sendable {
 
     public func runFinished() { try? handle.synchronize() }
 
+    /// A whole log at once (a merged run), from its wall-clock start.
+    public static func write(_ intervals: [IntervalSnapshot], startTime: Double, to path: String) throws {
+        let sink = try HdrLogSink(path: path)
+        sink.handle.write(Data(header(startTime: startTime).utf8))
+        for s in intervals { sink.handle.write(Data(line(s).utf8)) }
+        sink.runFinished()
+    }
+
     static func header(startTime: Double) -> String {
         let date = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: startTime))
         return "#[Histogram log format version 1.3]\n" +

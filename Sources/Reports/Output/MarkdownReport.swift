@@ -9,7 +9,10 @@ public enum MarkdownReport {
         md += "| | |\n|---|---|\n"
         md += "| load | \(s.load) |\n| target | \(s.target)\(s.embeddedStack ? " (embedded stack)" : "") |\n"
         md += "| started | \(s.startedAt) |\n| duration | \(String(format: "%.1f", s.durationS)) s |\n"
-        md += "| machine | \(s.machine.fingerprint) |\n| git | \(s.gitSha) |\n\n"
+        md += "| machine | \(s.machine.fingerprint) |\n| git | \(s.gitSha) |\n"
+        if let seg = s.segment { md += "| segment | \(seg) of the load (`mailstorm merge` joins the segments) |\n" }
+        if let parts = s.segments { md += "| merged from | \(parts.count) segments: \(parts.joined(separator: ", ")) |\n" }
+        md += "\n"
         md += "## Requests\n\n| total | ok | errors | dropped | throughput |\n|---|---|---|---|---|\n"
         md += "| \(s.requests.total) | \(s.requests.ok) | \(s.requests.errors) | \(s.requests.dropped) | \(String(format: "%.1f", s.throughputRps)) req/s |\n\n"
         if !s.errorsByClass.isEmpty {

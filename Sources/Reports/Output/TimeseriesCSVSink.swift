@@ -21,6 +21,13 @@ public final class TimeseriesCSVSink: IntervalSink, @unchecked Sendable {
 
     public func runFinished() { try? handle.synchronize() }
 
+    /// A whole series at once (a merged run).
+    public static func write(_ rows: [IntervalRow], to path: String) throws {
+        let sink = try TimeseriesCSVSink(path: path)
+        for r in rows { sink.handle.write(Data(line(r).utf8)) }
+        sink.runFinished()
+    }
+
     public static func line(_ r: IntervalRow) -> String {
         String(format: "%.3f,%llu,%llu,%llu,%llu,%.1f,%.3f,%.3f,%.3f,%.3f,%.3f,%d,%d\n",
                r.t, r.requests, r.ok, r.errors, r.dropped, r.rps, r.p50Ms, r.p90Ms, r.p95Ms, r.p99Ms, r.maxMs, r.inFlight, r.connections)
