@@ -101,6 +101,11 @@ public struct ScenarioRunner: Sendable {
     }
 
     /// The load as reports name it, with the faults given on the command line: what a baseline must match.
+    /// `--target http://a:8080,http://b:8080`: each URL of a comma-separated list.
+    public static func targetURLs(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
     public static func describe(_ plan: ScenarioPlan, _ options: RunOptions) -> String {
         plan.describe + (options.faults.isEmpty ? "" : ", faults " + options.faults.map(\.description).joined(separator: " "))
     }
@@ -145,8 +150,9 @@ public struct ScenarioRunner: Sendable {
         if let existing {
             endpoints = existing.endpoints
         } else if let t = options.target {
-            _ = try TargetAddress(url: t)
-            endpoints = StackEndpoints(target: t, databaseURL: options.stack.databaseURL, redisURL: options.stack.redisURL, sinkURL: options.sinkURL)
+            let urls = Self.targetURLs(t)
+            for u in urls { _ = try TargetAddress(url: u) }
+            endpoints = StackEndpoints(target: urls[0], databaseURL: options.stack.databaseURL, redisURL: options.stack.redisURL, sinkURL: options.sinkURL)
         } else {
             let s = try Stack.up(stackOptions)
             owned = s
@@ -154,6 +160,8 @@ public struct ScenarioRunner: Sendable {
         }
         defer { owned?.down() }
         let target = try TargetAddress(url: endpoints.target)
+        // `--target a,b`: the other instances of the same deployment, used round robin (the first is monitored).
+        let moreTargets = existing == nil ? try Self.targetURLs(options.target ?? "").dropFirst().map { try TargetAddress(url: $0) } : []
         let running = existing ?? owned
         let users = try seed(plan.seed, endpoints: endpoints, binary: running?.campaigndBinary ?? options.stack.campaignd,
                              password: options.password)
@@ -181,6 +189,7 @@ public struct ScenarioRunner: Sendable {
                 var lp = p.loadPlan(target: target, users: users, password: options.password, threads: threads, rows: rows)
                 lp.captureServerTiming = options.profileServer
                 lp.segment = options.segment
+                lp.moreTargets = moreTargets
                 if let at = options.startAt {
                     let wait = at.timeIntervalSinceNow
                     if wait > 0 { try await Task.sleep(for: .seconds(wait)) }

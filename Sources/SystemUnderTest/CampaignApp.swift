@@ -71,7 +71,7 @@ public struct CampaignApp: Sendable {
         let redis = try RedisCache(url: config.redisURL, size: config.redisPoolSize)
         let l1 = LocalCache(capacity: config.l1Capacity, maxBytes: config.l1MaxBytes)
         let events = PostgresEventStore(db: db)
-        let cache = TieredCache(l1: l1, l2: redis)
+        let cache = TieredCache(l1: l1, l2: redis, peers: try L1Invalidation(l1: l1, redis: redis, url: config.redisURL))
         let store = PostgresCampaignStore(db: db)
         guard let tokens = try await store.secret("tracking_key").flatMap(TrackingTokens.init(hex:)) else {
             throw ConfigError("server_secrets holds no tracking key: the database's migrations did not complete")

@@ -14,7 +14,7 @@ extension Mailstorm {
         @Option(name: .customLong("set"), help: "Override a scenario setting, key=value (rate=50, duration=30s); repeatable.") var settings: [String] = []
         @Option(help: "Folder for run folders.") var out = "results"
         @Flag(help: "Print only the verdict.") var quiet = false
-        @Option(help: "Target a running deployment by URL instead of the embedded stack.") var target: String?
+        @Option(help: "Target a running deployment by URL instead of the embedded stack; several instances as a,b (round robin by iteration).") var target: String?
         @Option(help: "PostgreSQL of the target (enables seeding); with the embedded stack, use it instead of starting one.") var databaseURL: String?
         @Option(help: "Redis to use instead of starting one.") var redisURL: String?
         @Option(help: "campaignd binary for the embedded stack.") var campaignd: String?
@@ -69,6 +69,11 @@ extension Mailstorm {
             options.profile = profile
             options.overrides = try Overrides(settings + (recipients.map { ["recipients=\($0)"] } ?? []))
             options.target = target
+            if let target {
+                let urls = ScenarioRunner.targetURLs(target)
+                guard !urls.isEmpty else { throw UsageError("--target is empty") }
+                for u in urls { _ = try TargetAddress(url: u) }
+            }
             options.threads = threads
             guard (1...50).contains(trials) else { throw UsageError("--trials must be 1 to 50") }
             options.trials = trials

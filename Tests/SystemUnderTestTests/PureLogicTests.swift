@@ -7,6 +7,13 @@ import Testing
         #expect(HTTPMetrics.unmatchedLabel(method: "BREW") == "OTHER (unmatched)", "a made-up method is not a label of its own")
     }
 
+    /// Another instance's invalidation names its keys; one's own, or a message without keys, is ignored.
+    @Test func invalidationMessagesNameOtherInstancesKeys() {
+        #expect(L1Invalidation.keys(in: "b\ncampaign:1:7\nstats:1", from: "a") == ["campaign:1:7", "stats:1"])
+        #expect(L1Invalidation.keys(in: "a\ncampaign:1:7", from: "a") == nil)
+        #expect(L1Invalidation.keys(in: "b", from: "a") == nil)
+    }
+
     /// An outage or a timeout is the database's fault (503, retry); bad data is the statement's (no retry helps).
     @Test func databaseErrorsAreSortedByWhoseFaultTheyAre() {
         for state in ["08006", "08001", "57P01", "57P03", "53300", "57014"] {

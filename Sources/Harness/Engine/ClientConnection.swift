@@ -4,6 +4,9 @@ import NIOCore
 ///
 /// Confined to the engine's event loop: every access happens there, so it needs no lock.
 final class ClientConnection: @unchecked Sendable {
+    /// The index of the target it is connected to.
+    let target: Int
+    init(target: Int = 0) { self.target = target }
     var channel: Channel?
     var context: ChannelHandlerContext?
     var parser = HTTPResponseParser()

@@ -72,11 +72,14 @@ final class Iteration: @unchecked Sendable {
     var vars: [String: String]
     /// The virtual user running it (closed model), or -1.
     let vu: Int
+    /// Which of the plan's targets all its steps go to: a session stays on one instance.
+    let target: Int
     var failed = false
 
-    init(journey: Int, vars: [String: String], vu: Int) {
+    init(journey: Int, vars: [String: String], vu: Int, target: Int = 0) {
         self.journey = journey
         self.vars = vars
         self.vu = vu
+        self.target = target
     }
 }

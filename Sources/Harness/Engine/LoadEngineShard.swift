@@ -11,7 +11,10 @@ final class LoadEngineShard: @unchecked Sendable {
     let plan: LoadPlan
     let shard: Int
     let shards: Int
-    let journeys: [[CompiledStep]]
+    /// Per target, per journey, its steps: requests are compiled with each target's Host header.
+    let compiled: [[[CompiledStep]]]
+    /// The first target's steps: what does not depend on the target (endpoints, step counts).
+    var journeys: [[CompiledStep]] { compiled[0] }
     let cumulativeWeights: [Double]
     /// Per journey: whether any step reads or writes variables. Static journeys skip the per-iteration dictionary.
     let usesVariables: [Bool]
@@ -28,7 +31,8 @@ final class LoadEngineShard: @unchecked Sendable {
     var startedAt = Date()
 
     // Connections.
-    var idle: [ClientConnection] = []
+    /// Per target, keep-alive connections ready for a request.
+    var idle: [[ClientConnection]]
     var open: [ObjectIdentifier: ClientConnection] = [:]
     var peakConnections = 0
 
@@ -57,8 +61,11 @@ final class LoadEngineShard: @unchecked Sendable {
         self.shards = shards
         self.sinks = sinks
         let names = plan.endpointNames
-        journeys = plan.journeys.map { j in j.steps.map { CompiledStep($0, endpoint: names.firstIndex(of: $0.name)!, target: plan.target) } }
-        usesVariables = journeys.map { steps in steps.contains { $0.staticBytes == nil || $0.needsBody } }
+        compiled = plan.targets.map { target in
+            plan.journeys.map { j in j.steps.map { CompiledStep($0, endpoint: names.firstIndex(of: $0.name)!, target: target) } }
+        }
+        idle = plan.targets.map { _ in [] }
+        usesVariables = compiled[0].map { steps in steps.contains { $0.staticBytes == nil || $0.needsBody } }
         var acc = 0.0
         cumulativeWeights = plan.journeys.map { acc += $0.weight; return acc }
         rng = SplitMix64(seed: plan.seed &+ UInt64(shard) &* 0x1000_0001)
@@ -174,15 +181,15 @@ final class LoadEngineShard: @unchecked Sendable {
             let pick = Double.random(in: 0..<cumulativeWeights.last!, using: &rng)
             j = cumulativeWeights.firstIndex(where: { pick < $0 }) ?? 0
         }
+        // The global iteration number: segments and shards deal variable rows and targets as one process would.
+        let n = Int(plan.segment.global(iterationsStarted * UInt64(shards) + UInt64(shard)))
         var vars: [String: String] = [:]
         if usesVariables[j] {
-            // The global iteration number, so segments deal the variable rows as one process would.
-            let n = Int(plan.segment.global(iterationsStarted * UInt64(shards) + UInt64(shard)))
             vars = plan.variables.rows[n % plan.variables.rows.count]
             vars["iteration"] = String(n)
             vars["vu"] = String(vu)
         }
-        let it = Iteration(journey: j, vars: vars, vu: vu)
+        let it = Iteration(journey: j, vars: vars, vu: vu, target: n % plan.targets.count)
         iterationsStarted += 1
         inFlight += 1
         peakInFlight = max(peakInFlight, inFlight)
@@ -207,7 +214,7 @@ final class LoadEngineShard: @unchecked Sendable {
 
     private func send(_ it: Iteration, due: UInt64) {
         guard !finished else { return }
-        if let conn = idle.popLast() {
+        if let conn = idle[it.target].popLast() {
             write(InFlightRequest(iteration: it, dueNanos: due, sentNanos: 0), on: conn)
         } else {
             connect(for: InFlightRequest(iteration: it, dueNanos: due, sentNanos: 0))
@@ -216,7 +223,7 @@ final class LoadEngineShard: @unchecked Sendable {
 
     private func write(_ request: InFlightRequest, on conn: ClientConnection) {
         var req = request
-        let step = journeys[req.iteration.journey][req.iteration.step]
+        let step = compiled[conn.target][req.iteration.journey][req.iteration.step]
         conn.parser.captureBody = step.needsBody
         conn.parser.expectNoBody = step.method == "HEAD"
         let bytes = step.bytes(req.iteration.vars)
@@ -226,7 +233,8 @@ final class LoadEngineShard: @unchecked Sendable {
     }
 
     private func connect(for request: InFlightRequest) {
-        let conn = ClientConnection()
+        let conn = ClientConnection(target: request.iteration.target)
+        let target = plan.targets[conn.target]
         conn.parser.captureServerTiming = plan.captureServerTiming
         conn.current = request
         open[ObjectIdentifier(conn)] = conn
@@ -239,7 +247,7 @@ final class LoadEngineShard: @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandler(ClientConnectionHandler(connection: conn, engine: self))
                 }
             }
-            .connect(host: plan.target.host, port: plan.target.port)
+            .connect(host: target.host, port: target.port)
             .whenComplete { result in
                 switch result {
                 case .success(let channel):
@@ -277,7 +285,7 @@ final class LoadEngineShard: @unchecked Sendable {
         let passed = step.expect.contains(status)
         record(step.endpoint, status: status, latency: now &- req.dueNanos, service: now &- req.sentNanos, passed: passed)
         if let t = conn.parser.serverTiming { endpoints[step.endpoint].recordStages(t) }
-        if keepAlive && !finished { idle.append(conn) } else { close(conn) }
+        if keepAlive && !finished { idle[conn.target].append(conn) } else { close(conn) }
         guard passed else { it.failed = true; endIteration(it, at: now); return }
         if step.needsBody { Self.extract(step.extract, from: body, into: &it.vars) }
         it.step += 1
@@ -295,7 +303,7 @@ final class LoadEngineShard: @unchecked Sendable {
     func connectionClosed(_ conn: ClientConnection) {
         conn.closed = true
         open[ObjectIdentifier(conn)] = nil
-        if let i = idle.firstIndex(where: { $0 === conn }) { idle.remove(at: i) }
+        if let i = idle[conn.target].firstIndex(where: { $0 === conn }) { idle[conn.target].remove(at: i) }
         if let req = conn.current { conn.current = nil; recordTransportError(req, .reset) }
     }
 
@@ -303,7 +311,7 @@ final class LoadEngineShard: @unchecked Sendable {
         guard !conn.closed else { return }
         conn.closed = true
         open[ObjectIdentifier(conn)] = nil
-        if let i = idle.firstIndex(where: { $0 === conn }) { idle.remove(at: i) }
+        if let i = idle[conn.target].firstIndex(where: { $0 === conn }) { idle[conn.target].remove(at: i) }
         conn.channel?.close(promise: nil)
     }
 

@@ -19,6 +19,10 @@ public struct LoadPlan: Sendable {
     public var captureServerTiming = false
     /// The part of the workload this process offers (`--segment i/n`); the whole by default.
     public var segment: ExecutionSegment = .whole
+    /// More instances of the same service (`--target a,b`): iterations go to `target`, then these, round robin.
+    public var moreTargets: [TargetAddress] = []
+    /// Every target, in round-robin order.
+    public var targets: [TargetAddress] { [target] + moreTargets }
 
     public init(
         target: TargetAddress, workload: Workload, journeys: [Journey], variables: VariablePool = VariablePool(),

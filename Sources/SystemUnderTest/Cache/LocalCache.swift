@@ -109,6 +109,11 @@ public final class LocalCache: Sendable {
         state.withLock { s in for k in keys { s.remove(k) } }
     }
 
+    /// Forgets everything.
+    public func clear() {
+        state.withLock { $0 = State() }
+    }
+
     public var count: Int { state.withLock { $0.entries.count } }
     /// Bytes the live entries hold, as the budget counts them.
     public var bytes: Int { state.withLock { $0.bytes } }
@@ -119,16 +124,20 @@ public final class LocalCache: Sendable {
 /// L1 in process, then Redis (L2), then the caller's source (L3), as seed 001's MultiLevelCache does.
 ///
 /// L1 keeps an entry for at most `l1TTL` seconds, whatever its Redis TTL, which bounds how stale another
-/// instance's write can leave this one; writes through this instance invalidate both levels at once.
+/// instance's write can leave this one even when a pub/sub message is lost; writes through this instance
+/// invalidate both levels at once, and the other instances' L1 through `peers`.
 public struct TieredCache: KeyValueCache {
     public let l1: LocalCache
     public let l2: any KeyValueCache
     public let l1TTL: Double
+    /// Other instances' L1s, told of every delete (nil: this instance alone, or a test).
+    public let peers: L1Invalidation?
 
-    public init(l1: LocalCache, l2: any KeyValueCache, l1TTL: Double = 5) {
+    public init(l1: LocalCache, l2: any KeyValueCache, l1TTL: Double = 5, peers: L1Invalidation? = nil) {
         self.l1 = l1
         self.l2 = l2
         self.l1TTL = l1TTL
+        self.peers = peers
     }
 
     public func get(_ keys: [String]) async -> [String?] {
@@ -152,6 +161,7 @@ public struct TieredCache: KeyValueCache {
     public func delete(_ keys: [String]) async {
         l1.delete(keys)
         await l2.delete(keys)
+        await peers?.publish(keys)
     }
 
     public func increment(_ key: String, ttl: Int) async -> (count: Int, ttl: Int)? { await l2.increment(key, ttl: ttl) }

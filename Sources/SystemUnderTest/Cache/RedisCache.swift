@@ -62,6 +62,11 @@ public final class RedisCache: KeyValueCache {
         await run(()) { _ = try $0.pipeline([["DEL"] + keys]) }
     }
 
+    /// PUBLISH; a Redis that is down loses the message (its subscribers clear their L1 when they resubscribe).
+    public func publish(_ channel: String, _ message: String) async {
+        await run(()) { _ = try $0.command("PUBLISH", channel, message) }
+    }
+
     public func increment(_ key: String, ttl: Int) async -> (count: Int, ttl: Int)? {
         // INCR, EXPIRE NX and TTL in one MULTI/EXEC: atomic, unlike seed 000's GET-then-INCR, which races.
         await run(nil) { conn in
