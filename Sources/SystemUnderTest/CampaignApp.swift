@@ -18,6 +18,8 @@ public struct CampaignConfig: Sendable {
     /// Seconds an HTTP connection may stay idle before campaignd closes it (0: never).
     public var idleTimeoutSeconds = 60
     public var injectDelays: [String] = []
+    /// `--inject-cpu`: CPU burnt per route, a known hot spot for profiles.
+    public var injectCPU: [String] = []
     /// Bytes kept for good per request (`--inject-leak`); 0: none.
     public var injectLeakBytes = 0
     /// Requests per second per user; 0 disables (seed 000's 100 r/s by default).
@@ -95,6 +97,7 @@ public struct CampaignApp: Sendable {
         let router = Router(context: CampaignContext.self)
         let methods = MethodTable()
         router.add(middleware: ResponseHeadersMiddleware(metrics: metrics, delays: try InjectedDelays(config.injectDelays),
+                                                         cpu: try InjectedDelays(config.injectCPU, flag: "--inject-cpu"),
                                                          leak: config.injectLeakBytes > 0 ? InjectedLeak(bytes: config.injectLeakBytes) : nil,
                                                          methods: methods))
         let sessions = SessionService(store: store, cache: cache, guardian: loginGuard)

@@ -32,6 +32,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Cancel an API statement after this many milliseconds (0: never).") var statementTimeoutMs = 10_000
     @Option(help: "Close an HTTP connection idle this many seconds (0: never).") var idleTimeoutS = 60
     @Option(help: "Add latency to a route, \"METHOD /path=MS\" (\"*=MS\" for all); repeatable.") var injectDelay: [String] = []
+    @Option(help: "Burn CPU on a route, \"METHOD /path=MS\" (\"*=MS\" for all): a known hot spot for profiles; repeatable.") var injectCpu: [String] = []
     @Option(help: "Keep this many bytes for good per request: a leak, for testing endurance verdicts.") var injectLeak = 0
     @Option(help: "Requests per second per user on /api (0: no limit).") var rateLimit = 100
     @Option(help: "Entries in the in-process L1 cache.") var l1Capacity = 10_000
@@ -67,6 +68,7 @@ struct Serve: AsyncParsableCommand {
         config.statementTimeoutMs = statementTimeoutMs
         config.idleTimeoutSeconds = idleTimeoutS
         config.injectDelays = injectDelay
+        config.injectCPU = injectCpu
         config.injectLeakBytes = injectLeak
         config.rateLimit = rateLimit
         config.l1Capacity = l1Capacity
@@ -83,6 +85,7 @@ struct Serve: AsyncParsableCommand {
         let app: CampaignApp
         do {
             _ = try InjectedDelays(injectDelay)
+            _ = try InjectedDelays(injectCpu, flag: "--inject-cpu")
             app = try await CampaignApp.make(config)
         } catch let e as ConfigError {
             throw fail(e.description, code: 2)

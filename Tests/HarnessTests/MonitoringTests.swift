@@ -77,6 +77,39 @@ import Testing
         #expect((try? XMLDocument(xmlString: svg)) != nil)
     }
 
+    /// Swift names demangled by the toolchain; kernel and scheduler samples kept apart from user-space work;
+    /// an `[unknown]` tower folded to one frame, and no stack deeper than 48.
+    @Test func profilesAreDemangledSortedByWhereAndOfSensibleHeight() {
+        let tower = (0..<120).map { _ in "\t    0 [unknown] ([unknown])" }.joined(separator: "\n")
+        let script = """
+            campaignd 12 100.1:    1001 cpu-clock:ppp:
+            \t    5501 $s15SystemUnderTest11InjectedCPUO4burnys6UInt64Vs8DurationVFZ+0x40 (/x/campaignd)
+            \t    5001 main+0x9 (/x/campaignd)
+
+            campaignd 12 100.2:    1001 cpu-clock:ppp:
+            \t    ffff1 finish_task_switch.isra.0+0x1 ([kernel.kallsyms])
+            \t    ffff2 __schedule+0x1 ([kernel.kallsyms])
+            \t    7f01 epoll_wait+0x12 (/usr/lib/libc.so.6)
+
+            campaignd 12 100.3:    1001 cpu-clock:ppp:
+            \t    ffff3 tcp_sendmsg+0x1 ([kernel.kallsyms])
+            \t    7f02 write+0x12 (/usr/lib/libc.so.6)
+
+            campaignd 12 100.4:    1001 cpu-clock:ppp:
+            \t    7f03 swift_retain+0x12 (/usr/lib/libswiftCore.so)
+            \(tower)
+            \t    5001 main+0x9 (/x/campaignd)
+
+            """
+        let p = ServerProfiler.profile(script)
+        #expect(p.samples == 4 && p.kernel == 1 && p.scheduler == 1 && p.user.values.reduce(0, +) == 2)
+        let burn = p.user.keys.first { $0.hasPrefix("main;") && !$0.contains("[unknown]") }
+        #expect(burn == "main;static InjectedCPU.burn(_:)", "\(p.user.keys)")
+        #expect(p.user.keys.contains("main;[unknown];swift_retain"), "a tower of 120 unknown frames is one frame: \(p.user.keys)")
+        let deep = ServerProfiler.readable((0..<100).map { "f\($0)" })
+        #expect(deep.count == 48 && deep.first == "[deeper frames]" && deep.last == "f99")
+    }
+
     @Test func thresholdsParseK6Syntax() throws {
         let t = try ThresholdSpec(metric: "http_req_duration", expression: "p(99.9) <= 250", source: "f:3")
         #expect(t.stat == "p" && t.percentile == 99.9 && t.op == "<=" && t.value == 250 && t.holds(250) && !t.holds(251))

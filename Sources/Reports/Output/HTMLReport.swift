@@ -55,6 +55,7 @@ public enum HTMLReport {
         }
         if let p = s.serverProfile {
             h += "<h2>campaignd CPU profile</h2><p>\(p.samples) perf samples; hover a frame for its share.</p>"
+            if let shares = ProfileText.shares(p) { h += "<p>\(XML.escape(shares))</p>" }
             if let svg = flameGraph { h += "<div class=\"flame\">" + svg + "</div>" }
             h += table(["self", "total", "function"], ProfileText.rows(p))
         } else if let n = s.profileNote {

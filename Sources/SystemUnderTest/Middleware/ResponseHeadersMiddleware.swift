@@ -7,12 +7,14 @@ public struct ResponseHeadersMiddleware: RouterMiddleware {
     public typealias Context = CampaignContext
     let metrics: HTTPMetrics
     let delays: InjectedDelays
+    let cpu: InjectedDelays
     let leak: InjectedLeak?
     let methods: MethodTable
 
-    public init(metrics: HTTPMetrics, delays: InjectedDelays, leak: InjectedLeak? = nil, methods: MethodTable = MethodTable()) {
+    public init(metrics: HTTPMetrics, delays: InjectedDelays, cpu: InjectedDelays? = nil, leak: InjectedLeak? = nil, methods: MethodTable = MethodTable()) {
         self.metrics = metrics
         self.delays = delays
+        self.cpu = cpu ?? (try! InjectedDelays([]))
         self.leak = leak
         self.methods = methods
     }
@@ -23,6 +25,7 @@ public struct ResponseHeadersMiddleware: RouterMiddleware {
         let matched = context.endpointPath != nil
         let route = context.endpointPath.map { "\(request.method.rawValue) \($0)" } ?? HTTPMetrics.unmatchedLabel(method: request.method.rawValue)
         if let d = delays.delay(for: route) { try await Task.sleep(for: d) }
+        if let c = cpu.delay(for: route) { _ = InjectedCPU.burn(c) }
         leak?.keep()
         let requestID = request.headers[.init("X-Request-ID")!] ?? Self.newRequestID()
         var response: Response
@@ -68,12 +71,12 @@ public struct ResponseHeadersMiddleware: RouterMiddleware {
 public struct InjectedDelays: Sendable {
     let byRoute: [String: Duration]
 
-    /// Parses "METHOD /path=MS" entries; throws naming a malformed one.
-    public init(_ specs: [String]) throws {
+    /// Parses "METHOD /path=MS" entries; throws naming a malformed one (`flag` names the option in the error).
+    public init(_ specs: [String], flag: String = "--inject-delay") throws {
         var m: [String: Duration] = [:]
         for s in specs {
-            guard let eq = s.lastIndex(of: "="), let ms = Double(s[s.index(after: eq)...]), ms >= 0 else {
-                throw ConfigError("--inject-delay '\(s)': expected \"METHOD /path=MILLISECONDS\"")
+            guard let eq = s.lastIndex(of: "="), let ms = Double(s[s.index(after: eq)...]), ms >= 0, ms <= 60_000 else {
+                throw ConfigError("\(flag) '\(s)': expected \"METHOD /path=MILLISECONDS\" (0 to 60000)")
             }
             m[String(s[..<eq]).trimmingCharacters(in: .whitespaces)] = .microseconds(Int64(ms * 1000))
         }
@@ -81,6 +84,30 @@ public struct InjectedDelays: Sendable {
     }
 
     func delay(for route: String) -> Duration? { byRoute.isEmpty ? nil : byRoute[route] ?? byRoute["*"] }
+}
+
+/// The CPU knob: `--inject-cpu "GET /api/stats=2"` burns that many milliseconds of this thread's CPU on the
+/// route, so a profile has a known hot spot to find (`--inject-delay` sleeps, and a sleep is not on the CPU).
+/// Never set in production.
+public enum InjectedCPU {
+    /// Spins on a hash until the calling thread has used `duration` of CPU time. Not inlined: its name is
+    /// what the profile must show.
+    @inline(never)
+    public static func burn(_ duration: Duration) -> UInt64 {
+        let want = UInt64(duration.components.seconds) * 1_000_000_000 + UInt64(duration.components.attoseconds / 1_000_000_000)
+        let start = threadCPUNanos()
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        repeat {
+            for i in 0..<4096 { h = (h ^ UInt64(i)) &* 0x100_0000_01b3 }
+        } while threadCPUNanos() &- start < want
+        return h
+    }
+
+    static func threadCPUNanos() -> UInt64 {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
+    }
 }
 
 /// The documented leak knob: `--inject-leak BYTES` keeps that many bytes per request for good, so the
