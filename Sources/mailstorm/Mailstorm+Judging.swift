@@ -129,6 +129,12 @@ extension Mailstorm {
         func run() throws {
             do {
                 let h = try History.load(root: results, scenario: scenario, metric: metric, profile: profile)
+                if !h.unreadable.isEmpty {
+                    FileHandle.standardError.write(Data("mailstorm: not read (summary.json of another schema, or damaged): \(h.unreadable.joined(separator: ", "))\n".utf8))
+                }
+                guard !h.points.isEmpty else {
+                    throw UsageError("no \(scenario) runs\(profile.map { " of profile \($0)" } ?? "") with a summary.json under \(results): nothing to chart")
+                }
                 print(h.renderTable(), terminator: "")
                 let path = html ?? "\(results)/history-\(FileName.safe(scenario))-\(FileName.safe(metric)).html"
                 try h.renderHTML().write(toFile: path, atomically: true, encoding: .utf8)

@@ -13,7 +13,9 @@ extension Mailstorm {
         @Option(help: "smoke (CI, ≤60 s), nightly or full.") var profile = "smoke"
         @Option(name: .customLong("set"), help: "Override a scenario setting, key=value (rate=50, duration=30s); repeatable.") var settings: [String] = []
         @Option(help: "Folder for run folders.") var out = "results"
-        @Flag(help: "Print only the verdict.") var quiet = false
+        @Flag(name: .customLong("quiet"), help: "Print only the verdict.") var printOnlyVerdict = false
+        @Option(help: "Also write summary.json to FILE, or to standard output with '-' (then nothing else is printed there), as k6's --summary-export.")
+        var summaryExport: String?
         @Option(help: "Target a running deployment by URL instead of the embedded stack; several instances as a,b (round robin by iteration).") var target: String?
         @Option(help: "PostgreSQL of the target (enables seeding); with the embedded stack, use it instead of starting one.") var databaseURL: String?
         @Option(help: "Redis to use instead of starting one.") var redisURL: String?
@@ -31,6 +33,9 @@ extension Mailstorm {
         @Option(help: "Start the load at this UTC time (ISO 8601, e.g. 2026-11-29T10:00:00Z, or seconds since the epoch), so segments begin together.") var startAt: String?
         @OptionGroup var sink: SinkOptions
         @OptionGroup var judging: JudgingOptions
+
+        /// Nothing but the verdict on the console (and nothing at all with `--summary-export -`).
+        var quiet: Bool { printOnlyVerdict || summaryExport == "-" }
 
         func run() async throws {
             do {
@@ -114,6 +119,13 @@ extension Mailstorm {
                 judges[m.name] = judge
             }
             try RunFolder.checkWritable(root: out)
+            if let path = summaryExport {
+                guard !(scenario is ComprehensiveScenario) else { throw UsageError("--summary-export goes with one scenario; comprehensive writes one summary per member") }
+                let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+                guard path == "-" || FileManager.default.isWritableFile(atPath: dir) else {
+                    throw UsageError("--summary-export \(path): the folder \(dir) does not exist or is not writable")
+                }
+            }
             let control = RunControl()
             let trap = SignalTrap { _ in control.interrupt() }
             let code: Int32
@@ -172,7 +184,18 @@ extension Mailstorm {
             var whole = ScenarioRunner.combine(outcomes).summary(machineSpeed: SpeedProbe.combine(probes))
             whole.segment = segment
             let (summary, comparison) = judge.judged(whole)
-            _ = try Mailstorm.publish(summary, comparison: comparison, baseline: judge.baseline, folder: folder, quiet: quiet)
+            if summaryExport == "-" {
+                try folder.write(summary, comparison: comparison, baseline: judge.baseline)
+                FileHandle.standardOutput.write(try summary.encoded())
+                FileHandle.standardOutput.write(Data("\n".utf8))
+            } else {
+                _ = try Mailstorm.publish(summary, comparison: comparison, baseline: judge.baseline, folder: folder, quiet: quiet)
+                if let path = summaryExport {
+                    do { try summary.encoded().write(to: URL(fileURLWithPath: path)) } catch {
+                        throw StackError("--summary-export \(path): \(error.localizedDescription)")
+                    }
+                }
+            }
             return summary
         }
 

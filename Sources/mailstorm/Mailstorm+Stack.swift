@@ -20,7 +20,8 @@ extension Mailstorm {
             static let configuration = CommandConfiguration(abstract: "Start PostgreSQL, Redis and campaignd; stay up until Ctrl-C or `stack down`.")
             @Option(help: "campaignd binary.") var campaignd: String?
             @Option(help: "Extra argument for campaignd; repeatable.") var campaigndArg: [String] = []
-            @Flag(help: "Keep the temporary directory after shutdown.") var keep = false
+            // --keep-stack, as `run` names it; --keep still works.
+            @Flag(name: [.customLong("keep-stack"), .customLong("keep")], help: "Keep the temporary directory (logs) after shutdown.") var keep = false
             @Option(help: "campaignd's transport to the mail sink: smtp or http.") var transport = MailTransportKind.smtp
 
             func run() async throws {

@@ -18,7 +18,7 @@ public struct ServiceRow: Sendable, Codable, Equatable {
     /// Provider-webhook items campaignd applied per second (seed 002: >= 800 a minute).
     public var appWebhooksPerS: Double?
 
-    public static let csvHeader = "t,pg_commits_per_s,pg_buffer_hit_ratio,pg_backends,pg_rows_written_per_s,redis_ops_per_s,redis_hit_ratio,redis_memory_mb,app_cache_hit_ratio,app_requests_per_s,app_db_pool_busy,jemalloc_allocated_mb,jemalloc_resident_mb,app_webhooks_per_s"
+    public static let csvHeader = "t_s,pg_commits_per_s,pg_buffer_hit_ratio,pg_backends,pg_rows_written_per_s,redis_ops_per_s,redis_hit_ratio,redis_memory_mb,app_cache_hit_ratio,app_requests_per_s,app_db_pool_busy,jemalloc_allocated_mb,jemalloc_resident_mb,app_webhooks_per_s"
 
     public var csv: String {
         ([t] + [pgCommitsPerS, pgBufferHitRatio, pgBackends, pgRowsWrittenPerS, redisOpsPerS, redisHitRatio, redisMemoryMb,

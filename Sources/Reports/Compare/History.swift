@@ -15,6 +15,8 @@ public struct History: Sendable {
     public var points: [Point]
     /// Indices into `points` where a new level starts.
     public var changePoints: [Int]
+    /// Run folders whose summary.json could not be read (another schema, or damaged): named, never skipped silently.
+    public var unreadable: [String] = []
 
     public static let metrics = ComparedMetric.allCases.map(\.rawValue)
 
@@ -23,14 +25,17 @@ public struct History: Sendable {
         guard metrics.contains(metric) else { throw ReportError("--metric '\(metric)': expected one of \(metrics.joined(separator: ", "))") }
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { throw ReportError("results folder '\(root)' cannot be read") }
         var points: [Point] = []
-        for name in names {
-            guard let data = FileManager.default.contents(atPath: "\(root)/\(name)/summary.json"),
-                  let s = try? Summary.decode(data), s.scenario == scenario, profile == nil || s.profile == profile, !s.interrupted else { continue }
+        var unreadable: [String] = []
+        for name in names.sorted() {
+            guard let data = FileManager.default.contents(atPath: "\(root)/\(name)/summary.json") else { continue }
+            guard let s = try? Summary.decode(data) else { unreadable.append(name); continue }
+            guard s.scenario == scenario, profile == nil || s.profile == profile, !s.interrupted else { continue }
             guard let m = ComparedMetric(rawValue: metric), let v = TrialFigures(s).value("overall", m) else { continue }
             points.append(Point(startedAt: s.startedAt, gitSha: s.gitSha, run: name, value: v))
         }
         points.sort { $0.startedAt < $1.startedAt }
-        return History(scenario: scenario, metric: metric, points: points, changePoints: EDivisive.changePoints(points.map(\.value)))
+        return History(scenario: scenario, metric: metric, points: points, changePoints: EDivisive.changePoints(points.map(\.value)),
+                       unreadable: unreadable)
     }
 
     /// The trend table, a change point marked on the first run of its new level.
