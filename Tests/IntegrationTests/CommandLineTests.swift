@@ -123,6 +123,30 @@ extension RealStack {
         #expect(csv.count >= 3)
     }
 
+    /// `--summary-export -` puts the summary, and nothing else, on standard output: a machine reads it as JSON.
+    /// `history` on a folder without runs is a usage error, not an empty chart; `stack up` takes `--keep-stack`.
+    @Test func machineReadableOutputAndClearCLIErrors() throws {
+        let dir = NSTemporaryDirectory() + "ms-cli-export-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Standard output alone (runToEnd joins both streams): stderr is dropped by the shell.
+        let r = try ManagedProcess.runToEnd("/bin/sh", ["-c", "exec \"$0\" \"$@\" 2>/dev/null", Integration.binary("mailstorm"), "run", "basic",
+                                                        "--set", "rate=5", "--set", "duration=1s", "--out", dir, "--no-baseline", "--summary-export", "-"])
+        let summary = try Summary.decode(Data(r.output.utf8))
+        #expect(summary.requests.total == 20 && r.status == summary.verdict.exitCode, "\(r.output.prefix(300))")
+        let runs = try FileManager.default.contentsOfDirectory(atPath: dir).filter { !$0.hasPrefix(".") }
+        let csv = try String(contentsOfFile: "\(dir)/\(runs[0])/resources.csv", encoding: .utf8)
+        #expect(csv.hasPrefix("process,t_s,cpu_s,cpu_percent,pss_mib,"))
+        #expect(try String(contentsOfFile: "\(dir)/\(runs[0])/services.csv", encoding: .utf8).hasPrefix("t_s,"))
+        let bad = try Integration.mailstorm(["run", "basic", "--summary-export", "/nonexistent/dir/s.json", "--out", dir])
+        #expect(bad.status == 2 && bad.output.contains("/nonexistent/dir"), "\(bad.output)")
+        let empty = NSTemporaryDirectory() + "ms-cli-empty-\(getpid())"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        let history = try Integration.mailstorm(["history", empty])
+        #expect(history.status == 2 && history.output.contains("nothing to chart"), "\(history.output)")
+        #expect(try Integration.mailstorm(["stack", "up", "--help"]).output.contains("--keep-stack"))
+    }
+
     @Test func aRegressionInjectedIntoCampaigndFailsTheKPIs() throws {
         let dir = NSTemporaryDirectory() + "ms-cli-slow-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: dir) }
