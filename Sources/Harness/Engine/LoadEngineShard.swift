@@ -13,8 +13,9 @@ final class LoadEngineShard: @unchecked Sendable {
     let shards: Int
     /// Per target, per journey, its steps: requests are compiled with each target's Host header.
     let compiled: [[[CompiledStep]]]
-    /// The first target's steps: what does not depend on the target (endpoints, step counts).
-    var journeys: [[CompiledStep]] { compiled[0] }
+    /// The first target's steps, for what does not depend on the target (endpoints, checks, step counts); stored,
+    /// not computed, since the receive path reads it for every response.
+    let journeys: [[CompiledStep]]
     let cumulativeWeights: [Double]
     /// Per journey: whether any step reads or writes variables. Static journeys skip the per-iteration dictionary.
     let usesVariables: [Bool]
@@ -64,6 +65,7 @@ final class LoadEngineShard: @unchecked Sendable {
         compiled = plan.targets.map { target in
             plan.journeys.map { j in j.steps.map { CompiledStep($0, endpoint: names.firstIndex(of: $0.name)!, target: target) } }
         }
+        journeys = compiled[0]
         idle = plan.targets.map { _ in [] }
         usesVariables = compiled[0].map { steps in steps.contains { $0.staticBytes == nil || $0.needsBody } }
         var acc = 0.0

@@ -66,7 +66,7 @@ public enum SegmentMerge {
         }
         let ordered = parts.sorted { (try? ExecutionSegment(parsing: $0.summary.segment!).index) ?? 0 < (try? ExecutionSegment(parsing: $1.summary.segment!).index) ?? 0 }
         let start = ordered.map(\.log.startTime).min()!
-        var results = try ordered.map { try runResult($0) }
+        let results = try ordered.map { try runResult($0) }
         // Whole seconds after the earliest segment's start: each segment's rows and interval histograms land there.
         let offsets = ordered.map { Int(($0.log.startTime - start).rounded()) }
         var intervals: [IntervalSnapshot] = []
@@ -95,7 +95,6 @@ public enum SegmentMerge {
                         p50Ms: s.latency.millis(at: 50), p90Ms: s.latency.millis(at: 90), p95Ms: s.latency.millis(at: 95),
                         p99Ms: s.latency.millis(at: 99), maxMs: s.latency.maxMillis, inFlight: s.inFlight, connections: s.connections, perEndpoint: [:])
         }
-        results.removeAll()
         // Every segment watched the same servers: their service figures are the server's, not a segment's share.
         var summary = SummaryBuilder.build(
             scenario: first.summary.scenario, profile: first.summary.profile, load: first.summary.load, target: first.summary.target,
