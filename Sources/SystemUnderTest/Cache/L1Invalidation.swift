@@ -51,26 +51,18 @@ public final class L1Invalidation: Sendable {
 
     private func listen() {
         while !stopped.load(ordering: .relaxed) {
-            guard let ctx = redisConnectWithTimeout(host, Int32(port), timeval(tv_sec: 1, tv_usec: 0)) else { Thread.sleep(forTimeInterval: 1); continue }
-            defer { redisFree(ctx) }
-            guard ctx.pointee.err == 0 else { Thread.sleep(forTimeInterval: 1); continue }
+            guard let conn = try? RedisConnection(host: host, port: port, timeout: 1) else { Thread.sleep(forTimeInterval: 1); continue }
             // No read timeout: a subscriber waits for messages. A restarted Redis closes the socket (an error here);
             // keepalive notices one that vanished without closing it.
-            redisSetTimeout(ctx, timeval(tv_sec: 0, tv_usec: 0))
-            _ = redisEnableKeepAlive(ctx)
-            var raw: UnsafeMutableRawPointer?
-            let sent = withCStrings(["SUBSCRIBE", Self.channel]) { ptrs -> Int32 in
-                var lens = [9, Self.channel.utf8.count]
-                return ptrs.withUnsafeBufferPointer { p in redisAppendCommandArgv(ctx, 2, UnsafeMutablePointer(mutating: p.baseAddress), &lens) }
-            }
-            guard sent == REDIS_OK, redisGetReply(ctx, &raw) == REDIS_OK, let r = raw else { Thread.sleep(forTimeInterval: 1); continue }
-            freeReplyObject(r)
+            redisSetTimeout(conn.ctx, timeval(tv_sec: 0, tv_usec: 0))
+            _ = redisEnableKeepAlive(conn.ctx)
+            guard (try? conn.command("SUBSCRIBE", Self.channel)) != nil else { Thread.sleep(forTimeInterval: 1); continue }
             // Whatever was written while this instance was not listening may be stale here now.
             l1.clear()
             subscribed.store(true, ordering: .relaxed)
             while !stopped.load(ordering: .relaxed) {
                 var reply: UnsafeMutableRawPointer?
-                guard redisGetReply(ctx, &reply) == REDIS_OK, let m = reply else { break }
+                guard redisGetReply(conn.ctx, &reply) == REDIS_OK, let m = reply else { break }
                 defer { freeReplyObject(m) }
                 // ["message", channel, payload]
                 if case .array(let parts) = RedisReply(m.assumingMemoryBound(to: redisReply.self)), parts.count == 3,
