@@ -72,6 +72,12 @@ public struct RunFolder: Sendable {
         if let comparison { try ReportJSON.encoder.encode(comparison).write(to: URL(fileURLWithPath: file("comparison.json"))) }
     }
 
+    /// run.json, written before the load started.
+    public func readInfo() throws -> RunInfo {
+        guard let d = FileManager.default.contents(atPath: file("run.json")) else { throw ReportError("\(path) has no run.json") }
+        return try ReportJSON.decoder.decode(RunInfo.self, from: d)
+    }
+
     public func readSummary() throws -> Summary {
         guard let d = FileManager.default.contents(atPath: file("summary.json")) else { throw ReportError("\(path) has no summary.json") }
         do { return try Summary.decode(d) } catch { throw ReportError("\(file("summary.json")) is not a valid summary: \(Baseline.describe(error))") }

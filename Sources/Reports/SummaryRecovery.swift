@@ -5,10 +5,10 @@ import Harness
 /// Per-endpoint figures are not in those files, so they are absent; the verdict is "fail" (interrupted).
 public enum SummaryRecovery {
     public static func recover(_ folder: RunFolder) throws -> Summary {
-        guard let infoData = FileManager.default.contents(atPath: folder.file("run.json")) else {
+        guard FileManager.default.fileExists(atPath: folder.file("run.json")) else {
             throw ReportError("\(folder.path) has neither summary.json nor run.json")
         }
-        let info = try ReportJSON.decoder.decode(RunInfo.self, from: infoData)
+        let info = try folder.readInfo()
         let rows = try readCSV(folder.file("timeseries.csv"))
         var latency = LatencyHistogram.latency()
         for h in try readLog(folder.file("latency.hlog")) { latency.add(h) }
@@ -51,14 +51,6 @@ public enum SummaryRecovery {
         return rows
     }
 
-    /// The interval histograms of an HdrHistogram V2 log.
-    public static func readLog(_ path: String) throws -> [LatencyHistogram] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-        var out: [LatencyHistogram] = []
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") && !line.hasPrefix("\"") {
-            guard let b64 = line.split(separator: ",").last, let h = try? HistogramCodec.decode(base64: String(b64)) else { continue }
-            out.append(h)
-        }
-        return out
-    }
+    /// The interval histograms of an HdrHistogram V2 log, as far as a killed run wrote it.
+    public static func readLog(_ path: String) throws -> [LatencyHistogram] { try IntervalLog(path: path, lenient: true).intervals }
 }

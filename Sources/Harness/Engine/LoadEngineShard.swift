@@ -34,6 +34,10 @@ final class LoadEngineShard: @unchecked Sendable {
     // Connections.
     /// Per target, keep-alive connections ready for a request.
     var idle: [[ClientConnection]]
+    /// `plan.targets`, built once: the plan's computed array would be rebuilt for every iteration.
+    let targets: [TargetAddress]
+    /// This shard's part of the open model's in-flight cap (after the segment's part), fixed for the run.
+    let openCap: Int
     var open: [ObjectIdentifier: ClientConnection] = [:]
     var peakConnections = 0
 
@@ -62,11 +66,17 @@ final class LoadEngineShard: @unchecked Sendable {
         self.shards = shards
         self.sinks = sinks
         let names = plan.endpointNames
-        compiled = plan.targets.map { target in
+        targets = plan.targets
+        compiled = targets.map { target in
             plan.journeys.map { j in j.steps.map { CompiledStep($0, endpoint: names.firstIndex(of: $0.name)!, target: target) } }
         }
         journeys = compiled[0]
-        idle = plan.targets.map { _ in [] }
+        idle = targets.map { _ in [] }
+        if case .open(_, let cap) = plan.workload {
+            openCap = Self.share(of: plan.segment.share(of: cap), shard: shard, shards: shards)
+        } else {
+            openCap = 0
+        }
         usesVariables = compiled[0].map { steps in steps.contains { $0.staticBytes == nil || $0.needsBody } }
         var acc = 0.0
         cumulativeWeights = plan.journeys.map { acc += $0.weight; return acc }
@@ -135,7 +145,8 @@ final class LoadEngineShard: @unchecked Sendable {
     }
 
     /// This shard's part of a count split across shards.
-    private func share(of n: Int) -> Int { n / shards + (shard < n % shards ? 1 : 0) }
+    private func share(of n: Int) -> Int { Self.share(of: n, shard: shard, shards: shards) }
+    static func share(of n: Int, shard: Int, shards: Int) -> Int { n / shards + (shard < n % shards ? 1 : 0) }
 
     // MARK: Open model
 
@@ -149,7 +160,7 @@ final class LoadEngineShard: @unchecked Sendable {
                 return
             }
             nextIteration += UInt64(shards)
-            guard case .open(_, let cap) = plan.workload, inFlight < share(of: plan.segment.share(of: cap)) else {
+            guard inFlight < openCap else {
                 // Past the cap the iteration is counted, never silently delayed (k6's dropped_iterations).
                 dropped += 1
                 interval.dropped += 1
@@ -191,7 +202,7 @@ final class LoadEngineShard: @unchecked Sendable {
             vars["iteration"] = String(n)
             vars["vu"] = String(vu)
         }
-        let it = Iteration(journey: j, vars: vars, vu: vu, target: n % plan.targets.count)
+        let it = Iteration(journey: j, vars: vars, vu: vu, target: n % targets.count)
         iterationsStarted += 1
         inFlight += 1
         peakInFlight = max(peakInFlight, inFlight)
@@ -236,7 +247,7 @@ final class LoadEngineShard: @unchecked Sendable {
 
     private func connect(for request: InFlightRequest) {
         let conn = ClientConnection(target: request.iteration.target)
-        let target = plan.targets[conn.target]
+        let target = targets[conn.target]
         conn.parser.captureServerTiming = plan.captureServerTiming
         conn.current = request
         open[ObjectIdentifier(conn)] = conn

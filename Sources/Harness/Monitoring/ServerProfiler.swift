@@ -103,13 +103,13 @@ public final class ServerProfiler: @unchecked Sendable {
         var out = Folded(all: [:], user: [:], kernel: 0, scheduler: 0)
         for frames in samples {
             let named = frames.map { f in (name: (names[f.name] ?? f.name).replacingOccurrences(of: ";", with: ":"), kernel: f.kernel) }
-            let stack = Self.readable(named.reversed().map(\.name))
-            out.all[stack.joined(separator: ";"), default: 0] += 1
+            let stack = Self.readable(named.reversed().map(\.name)).joined(separator: ";")
+            out.all[stack, default: 0] += 1
             guard let leaf = named.first else { continue }
             if leaf.kernel {
                 if Self.schedulerFrames.contains(leaf.name) { out.scheduler += 1 } else { out.kernel += 1 }
             } else {
-                out.user[stack.joined(separator: ";"), default: 0] += 1
+                out.user[stack, default: 0] += 1
             }
         }
         return out

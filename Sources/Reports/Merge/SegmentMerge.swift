@@ -33,8 +33,7 @@ public enum SegmentMerge {
         guard FileManager.default.fileExists(atPath: folder.file("summary.json")) else {
             throw MergeError("segment \(path) has no summary.json: it did not finish (killed or failed), so the merged run would be smaller than its load")
         }
-        guard let infoData = FileManager.default.contents(atPath: folder.file("run.json")),
-              let info = try? ReportJSON.decoder.decode(RunInfo.self, from: infoData) else { throw MergeError("segment \(path) has no readable run.json") }
+        guard let info = try? folder.readInfo() else { throw MergeError("segment \(path) has no readable run.json") }
         let summary: Summary
         do { summary = try folder.readSummary() } catch { throw MergeError("\(error)") }
         return Part(folder: path, info: info, summary: summary, log: try IntervalLog(path: folder.file("latency.hlog")))
@@ -45,10 +44,13 @@ public enum SegmentMerge {
         guard let first = parts.first else { throw MergeError("no segments given") }
         var seen: [Int: String] = [:]
         var count: Int?
+        // Each part's segment, parsed once: the checks and the order below use it.
+        var indexed: [(index: Int, part: Part)] = []
         for p in parts {
             guard let text = p.summary.segment, let s = try? ExecutionSegment(parsing: text) else {
                 throw MergeError("\(p.folder) is not a segment run (it was not run with --segment i/n)")
             }
+            indexed.append((s.index, p))
             if let c = count, c != s.count { throw MergeError("\(p.folder) is segment \(s) but \(first.folder) is of \(c) segments") }
             count = s.count
             if let other = seen[s.index] { throw MergeError("segment \(s) is given twice: \(other) and \(p.folder)") }
@@ -64,7 +66,7 @@ public enum SegmentMerge {
         if !missing.isEmpty {
             throw MergeError("segment(s) \(missing.map { "\($0)/\(count!)" }.joined(separator: ", ")) missing: the merged run would be smaller than its load")
         }
-        let ordered = parts.sorted { (try? ExecutionSegment(parsing: $0.summary.segment!).index) ?? 0 < (try? ExecutionSegment(parsing: $1.summary.segment!).index) ?? 0 }
+        let ordered = indexed.sorted { $0.index < $1.index }.map(\.part)
         let start = ordered.map(\.log.startTime).min()!
         let results = try ordered.map { try runResult($0) }
         // Whole seconds after the earliest segment's start: each segment's rows and interval histograms land there.
@@ -154,8 +156,13 @@ public struct IntervalLog: Sendable {
     public var startTime: Double
     public var intervals: [LatencyHistogram]
 
-    public init(path: String) throws {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw MergeError("\(path) is missing or unreadable") }
+    /// `lenient`: a killed run's log, read as far as it goes (a line cut short or no header yet is skipped, a
+    /// missing file is empty); otherwise any flaw is an error, since a merge must not lose a second silently.
+    public init(path: String, lenient: Bool = false) throws {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            if lenient { startTime = 0; intervals = []; return }
+            throw MergeError("\(path) is missing or unreadable")
+        }
         var start: Double?
         var intervals: [LatencyHistogram] = []
         for line in text.split(separator: "\n") {
@@ -165,11 +172,12 @@ public struct IntervalLog: Sendable {
             }
             guard !line.hasPrefix("#"), !line.hasPrefix("\"") else { continue }
             guard let b64 = line.split(separator: ",").last, let h = try? HistogramCodec.decode(base64: String(b64)) else {
+                if lenient { continue }
                 throw MergeError("\(path): an interval line is unreadable")
             }
             intervals.append(h)
         }
-        guard let start else { throw MergeError("\(path) has no StartTime") }
+        guard let start = start ?? (lenient ? 0 : nil) else { throw MergeError("\(path) has no StartTime") }
         startTime = start
         self.intervals = intervals
     }

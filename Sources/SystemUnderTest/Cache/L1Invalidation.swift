@@ -1,6 +1,5 @@
 import CHiredis
 import Foundation
-import Synchronization
 
 /// Keeps several campaignd instances' L1 caches coherent through Redis pub/sub: a write on one instance drops the
 /// key from every other instance's L1 at once, instead of leaving it stale for up to the L1 TTL (5 s).
@@ -18,10 +17,6 @@ public final class L1Invalidation: Sendable {
     let instance: String
     private let host: String
     private let port: Int
-    private let stopped = Atomic<Bool>(false)
-    /// Invalidations received from other instances (for /metrics and tests).
-    public let received = Atomic<UInt64>(0)
-    public let subscribed = Atomic<Bool>(false)
 
     public init(l1: LocalCache, redis: RedisCache, url: String) throws {
         (host, port) = try RedisCache.parse(url)
@@ -32,9 +27,6 @@ public final class L1Invalidation: Sendable {
         thread.name = "l1-invalidation"
         thread.start()
     }
-
-    /// Stops listening after the next message or connection error (the thread blocks on Redis meanwhile).
-    public func stop() { stopped.store(true, ordering: .relaxed) }
 
     /// Tells the other instances to drop `keys` from their L1.
     func publish(_ keys: [String]) async {
@@ -50,7 +42,8 @@ public final class L1Invalidation: Sendable {
     }
 
     private func listen() {
-        while !stopped.load(ordering: .relaxed) {
+        // For the process's life: campaignd has one, and a blocked read leaves nothing to stop early.
+        while true {
             guard let conn = try? RedisConnection(host: host, port: port, timeout: 1) else { Thread.sleep(forTimeInterval: 1); continue }
             // No read timeout: a subscriber waits for messages. A restarted Redis closes the socket (an error here);
             // keepalive notices one that vanished without closing it.
@@ -59,8 +52,7 @@ public final class L1Invalidation: Sendable {
             guard (try? conn.command("SUBSCRIBE", Self.channel)) != nil else { Thread.sleep(forTimeInterval: 1); continue }
             // Whatever was written while this instance was not listening may be stale here now.
             l1.clear()
-            subscribed.store(true, ordering: .relaxed)
-            while !stopped.load(ordering: .relaxed) {
+            while true {
                 var reply: UnsafeMutableRawPointer?
                 guard redisGetReply(conn.ctx, &reply) == REDIS_OK, let m = reply else { break }
                 defer { freeReplyObject(m) }
@@ -68,10 +60,8 @@ public final class L1Invalidation: Sendable {
                 if case .array(let parts) = RedisReply(m.assumingMemoryBound(to: redisReply.self)), parts.count == 3,
                    let payload = parts[2].string, let keys = Self.keys(in: payload, from: instance) {
                     l1.delete(keys)
-                    received.add(1, ordering: .relaxed)
                 }
             }
-            subscribed.store(false, ordering: .relaxed)
         }
     }
 }

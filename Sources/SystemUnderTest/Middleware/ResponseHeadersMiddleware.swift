@@ -11,10 +11,10 @@ public struct ResponseHeadersMiddleware: RouterMiddleware {
     let leak: InjectedLeak?
     let methods: MethodTable
 
-    public init(metrics: HTTPMetrics, delays: InjectedDelays, cpu: InjectedDelays? = nil, leak: InjectedLeak? = nil, methods: MethodTable = MethodTable()) {
+    public init(metrics: HTTPMetrics, delays: InjectedDelays, cpu: InjectedDelays = .none, leak: InjectedLeak? = nil, methods: MethodTable = MethodTable()) {
         self.metrics = metrics
         self.delays = delays
-        self.cpu = cpu ?? (try! InjectedDelays([]))
+        self.cpu = cpu
         self.leak = leak
         self.methods = methods
     }
@@ -70,6 +70,10 @@ public struct ResponseHeadersMiddleware: RouterMiddleware {
 /// harness's own tests can prove a regression is caught.
 public struct InjectedDelays: Sendable {
     let byRoute: [String: Duration]
+
+    /// No route gets any.
+    public static let none = InjectedDelays(byRoute: [:])
+    private init(byRoute: [String: Duration]) { self.byRoute = byRoute }
 
     /// Parses "METHOD /path=MS" entries; throws naming a malformed one (`flag` names the option in the error).
     public init(_ specs: [String], flag: String = "--inject-delay") throws {
