@@ -48,12 +48,22 @@ def newest(folder):
     return max(runs, key=os.path.getmtime)
 
 
+def quiet(trials):
+    """The trials a comparison judges: those not run beside other work (host_load within 10% of the machine)."""
+    return [t for t in trials if (t.get("host_load") or {}).get("other", 0) + (t.get("host_load") or {}).get("steal", 0) <= 0.10]
+
+
+def set_aside(run_folder):
+    return len(json.load(open(os.path.join(run_folder, "comparison.json"))).get("set_aside") or [])
+
+
 def cross_check(run_folder, reference_trials):
     """Largest |p(mailstorm) - p(scipy)| over the rows, on the trials the comparison judged."""
     if stats is None:
         return float("nan")
     cmp = json.load(open(os.path.join(run_folder, "comparison.json")))
-    current = json.load(open(os.path.join(run_folder, "summary.json")))["trials"]
+    current = quiet(json.load(open(os.path.join(run_folder, "summary.json")))["trials"])
+    reference_trials = quiet(reference_trials)
     worst = 0.0
     for row in cmp["rows"]:
         if row["scope"] == "scenario":
@@ -97,15 +107,17 @@ def ab_round(i):
     delay = round(a_summary["latency_ms"]["p95"] * a.slowdown, 3)
     ref = a_summary["trials"]
     dp_aa = cross_check(sorted(glob.glob(root + "/*-b"))[0], ref)
+    aside_aa = set_aside(sorted(glob.glob(root + "/*-b"))[0])
     code_b, minutes_b, trials_b, rb = run([mailstorm, "ab", "--a", campaignd, "--b", campaignd, "--trials", "3", "--out", out,
                                            f"--b-arg=--inject-delay=*={delay}"])
     tally("ab", "A/B", code_b, minutes_b, 1)
     root_b = newest(out)
     ref_b = json.load(open(os.path.join(sorted(glob.glob(root_b + "/*-a"))[0], "summary.json")))["trials"]
     dp_ab = cross_check(sorted(glob.glob(root_b + "/*-b"))[0], ref_b)
+    aside_ab = set_aside(sorted(glob.glob(root_b + "/*-b"))[0])
     print(f"ab round {i + 1}: A/A exit {code} in {minutes:.1f} min ({trials}) | A/B +{delay} ms/request (10% of p95 "
           f"{a_summary['latency_ms']['p95']:.2f} ms) exit {code_b} in {minutes_b:.1f} min ({trials_b}) | "
-          f"max |p - scipy p| {dp_aa:.2g} / {dp_ab:.2g}", flush=True)
+          f"trials set aside (busy machine) {aside_aa} / {aside_ab} | max |p - scipy p| {dp_aa:.2g} / {dp_ab:.2g}", flush=True)
 
 
 def calibrate():
@@ -126,12 +138,13 @@ def stored_round(i, baseline):
     out = os.path.join(work, "stored")
     common = [mailstorm, "run", "basic", "--baseline", baseline, "--out", out, "--quiet", "--trials", "3"]
     code, minutes, trials, _ = run(common)
-    dp_aa = cross_check(newest(out), b["trials"])
+    dp_aa, aside_aa = cross_check(newest(out), b["trials"]), set_aside(newest(out))
     tally("stored", "A/A", code, minutes, 0)
     code_b, minutes_b, trials_b, _ = run(common + [f"--campaignd-arg=--inject-delay=*={delay}"])
-    dp_ab = cross_check(newest(out), b["trials"])
+    dp_ab, aside_ab = cross_check(newest(out), b["trials"]), set_aside(newest(out))
     tally("stored", "A/B", code_b, minutes_b, 1)
     print(f"stored round {i + 1}: A/A exit {code} in {minutes:.1f} min | A/B +{delay} ms/request exit {code_b} in {minutes_b:.1f} min | "
+          f"trials set aside (busy machine) {aside_aa} / {aside_ab} | "
           f"calibrate recommends {n} trials | max |p - scipy p| {dp_aa:.2g} / {dp_ab:.2g}", flush=True)
 
 

@@ -61,6 +61,8 @@ public struct ScenarioOutcome: Sendable {
     public var profileNote: String?
     /// CPU, memory, threads and files of each process, sampled every second (the last trial's).
     public var resources: [String: ProcessResources] = [:]
+    /// CPU the machine spent outside the run while it ran; nil unless the run owns every server (the embedded stack).
+    public var hostLoad: HostLoad?
     /// Each trial's own outcome, in order (one entry for a one-trial run): comparisons test trials.
     public var trials: [ScenarioOutcome] = []
 }
@@ -222,6 +224,9 @@ public struct ScenarioRunner: Sendable {
         outcome.thresholds = plan.thresholds
         outcome.services = serviceSummary
         outcome.serverProfile = profile
+        // Servers the run does not own would count as other work.
+        let ownsAll = owned != nil && options.stack.databaseURL == nil && options.stack.redisURL == nil
+        outcome.hostLoad = ownsAll ? monitor.hostLoad : nil
         if options.profileServer {
             outcome.profileNote = running?.pids["campaignd"] == nil ? "no perf profile: campaignd is not a process of this run (a --target run)"
                 : profiler?.unavailable.map { "no perf profile: \($0)" }

@@ -88,7 +88,7 @@ extension Mailstorm {
 
         /// B's trials against A's, on one machine in one job.
         func compare(_ outcomes: [String: [ScenarioOutcome]], thresholds: Thresholds) -> Comparison {
-            let figures = outcomes.mapValues { $0.map { TrialFigures(ScenarioRunner.combine([$0]).summary(machineSpeed: nil)) } }
+            let figures = outcomes.mapValues { $0.flatMap { ScenarioRunner.combine([$0]).summary(machineSpeed: nil).trials } }
             return Comparison.compare(current: figures["b"]!, reference: figures["a"]!, machine: .sameJob, baselineGitSha: "build A (\(a))",
                                       baselineCreatedAt: "this job", thresholds: thresholds)
         }

@@ -5,7 +5,11 @@ import Scenarios
 extension ScenarioOutcome {
     /// The run's summary, its trials each summarised on their own for comparisons.
     func summary(machineSpeed: SpeedProbe?) -> Summary {
-        let trials = (self.trials.isEmpty ? [self] : self.trials).map { TrialFigures($0.build(trials: nil, machineSpeed: machineSpeed)) }
+        let trials = (self.trials.isEmpty ? [self] : self.trials).map {
+            var t = TrialFigures($0.build(trials: nil, machineSpeed: machineSpeed))
+            t.hostLoad = $0.hostLoad
+            return t
+        }
         return build(trials: trials, machineSpeed: machineSpeed)
     }
 

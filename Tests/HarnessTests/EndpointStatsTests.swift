@@ -41,6 +41,20 @@ import Testing
         #expect(ProcStat.parse(stat: "garbage", pid: 1, ticksPerSecond: 100, pageSize: 4096) == nil)
     }
 
+    @Test func countsReapedChildrenAndReadsTheMachinesCounters() throws {
+        // cutime 30 and cstime 20 ticks: PostgreSQL backends that ended still count for the postmaster.
+        let line = "7 (postgres) S 1 7 7 0 -1 4194560 500 0 0 0 250 50 30 20 20 0 7 0 12345 100000000 2048 18446744073709551615"
+        #expect(abs(try #require(ProcStat.parse(stat: line, pid: 7, ticksPerSecond: 100, pageSize: 4096)).cpuSeconds - 3.5) < 1e-9)
+        let a = try #require(HostCPU.parse("cpu  1000 10 200 5000 30 5 40 20 0 0\ncpu0 500 5 100 2500 15 2 20 10 0 0\ncpu1 500 5 100 2500 15 3 20 10 0 0\nintr 1\n", ticksPerSecond: 100))
+        #expect(a.busy == 12.1 && a.steal == 0.2 && a.cores == 2)
+        // 10 s on 2 cores later: 8 s busy, 2 of them the run's own, and 0.4 s stolen.
+        let b = HostCPU(busy: a.busy + 8, steal: a.steal + 0.4, cores: 2)
+        let load = try #require(a.load(to: b, ownSeconds: 2, elapsed: 10))
+        #expect(abs(load.other - 0.3) < 1e-9 && abs(load.steal - 0.02) < 1e-9 && load.disturbed)
+        #expect(HostCPU.parse("intr 1", ticksPerSecond: 100) == nil)
+        #expect(HostCPU.read().map { $0.cores >= 1 } == true)
+    }
+
     @Test func readsThisProcess() throws {
         let s = try #require(ProcStat.read(getpid()))
         #expect(s.rssBytes > 1_000_000 && s.threads >= 1 && s.fds >= 3)

@@ -79,6 +79,38 @@ import Harness
         #expect(VerdictTests.noisy.notWorse.isEmpty && VerdictTests.noisy.outcome == .inconclusive)
     }
 
+    @Test func trialsOnABusyMachineAreSetAsideNotCountedAsRegressions() {
+        var current = Self.summary(level: 10, seed: 2)
+        // Trials 2 and 3 ran beside a build: twice as slow, and the host's counters say why.
+        for i in [1, 2] {
+            current.trials[i].scopes = current.trials[i].scopes.mapValues { $0.mapValues { $0 == 100 || $0 == 25 || $0 == 0 ? $0 : $0 * 2 } }
+            current.trials[i].hostLoad = HostLoad(other: 0.45, steal: 0.01)
+        }
+        current.trials[0].hostLoad = HostLoad(other: 0.01, steal: 0)
+        let c = Self.compare(current, Self.summary(level: 10, seed: 1))
+        #expect(c.outcome == .unchanged, "\(c.render())")
+        #expect(c.currentTrials == 3 && c.setAside?.count == 2)
+        #expect(c.render().contains("this run's trial 2 (other processes 45% of the CPUs, steal 1.0%)"), "\(c.render())")
+        // Every trial slow: a regression while the host's counters say the machine was quiet (the rule reads the
+        // counters, not the latencies), and inconclusive (exit 5, never a pass) when they say it was busy throughout.
+        for i in [0, 3, 4] {
+            current.trials[i].scopes = current.trials[i].scopes.mapValues { $0.mapValues { $0 == 100 || $0 == 25 || $0 == 0 ? $0 : $0 * 2 } }
+        }
+        for i in current.trials.indices { current.trials[i].hostLoad = HostLoad(other: 0.02, steal: 0) }
+        #expect(Self.compare(current, Self.summary(level: 10, seed: 1)).outcome == .regressed)
+        for i in current.trials.indices { current.trials[i].hostLoad = HostLoad(other: 0.3, steal: 0) }
+        let busy = Self.compare(current, Self.summary(level: 10, seed: 1))
+        #expect(busy.outcome == .inconclusive && busy.headline.contains("busy"), "\(busy.headline)")
+        #expect(Verdict.make(kpis: [], problems: [], interrupted: false, comparison: busy, advisory: false).exitCode == ExitStatus.inconclusive)
+        // A busy baseline trial is left out of its calibration too.
+        var base = Self.summary(level: 10, seed: 1)
+        base.trials[0].scopes = base.trials[0].scopes.mapValues { $0.mapValues { $0 * 3 } }
+        let wide = Baseline(from: base).calibration!.noise["overall"]!["p50"]!
+        base.trials[0].hostLoad = HostLoad(other: 0.5, steal: 0)
+        let narrow = Baseline(from: base).calibration!.noise["overall"]!["p50"]!
+        #expect(narrow < wide / 5 && Baseline(from: base).calibration!.trials == 4)
+    }
+
     @Test func theMarginIsNeverBelowTheTrialsOwnNoise() {
         // 6% noise: a 3-sigma floor above the asked 5%, so a 6% shift is not called a regression.
         let c = Self.compare(Self.summary(level: 10.6, trials: 10, noise: 0.1, seed: 3), Self.summary(level: 10, trials: 10, noise: 0.1, seed: 4))

@@ -6,6 +6,8 @@ public final class ResourceMonitor: @unchecked Sendable {
     private let lock = NSLock()
     private let targets: @Sendable () -> [String: Int32]
     private var samples: [String: [ResourceRow]] = [:]
+    /// The machine's counters at each sample, with the CPU seconds of every followed process by then.
+    private var host: [(time: Date, cpu: HostCPU, own: Double)] = []
     private var stopped = false
     private let onSample: (@Sendable ([String: ResourceRow]) -> Void)?
     private let done = DispatchSemaphore(value: 0)
@@ -48,8 +50,10 @@ public final class ResourceMonitor: @unchecked Sendable {
                     rows[name] = ResourceRow(t: now.timeIntervalSince(t0), cpuSeconds: cpu, cpuPercent: cpuPercent,
                                              memoryMb: Double(s.rssBytes) / 1_048_576, threads: s.threads, fds: s.fds)
                 }
+                let machine = HostCPU.read()
                 lock.lock()
                 for (n, r) in rows { samples[n, default: []].append(r) }
+                if let machine { host.append((now, machine, rows.values.reduce(0) { $0 + $1.cpuSeconds })) }
                 lock.unlock()
                 onSample?(rows)
                 Thread.sleep(forTimeInterval: 1)
@@ -61,6 +65,14 @@ public final class ResourceMonitor: @unchecked Sendable {
     }
 
     private var result: [String: ProcessResources]?
+
+    /// The machine's CPU outside the followed processes between the first and last sample; nil before two
+    /// samples. Meaningful only when the followed processes are the whole run (the embedded stack).
+    public var hostLoad: HostLoad? {
+        lock.lock(); defer { lock.unlock() }
+        guard let a = host.first, let b = host.last, b.time > a.time else { return nil }
+        return a.cpu.load(to: b.cpu, ownSeconds: b.own - a.own, elapsed: b.time.timeIntervalSince(a.time))
+    }
 
     /// Stops sampling and returns the summary per process; safe to call again.
     public func stop() -> [String: ProcessResources] {

@@ -33,7 +33,9 @@ public struct Baseline: Codable, Sendable {
         machineSpeed = s.machineSpeed
         load = s.load
         trials = s.trials
-        calibration = s.trials.count >= 2 ? Calibration(trials: s.trials) : nil
+        // A trial slowed by other work on the machine would widen the noise, and comparisons leave it out anyway.
+        let quiet = s.trials.filter { !$0.disturbed }
+        calibration = quiet.count >= 2 ? Calibration(trials: quiet) : nil
         histograms = s.histograms.filter { $0.key == "latency" }
     }
 

@@ -33,6 +33,8 @@ public struct Comparison: Codable, Sendable {
     public var baselineTrials: Int
     public var currentTrials: Int
     public var machine: MachineCheck
+    /// Trials left out because the machine was busy with other work while they ran, one line each.
+    public var setAside: [String]?
     public var rows: [Row]
 
     public var regressions: [Row] { rows.filter { $0.verdict == .regressed } }
@@ -43,15 +45,31 @@ public struct Comparison: Codable, Sendable {
 
     /// Another machine's baseline decides nothing: its differences would be the machine's, not the code's.
     public var outcome: Outcome {
-        if !machine.comparable { return .inconclusive }
+        if !machine.comparable || busy { return .inconclusive }
         if !regressions.isEmpty { return .regressed }
         if !undecided.isEmpty { return .inconclusive }
         return improvements.isEmpty ? .unchanged : .improved
     }
 
-    /// Compares `current` trials with `reference` trials.
-    public static func compare(current: [TrialFigures], reference: [TrialFigures], machine: MachineCheck, baselineGitSha: String,
+    /// Every trial of one side was set aside: nothing is left to compare.
+    public var busy: Bool { currentTrials == 0 || baselineTrials == 0 }
+
+    /// What a reader must know before the rows: another machine, trials set aside.
+    public var notes: [String] {
+        var out = machine.note.map { [$0] } ?? []
+        if let s = setAside, !s.isEmpty {
+            out.append("set aside, because other work on the machine slows a trial without any change of code: " + s.joined(separator: "; "))
+        }
+        return out
+    }
+
+    /// Compares `current` trials with `reference` trials, leaving out trials that ran on a busy machine.
+    public static func compare(current all: [TrialFigures], reference allReference: [TrialFigures], machine: MachineCheck, baselineGitSha: String,
                                baselineCreatedAt: String, thresholds: Thresholds = .default) -> Comparison {
+        let current = all.filter { !$0.disturbed }, reference = allReference.filter { !$0.disturbed }
+        let setAside = [("this run", all), ("the baseline", allReference)].flatMap { side, trials in
+            trials.enumerated().compactMap { i, t in t.disturbed ? "\(side)'s trial \(i + 1) (\(t.hostLoad!.description))" : nil }
+        }
         var specs: [RowSpec] = []
         let scopes = Set(reference.flatMap { $0.scopes.keys })
         for scope in ["overall"] + scopes.subtracting(["overall"]).sorted() where scopes.contains(scope) {
@@ -72,7 +90,7 @@ public struct Comparison: Codable, Sendable {
         }
         let rows = specs.map { $0.row(family: specs.count) }
         return Comparison(baselineGitSha: baselineGitSha, baselineCreatedAt: baselineCreatedAt, baselineTrials: reference.count,
-                          currentTrials: current.count, machine: machine, rows: rows)
+                          currentTrials: current.count, machine: machine, setAside: setAside.isEmpty ? nil : setAside, rows: rows)
     }
 
     /// A run's trials against a stored baseline.
@@ -94,6 +112,7 @@ public struct Comparison: Codable, Sendable {
                 + notWorse.prefix(3).map(\.label).joined(separator: "; ")
         case .inconclusive:
             if !machine.comparable { return "inconclusive: \(machine.note ?? "another machine")" }
+            if busy { return "inconclusive: the machine was busy with other work in every trial of \(currentTrials == 0 ? "this run" : "the baseline")" }
             return "inconclusive (\(n)): \(undecided.count) figure(s) undecided, e.g. " + undecided.prefix(3).map(\.label).joined(separator: "; ")
         }
     }
@@ -101,7 +120,7 @@ public struct Comparison: Codable, Sendable {
     /// A text table of the rows.
     public func render() -> String {
         var out = ""
-        if let note = machine.note { out += (machine.comparable ? "note: " : "WARNING: ") + note + "\n" }
+        for note in notes { out += (machine.comparable && !busy ? "note: " : "WARNING: ") + note + "\n" }
         out += "compared with baseline \(baselineGitSha.prefix(12)) of \(baselineCreatedAt): \(currentTrials) trial(s) against \(baselineTrials)\n"
         if machine.driftAllowance > 0 {
             out += String(format: "machine drift between the sessions: ±%.0f%% (2 sd of the speed probes); no smaller change of a latency or scenario figure counts\n",

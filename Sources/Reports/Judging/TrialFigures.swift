@@ -8,11 +8,17 @@ public struct TrialFigures: Codable, Sendable, Equatable {
     public var scopes: [String: [String: Double]]
     /// The scenario's own answer (emails/s, rows/s, knee rps...).
     public var figures: [String: Double]
+    /// The machine's load from outside the run while this trial ran (embedded stack only).
+    public var hostLoad: HostLoad?
 
-    public init(scopes: [String: [String: Double]], figures: [String: Double] = [:]) {
+    public init(scopes: [String: [String: Double]], figures: [String: Double] = [:], hostLoad: HostLoad? = nil) {
         self.scopes = scopes
         self.figures = figures
+        self.hostLoad = hostLoad
     }
+
+    /// Other work on the machine slowed this trial: comparisons and calibration set it aside.
+    public var disturbed: Bool { hostLoad?.disturbed ?? false }
 
     /// The figures of a one-trial summary. A stress or capacity run's latencies depend on how far its search
     /// went (one more step past the knee changes every percentile), so only its answer, the knee, is kept.

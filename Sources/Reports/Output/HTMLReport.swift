@@ -99,7 +99,7 @@ public enum HTMLReport {
         }
         h += "<h2>Baseline comparison</h2>"
         if let c = comparison {
-            if let w = c.machine.note { h += "<p class=\"warning\">\(XML.escape(w))</p>" }
+            for w in c.notes { h += "<p class=\"warning\">\(XML.escape(w))</p>" }
             if s.verdict.advisory { h += "<p class=\"warning\">Advisory: shown, not judged.</p>" }
             h += "<p>Baseline \(XML.escape(String(c.baselineGitSha.prefix(12)))) of \(XML.escape(c.baselineCreatedAt)): \(c.currentTrials) trial(s) against \(c.baselineTrials), "
             h += "each a whole run on a fresh stack. Change is of the trials' geometric mean, with its 90% interval; the margin is the larger of the "

@@ -44,7 +44,7 @@ public enum JUnitReport {
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         out += "<testsuites name=\"mailstorm\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"\(errors)\" time=\"\(time)\">\n"
         out += "  <testsuite name=\"\(cls)\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(time)\" timestamp=\"\(XML.escape(s.startedAt))\">\n"
-        if let note = comparison?.machine.note { out += "    <system-out>\(XML.escape(note))</system-out>\n" }
+        if let notes = comparison?.notes, !notes.isEmpty { out += "    <system-out>\(XML.escape(notes.joined(separator: "\n")))</system-out>\n" }
         out += cases.joined()
         out += "  </testsuite>\n</testsuites>\n"
         return out
