@@ -9,7 +9,7 @@ struct Mailstorm: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mailstorm", abstract: "Load tests and benchmarks for the campaign platform.",
         version: BuildInfo.version,
-        subcommands: [Run.self, Merge.self, AB.self, Calibrate.self, Probe.self, HTTP.self, Report.self, Compare.self, BaselineCommand.self, HistoryCommand.self,
+        subcommands: [Run.self, Merge.self, AB.self, Calibrate.self, Probe.self, HTTP.self, Report.self, Compare.self, BaselineCommand.self, HistoryCommand.self, USL.self,
                       StackCommand.self, SinkCommand.self, SeedCommand.self, Scenarios.self])
 
     /// ArgumentParser exits 64 on bad arguments; every usage error here exits 2, as the README says.

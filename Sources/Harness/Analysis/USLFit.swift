@@ -4,7 +4,7 @@ import Foundation
 ///
 /// λ is the throughput of one unit of concurrency, σ contention (serialisation), κ coherency (crosstalk).
 /// For fixed σ and κ the best λ has a closed form, so the search is over (σ, κ) only: a coarse log grid,
-/// then repeated zooming around the best point.
+/// then repeated zooming around the best point, then Levenberg-Marquardt over all three to the optimum.
 public struct USLFit: Sendable, Equatable, Codable {
     public var lambda: Double
     public var sigma: Double
@@ -56,8 +56,67 @@ public struct USLFit: Sendable, Equatable, Codable {
             sRange = (max(-6, ls - ws), min(0, ls + ws))
             kRange = (max(-9, lk - wk), min(0, lk + wk))
         }
+        let polished = polish(points, start: (best.s, best.k, best.l))
         let mean = points.reduce(0) { $0 + $1.x } / Double(points.count)
         let sst = points.reduce(0) { $0 + pow($1.x - mean, 2) }
-        return USLFit(lambda: best.l, sigma: best.s, kappa: best.k, r2: sst > 0 ? 1 - best.sse / sst : 1)
+        return USLFit(lambda: polished.l, sigma: polished.s, kappa: polished.k, r2: sst > 0 ? 1 - polished.sse / sst : 1)
+    }
+
+    /// Levenberg-Marquardt from the grid's best point: the grid finds the valley, and this walks along it to
+    /// the least-squares optimum (σ and κ trade against each other, so the valley is long and narrow).
+    static func polish(_ points: [(n: Double, x: Double)], start: (s: Double, k: Double, l: Double)) -> (s: Double, k: Double, l: Double, sse: Double) {
+        func sse(_ s: Double, _ k: Double, _ l: Double) -> Double {
+            points.reduce(0) { $0 + pow($1.x - l * $1.n / (1 + s * ($1.n - 1) + k * $1.n * ($1.n - 1)), 2) }
+        }
+        var (s, k, l) = start
+        var current = sse(s, k, l), mu = 1e-3
+        for _ in 0..<200 {
+            // Normal equations JᵀJ δ = Jᵀr over (σ, κ, λ).
+            var a = [[Double]](repeating: [0, 0, 0], count: 3), g = [0.0, 0, 0]
+            for p in points {
+                let d = 1 + s * (p.n - 1) + k * p.n * (p.n - 1)
+                let j = [-l * p.n * (p.n - 1) / (d * d), -l * p.n * p.n * (p.n - 1) / (d * d), p.n / d]
+                let r = p.x - l * p.n / d
+                for i in 0..<3 { g[i] += j[i] * r; for m in 0..<3 { a[i][m] += j[i] * j[m] } }
+            }
+            var improved = false
+            while mu < 1e12 {
+                var m = a
+                for i in 0..<3 { m[i][i] += mu * max(a[i][i], 1e-300) }
+                guard let step = solve3(m, g) else { mu *= 10; continue }
+                let ns = max(s + step[0], 0), nk = max(k + step[1], 0), nl = l + step[2]
+                let next = sse(ns, nk, nl)
+                if next < current {
+                    let gain = current - next
+                    (s, k, l, current) = (ns, nk, nl, next)
+                    mu = max(mu / 10, 1e-12)
+                    improved = gain > current * 1e-15
+                    break
+                }
+                mu *= 10
+            }
+            if !improved { break }
+        }
+        return (s, k, l, current)
+    }
+
+    /// Solves a 3×3 system by Gaussian elimination with partial pivoting; nil when it is singular.
+    static func solve3(_ m: [[Double]], _ b: [Double]) -> [Double]? {
+        var a = m, y = b
+        for c in 0..<3 {
+            let p = (c..<3).max { abs(a[$0][c]) < abs(a[$1][c]) }!
+            guard abs(a[p][c]) > 1e-300 else { return nil }
+            a.swapAt(c, p); y.swapAt(c, p)
+            for r in (c + 1)..<3 {
+                let f = a[r][c] / a[c][c]
+                for q in c..<3 { a[r][q] -= f * a[c][q] }
+                y[r] -= f * y[c]
+            }
+        }
+        var x = [0.0, 0, 0]
+        for r in stride(from: 2, through: 0, by: -1) {
+            x[r] = (y[r] - ((r + 1)..<3).reduce(0) { $0 + a[r][$1] * x[$1] }) / a[r][r]
+        }
+        return x
     }
 }

@@ -53,7 +53,7 @@ public struct History: Sendable {
 
     /// A self-contained HTML page with the trend chart and the change points.
     public func renderHTML() -> String {
-        var chart = SVGChart(id: "chart-history", title: "\(scenario) \(metric) by run", xLabel: "run", yLabel: metric,
+        var chart = SVGChart(id: "chart-history", title: "\(scenario) \(metric) by run", xLabel: "run (oldest first)", yLabel: ComparedMetric(rawValue: metric).map { "\(metric) (\($0.unit))" } ?? metric,
                              series: [.init(name: metric, color: "#1864ab", points: points.enumerated().map { (Double($0.offset + 1), $0.element.value) })])
         chart.series += changePoints.map { c in
             let ys = points.map(\.value)

@@ -35,11 +35,14 @@ public enum HTMLReport {
         if let c = s.capacity {
             h += "<h2>Capacity</h2>" + table(CapacityText.header, CapacityText.rows(c))
             h += CapacityText.summary(c).split(separator: "\n").map { "<p>\(XML.escape(String($0)))</p>" }.joined()
-            var series = [SVGChart.Series(name: "measured", color: "#1864ab", points: c.levels.map { (Double($0.vus), $0.throughput) })]
-            if let u = c.usl, let maxN = c.levels.map(\.vus).max() {
-                series.append(.init(name: "USL fit", color: "#c92a2a", points: stride(from: 1.0, through: Double(maxN), by: max(1, Double(maxN) / 64)).map { ($0, u.throughput(at: $0)) }, dashed: true))
+            var chart = c.usl.map { USLReport(points: c.levels.map { (Double($0.vus), $0.throughput) }, fit: $0).chart(xLabel: "virtual users", yLabel: "req/s") }
+                ?? SVGChart(id: "chart-capacity", title: "Throughput against concurrency", xLabel: "virtual users", yLabel: "req/s",
+                            series: [.init(name: "measured", color: "#1864ab", points: c.levels.map { (Double($0.vus), $0.throughput) }, markers: true)])
+            chart.id = "chart-capacity"
+            if let k = c.kneeRps, let level = c.levels.first(where: { $0.pass && $0.throughput == k }) {
+                chart.markers.append((Double(level.vus), String(format: "knee %.0f req/s", k)))
             }
-            h += SVGChart(id: "chart-capacity", title: "Throughput against concurrency", xLabel: "virtual users", yLabel: "req/s", series: series).render()
+            h += chart.render()
         }
         if let sp = s.spike { h += "<h2>Spike</h2><p>\(XML.escape(SpikeText.render(sp)))</p>" }
         if let e = s.email {
@@ -69,7 +72,7 @@ public enum HTMLReport {
             "\(s.iterations.peakInFlight)", "\(s.iterations.peakConnections)",
         ]])
         h += "<h2>Over time</h2>"
-        h += latencyChart(s).render()
+        h += latencyChart(s, baseline: baseline).render()
         h += throughputChart(s).render()
         h += "<h2>Percentile spectrum</h2><p>Latency from intended send time against percentile, on HdrHistogram's 1/(1-p) scale.</p>"
         h += spectrumChart(s, baseline: baseline).render()
@@ -112,7 +115,9 @@ public enum HTMLReport {
         return h + "</body></html>\n"
     }
 
-    static func latencyChart(_ s: Summary) -> SVGChart {
+    /// Per-second percentiles; with a baseline, its trials' p95 from lowest to highest as a band (a baseline keeps
+    /// whole-trial figures, not seconds, so the band is what the comparison tests against).
+    static func latencyChart(_ s: Summary, baseline: Baseline?) -> SVGChart {
         let series = [
             SVGChart.Series(name: "p50", color: "#2b8a3e", points: s.timeseries.map { ($0.t, $0.p50Ms) }),
             SVGChart.Series(name: "p95", color: "#e67700", points: s.timeseries.map { ($0.t, $0.p95Ms) }),
@@ -120,6 +125,10 @@ public enum HTMLReport {
         ]
         var chart = SVGChart(id: "chart-latency", title: "Latency per second (ms)", xLabel: "seconds", yLabel: "ms", series: series)
         chart.bands = faultBands(s)
+        let p95 = (baseline?.trials ?? []).filter { !$0.disturbed }.compactMap { $0.value("overall", .p95) }
+        if let lo = p95.min(), let hi = p95.max() {
+            chart.yBands = [(lo, hi, String(format: "baseline p95, %d trials: %.2f-%.2f ms", p95.count, lo, hi))]
+        }
         return chart
     }
 
@@ -169,6 +178,7 @@ public enum HTMLReport {
         td.bad{color:#c92a2a;font-weight:bold}.verdict{font-size:20px;font-weight:bold}.pass,.improved{color:#2b8a3e}.fail{color:#c92a2a}.inconclusive,td.unknown{color:#e67700}
         .warning{background:#fff3bf;padding:8px;font-weight:bold}svg.chart{display:block;margin:8px 0 20px}
         .band{fill:#fff3bf;fill-opacity:.7}.grid{stroke:#e9ecef}.axis{stroke:#868e96}.tick{font-size:11px;fill:#495057}.label{font-size:12px;fill:#495057}
-        .title{font-size:13px;font-weight:bold}.legend{font-size:12px}
+        .title{font-size:13px;font-weight:bold}.legend{font-size:12px}.marker{stroke:#495057;stroke-dasharray:3 3}.yband{fill:#862e9c;fill-opacity:.12}
+        svg.chart{max-width:100%;height:auto}@media (max-width:600px){body{margin:8px}table{font-size:12px}}
         """
 }
