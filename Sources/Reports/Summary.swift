@@ -114,6 +114,11 @@ public struct Summary: Codable, Sendable {
         public var atLeast: Bool?
         /// The comparison when it is strict (k6 thresholds): "<" or ">".
         public var op: String?
+        /// How to read the value when it is not exact ("bucket bound": the upper bound of a histogram bucket).
+        public var note: String?
+
+        /// The value with its unit, and its note.
+        public var measured: String { VerdictTable.format(value, unit) + (note.map { " (\($0))" } ?? "") }
 
         /// "≤", "≥", "<" or ">", for reports.
         public var comparator: String {

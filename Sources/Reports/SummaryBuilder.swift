@@ -104,8 +104,10 @@ extension SummaryBuilder {
             case ">=": value >= k.threshold
             default: value <= k.threshold
             }
+            // campaignd's statement latency comes from a Prometheus histogram: a percentile is known only to its bucket.
+            let bucket: Set<KPI.Metric> = [.dbQueryP50, .dbQueryP95, .dbQueryP99]
             return Summary.KPIResult(name: k.name, threshold: k.threshold, value: value, unit: k.unit, pass: v != nil && holds, source: k.source,
-                                     atLeast: k.atLeast ? true : nil, op: k.op)
+                                     atLeast: k.atLeast ? true : nil, op: k.op, note: bucket.contains(k.metric) && v != nil ? "bucket bound" : nil)
         }
     }
 

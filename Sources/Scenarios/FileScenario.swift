@@ -24,7 +24,11 @@ public struct FileScenario: Scenario {
     let seedUsers: Bool
 
     public func plan(profile: Profile, overrides: Overrides) throws(UsageError) -> ScenarioPlan {
-        try overrides.check(known: [], scenario: name)
+        if !overrides.isEmpty {
+            // The file read again with the settings in place of its own, so they are checked as the file's are.
+            do { return try FileScenario(path: path, overrides: overrides).plan(profile: profile, overrides: .none) }
+            catch let e as UsageError { throw e } catch { throw UsageError("\(error)") }
+        }
         return ScenarioPlan(workload: workload, journeys: journeys, think: think, requestTimeoutSeconds: timeout,
                             seed: SeedRequest(contacts: seedUsers ? 1000 : 0), kpiSet: "none", describe: describe,
                             thresholds: thresholds)
@@ -36,8 +40,8 @@ public struct FileScenario: Scenario {
         return ScenarioExecution(result: try await ctx.load(plan, variables: variables))
     }
 
-    /// Reads and validates `path`.
-    public init(path: String) throws {
+    /// Reads and validates `path`; `overrides` (`--duration`, `--rate`, `--vus`) replace the workload's own.
+    public init(path: String, overrides: Overrides = .none) throws {
         self.path = path
         let file = (path as NSString).lastPathComponent
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw UsageError("cannot read scenario file '\(path)'") }
@@ -64,7 +68,7 @@ public struct FileScenario: Scenario {
         target = try top["target"].map { try r.string($0, "target") }
         timeout = try top["timeout"].map { try r.duration($0, "timeout") } ?? 10
         guard let w = top["workload"] else { throw UsageError("\(file): missing field 'workload'") }
-        (workload, describe) = try r.workload(w, timeout: timeout)
+        (workload, describe) = try r.workload(w, timeout: timeout, overrides: overrides, scenario: name)
         think = try top["think"].map { try r.think($0) } ?? .none
         variables = try top["variables"].map { try r.variables($0) } ?? []
         guard let j = top["journeys"] else { throw UsageError("\(file): missing field 'journeys'") }
@@ -124,9 +128,18 @@ struct Reader {
         return d
     }
 
-    func workload(_ n: Node, timeout: Double) throws -> (Workload, String) {
-        let m = try mapping(n, "workload", keys: ["model", "rate", "duration", "stages", "vus", "max_in_flight"])
+    func workload(_ n: Node, timeout: Double, overrides: Overrides, scenario: String) throws -> (Workload, String) {
+        var m = try mapping(n, "workload", keys: ["model", "rate", "duration", "stages", "vus", "max_in_flight"])
         let model = try m["model"].map { try string($0, "workload.model") } ?? "open"
+        if !overrides.isEmpty {
+            try overrides.check(known: model == "closed" ? ["vus", "duration"] : ["rate", "duration"], scenario: scenario)
+            guard m["stages"] == nil else {
+                throw UsageError("\(file): the workload has stages; --duration, --rate and --vus set a constant workload, so edit the stages instead")
+            }
+            if model == "closed" { _ = try overrides.number("vus", 1) } else { _ = try overrides.number("rate", 1) }
+            _ = try overrides.duration("duration", 1)
+            for key in ["rate", "duration", "vus"] { if let v = overrides.values[key] { m[key] = Node(v) } }
+        }
         func stages(_ n: Node) throws -> [(Double, Double)] {
             guard let seq = n.sequence, !seq.isEmpty else { throw UsageError("\(at(n, "workload.stages")) must be a non-empty list") }
             var out: [(Double, Double)] = []

@@ -7,7 +7,7 @@ import Harness
 /// Where and how to run a scenario.
 public struct RunOptions: Sendable {
     public var profile: Profile = .smoke
-    public var overrides = try! Overrides([])
+    public var overrides = Overrides.none
     /// Target an existing deployment instead of starting the embedded stack.
     public var target: String?
     public var stack = StackOptions()

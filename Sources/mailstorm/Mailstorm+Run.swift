@@ -21,6 +21,9 @@ extension Mailstorm {
         @Option(help: "Redis to use instead of starting one.") var redisURL: String?
         @Option(help: "campaignd binary for the embedded stack.") var campaignd: String?
         @Option(help: "Extra argument for campaignd (e.g. --inject-delay=...); repeatable.") var campaigndArg: [String] = []
+        @Option(help: "How long the load runs (30s, 5m), for scenarios that have a duration; the same as --set duration=.") var duration: String?
+        @Option(help: "Arrival rate in iterations per second (open model); the same as --set rate=.") var rate: String?
+        @Option(help: "Virtual users (closed model, scenario files); the same as --set vus=.") var vus: String?
         @Option(help: "Load-generator threads.") var threads = 1
         @Flag(help: "Keep the embedded stack's temporary directory (logs) after the run.") var keepStack = false
         @Option(help: "Trials: whole runs, each on a fresh stack; results merge exactly, and comparisons test trials against trials.") var trials = 1
@@ -73,6 +76,9 @@ extension Mailstorm {
             var options = RunOptions()
             options.profile = profile
             options.overrides = try Overrides(settings + (recipients.map { ["recipients=\($0)"] } ?? []))
+            try options.overrides.add(flag: "--duration", key: "duration", value: duration)
+            try options.overrides.add(flag: "--rate", key: "rate", value: rate)
+            try options.overrides.add(flag: "--vus", key: "vus", value: vus)
             options.target = target
             if let target {
                 let urls = ScenarioRunner.targetURLs(target)

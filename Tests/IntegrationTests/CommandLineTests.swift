@@ -121,6 +121,13 @@ extension RealStack {
         #expect(out.output.contains("verdict: \(summary.verdict.label)"))
         let csv = try String(contentsOfFile: folder + "/timeseries.csv", encoding: .utf8).split(separator: "\n")
         #expect(csv.count >= 3)
+        // report.html as a reader sees it: Chromium builds the page, logs nothing from its console, and draws it.
+        let png = Integration.buildDirectory + "/report-screenshot.png"
+        let page = try Integration.chromium(folder + "/report.html", screenshot: png)
+        #expect(page.console.isEmpty, "\(page.console)")
+        #expect(page.dom.contains("Verdict: \(summary.verdict.label)") && page.dom.contains("<svg") && page.dom.contains("chart-latency"), "\(page.dom.prefix(800))")
+        let size = (try FileManager.default.attributesOfItem(atPath: png)[.size] as? Int) ?? 0
+        #expect(size > 20_000, "screenshot \(png): \(size) bytes")
     }
 
     /// `--summary-export -` puts the summary, and nothing else, on standard output: a machine reads it as JSON.

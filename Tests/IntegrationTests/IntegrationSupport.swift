@@ -23,6 +23,21 @@ enum Integration {
         try ManagedProcess.runToEnd(binary("mailstorm"), args)
     }
 
+    /// Opens an HTML file in headless Chromium (the Debian package `make test` installs), as a reader would:
+    /// returns the DOM it built, the lines Chromium logged from the page's console, and saves a screenshot.
+    static func chromium(_ html: String, screenshot: String) throws -> (dom: String, console: [String]) {
+        let exe = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let exe else { throw StackError("no chromium: `make test` installs it (scripts/setup.sh)") }
+        let common = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--enable-logging=stderr", "--v=0",
+                      "--user-data-dir=" + NSTemporaryDirectory() + "ms-chromium-\(getpid())"]
+        let url = URL(fileURLWithPath: html).absoluteString
+        let shot = try ManagedProcess.runToEnd(exe, common + ["--window-size=1000,2400", "--screenshot=" + screenshot, url])
+        guard shot.status == 0 else { throw StackError("chromium --screenshot exited \(shot.status): \(shot.output.suffix(500))") }
+        let dom = try ManagedProcess.runToEnd("/bin/sh", ["-c", "exec \"$0\" \"$@\" 2>/dev/null", exe] + common + ["--dump-dom", url])
+        let console = (shot.output + "\n").split(separator: "\n").filter { $0.contains(":CONSOLE") }.map(String.init)
+        return (dom.output, console)
+    }
+
     /// GET `url` and return the body as text.
     static func get(_ url: String) async throws -> String {
         let (data, _) = try await URLSession.shared.data(from: URL(string: url)!)

@@ -180,6 +180,32 @@ import Harness
         #expect(error("workload: {rate: 1, duration: 1s}\njourneys: [{steps: [{path: /, headers: {\"X-A: b\": v}}]}]\n").contains("without CR, LF"))
     }
 
+    /// `run --duration --rate --vus` map onto a scenario's settings and a file's workload, as k6's flags do.
+    @Test func durationRateAndVUsFlagsMapOntoEveryScenario() throws {
+        func flags(_ pairs: [(String, String, String)], set: [String] = []) throws -> Overrides {
+            var o = try Overrides(set)
+            for (flag, key, value) in pairs { try o.add(flag: flag, key: key, value: value) }
+            return o
+        }
+        func error(_ body: () throws -> Void) -> String { do { try body(); return "" } catch { return "\(error)" } }
+        let basic = try BasicScenario().plan(profile: .smoke, overrides: flags([("--duration", "duration", "5s"), ("--rate", "rate", "40")]))
+        #expect(basic.describe.hasPrefix("40 iterations/s") && basic.describe.contains("for 5 s"), "\(basic.describe)")
+        #expect(error { _ = try flags([("--duration", "duration", "5s")], set: ["duration=9s"]) }.contains("--duration and --set duration= both"))
+        #expect(error { _ = try CapacityScenario().plan(profile: .smoke, overrides: flags([("--duration", "duration", "5s")])) }
+            .contains("--duration: scenario 'capacity' has no setting 'duration' (it has: level, target, max_vus)"))
+        #expect(error { _ = try BasicScenario().plan(profile: .smoke, overrides: flags([("--rate", "rate", "fast")])) }.contains("--rate fast: expected a positive number"))
+        let open = write("workload: {rate: 10, duration: 20s}\njourneys: [{steps: [{path: /}]}]\n")
+        let file = try FileScenario(path: open)
+        let plan = try file.plan(profile: .smoke, overrides: flags([("--rate", "rate", "50"), ("--duration", "duration", "3s")]))
+        #expect(plan.describe == "50.0 iterations/s for 3.0 s, open model", "\(plan.describe)")
+        #expect(try file.plan(profile: .smoke, overrides: .none).describe == "10.0 iterations/s for 20.0 s, open model")
+        #expect(error { _ = try file.plan(profile: .smoke, overrides: flags([("--vus", "vus", "5")])) }.contains("--vus: scenario"))
+        let closed = try FileScenario(path: write("workload: {model: closed, vus: 2, duration: 20s}\njourneys: [{steps: [{path: /}]}]\n"))
+        #expect(try closed.plan(profile: .smoke, overrides: flags([("--vus", "vus", "8")])).describe == "8 VUs for 20.0 s, closed model")
+        let staged = try FileScenario(path: write("workload: {stages: [{target: 5, duration: 2s}]}\njourneys: [{steps: [{path: /}]}]\n"))
+        #expect(error { _ = try staged.plan(profile: .smoke, overrides: flags([("--duration", "duration", "5s")])) }.contains("the workload has stages"))
+    }
+
     @Test func aFileWithoutANameIsNamedAfterItsFileOnly() throws {
         let f = try FileScenario(path: write("workload: {rate: 1, duration: 1s}\njourneys: [{steps: [{path: /}]}]\n"))
         #expect(!f.name.contains("/") && f.name.hasPrefix("scenario-"), "\(f.name)")

@@ -22,7 +22,7 @@ public enum HTMLReport {
         }
         if !s.kpis.isEmpty {
             h += "<h2>KPIs</h2>" + table(["KPI", "threshold", "measured", "result", "source"], s.kpis.map {
-                [$0.name, $0.comparator + " " + VerdictTable.format($0.threshold, $0.unit), VerdictTable.format($0.value, $0.unit), $0.pass ? "pass" : "FAIL", $0.source]
+                [$0.name, $0.comparator + " " + VerdictTable.format($0.threshold, $0.unit), $0.measured, $0.pass ? "pass" : "FAIL", $0.source]
             })
         }
         if let st = s.stress {
@@ -65,7 +65,13 @@ public enum HTMLReport {
             h += "<h2>campaignd CPU profile</h2><p>\(XML.escape(n))</p>"
         }
         if let sv = s.services {
-            h += "<h2>Services</h2>" + ServicesText.render(sv).split(separator: "\n").map { "<p><code>\(XML.escape(String($0)))</code></p>" }.joined()
+            var services = sv
+            services.pgTopStatements = nil
+            h += "<h2>Services</h2>" + ServicesText.render(services).split(separator: "\n").map { "<p><code>\(XML.escape(String($0)))</code></p>" }.joined()
+            let statements = ServicesText.statementRows(sv, queryWidth: 400)
+            if !statements.isEmpty {
+                h += "<p>Top statements (pg_stat_statements, by total time):</p>" + table(ServicesText.statementHeader, statements)
+            }
         }
         h += "<h2>Requests</h2>" + table(["total", "ok", "errors", "dropped", "throughput", "peak in flight", "peak connections"], [[
             "\(s.requests.total)", "\(s.requests.ok)", "\(s.requests.errors)", "\(s.requests.dropped)", String(format: "%.1f req/s", s.throughputRps),

@@ -31,7 +31,7 @@ public enum MarkdownReport {
         else if let n = s.profileNote { md += "## campaignd CPU profile\n\n\(n)\n\n" }
         if !s.kpis.isEmpty { md += "## KPIs\n\n| KPI | threshold | measured | result | source |\n|---|---|---|---|---|\n" }
         for k in s.kpis {
-            md += "| \(k.name) | \(k.comparator) \(VerdictTable.format(k.threshold, k.unit)) | \(VerdictTable.format(k.value, k.unit)) | \(k.pass ? "pass" : "**FAIL**") | \(k.source) |\n"
+            md += "| \(k.name) | \(k.comparator) \(VerdictTable.format(k.threshold, k.unit)) | \(k.measured) | \(k.pass ? "pass" : "**FAIL**") | \(k.source) |\n"
         }
         md += "\n## Latency (ms)\n\nLatency is measured from each request's intended send time (coordinated omission corrected);"
         md += " service time from the moment it was written to the socket.\n\n"

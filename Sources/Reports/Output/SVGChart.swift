@@ -50,9 +50,9 @@ public struct SVGChart {
         let pw = width - left - right, ph = height - top - bottom
         let all = series.flatMap(\.points)
         let dataMinX = all.map(\.x).min() ?? 0, dataMaxX = max(all.map(\.x).max() ?? 1, dataMinX + 1e-9)
-        // Given x ticks (a log scale) keep the data's span; otherwise the axis ends on round values.
+        // The x axis spans the data (time has no headroom to give); its ticks are round values inside it.
         let xScale = xTicks == nil ? NiceScale(from: dataMinX, to: dataMaxX, headroom: 0) : nil
-        let minX = xScale?.low ?? dataMinX, maxX = xScale?.high ?? dataMaxX
+        let minX = dataMinX, maxX = dataMaxX
         let yScale = NiceScale(from: 0, to: max((all.map(\.y) + yBands.map(\.to)).max() ?? 1, 1e-9), headroom: 0.08)
         let maxY = yScale.high
         func px(_ x: Double) -> Double { left + (min(max(x, minX), maxX) - minX) / (maxX - minX) * pw }

@@ -13,7 +13,7 @@ public enum VerdictTable {
                       s.latencyMs.p50, s.latencyMs.p90, s.latencyMs.p99, s.latencyMs.p999, s.latencyMs.max)
         }
         let rows = s.kpis.map { k in
-            [k.name, k.comparator + " " + Self.format(k.threshold, k.unit), Self.format(k.value, k.unit), k.pass ? "pass" : "FAIL"]
+            [k.name, k.comparator + " " + Self.format(k.threshold, k.unit), k.measured, k.pass ? "pass" : "FAIL"]
         }
         if !rows.isEmpty { out += Table.render(header: ["KPI", "threshold", "measured", "result"], rows: rows) }
         if let st = s.stress { out += StressTable.render(st) }
@@ -204,12 +204,27 @@ public enum ServicesText {
         if let n = s.appWebhookItems, let m = s.appWebhooksPerMinute {
             out += String(format: "provider webhooks applied: %.0f items, %.0f per minute while they flowed\n", n, m)
         }
-        if let top = s.pgTopStatements, !top.isEmpty {
+        if !statementRows(s, queryWidth: 90).isEmpty {
             out += "top statements (pg_stat_statements, by total time):\n"
-            out += Table.render(header: ["total ms", "calls", "mean ms", "query"], rows: top.prefix(5).map {
-                [String(format: "%.0f", $0.totalMs), "\($0.calls)", String(format: "%.3f", $0.meanMs), String($0.query.prefix(90))] })
+            out += Table.render(header: statementHeader, rows: statementRows(s, queryWidth: 90))
         }
         return out
+    }
+
+    public static let statementHeader = ["total ms", "calls", "mean ms", "query"]
+
+    /// The five statements that took the most time; a query longer than `queryWidth` is cut at a word, with "…".
+    public static func statementRows(_ s: ServiceSummary, queryWidth: Int) -> [[String]] {
+        (s.pgTopStatements ?? []).prefix(5).map {
+            [String(format: "%.0f", $0.totalMs), "\($0.calls)", String(format: "%.3f", $0.meanMs), shorten($0.query, to: queryWidth)]
+        }
+    }
+
+    static func shorten(_ text: String, to width: Int) -> String {
+        let flat = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        guard flat.count > width else { return flat }
+        let cut = flat.prefix(width)
+        return String(cut.lastIndex(of: " ").map { cut[..<$0] } ?? cut) + " …"
     }
 }
 
