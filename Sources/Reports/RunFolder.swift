@@ -78,6 +78,14 @@ public struct RunFolder: Sendable {
         return try ReportJSON.decoder.decode(RunInfo.self, from: d)
     }
 
+    /// comparison.json as the run judged it; nil when the run compared nothing.
+    public func readComparison() throws -> Comparison? {
+        guard let d = FileManager.default.contents(atPath: file("comparison.json")) else { return nil }
+        do { return try ReportJSON.decoder.decode(Comparison.self, from: d) } catch {
+            throw ReportError("\(file("comparison.json")) is not a valid comparison: \(Baseline.describe(error))")
+        }
+    }
+
     public func readSummary() throws -> Summary {
         guard let d = FileManager.default.contents(atPath: file("summary.json")) else { throw ReportError("\(path) has no summary.json") }
         do { return try Summary.decode(d) } catch { throw ReportError("\(file("summary.json")) is not a valid summary: \(Baseline.describe(error))") }

@@ -46,11 +46,23 @@ extension Mailstorm {
     struct Report: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Regenerate a run's reports from its files (also for a killed run), judged again.")
         @Argument(help: "Run folder.") var path: String
+        @Option(help: "all: rewrite every report and print the verdict table; markdown: print a short Markdown summary (for $GITHUB_STEP_SUMMARY or a pull-request comment) of the run as it was judged, and write nothing.")
+        var format = "all"
         @OptionGroup var judging: JudgingOptions
 
         func run() throws {
             do {
                 let folder = try RunFolder(existing: path)
+                guard ["all", "markdown"].contains(format) else { throw UsageError("--format must be all or markdown, not '\(format)'") }
+                if format == "markdown" {
+                    // As judged when it ran (an `ab` run's B side holds its comparison with A), unless a baseline is named.
+                    var s = try folder.readSummary(), c = try folder.readComparison()
+                    if judging.baseline != nil || judging.noBaseline || !judging.threshold.isEmpty {
+                        (s, c) = try judging.judge(scenario: s.scenario, profile: s.profile).judged(s)
+                    }
+                    print(MarkdownReport.stepSummary(s, comparison: c), terminator: "")
+                    throw ExitCode(s.verdict.exitCode)
+                }
                 let stored = FileManager.default.fileExists(atPath: folder.file("summary.json")) ? try folder.readSummary() : try SummaryRecovery.recover(folder)
                 let judge = try judging.judge(scenario: stored.scenario, profile: stored.profile)
                 let (summary, comparison) = judge.judged(stored)

@@ -46,6 +46,19 @@ final class XMLCollector: NSObject, XMLParserDelegate {
         #expect(html.contains("REGRESSED"))
     }
 
+    @Test func theStepSummaryShowsTheVerdictAndOnlyTheFiguresThatMoved() throws {
+        let (s, c, _) = Self.compared()
+        let md = MarkdownReport.stepSummary(s, comparison: c)
+        #expect(md.hasPrefix("### Mailstorm \(s.scenario) (\(s.profile)): **\(s.verdict.label)**"), "\(md)")
+        #expect(md.contains("**Comparison: regressed") && md.contains("| REGRESSED |") && !md.contains("| unchanged |"), "\(md)")
+        #expect(md.contains("other figure(s) unchanged") && md.contains("| KPI | threshold | measured | result |"))
+        let quiet = MarkdownReport.stepSummary(ComparisonTests.summary(level: 10), comparison: nil)
+        #expect(quiet.contains("No baseline compared."))
+        // What the run wrote is what the summary reads back: comparison.json round-trips.
+        let data = try ReportJSON.encoder.encode(c)
+        #expect(try ReportJSON.decoder.decode(Comparison.self, from: data).rows == c.rows)
+    }
+
     @Test func junitHasATestcasePerKPIAndComparedMetric() throws {
         let (s, c, _) = Self.compared()
         let xml = try #require(XMLCollector.parse(JUnitReport.render(s, comparison: c)))

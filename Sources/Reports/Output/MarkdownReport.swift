@@ -48,6 +48,28 @@ public enum MarkdownReport {
         return md
     }
 
+    /// The verdict in a few lines, for `$GITHUB_STEP_SUMMARY` and pull-request comments: the verdict and why,
+    /// the KPIs, and of the comparison only the figures that did not come out unchanged.
+    public static func stepSummary(_ s: Summary, comparison: Comparison?) -> String {
+        var md = "### Mailstorm \(s.scenario) (\(s.profile)): \(s.verdict.isSuccess ? s.verdict.label : "**\(s.verdict.label)**")\n\n"
+        md += s.verdict.reasons.map { "- \($0)\n" }.joined() + (s.verdict.reasons.isEmpty ? "" : "\n")
+        md += "\(s.load); \(s.requests.total) requests, \(s.requests.errors) errors, "
+        md += String(format: "p50 %.2f ms, p95 %.2f ms, p99 %.2f ms (from intended send); git %@\n\n", s.latencyMs.p50, s.latencyMs.p95, s.latencyMs.p99, String(s.gitSha.prefix(12)))
+        if !s.kpis.isEmpty {
+            md += "| KPI | threshold | measured | result |\n|---|---|---|---|\n"
+            for k in s.kpis { md += "| \(k.name) | \(k.comparator) \(VerdictTable.format(k.threshold, k.unit)) | \(k.measured) | \(k.pass ? "pass" : "**FAIL**") |\n" }
+            md += "\n"
+        }
+        guard let c = comparison else { return md + "No baseline compared.\n" }
+        md += "**Comparison: \(c.headline)**\n\n"
+        md += c.notes.map { "> \($0)\n" }.joined(separator: ">\n") + (c.notes.isEmpty ? "" : "\n")
+        let shown = c.rows.filter { $0.verdict != .unchanged }
+        if shown.isEmpty { return md + "Every figure within its margin (\(c.rows.count) compared).\n" }
+        md += "| " + Comparison.header.joined(separator: " | ") + " |\n|" + String(repeating: "---|", count: Comparison.header.count) + "\n"
+        for r in shown { md += "| " + r.cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n" }
+        return md + "\n\(c.rows.count - shown.count) other figure(s) unchanged.\n"
+    }
+
     static func row(_ label: String, _ p: Summary.Percentiles) -> String {
         "| \(label) | " + [p.p50, p.p90, p.p95, p.p99, p.p999, p.max, p.mean].map { String(format: "%.2f", $0) }.joined(separator: " | ") + " |\n"
     }
