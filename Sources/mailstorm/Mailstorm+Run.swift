@@ -12,7 +12,22 @@ extension Mailstorm {
         @Option(help: "A user-defined scenario: YAML with journeys, workload and k6-style thresholds (docs/scenario-files.md).") var file: String?
         @Option(help: "smoke (CI, ≤60 s), nightly or full.") var profile = "smoke"
         @Option(name: .customLong("set"), help: "Override a scenario setting, key=value (rate=50, duration=30s); repeatable.") var settings: [String] = []
-        @Option(help: "Folder for run folders.") var out = "results"
+        @Option(help: "Folder for run folders (default results); or json=FILE: one JSON line per interval and per event, written as the run goes (k6's --out json=); repeatable.")
+        var out: [String] = []
+
+        /// The folder among `--out`: the value that names no output kind.
+        var folderRoot: String { out.last { !$0.contains("=") } ?? "results" }
+
+        /// `--out json=FILE` values, checked: an unknown kind is a usage error that names it.
+        func streams() throws -> [String] {
+            try out.filter { $0.contains("=") }.map { spec in
+                let kind = spec.prefix { $0 != "=" }, path = String(spec.drop { $0 != "=" }.dropFirst())
+                guard kind == "json", !path.isEmpty else { throw UsageError("--out \(spec): outputs are json=FILE, or a folder for run folders") }
+                let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+                guard FileManager.default.isWritableFile(atPath: dir) else { throw UsageError("--out \(spec): the folder \(dir) does not exist or is not writable") }
+                return path
+            }
+        }
         @Flag(name: .customLong("quiet"), help: "Print only the verdict.") var printOnlyVerdict = false
         @Option(help: "Also write summary.json to FILE, or to standard output with '-' (then nothing else is printed there), as k6's --summary-export.")
         var summaryExport: String?
@@ -124,7 +139,8 @@ extension Mailstorm {
                 }
                 judges[m.name] = judge
             }
-            try RunFolder.checkWritable(root: out)
+            try RunFolder.checkWritable(root: folderRoot)
+            guard try streams().isEmpty || !(scenario is ComprehensiveScenario) else { throw UsageError("--out json= goes with one scenario") }
             if let path = summaryExport {
                 guard !(scenario is ComprehensiveScenario) else { throw UsageError("--summary-export goes with one scenario; comprehensive writes one summary per member") }
                 let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -139,7 +155,7 @@ extension Mailstorm {
                 code = try await runAll(all, options: options, judges: judges, control: control)
             } else {
                 code = try await runOne(scenario, options: options, judge: judges[scenario.name]!,
-                                        folder: try RunFolder(root: out, scenario: scenario.name), control: control).verdict.exitCode
+                                        folder: try RunFolder(root: folderRoot, scenario: scenario.name), control: control).verdict.exitCode
             }
             throw ExitCode(trap.fired ? ExitStatus.interrupted : code)
         }
@@ -159,6 +175,8 @@ extension Mailstorm {
             var sinks: [any IntervalSink] = [try TimeseriesCSVSink(path: folder.file("timeseries.csv")),
                                              try HdrLogSink(path: folder.file("latency.hlog"))]
             if !quiet { sinks.append(ProgressPrinter()) }
+            let live = try streams().map { try JSONLinesSink(path: $0) }
+            sinks += live as [any IntervalSink]
             let resourceLog = try ResourcesCSV(path: folder.file("resources.csv"))
             let serviceLog = try ServicesCSV(path: folder.file("services.csv"))
             var options = options
@@ -172,9 +190,14 @@ extension Mailstorm {
             while !control.isInterrupted || outcomes.isEmpty {
                 let t0 = Date()
                 probes.append(SpeedProbe.measure())  // before each trial: the machine's own drift is part of the answer
+                for l in live { l.event("trial_started", trial: outcomes.count + 1, ["scenario": scenario.name, "load": plan.describe]) }
                 outcomes.append(try await ScenarioRunner().run(scenario, options: options, sinks: sinks, control: control,
                                                                onResources: { resourceLog.append($0) }, onServices: { serviceLog.append($0) },
                                                                progress: say))
+                let done = outcomes.last!
+                var finished = ["requests": "\(done.result.overall.requests)", "errors": "\(done.result.overall.errorCount)"]
+                if let h = done.hostLoad { finished["host_load"] = h.description; finished["disturbed"] = "\(h.disturbed)" }
+                for l in live { l.event("trial_finished", trial: outcomes.count, finished) }
                 if control.isInterrupted { break }
                 let sofar = ScenarioRunner.combine(outcomes).summary(machineSpeed: SpeedProbe.combine(probes))
                 let comparison = outcomes.count >= schedule.minTrials ? judge.comparison(sofar) : nil
@@ -190,6 +213,10 @@ extension Mailstorm {
             var whole = ScenarioRunner.combine(outcomes).summary(machineSpeed: SpeedProbe.combine(probes))
             whole.segment = segment
             let (summary, comparison) = judge.judged(whole)
+            for l in live {
+                l.event("verdict", trial: outcomes.count, ["verdict": summary.verdict.label, "exit_code": "\(summary.verdict.exitCode)",
+                                                           "comparison": comparison?.headline ?? "none"])
+            }
             if summaryExport == "-" {
                 try folder.write(summary, comparison: comparison, baseline: judge.baseline)
                 FileHandle.standardOutput.write(try summary.encoded())
@@ -207,7 +234,7 @@ extension Mailstorm {
 
         /// Every member scenario in turn, each in its own folder under one parent, then one combined index.
         func runAll(_ all: ComprehensiveScenario, options: RunOptions, judges: [String: Judge], control: RunControl) async throws -> Int32 {
-            let parent = try RunFolder(root: out, scenario: all.name)
+            let parent = try RunFolder(root: folderRoot, scenario: all.name)
             var entries: [CombinedReport.Entry] = []
             for member in all.members where !control.isInterrupted {
                 let folder = try RunFolder(root: parent.path, scenario: member.name)

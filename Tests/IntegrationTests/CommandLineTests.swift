@@ -107,7 +107,9 @@ extension RealStack {
     @Test func aRunWritesItsFilesAndPrintsTheVerdict() throws {
         let dir = NSTemporaryDirectory() + "ms-cli-run-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let out = try Integration.mailstorm(["run", "basic", "--set", "rate=10", "--set", "duration=2s", "--out", dir, "--no-baseline",
+        let live = NSTemporaryDirectory() + "ms-cli-live-\(getpid()).jsonl"
+        defer { try? FileManager.default.removeItem(atPath: live) }
+        let out = try Integration.mailstorm(["run", "basic", "--rate", "10", "--duration", "2s", "--out", dir, "--out", "json=" + live, "--no-baseline",
                                              "--campaignd", Integration.binary("campaignd")])
         let runs = try FileManager.default.contentsOfDirectory(atPath: dir)
         #expect(runs.count == 1)
@@ -121,6 +123,13 @@ extension RealStack {
         #expect(out.output.contains("verdict: \(summary.verdict.label)"))
         let csv = try String(contentsOfFile: folder + "/timeseries.csv", encoding: .utf8).split(separator: "\n")
         #expect(csv.count >= 3)
+        // --out json=: every line one JSON object; the intervals add up to the run's requests, and the verdict comes last.
+        let lines = try String(contentsOfFile: live, encoding: .utf8).split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        let intervals = lines.filter { $0["type"] as? String == "interval" }
+        #expect(intervals.reduce(0) { $0 + ($1["requests"] as? Int ?? 0) } == 80, "\(intervals.count) intervals")
+        #expect(lines.first?["event"] as? String == "trial_started" && lines.last?["verdict"] as? String == summary.verdict.label)
         // report.html as a reader sees it: Chromium builds the page, logs nothing from its console, and draws it.
         let png = Integration.buildDirectory + "/report-screenshot.png"
         let page = try Integration.chromium(folder + "/report.html", screenshot: png)
