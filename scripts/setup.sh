@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, idempotently, what Mailstorm builds and runs with. Only missing packages are installed.
 set -euo pipefail
-packages=(postgresql postgresql-contrib redis-server libpq-dev libhiredis-dev libcurl4-openssl-dev libjemalloc-dev libssl-dev zlib1g-dev pkg-config wrk util-linux kubectl linux-perf chromium)
+packages=(postgresql postgresql-contrib redis-server libpq-dev libhiredis-dev libcurl4-openssl-dev libjemalloc-dev libssl-dev zlib1g-dev pkg-config wrk util-linux kubectl linux-perf chromium prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,20 +12,26 @@ extension Mailstorm {
         @Option(help: "A user-defined scenario: YAML with journeys, workload and k6-style thresholds (docs/scenario-files.md).") var file: String?
         @Option(help: "smoke (CI, ≤60 s), nightly or full.") var profile = "smoke"
         @Option(name: .customLong("set"), help: "Override a scenario setting, key=value (rate=50, duration=30s); repeatable.") var settings: [String] = []
-        @Option(help: "Folder for run folders (default results); or json=FILE: one JSON line per interval and per event, written as the run goes (k6's --out json=); repeatable.")
+        @Option(help: "Folder for run folders (default results); json=FILE: one JSON line per interval and per event as the run goes (k6's --out json=); prometheus=URL: each interval pushed to a Prometheus remote-write receiver; repeatable.")
         var out: [String] = []
 
         /// The folder among `--out`: the value that names no output kind.
         var folderRoot: String { out.last { !$0.contains("=") } ?? "results" }
 
-        /// `--out json=FILE` values, checked: an unknown kind is a usage error that names it.
-        func streams() throws -> [String] {
+        /// `--out kind=value` pairs, checked: an unknown kind or an unwritable file is a usage error that names it.
+        func streams() throws -> [(kind: String, value: String)] {
             try out.filter { $0.contains("=") }.map { spec in
-                let kind = spec.prefix { $0 != "=" }, path = String(spec.drop { $0 != "=" }.dropFirst())
-                guard kind == "json", !path.isEmpty else { throw UsageError("--out \(spec): outputs are json=FILE, or a folder for run folders") }
-                let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
-                guard FileManager.default.isWritableFile(atPath: dir) else { throw UsageError("--out \(spec): the folder \(dir) does not exist or is not writable") }
-                return path
+                let kind = String(spec.prefix { $0 != "=" }), value = String(spec.drop { $0 != "=" }.dropFirst())
+                guard ["json", "prometheus"].contains(kind), !value.isEmpty else {
+                    throw UsageError("--out \(spec): outputs are json=FILE, prometheus=URL, or a folder for run folders")
+                }
+                if kind == "json" {
+                    let dir = URL(fileURLWithPath: value).deletingLastPathComponent().path
+                    guard FileManager.default.isWritableFile(atPath: dir) else { throw UsageError("--out \(spec): the folder \(dir) does not exist or is not writable") }
+                } else {
+                    _ = try PrometheusRemoteWriteSink(url: value, scenario: "", run: "")
+                }
+                return (kind, value)
             }
         }
         @Flag(name: .customLong("quiet"), help: "Print only the verdict.") var printOnlyVerdict = false
@@ -175,8 +181,12 @@ extension Mailstorm {
             var sinks: [any IntervalSink] = [try TimeseriesCSVSink(path: folder.file("timeseries.csv")),
                                              try HdrLogSink(path: folder.file("latency.hlog"))]
             if !quiet { sinks.append(ProgressPrinter()) }
-            let live = try streams().map { try JSONLinesSink(path: $0) }
+            let live = try streams().filter { $0.kind == "json" }.map { try JSONLinesSink(path: $0.value) }
+            let pushed = try streams().filter { $0.kind == "prometheus" }.map {
+                try PrometheusRemoteWriteSink(url: $0.value, scenario: scenario.name, run: URL(fileURLWithPath: folder.path).lastPathComponent)
+            }
             sinks += live as [any IntervalSink]
+            sinks += pushed as [any IntervalSink]
             let resourceLog = try ResourcesCSV(path: folder.file("resources.csv"))
             let serviceLog = try ServicesCSV(path: folder.file("services.csv"))
             var options = options
@@ -191,6 +201,7 @@ extension Mailstorm {
                 let t0 = Date()
                 probes.append(SpeedProbe.measure())  // before each trial: the machine's own drift is part of the answer
                 for l in live { l.event("trial_started", trial: outcomes.count + 1, ["scenario": scenario.name, "load": plan.describe]) }
+                for p in pushed { p.startTrial(outcomes.count + 1) }
                 outcomes.append(try await ScenarioRunner().run(scenario, options: options, sinks: sinks, control: control,
                                                                onResources: { resourceLog.append($0) }, onServices: { serviceLog.append($0) },
                                                                progress: say))
@@ -213,6 +224,7 @@ extension Mailstorm {
             var whole = ScenarioRunner.combine(outcomes).summary(machineSpeed: SpeedProbe.combine(probes))
             whole.segment = segment
             let (summary, comparison) = judge.judged(whole)
+            for p in pushed { if let problem = p.finish() { FileHandle.standardError.write(Data("mailstorm: \(problem)\n".utf8)) } }
             for l in live {
                 l.event("verdict", trial: outcomes.count, ["verdict": summary.verdict.label, "exit_code": "\(summary.verdict.exitCode)",
                                                            "comparison": comparison?.headline ?? "none"])

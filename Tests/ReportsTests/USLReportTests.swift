@@ -54,3 +54,26 @@ import Harness
         #expect(svg.contains(">15</text>") && !svg.contains(">3.8</text>") && svg.contains("viewBox"))
     }
 }
+
+/// The remote-write body's two encodings, byte for byte; that Prometheus itself accepts them is ExportTests'.
+@Suite struct RemoteWriteTests {
+    @Test func protobufAndSnappyFramesAreAsTheSpecsSay() {
+        let s = RemoteWrite.Series(name: "m", labels: [("a", "b")], value: 1, timestampMs: 300)
+        #expect(s.labels.map(\.0) == ["__name__", "a"])
+        let pb = RemoteWrite.protobuf([s])
+        // timeseries(1) { label(1) {name "__name__", value "m"}, label(1) {"a", "b"}, sample(2) {double 1.0, varint 300} }
+        let label1: [UInt8] = [0x0A, 8] + Array("__name__".utf8) + [0x12, 1] + Array("m".utf8)
+        let label2: [UInt8] = [0x0A, 1, 0x61, 0x12, 1, 0x62]
+        let sample: [UInt8] = [0x09, 0, 0, 0, 0, 0, 0, 0xF0, 0x3F, 0x10, 0xAC, 0x02]
+        let ts: [UInt8] = [0x0A, UInt8(label1.count)] + label1 + [0x0A, UInt8(label2.count)] + label2 + [0x12, UInt8(sample.count)] + sample
+        #expect(pb == [0x0A, UInt8(ts.count)] + ts)
+        // Snappy: the length as a varint, then literals (tag (n-1)<<2 up to 60 bytes, 60<<2 then n-1 up to 256, 61<<2 then two bytes).
+        #expect(RemoteWrite.snappy([1, 2, 3]) == [3, 2 << 2, 1, 2, 3])
+        let big = [UInt8](repeating: 7, count: 100)
+        #expect(RemoteWrite.snappy(big) == [100, 60 << 2, 99] + big)
+        let huge = [UInt8](repeating: 9, count: 70_000)
+        let framed = RemoteWrite.snappy(huge)
+        #expect(framed.prefix(3) == [0xF0, 0xA2, 0x04] && framed[3] == 61 << 2 && framed[4] == 0xFF && framed[5] == 0xFF)
+        #expect(framed.count == 3 + 3 + 65_536 + 3 + (70_000 - 65_536))
+    }
+}
