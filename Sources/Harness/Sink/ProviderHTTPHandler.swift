@@ -112,7 +112,7 @@ final class ProviderHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             respond(context, 200, ["results": results])
         }
         if let delay = fault.latency(using: &rng) {
-            context.eventLoop.scheduleTask(in: delay) { answer() }
+            context.eventLoop.assumeIsolated().scheduleTask(in: delay) { answer() }
         } else {
             answer()
         }

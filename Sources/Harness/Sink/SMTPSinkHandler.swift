@@ -70,7 +70,7 @@ final class SMTPSinkHandler: ChannelInboundHandler, @unchecked Sendable {
         input = nil
         inData = false
         scanned = 0
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: reply + "\r\n"))).whenComplete { _ in context.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: reply + "\r\n"))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
     private func finishMessage(context: ChannelHandlerContext, body: ByteBuffer) {
@@ -105,7 +105,7 @@ final class SMTPSinkHandler: ChannelInboundHandler, @unchecked Sendable {
         }
         if let delay = fault.latency(using: &rng) {
             held = true
-            context.eventLoop.scheduleTask(in: delay) { [self] in
+            context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
                 respond()
                 held = false
                 process(context: context)
@@ -138,7 +138,7 @@ final class SMTPSinkHandler: ChannelInboundHandler, @unchecked Sendable {
             out.writeString("221 2.0.0 bye\r\n")
             let o = out
             out.clear()
-            context.writeAndFlush(wrapOutboundOut(o)).whenComplete { _ in context.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(o)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         default: out.writeString("500 5.5.2 unknown command\r\n")
         }
     }
