@@ -74,3 +74,8 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The project's own code builds without warnings, and stays so: a warning fails its build (dependencies keep theirs).
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-warnings-as-errors"])]
+}
