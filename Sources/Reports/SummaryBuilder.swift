@@ -97,13 +97,7 @@ extension SummaryBuilder {
             }
             // A KPI whose figure this run did not measure fails rather than passing unjudged.
             let value = v ?? .nan
-            let op = k.op ?? (k.atLeast ? ">=" : "<=")
-            let holds: Bool = switch op {
-            case "<": value < k.threshold
-            case ">": value > k.threshold
-            case ">=": value >= k.threshold
-            default: value <= k.threshold
-            }
+            let holds = ThresholdSpec.holds(value, k.op ?? (k.atLeast ? ">=" : "<="), k.threshold)
             // campaignd's statement latency comes from a Prometheus histogram: a percentile is known only to its bucket.
             let bucket: Set<KPI.Metric> = [.dbQueryP50, .dbQueryP95, .dbQueryP99]
             return Summary.KPIResult(name: k.name, threshold: k.threshold, value: value, unit: k.unit, pass: v != nil && holds, source: k.source,

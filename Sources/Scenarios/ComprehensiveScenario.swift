@@ -7,8 +7,8 @@ public struct ComprehensiveScenario: Scenario {
 
     public init() {}
 
-    /// The scenarios it runs, in order.
-    public var members: [any Scenario] { [BasicScenario(), StressScenario(), SpikeScenario(), EnduranceScenario(), CapacityScenario(), SendScenario(), ImportScenario()] }
+    /// The scenarios it runs, in the catalog's order: every one but chaos (faults belong to one scenario's run) and itself.
+    public var members: [any Scenario] { ScenarioCatalog.all.filter { !($0 is ChaosScenario || $0 is ComprehensiveScenario) } }
 
     /// No faults: a timeline belongs to one scenario's run.
     public func faultHorizon(plan: ScenarioPlan) -> Double? { nil }

@@ -55,12 +55,16 @@ public struct ThresholdSpec: Sendable, Equatable, Codable {
     }
 
     /// Whether `measured` satisfies the threshold.
-    public func holds(_ measured: Double) -> Bool {
+    public func holds(_ measured: Double) -> Bool { Self.holds(measured, op, value) }
+
+    /// The one comparison of a measured figure with its threshold, for file thresholds and the KPIs alike:
+    /// "<", "<=", ">" or ">=" (anything else is ">=", which the parser never lets through). NaN never holds.
+    public static func holds(_ measured: Double, _ op: String, _ threshold: Double) -> Bool {
         switch op {
-        case "<": measured < value
-        case "<=": measured <= value
-        case ">": measured > value
-        default: measured >= value
+        case "<": measured < threshold
+        case "<=": measured <= threshold
+        case ">": measured > threshold
+        default: measured >= threshold
         }
     }
 }
