@@ -4,69 +4,6 @@ import Glibc
 #endif
 import Harness
 
-/// Where and how to run a scenario.
-public struct RunOptions: Sendable {
-    public var profile: Profile = .smoke
-    public var overrides = Overrides.none
-    /// Target an existing deployment instead of starting the embedded stack.
-    public var target: String?
-    public var stack = StackOptions()
-    public var threads = 1
-    public var password = "mailstorm-pass"
-    /// Repeats of the run, each on a fresh embedded stack; results merge exactly.
-    public var trials = 1
-    /// With a target: the mail sink's HTTP address, for the send scenario.
-    public var sinkURL: String?
-    /// --profile-server: Server-Timing stages per endpoint, and a perf profile of campaignd into `profileDirectory`.
-    public var profileServer = false
-    public var profileDirectory: String?
-    /// Planned faults (`--fault`); none: the scenario's own (the chaos scenario's standard set).
-    public var faults: [FaultSpec] = []
-    /// `--segment i/n`: this process offers segment i of n of the load (`mailstorm merge` joins the parts).
-    public var segment: ExecutionSegment = .whole
-    /// `--start-at`: the load starts at this wall-clock time, so segments begin together without a coordinator.
-    public var startAt: Date?
-    public init() {}
-}
-
-/// What a scenario run produced, ready for Reports.
-public struct ScenarioOutcome: Sendable {
-    public var scenario: String
-    public var profile: Profile
-    public var describe: String
-    public var kpiSet: String
-    public var target: String
-    public var embedded: Bool
-    public var result: RunResult
-    /// The stress search's steps, knee and breaking point (stress scenario only).
-    public var stress: StressOutcome?
-    /// The spike's effect and recovery (spike scenario only).
-    public var spike: SpikeOutcome?
-    /// Drift of p99, throughput, memory, files and database size (endurance scenario only).
-    public var endurance: EnduranceOutcome?
-    /// The concurrency sweep and its USL fit (capacity scenario only).
-    public var capacity: CapacityOutcome?
-    /// The send's throughput, delivery time and consistency (send scenario only).
-    public var email: EmailOutcome?
-    /// The bulk import's rate (import scenario only).
-    public var importOutcome: ImportOutcome?
-    /// What each planned fault did, when the run carried faults.
-    public var faults: FaultOutcome?
-    /// k6-style thresholds from a scenario file, judged with the KPIs.
-    public var thresholds: [ThresholdSpec] = []
-    /// PostgreSQL, Redis and campaignd figures over the run (the last trial's).
-    public var services: ServiceSummary?
-    /// --profile-server's perf profile of campaignd, and why there is none when there is none.
-    public var serverProfile: ServerProfile?
-    public var profileNote: String?
-    /// CPU, memory, threads and files of each process, sampled every second (the last trial's).
-    public var resources: [String: ProcessResources] = [:]
-    /// CPU the machine spent outside the run while it ran; nil unless the run owns every server (the embedded stack).
-    public var hostLoad: HostLoad?
-    /// Each trial's own outcome, in order (one entry for a one-trial run): comparisons test trials.
-    public var trials: [ScenarioOutcome] = []
-}
-
 /// Starts (or reaches) the stack, seeds it, runs the load, and tears the stack down.
 public struct ScenarioRunner: Sendable {
     public init() {}
