@@ -36,6 +36,7 @@ let package = Package(
         // HMAC-SHA256 for tracking tokens, SHA-256 for stored sessions, constant-time comparison.
         cLibrary("CCrypto", pkgConfig: "libcrypto", apt: "libssl-dev"),
 
+        // The load engine alone: pacers, workload, client, recording, and the result types it measures into.
         .target(name: "Harness", dependencies: [
             "CZlib",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -43,9 +44,18 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
-        .target(name: "Scenarios", dependencies: ["Harness", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Reports", dependencies: ["Harness"]),
+        ], exclude: ["Environment"]),
+        // What the engine runs in: the embedded stack, the mail sink, monitoring and profiling, planned faults.
+        .target(name: "Environment", dependencies: [
+            "Harness", "CZlib",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Sources/Harness/Environment"),
+        .target(name: "Scenarios", dependencies: ["Harness", "Environment", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Reports", dependencies: ["Harness", "Environment"]),
         .target(name: "SystemUnderTest", dependencies: [
             "CLibPQ", "CHiredis", "CJemalloc", "CCurl", "CCrypto",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -55,7 +65,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "mailstorm", dependencies: [
-            "Harness", "Scenarios", "Reports",
+            "Harness", "Environment", "Scenarios", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "campaignd", dependencies: [
@@ -63,14 +73,15 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: [.linkedLibrary("jemalloc")]),
 
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", .product(name: "NIOEmbedded", package: "swift-nio")]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness"]),
+        .testTarget(name: "EnvironmentTests", dependencies: ["Environment", "Harness", .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         // Route tests run against the real stack (IntegrationTests), not HummingbirdTesting: that would pull
         // async-http-client and BoringSSL into every CI build for no extra coverage.
         .testTarget(name: "SystemUnderTestTests", dependencies: ["SystemUnderTest", .product(name: "Yams", package: "Yams")]),
         // Depends on both executables so that `swift test` builds the binaries it launches.
-        .testTarget(name: "IntegrationTests", dependencies: ["Harness", "Scenarios", "Reports", "SystemUnderTest", "mailstorm", "campaignd"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Harness", "Environment", "Scenarios", "Reports", "SystemUnderTest", "mailstorm", "campaignd"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Harness
+import Environment
 
 /// summary.json: the versioned record of one run. docs/summary-schema.md documents every field.
 public struct Summary: Codable, Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import Harness
+import Environment
 
 /// Turns a measured run into a Summary and judges it against its KPI set.
 public enum SummaryBuilder {

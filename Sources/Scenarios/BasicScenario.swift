@@ -1,4 +1,5 @@
 import Harness
+import Environment
 
 /// The seed-000 user journey (login, list campaigns, stats, create a campaign) at a constant arrival rate.
 public struct BasicScenario: Scenario {

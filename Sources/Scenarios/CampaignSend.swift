@@ -1,5 +1,6 @@
 import Foundation
 import Harness
+import Environment
 
 /// One campaign sent through campaignd's sender to the mail sink, from the send request until campaignd calls
 /// it sent (or failed), or time runs out; then what the sink and campaignd each counted.

@@ -1,5 +1,6 @@
 import Foundation
 import Harness
+import Environment
 
 /// The seed-000 journey at a steady rate, with a campaign sending beside it, while the stack's parts fail on a
 /// plan: does campaignd ride each fault out, how long after each does it meet its SLO again, and does every

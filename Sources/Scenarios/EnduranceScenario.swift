@@ -1,4 +1,5 @@
 import Harness
+import Environment
 
 /// A long steady run: does anything drift (p99, throughput, memory, files, database size)? It drives the
 /// steady-state session, which deletes what it creates, so a process whose memory still grows is leaking.

@@ -1,5 +1,6 @@
 import Foundation
 import Harness
+import Environment
 
 /// A run's fault timeline, carried out against its stack from the scenario's start, then judged against what
 /// the load measured.

@@ -1,5 +1,6 @@
 import Foundation
 import Harness
+import Environment
 import Yams
 
 /// A user-defined scenario from a YAML file: journeys with weights, a workload model, and k6-style thresholds.

@@ -1,5 +1,6 @@
 import Foundation
 import Harness
+import Environment
 
 /// Where and how to run a scenario.
 public struct RunOptions: Sendable {

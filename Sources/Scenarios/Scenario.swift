@@ -1,4 +1,5 @@
 import Harness
+import Environment
 
 /// A named load test that answers one question, with a plan per profile.
 public protocol Scenario: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import Harness
+import Environment
 
 /// What a scenario's run can use: where the system is, the seeded users, and a way to run load plans.
 public struct ScenarioContext: Sendable {

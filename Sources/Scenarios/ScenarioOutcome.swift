@@ -1,4 +1,5 @@
 import Harness
+import Environment
 
 /// What a scenario run produced, ready for Reports.
 public struct ScenarioOutcome: Sendable {

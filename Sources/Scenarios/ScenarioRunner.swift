@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import Harness
+import Environment
 
 /// Starts (or reaches) the stack, seeds it, runs the load, and tears the stack down.
 public struct ScenarioRunner: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import Harness
+import Environment
 
 /// A campaign to N recipients through campaignd's sender to the mail sink: how fast, how long each email
 /// waits, and does every recipient get exactly one email?

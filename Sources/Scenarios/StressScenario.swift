@@ -1,4 +1,5 @@
 import Harness
+import Environment
 
 /// The arrival rate climbs in steps until the SLO breaks: where is the knee, and where does it break?
 public struct StressScenario: Scenario {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Harness
+import Environment
 import Reports
 
 /// Baseline options shared by run, report and compare.

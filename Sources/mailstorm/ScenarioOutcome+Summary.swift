@@ -1,4 +1,5 @@
 import Harness
+import Environment
 import Reports
 import Scenarios
 

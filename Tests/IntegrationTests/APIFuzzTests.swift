@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Harness
+import Environment
 
 extension RealStack {
 /// schemathesis (PyPI, written by others; `make setup` installs it into .build/venv) against docs/openapi.yaml

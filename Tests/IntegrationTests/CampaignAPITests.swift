@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Harness
+import Environment
 
 extension RealStack {
 /// Every route of campaignd against the real PostgreSQL and Redis.

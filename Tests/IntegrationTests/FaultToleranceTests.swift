@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Harness
+import Environment
 
 extension RealStack {
 /// campaignd riding out faults of its dependencies, of its provider and of its own process, on the real servers.

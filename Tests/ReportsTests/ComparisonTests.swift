@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Harness
+import Environment
 @testable import Reports
 
 @Suite struct ComparisonTests {

@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import Testing
 import Harness
+import Environment
 @testable import Reports
 
 /// Collects element names and attributes while parsing, failing on malformed XML.

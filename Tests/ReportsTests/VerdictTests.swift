@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import Testing
 import Harness
+import Environment
 @testable import Reports
 
 /// One verdict, every output: each combination of KPIs, comparison and mode gives one outcome and exit code,

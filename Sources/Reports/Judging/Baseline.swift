@@ -1,5 +1,6 @@
 import Foundation
 import Harness
+import Environment
 
 /// baselines/<scenario>-<profile>.json: what a run is compared against. It keeps N trials, each on a fresh
 /// stack, as whole-run figures per scope, the calibration made from their spread, the machine's fingerprint

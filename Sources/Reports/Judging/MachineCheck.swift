@@ -1,5 +1,6 @@
 import Foundation
 import Harness
+import Environment
 
 /// Whether a baseline was measured on a machine like this one: the same fingerprint, and a deflate speed within
 /// the probes' own noise (`SpeedProbe.tolerance(against:)`). A baseline from another machine is not compared silently: its differences would be

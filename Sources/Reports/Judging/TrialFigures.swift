@@ -1,5 +1,6 @@
 import Foundation
 import Harness
+import Environment
 
 /// One trial's whole-run figures: the unit a comparison replicates. Per-second samples within a run share its
 /// stack, caches and machine state, so only whole trials are independent draws of "this build on this machine".

@@ -1,4 +1,5 @@
 import Harness
+import Environment
 import Foundation
 
 /// The comprehensive run's index: one line per scenario with its verdict and headline figure, linking to its report.

@@ -1,4 +1,5 @@
 import Harness
+import Environment
 import Foundation
 
 /// The planned faults, one row each: when each took effect and ended, what the load saw meanwhile, and how

@@ -1,5 +1,6 @@
 import Foundation
 import Harness
+import Environment
 
 /// report.html: one self-contained file (inline CSS and SVG, no scripts, no network) a person can open
 /// from a CI artifact. It is also well-formed XML, which the tests check.

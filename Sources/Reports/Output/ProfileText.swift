@@ -1,4 +1,5 @@
 import Harness
+import Environment
 import Foundation
 
 /// The hottest functions of campaignd's perf profile.

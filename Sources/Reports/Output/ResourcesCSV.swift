@@ -1,5 +1,6 @@
 import Foundation
 import Harness
+import Environment
 
 /// A CSV file appended as a run goes, so a killed run keeps every row written so far.
 public class AppendingCSV: @unchecked Sendable {

@@ -1,4 +1,5 @@
 import Harness
+import Environment
 import Foundation
 
 /// PostgreSQL, Redis and campaignd over the run, as text.

@@ -1,4 +1,5 @@
 import Harness
+import Environment
 import Foundation
 
 /// The short table `mailstorm run` prints: the KPIs, then the verdict.

@@ -1,0 +1,72 @@
+import Foundation
+import Harness
+
+/// One process's figures read from /proc: CPU time, resident memory, threads and open files.
+public struct ProcStat: Sendable, Equatable {
+    public var pid: Int32
+    public var parent: Int32
+    public var cpuSeconds: Double
+    /// Proportional set size when /proc offers it (smaps_rollup), else resident set size.
+    public var rssBytes: UInt64
+    public var threads: Int
+    public var fds: Int
+
+    /// Parses /proc/<pid>/stat. The command name (field 2) may hold spaces and parentheses, so fields are
+    /// counted from the last ')'.
+    public static func parse(stat text: String, pid: Int32, ticksPerSecond: Double, pageSize: UInt64) -> ProcStat? {
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let f = text[text.index(after: close)...].split(separator: " ")
+        // After the name: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14) ... num_threads(17) ... rss pages(21).
+        // cutime and cstime hold children already reaped (PostgreSQL backends that ended), so a tree's CPU
+        // does not shrink when one of them exits.
+        guard f.count > 21, let ppid = Int32(f[1]), let ut = Double(f[11]), let st = Double(f[12]),
+              let cut = Double(f[13]), let cst = Double(f[14]), let th = Int(f[17]), let rss = UInt64(f[21]) else { return nil }
+        return ProcStat(pid: pid, parent: ppid, cpuSeconds: (ut + st + cut + cst) / ticksPerSecond, rssBytes: rss * pageSize, threads: th, fds: 0)
+    }
+
+    /// Reads a live process, or nil if it is gone.
+    public static func read(_ pid: Int32) -> ProcStat? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              var s = parse(stat: text, pid: pid, ticksPerSecond: Double(sysconf(Int32(_SC_CLK_TCK))), pageSize: UInt64(sysconf(Int32(_SC_PAGESIZE)))) else { return nil }
+        s.fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0
+        // PSS splits shared pages (PostgreSQL's shared_buffers) among the processes mapping them, so a tree's sum
+        // does not count them once per backend; RSS would.
+        if let rollup = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8),
+           let line = rollup.split(separator: "\n").first(where: { $0.hasPrefix("Pss:") }),
+           let kb = UInt64(line.split(separator: " ").dropFirst().first ?? "") {
+            s.rssBytes = kb * 1024
+        }
+        return s
+    }
+
+    /// Every live process's parent, from one scan of /proc.
+    public static func parentMap() -> [Int32: Int32] {
+        var parents: [Int32: Int32] = [:]
+        for p in ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init) {
+            if let text = try? String(contentsOfFile: "/proc/\(p)/stat", encoding: .utf8), let close = text.lastIndex(of: ")") {
+                let f = text[text.index(after: close)...].split(separator: " ")
+                if f.count > 1, let pp = Int32(f[1]) { parents[p] = pp }
+            }
+        }
+        return parents
+    }
+
+    /// A process and all its descendants (PostgreSQL's backends are children of the postmaster), summed.
+    /// `parents` comes from `parentMap()`, read once per sample for every tree.
+    public static func readTree(_ root: Int32, parents: [Int32: Int32]) -> ProcStat? {
+        guard var total = read(root) else { return nil }
+        func descends(_ p: Int32) -> Bool {
+            var cur = p, hops = 0
+            while let pp = parents[cur], hops < 16 { if pp == root { return true }; cur = pp; hops += 1 }
+            return false
+        }
+        for p in parents.keys where p != root && descends(p) {
+            guard let c = read(p) else { continue }
+            total.cpuSeconds += c.cpuSeconds
+            total.rssBytes += c.rssBytes
+            total.threads += c.threads
+            total.fds += c.fds
+        }
+        return total
+    }
+}
