@@ -53,7 +53,8 @@ public struct MachineCheck: Codable, Sendable, Equatable {
         if !fingerprintMatches { why.append("fingerprint '\(baseline.fingerprint)' there, '\(current.fingerprint)' here") }
         if let r {
             if let t = tolerance, abs(log(r.deflate)) > t {
-                why.append("speed probe: deflate \(Int(((r.deflate - 1) * 100).rounded()))% here against the baseline's machine, beyond the probes' own noise (±\(Int(((exp(t) - 1) * 100).rounded()))%); memcpy \(Int(((r.memcpy - 1) * 100).rounded()))%")
+                // The band is symmetric in log units: -29% … +41% for a tolerance of 0.35.
+                why.append("speed probe: deflate \(Int(((r.deflate - 1) * 100).rounded()))% here against the baseline's machine, beyond the probes' own noise (\(Int(((exp(-t) - 1) * 100).rounded()))% … +\(Int(((exp(t) - 1) * 100).rounded()))%); memcpy \(Int(((r.memcpy - 1) * 100).rounded()))%")
             }
         } else {
             why.append("no speed probe on \(baseline.probe == nil ? "the baseline" : "this run") to tell the machines apart")
