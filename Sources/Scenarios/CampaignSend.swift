@@ -73,7 +73,9 @@ struct CampaignSend {
         let t0 = started.timeIntervalSince1970
         return now.compactMap { (k, v) -> EmailOutcome.Second? in
             guard let sec = Double(k), sec + 1 > t0, v > (before[k] ?? 0) else { return nil }
-            return .init(t: max(sec - t0.rounded(.down), 0), emails: v - (before[k] ?? 0))
+            // From the send's own start, not the start of its second: faults are placed to the millisecond, and a
+            // second counted from a rounded start would credit a repeat to a fault that began up to 1 s after it.
+            return .init(t: max(sec - t0, 0), emails: v - (before[k] ?? 0))
         }.sorted { $0.t < $1.t }
     }
 
