@@ -42,8 +42,12 @@ public struct StressScenario: Scenario {
         var parts: [RunResult] = []
         let found = try await search.run { rate in
             let r = try await ctx.load(BasicScenario.constantPlan(rate: rate, duration: stepSeconds, timeout: 10, kpiSet: "none", describe: ""))
+            // Where RunResult.sequential places this step's seconds.
+            let start = parts.reduce(0) { $0 + $1.durationSeconds.rounded(.up) }
             parts.append(r)
-            return StepResult(measured: r, rate: rate)
+            var step = StepResult(measured: r, rate: rate)
+            step.startS = start
+            return step
         }
         var e = ScenarioExecution(result: RunResult.sequential(parts))
         let kneeStep = found.steps.first { $0.rate == found.knee }

@@ -6,6 +6,8 @@ public struct StepResult: Sendable, Codable, Equatable {
     public var errorRate: Double
     public var droppedRate: Double
     public var pass: Bool
+    /// When the step began, in seconds after the run's load started (the per-second series' time base).
+    public var startS: Double?
 
     public init(rate: Double, throughput: Double, p99Ms: Double, errorRate: Double, droppedRate: Double, slo: SLO) {
         self.rate = rate

@@ -132,11 +132,17 @@ public enum HTMLReport {
         ]
         var chart = SVGChart(id: "chart-latency", title: "Latency per second (ms)", xLabel: "seconds", yLabel: "ms", series: series)
         chart.bands = faultBands(s)
+        chart.markers = stepMarks(s)
         let p95 = (baseline?.trials ?? []).filter { !$0.disturbed }.compactMap { $0.value("overall", .p95) }
         if let lo = p95.min(), let hi = p95.max() {
             chart.yBands = [(lo, hi, String(format: "baseline p95, %d trials: %.2f-%.2f ms", p95.count, lo, hi))]
         }
         return chart
+    }
+
+    /// The start of each stress step, labelled with its arrival rate.
+    static func stepMarks(_ s: Summary) -> [(x: Double, label: String)] {
+        (s.stress?.steps ?? []).compactMap { st in st.startS.map { ($0, String(format: "%.0f/s", st.rate)) } }
     }
 
     /// Each fault from when it took effect to when its component was back.
@@ -150,6 +156,7 @@ public enum HTMLReport {
             .init(name: "errors/s", color: "#c92a2a", points: s.timeseries.map { ($0.t, Double($0.errors)) }),
         ])
         chart.bands = faultBands(s)
+        chart.markers = stepMarks(s)
         return chart
     }
 
