@@ -30,7 +30,7 @@ extension Mailstorm {
                     let dir = URL(fileURLWithPath: value).deletingLastPathComponent().path
                     guard FileManager.default.isWritableFile(atPath: dir) else { throw UsageError("--out \(spec): the folder \(dir) does not exist or is not writable") }
                 } else {
-                    _ = try PrometheusRemoteWriteSink(url: value, scenario: "", run: "")
+                    _ = try PrometheusRemoteWriteSink.receiver(value)
                 }
                 return (kind, value)
             }

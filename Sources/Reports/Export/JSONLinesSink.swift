@@ -64,11 +64,12 @@ public final class JSONLinesSink: IntervalSink, @unchecked Sendable {
         handle = h
     }
 
-    static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
+    private let clock = ISO8601DateFormatter()
+    private func now() -> String { clock.string(from: Date()) }
 
     public func intervalCompleted(_ s: IntervalSnapshot) {
         lock.lock(); defer { lock.unlock() }
-        write(Interval(trial: trial, time: Self.now(), row: s.row))
+        write(Interval(trial: trial, time: now(), row: s.row))
     }
 
     public func runFinished() {}
@@ -77,7 +78,7 @@ public final class JSONLinesSink: IntervalSink, @unchecked Sendable {
     public func event(_ name: String, trial: Int, _ fields: [String: String] = [:]) {
         lock.lock(); defer { lock.unlock() }
         self.trial = trial
-        write(Event(event: name, trial: trial, time: Self.now(), fields: fields))
+        write(Event(event: name, trial: trial, time: now(), fields: fields))
     }
 
     private func write(_ value: some Encodable) {

@@ -21,11 +21,16 @@ public final class PrometheusRemoteWriteSink: IntervalSink, @unchecked Sendable 
     private let pending = DispatchGroup()
     private let session: URLSession
 
-    public init(url text: String, scenario: String, run: String) throws {
+    /// The receiver's URL, checked before anything starts; the error names it.
+    public static func receiver(_ text: String) throws(UsageError) -> URL {
         guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
             throw UsageError("--out prometheus=\(text): want the receiver's URL, e.g. http://127.0.0.1:9090/api/v1/write")
         }
-        self.url = url
+        return url
+    }
+
+    public init(url text: String, scenario: String, run: String) throws {
+        url = try Self.receiver(text)
         base = [("scenario", scenario), ("run", run)]
         let config = URLSessionConfiguration.ephemeral
         config.timeoutIntervalForRequest = 5
