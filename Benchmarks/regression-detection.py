@@ -49,8 +49,10 @@ def newest(folder):
 
 
 def quiet(trials):
-    """The trials a comparison judges: those not run beside other work (host_load within 10% of the machine)."""
-    return [t for t in trials if (t.get("host_load") or {}).get("other", 0) + (t.get("host_load") or {}).get("steal", 0) <= 0.10]
+    """The trials a comparison judges: other work plus steal within 10% of the machine, steal alone within 1%."""
+    def ok(h):
+        return h.get("other", 0) + h.get("steal", 0) <= 0.10 and h.get("steal", 0) <= 0.01
+    return [t for t in trials if ok(t.get("host_load") or {})]
 
 
 def set_aside(run_folder):

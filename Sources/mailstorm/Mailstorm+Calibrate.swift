@@ -45,7 +45,7 @@ extension Mailstorm {
                 probes.append(SpeedProbe.measure())
                 let o = try await ScenarioRunner().run(scenario, options: options, control: control)
                 if let h = o.hostLoad, h.disturbed {
-                    FileHandle.standardError.write(Data("set aside: \(h.description) (the limit is \(Int(HostLoad.limit * 100))%); another trial\n".utf8))
+                    FileHandle.standardError.write(Data("set aside: \(h.description) (\(HostLoad.limitsText)); another trial\n".utf8))
                 } else {
                     quiet += 1
                 }
