@@ -5,7 +5,8 @@ import Environment
 /// summary.json: the versioned record of one run. docs/summary-schema.md documents every field.
 public struct Summary: Codable, Sendable {
     /// 2: `verdict` is one object (outcome, reasons, exit code), `trials` and `machine_speed` are new.
-    public static let currentSchemaVersion = 2
+    /// 3: a scenario's own result is under `results.<key>` (spike's was `spike`).
+    public static let currentSchemaVersion = 3
 
     public var schemaVersion: Int
     public var scenario: String
@@ -36,8 +37,8 @@ public struct Summary: Codable, Sendable {
     public var kpis: [KPIResult]
     /// Stress scenario only: the steps, the knee and the breaking point (journey iterations per second).
     public var stress: StressOutcome?
-    /// Spike scenario only: p99 before and during the surge, errors, and `recovery_s`.
-    public var spike: SpikeOutcome?
+    /// The scenario's own results (`ScenarioResult`), by key: each rendered, with its figures and fields.
+    public var results: [String: ScenarioSection]?
     /// Endurance scenario only: trends with 95% confidence intervals, files and database growth.
     public var endurance: EnduranceOutcome?
     /// Capacity scenario only: the concurrency sweep, the USL fit (`usl`), `knee_rps` and the projection.

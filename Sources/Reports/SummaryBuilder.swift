@@ -5,7 +5,7 @@ import Environment
 /// Turns a measured run into a Summary and judges it against its KPI set.
 public enum SummaryBuilder {
     public static func build(scenario: String, profile: String, load: String, target: String, embedded: Bool,
-                             result r: RunResult, kpis: [KPI], stress: StressOutcome? = nil, spike: SpikeOutcome? = nil, capacity: CapacityOutcome? = nil, endurance: EnduranceOutcome? = nil, resources: [String: ProcessResources]? = nil,
+                             result r: RunResult, kpis: [KPI], stress: StressOutcome? = nil, results: [any ScenarioResult] = [], capacity: CapacityOutcome? = nil, endurance: EnduranceOutcome? = nil, resources: [String: ProcessResources]? = nil,
                              email: EmailOutcome? = nil, bulkImport: ImportOutcome? = nil, faults: FaultOutcome? = nil, services: ServiceSummary? = nil,
                              serverStages: [String: [String: Summary.Percentiles]]? = nil, serverProfile: ServerProfile? = nil,
                              profileNote: String? = nil, trials: [TrialFigures]? = nil, machineSpeed: SpeedProbe? = nil,
@@ -21,7 +21,7 @@ public enum SummaryBuilder {
         let o = r.overall
         let latency = Summary.Percentiles(o.latency)
         let errorRate = o.requests == 0 ? 1 : Double(o.errorCount) / Double(o.requests)
-        let results = evaluate(kpis, latency: latency, errorRate: errorRate, email: email, bulkImport: bulkImport, run: r, services: services,
+        let judged = evaluate(kpis, latency: latency, errorRate: errorRate, email: email, bulkImport: bulkImport, run: r, services: services,
                                faults: faults)
         let iso = ISO8601DateFormatter()
         // A run that sent nothing cannot pass: there is nothing honest to judge.
@@ -30,7 +30,7 @@ public enum SummaryBuilder {
         var problems = measured ? [] : ["nothing was measured"]
         problems += (email?.problems ?? []) + (bulkImport?.problems ?? []) + (faults?.problems ?? [])
         if let st = stress, st.knee == nil { problems.append("stress: no step met the SLO (no knee)") }
-        if let sp = spike, sp.recoveryS == nil { problems.append("spike: p99 did not recover before the run ended") }
+        problems += results.flatMap { r in r.problems.map { "\(type(of: r).key): \($0)" } }
         if let c = capacity, c.kneeRps == nil { problems.append("capacity: no concurrency level met the SLO") }
         if let e = endurance { problems += enduranceProblems(e, r, latency, resources).map { "endurance: \($0)" } }
         let summary = Summary(
@@ -45,10 +45,10 @@ public enum SummaryBuilder {
             perStatusClass: Dictionary(uniqueKeysWithValues: (1...5).compactMap { i in
                 r.byStatusClass[i].totalCount > 0 ? ("\(i)xx", Summary.Percentiles(r.byStatusClass[i])) : nil }),
             histograms: histograms(r),
-            kpis: results, stress: stress, spike: spike, endurance: endurance, capacity: capacity, resources: resources,
+            kpis: judged, stress: stress, results: Summary.sections(results), endurance: endurance, capacity: capacity, resources: resources,
             email: email, bulkImport: bulkImport, faults: faults, services: services.map { var s = $0; s.rows = []; return s },
             serverStages: serverStages ?? Self.serverStages(r), serverProfile: serverProfile, profileNote: profileNote, trials: [], problems: problems,
-            verdict: .make(kpis: results, problems: problems, interrupted: r.interrupted, comparison: nil, advisory: false), timeseries: r.intervals)
+            verdict: .make(kpis: judged, problems: problems, interrupted: r.interrupted, comparison: nil, advisory: false), timeseries: r.intervals)
         // One trial: the run is its own trial.
         var out = summary
         out.trials = trials ?? [TrialFigures(summary)]

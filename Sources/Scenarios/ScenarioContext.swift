@@ -32,7 +32,8 @@ public struct ScenarioContext: Sendable {
 public struct ScenarioExecution: Sendable {
     public var result: RunResult
     public var stress: StressOutcome?
-    public var spike: SpikeOutcome?
+    /// The scenario's own results (`ScenarioResult`): each reaches every report without Reports knowing it.
+    public var results: [any ScenarioResult] = []
     public var capacity: CapacityOutcome?
     public var endurance: EnduranceOutcome?
     public var email: EmailOutcome?

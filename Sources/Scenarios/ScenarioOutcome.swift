@@ -12,8 +12,8 @@ public struct ScenarioOutcome: Sendable {
     public var result: RunResult
     /// The stress search's steps, knee and breaking point (stress scenario only).
     public var stress: StressOutcome?
-    /// The spike's effect and recovery (spike scenario only).
-    public var spike: SpikeOutcome?
+    /// The scenario's own results (spike's surge and recovery...).
+    public var results: [any ScenarioResult] = []
     /// Drift of p99, throughput, memory, files and database size (endurance scenario only).
     public var endurance: EnduranceOutcome?
     /// The concurrency sweep and its USL fit (capacity scenario only).

@@ -51,7 +51,7 @@ extension SpikeScenario {
     public func execute(_ ctx: ScenarioContext, plan: ScenarioPlan) async throws -> ScenarioExecution {
         let shape = try self.shape(profile: ctx.profile, overrides: ctx.overrides)
         var e = ScenarioExecution(result: try await ctx.load(plan))
-        e.spike = SpikeAnalysis.analyze(e.result.intervals, start: shape.start, end: shape.end)
+        e.results.append(SpikeAnalysis.analyze(e.result.intervals, start: shape.start, end: shape.end))
         return e
     }
 }

@@ -20,7 +20,7 @@ extension RealStack {
         options.stack.campaigndArguments += campaigndArguments
         let o = try await ScenarioRunner().run(scenario, options: options)
         let s = SummaryBuilder.build(scenario: o.scenario, profile: "smoke", load: o.describe, target: o.target, embedded: o.embedded,
-                                     result: o.result, kpis: KPICatalog.set(o.kpiSet) + o.thresholds.map(KPI.init), stress: o.stress, spike: o.spike, capacity: o.capacity,
+                                     result: o.result, kpis: KPICatalog.set(o.kpiSet) + o.thresholds.map(KPI.init), stress: o.stress, results: o.results, capacity: o.capacity,
                                      endurance: o.endurance, resources: o.resources, email: o.email, bulkImport: o.importOutcome,
                                      faults: o.faults, services: o.services)
         // Every summary round-trips through its JSON form, and every run samples the services.
@@ -52,12 +52,13 @@ extension RealStack {
 
     @Test func spikeSurgesAndIsAnalysed() async throws {
         let (o, s) = try await smoke(SpikeScenario())
-        let sp = try #require(o.spike)
+        let sp = try #require(o.results.first(SpikeOutcome.self))
         #expect(sp.levelP99Ms > 0 && sp.spikeP99Ms > 0 && sp.recoveryLimitMs >= sp.levelP99Ms + 5)
         let before = o.result.intervals.filter { $0.t >= 2 && $0.t < 15 }.map(\.rps)
         let during = o.result.intervals.filter { $0.t >= 15 && $0.t < 20 }.map(\.rps)
         #expect(during.max()! > 3 * before.max()!, "before \(before), during \(during)")
         #expect(MarkdownReport.render(s).contains("## Spike"))
+        #expect(try s.results?["spike"]?.decode(SpikeOutcome.self) == sp)
     }
 
     @Test func enduranceReportsTrends() async throws {

@@ -55,28 +55,6 @@ public struct StressOutcome: Sendable, Codable, Equatable {
     public var kneeRequestsPerSecond: Double?
 }
 
-/// What a spike did: p99 before and during it, errors during it, and the time p99 took to come back.
-public struct SpikeOutcome: Sendable, Codable, Equatable {
-    /// Median per-second p99 before the surge.
-    public var levelP99Ms: Double
-    /// Worst per-second p99 during the surge.
-    public var spikeP99Ms: Double
-    public var spikeErrorRate: Double
-    public var spikeDropped: UInt64
-    /// Seconds after the surge until p99 was back within `recoveryLimitMs` for three seconds; nil if it never was.
-    public var recoveryS: Double?
-    public var recoveryLimitMs: Double
-
-    public init(levelP99Ms: Double, spikeP99Ms: Double, spikeErrorRate: Double, spikeDropped: UInt64, recoveryS: Double?, recoveryLimitMs: Double) {
-        self.levelP99Ms = levelP99Ms
-        self.spikeP99Ms = spikeP99Ms
-        self.spikeErrorRate = spikeErrorRate
-        self.spikeDropped = spikeDropped
-        self.recoveryS = recoveryS
-        self.recoveryLimitMs = recoveryLimitMs
-    }
-}
-
 /// One concurrency level of a capacity sweep.
 public struct CapacityLevel: Sendable, Codable, Equatable {
     public var vus: Int

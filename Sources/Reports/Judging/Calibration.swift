@@ -12,6 +12,8 @@ public struct Calibration: Codable, Sendable, Equatable {
     /// Trials a side at which overall p95 (or the scenario's figure) resolves the asked change, or, when the noise
     /// floor lies above that, the fewest at which more trials stop helping (within 5% of the floor); at most the cap.
     public var recommendedTrials: Int
+    /// Scenario figures where higher is better (the headline names such a figure first: the scenario's answer).
+    public var risingFigures: [String]?
 
     public static let maxTrials = 10
 
@@ -29,6 +31,8 @@ public struct Calibration: Codable, Sendable, Equatable {
             if let s = sd(trials.compactMap { $0.figures[name] }.map { log(max($0, 1e-9)) }) { noise["scenario", default: [:]][name] = max(s, 0.001) }
         }
         self.noise = noise
+        let rising = Set(noise["scenario"]?.keys.map { $0 } ?? []).filter { TrialFigures.higherIsBetter($0, in: trials) }.sorted()
+        risingFigures = rising.isEmpty ? nil : rising
         let rows = noise.values.reduce(0) { $0 + $1.count }
         self.rows = rows
         let sigma = noise["overall"]?["p95"] ?? noise["scenario"]?.values.max() ?? .nan
@@ -59,9 +63,10 @@ public struct Calibration: Codable, Sendable, Equatable {
         }
         out += Table.render(header: ["scope", "metric", "noise"] + ns.map { "\($0) trials" }, rows: rows)
         let n = recommendedTrials
+        let rising = Set(risingFigures ?? [])
         if let r = resolvable("overall", "p95", trials: n) {
             out += String(format: "%@ %@ resolves a %.0f%% p95 change with %d trials a side\n", scenario, profile, r, n)
-        } else if let name = noise["scenario"]?.keys.min(by: { (TrialFigures.higherIsBetter.contains($0) ? 0 : 1, $0) < (TrialFigures.higherIsBetter.contains($1) ? 0 : 1, $1) }),
+        } else if let name = noise["scenario"]?.keys.min(by: { (rising.contains($0) ? 0 : 1, $0) < (rising.contains($1) ? 0 : 1, $1) }),
                   let r = resolvable("scenario", name, trials: n) {
             out += String(format: "%@ %@ resolves a %.0f%% change of %@ with %d trials a side\n", scenario, profile, r, name, n)
         }

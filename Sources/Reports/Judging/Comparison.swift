@@ -86,7 +86,7 @@ public struct Comparison: Codable, Sendable {
             let a = reference.compactMap { $0.figures[name] }, b = current.compactMap { $0.figures[name] }
             guard !a.isEmpty, !b.isEmpty else { continue }
             specs.append(RowSpec(scope: "scenario", metric: name, a: a, b: b, log: true, asked: log1p(thresholds.figureChange),
-                                 worseUp: !TrialFigures.higherIsBetter.contains(name), drift: machine.driftAllowance))
+                                 worseUp: !TrialFigures.higherIsBetter(name, in: reference + current), drift: machine.driftAllowance))
         }
         let rows = specs.map { $0.row(family: specs.count) }
         return Comparison(baselineGitSha: baselineGitSha, baselineCreatedAt: baselineCreatedAt, baselineTrials: reference.count,

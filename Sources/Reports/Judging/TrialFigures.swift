@@ -11,6 +11,8 @@ public struct TrialFigures: Codable, Sendable, Equatable {
     public var figures: [String: Double]
     /// The machine's load from outside the run while this trial ran (embedded stack only).
     public var hostLoad: HostLoad?
+    /// Figures of a scenario result (`ScenarioFigure`) where a higher value is better.
+    public var risingFigures: [String]?
 
     public init(scopes: [String: [String: Double]], figures: [String: Double] = [:], hostLoad: HostLoad? = nil) {
         self.scopes = scopes
@@ -25,6 +27,8 @@ public struct TrialFigures: Codable, Sendable, Equatable {
     /// went (one more step past the knee changes every percentile), so only its answer, the knee, is kept.
     public init(_ s: Summary) {
         figures = Self.figures(s)
+        let rising = s.sections.flatMap { $0.figures.filter(\.value.higherIsBetter).keys }.sorted()
+        risingFigures = rising.isEmpty ? nil : rising
         guard s.stress == nil, s.capacity == nil, s.requests.total > 0 else { scopes = [:]; return }
         func rate(_ errors: UInt64, _ requests: UInt64) -> Double { requests == 0 ? 0 : Double(errors) / Double(requests) * 100 }
         func row(_ p: Summary.Percentiles, _ rps: Double, _ err: Double) -> [String: Double] {
@@ -44,9 +48,15 @@ public struct TrialFigures: Codable, Sendable, Equatable {
         if let i = s.bulkImport { f["rows_per_s"] = i.rowsPerS }
         if let k = s.stress?.kneeRequestsPerSecond { f["stress_knee_rps"] = k }
         if let k = s.capacity?.kneeRps { f["capacity_knee_rps"] = k }
+        for section in s.sections { for (name, fig) in section.figures { f[name] = fig.value } }
         return f
     }
 
     /// Scenario figures where a higher value is better.
     public static let higherIsBetter: Set<String> = ["emails_per_s", "rows_per_s", "stress_knee_rps", "capacity_knee_rps"]
+
+    /// Whether a higher `name` is better, by the fixed figures or as the trials' results declared it.
+    public static func higherIsBetter(_ name: String, in trials: [TrialFigures]) -> Bool {
+        higherIsBetter.contains(name) || trials.contains { $0.risingFigures?.contains(name) == true }
+    }
 }

@@ -16,7 +16,7 @@ public enum CombinedReport {
     /// The figure that answers each scenario's question.
     public static func headline(_ s: Summary) -> String {
         if let st = s.stress { return "knee " + (st.knee.map { String(format: "%.1f it/s", $0) } ?? "none") }
-        if let sp = s.spike { return "recovery " + (sp.recoveryS.map { String(format: "%.0f s", $0) } ?? "never") }
+        if let section = s.sections.first { return section.headline }
         if let c = s.capacity { return "knee " + (c.kneeRps.map { String(format: "%.0f req/s", $0) } ?? "none") + (c.instancesNeeded.map { ", \($0) instance(s) for target" } ?? "") }
         if let e = s.endurance { return e.p99Trend.map { String(format: "p99 slope %+.4f ms/s", $0.slope) } ?? "no trend" }
         if let e = s.email { return String(format: "%.0f emails/s, delivery p99 %.1f s, %d duplicates", e.emailsPerS, e.deliveryMs.p99 / 1000, e.sink.duplicates) }

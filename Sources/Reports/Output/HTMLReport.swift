@@ -45,7 +45,7 @@ public enum HTMLReport {
             }
             h += chart.render()
         }
-        if let sp = s.spike { h += "<h2>Spike</h2><p>\(XML.escape(SpikeText.render(sp)))</p>" }
+        for section in s.sections { h += "<h2>\(XML.escape(section.title))</h2><p>\(XML.escape(section.text))</p>" }
         if let e = s.email {
             h += "<h2>Send</h2>" + EmailText.render(e).split(separator: "\n").map { "<p>\(XML.escape(String($0)))</p>" }.joined()
             h += SVGChart(id: "chart-emails", title: "Emails accepted per second", xLabel: "seconds", yLabel: "emails/s",

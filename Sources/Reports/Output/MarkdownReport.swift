@@ -21,7 +21,7 @@ public enum MarkdownReport {
         if let st = s.stress { md += "## Stress search\n\n```\n" + StressTable.render(st) + "```\n\n" }
         if let e = s.endurance { md += "## Endurance\n\n```\n" + EnduranceText.render(e, summary: s) + "```\n\n" }
         if let c = s.capacity { md += "## Capacity\n\n```\n" + CapacityText.render(c) + "```\n\n" }
-        if let sp = s.spike { md += "## Spike\n\n" + SpikeText.render(sp) + "\n" }
+        for section in s.sections { md += "## \(section.title)\n\n" + section.text + "\n" }
         if let e = s.email { md += "## Send\n\n```\n" + EmailText.render(e) + "```\n\n" }
         if let i = s.bulkImport { md += "## Import\n\n```\n" + ImportText.render(i) + "```\n\n" }
         if let f = s.faults { md += "## Faults\n\n```\n" + FaultText.render(f) + "```\n\n" }

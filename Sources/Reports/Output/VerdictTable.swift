@@ -18,7 +18,7 @@ public enum VerdictTable {
         }
         if !rows.isEmpty { out += Table.render(header: ["KPI", "threshold", "measured", "result"], rows: rows) }
         if let st = s.stress { out += StressTable.render(st) }
-        if let sp = s.spike { out += SpikeText.render(sp) }
+        for section in s.sections { out += section.text }
         if let c = s.capacity { out += CapacityText.render(c) }
         if let e = s.endurance { out += EnduranceText.render(e, summary: s) }
         if let e = s.email { out += EmailText.render(e) }
