@@ -21,8 +21,16 @@ public struct KPI: Sendable, Codable, Equatable {
 
     /// `<`, `<=`, `>` or `>=`; nil: `>=` when `atLeast`, else `<=`.
     public var op: String? = nil
-    /// For `.latencyPercentile`: which percentile.
+    /// For `.percentile`: which percentile.
     public var percentile: Double? = nil
+    /// For `.figure`: the name of a scenario result's figure (`ScenarioResult.figures`).
+    public var figure: String? = nil
+
+    /// A threshold on a scenario result's figure: a new scenario's KPI is its catalog entry alone.
+    public init(name: String, figure: String, threshold: Double, unit: String, atLeast: Bool = false, source: String) {
+        self.init(name: name, metric: .figure, threshold: threshold, unit: unit, atLeast: atLeast, source: source)
+        self.figure = figure
+    }
 
     /// A k6-style threshold from a scenario file, as a KPI.
     public init(_ t: ThresholdSpec) {
@@ -54,7 +62,8 @@ public struct KPI: Sendable, Codable, Equatable {
         case latencyP50 = "latency_p50", latencyP95 = "latency_p95", latencyP99 = "latency_p99"
         case errorRate = "error_rate"
         case emailsPerHour = "emails_per_hour", deliveryP50 = "delivery_p50", deliveryP95 = "delivery_p95", deliveryP99 = "delivery_p99"
-        case successRate = "success_rate", importSecondsPer100k = "import_seconds_per_100k"
+        case successRate = "success_rate"
+        case figure
         case cacheHitRatio = "cache_hit_ratio"
         case dbQueryP50 = "db_query_p50", dbQueryP95 = "db_query_p95", dbQueryP99 = "db_query_p99"
         case faultRecoveryMax = "fault_recovery_max", cacheOutageErrorRate = "cache_outage_error_rate"

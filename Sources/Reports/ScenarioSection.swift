@@ -8,6 +8,7 @@ public struct ScenarioSection: Codable, Sendable, Equatable {
     public var text: String
     public var headline: String
     public var figures: [String: ScenarioFigure]
+    public var measured: Bool
     /// The result's own fields, as its type encodes them (snake_case keys).
     public var data: JSONValue
 
@@ -16,6 +17,7 @@ public struct ScenarioSection: Codable, Sendable, Equatable {
         text = r.render()
         headline = r.headline
         figures = r.figures
+        measured = r.measured
         data = (try? ReportJSON.encoder.encode(r)).flatMap { try? Self.plain.decode(JSONValue.self, from: $0) } ?? .null
     }
 

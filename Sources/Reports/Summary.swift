@@ -47,8 +47,6 @@ public struct Summary: Codable, Sendable {
     public var resources: [String: ProcessResources]?
     /// The send scenario's figures: emails_per_s, delivery_ms percentiles, sink counts, final states.
     public var email: EmailOutcome?
-    /// The import scenario's figures.
-    public var bulkImport: ImportOutcome?
     /// Planned faults (`--fault`, the chaos scenario): each window's errors, p99 and recovery.
     public var faults: FaultOutcome?
     /// PostgreSQL, Redis and campaignd over the run (the per-second rows are in services.csv).

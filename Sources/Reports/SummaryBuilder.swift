@@ -6,7 +6,7 @@ import Environment
 public enum SummaryBuilder {
     public static func build(scenario: String, profile: String, load: String, target: String, embedded: Bool,
                              result r: RunResult, kpis: [KPI], stress: StressOutcome? = nil, results: [any ScenarioResult] = [], capacity: CapacityOutcome? = nil, endurance: EnduranceOutcome? = nil, resources: [String: ProcessResources]? = nil,
-                             email: EmailOutcome? = nil, bulkImport: ImportOutcome? = nil, faults: FaultOutcome? = nil, services: ServiceSummary? = nil,
+                             email: EmailOutcome? = nil, faults: FaultOutcome? = nil, services: ServiceSummary? = nil,
                              serverStages: [String: [String: Summary.Percentiles]]? = nil, serverProfile: ServerProfile? = nil,
                              profileNote: String? = nil, trials: [TrialFigures]? = nil, machineSpeed: SpeedProbe? = nil,
                              gitSha: String = GitInfo.sha()) -> Summary {
@@ -21,14 +21,14 @@ public enum SummaryBuilder {
         let o = r.overall
         let latency = Summary.Percentiles(o.latency)
         let errorRate = o.requests == 0 ? 1 : Double(o.errorCount) / Double(o.requests)
-        let judged = evaluate(kpis, latency: latency, errorRate: errorRate, email: email, bulkImport: bulkImport, run: r, services: services,
+        let judged = evaluate(kpis, latency: latency, errorRate: errorRate, email: email, figures: Self.figures(results), run: r, services: services,
                                faults: faults)
         let iso = ISO8601DateFormatter()
         // A run that sent nothing cannot pass: there is nothing honest to judge.
         // Send and import runs measure emails and rows, not generated requests.
-        let measured = o.requests > 0 || (email.map { $0.sink.unique > 0 } ?? false) || (bulkImport.map { $0.imported > 0 } ?? false)
+        let measured = o.requests > 0 || (email.map { $0.sink.unique > 0 } ?? false) || results.contains { $0.measured }
         var problems = measured ? [] : ["nothing was measured"]
-        problems += (email?.problems ?? []) + (bulkImport?.problems ?? []) + (faults?.problems ?? [])
+        problems += (email?.problems ?? []) + (faults?.problems ?? [])
         if let st = stress, st.knee == nil { problems.append("stress: no step met the SLO (no knee)") }
         problems += results.flatMap { r in r.problems.map { "\(type(of: r).key): \($0)" } }
         if let c = capacity, c.kneeRps == nil { problems.append("capacity: no concurrency level met the SLO") }
@@ -46,7 +46,7 @@ public enum SummaryBuilder {
                 r.byStatusClass[i].totalCount > 0 ? ("\(i)xx", Summary.Percentiles(r.byStatusClass[i])) : nil }),
             histograms: histograms(r),
             kpis: judged, stress: stress, results: Summary.sections(results), endurance: endurance, capacity: capacity, resources: resources,
-            email: email, bulkImport: bulkImport, faults: faults, services: services.map { var s = $0; s.rows = []; return s },
+            email: email, faults: faults, services: services.map { var s = $0; s.rows = []; return s },
             serverStages: serverStages ?? Self.serverStages(r), serverProfile: serverProfile, profileNote: profileNote, trials: [], problems: problems,
             verdict: .make(kpis: judged, problems: problems, interrupted: r.interrupted, comparison: nil, advisory: false), timeseries: r.intervals)
         // One trial: the run is its own trial.
@@ -64,7 +64,7 @@ extension SummaryBuilder {
 
     /// Judges each KPI against the measured figures.
     static func evaluate(_ kpis: [KPI], latency: Summary.Percentiles, errorRate: Double, email: EmailOutcome? = nil,
-                         bulkImport: ImportOutcome? = nil, run r: RunResult? = nil, services: ServiceSummary? = nil,
+                         figures: [String: Double] = [:], run r: RunResult? = nil, services: ServiceSummary? = nil,
                          faults: FaultOutcome? = nil) -> [Summary.KPIResult] {
         let secs = max(r?.durationSeconds ?? 0, 1e-9)
         return kpis.compactMap { k in
@@ -88,7 +88,7 @@ extension SummaryBuilder {
             case .deliveryP95: email.map { $0.deliveryMs.p95 / 1000 }
             case .deliveryP99: email.map { $0.deliveryMs.p99 / 1000 }
             case .successRate: email?.successRate
-            case .importSecondsPer100k: bulkImport.map { $0.rowsPerS > 0 ? $0.secondsPerHundredThousand : .infinity }
+            case .figure: k.figure.flatMap { figures[$0] }
             case .cacheHitRatio: services?.appCacheHitRatio
             case .dbQueryP50: services?.appDbQueryMs?["p50"]
             case .dbQueryP95: services?.appDbQueryMs?["p95"]
@@ -104,6 +104,11 @@ extension SummaryBuilder {
             return Summary.KPIResult(name: k.name, threshold: k.threshold, value: value, unit: k.unit, pass: v != nil && holds, source: k.source,
                                      atLeast: k.atLeast ? true : nil, op: k.op, note: bucket.contains(k.metric) && v != nil ? "bucket bound" : nil)
         }
+    }
+
+    /// Every figure of the run's scenario results, by name, for KPIs.
+    static func figures(_ results: [any ScenarioResult]) -> [String: Double] {
+        Dictionary(results.flatMap { $0.figures.map { ($0.key, $0.value.value) } }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Per endpoint, the Server-Timing stages campaignd reported (db, cache, render), when they were captured.

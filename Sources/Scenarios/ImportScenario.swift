@@ -74,7 +74,7 @@ public struct ImportScenario: Scenario {
         }
         let duration = Date().timeIntervalSince(started)
         var e = ScenarioExecution(result: .empty(startedAt: started, durationSeconds: duration, interrupted: ctx.control.isInterrupted))
-        e.importOutcome = ImportOutcome(rows: s.rows, imported: imported, requests: requests, durationS: duration)
+        e.results.append(ImportOutcome(rows: s.rows, imported: imported, requests: requests, durationS: duration))
         return e
     }
 }

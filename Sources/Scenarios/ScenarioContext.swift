@@ -37,7 +37,6 @@ public struct ScenarioExecution: Sendable {
     public var capacity: CapacityOutcome?
     public var endurance: EnduranceOutcome?
     public var email: EmailOutcome?
-    public var importOutcome: ImportOutcome?
     /// When the send began and what one fault may repeat of it, to lay its repeats on the faults.
     public var sendStartedAt: Date?
     public var repeatsPerFault = 0

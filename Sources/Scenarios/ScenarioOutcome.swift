@@ -21,7 +21,6 @@ public struct ScenarioOutcome: Sendable {
     /// The send's throughput, delivery time and consistency (send scenario only).
     public var email: EmailOutcome?
     /// The bulk import's rate (import scenario only).
-    public var importOutcome: ImportOutcome?
     /// What each planned fault did, when the run carried faults.
     public var faults: FaultOutcome?
     /// k6-style thresholds from a scenario file, judged with the KPIs.

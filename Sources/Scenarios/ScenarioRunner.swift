@@ -157,7 +157,6 @@ public struct ScenarioRunner: Sendable {
                                       target: endpoints.target, embedded: existing == nil && owned != nil, result: e.result, stress: e.stress,
                                       results: e.results, endurance: e.endurance, capacity: e.capacity, resources: resources)
         outcome.email = e.email
-        outcome.importOutcome = e.importOutcome
         outcome.faults = faultOutcome
         outcome.thresholds = plan.thresholds
         outcome.services = serviceSummary

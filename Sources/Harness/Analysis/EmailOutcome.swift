@@ -88,25 +88,3 @@ public struct EmailOutcome: Sendable, Codable, Equatable {
         problems = p
     }
 }
-
-/// What a bulk import measured.
-public struct ImportOutcome: Sendable, Codable, Equatable {
-    public var rows: Int
-    public var imported: Int
-    public var requests: Int
-    public var durationS: Double
-    public var rowsPerS: Double
-    /// Seconds per 100,000 rows at the measured rate (seed 004 states import times per 100K leads).
-    public var secondsPerHundredThousand: Double
-    public var problems: [String]
-
-    public init(rows: Int, imported: Int, requests: Int, durationS: Double) {
-        self.rows = rows
-        self.imported = imported
-        self.requests = requests
-        self.durationS = durationS
-        rowsPerS = durationS > 0 ? Double(imported) / durationS : 0
-        secondsPerHundredThousand = rowsPerS > 0 ? 100_000 / rowsPerS : 0
-        problems = imported == rows ? [] : ["\(imported) of \(rows) rows imported"]
-    }
-}

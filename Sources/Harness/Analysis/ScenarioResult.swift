@@ -12,23 +12,31 @@ public protocol ScenarioResult: Codable, Sendable {
     var headline: String { get }
     /// The run's failed checks that come from this result: any fails the verdict.
     var problems: [String] { get }
-    /// Figures a comparison tests trial against trial, by name.
+    /// Its figures by name: KPIs judge them (`KPI(figure:)`), comparisons test the compared ones trial against trial.
     var figures: [String: ScenarioFigure] { get }
+    /// It measured something of its own (rows, emails) even if the run generated no requests: a run that
+    /// measured nothing at all cannot pass.
+    var measured: Bool { get }
 }
 
 extension ScenarioResult {
     public var problems: [String] { [] }
     public var figures: [String: ScenarioFigure] { [:] }
+    public var measured: Bool { false }
 }
 
 /// One comparable figure of a scenario result and which way is better.
 public struct ScenarioFigure: Codable, Sendable, Equatable {
     public var value: Double
     public var higherIsBetter: Bool
+    /// Tested in comparisons; false for a figure only a KPI reads (another form of a compared one: each
+    /// compared row widens the family every p-value is corrected for).
+    public var compared: Bool
 
-    public init(_ value: Double, higherIsBetter: Bool) {
+    public init(_ value: Double, higherIsBetter: Bool, compared: Bool = true) {
         self.value = value
         self.higherIsBetter = higherIsBetter
+        self.compared = compared
     }
 }
 

@@ -27,7 +27,7 @@ public struct TrialFigures: Codable, Sendable, Equatable {
     /// went (one more step past the knee changes every percentile), so only its answer, the knee, is kept.
     public init(_ s: Summary) {
         figures = Self.figures(s)
-        let rising = s.sections.flatMap { $0.figures.filter(\.value.higherIsBetter).keys }.sorted()
+        let rising = s.sections.flatMap { $0.figures.filter { $0.value.compared && $0.value.higherIsBetter }.keys }.sorted()
         risingFigures = rising.isEmpty ? nil : rising
         guard s.stress == nil, s.capacity == nil, s.requests.total > 0 else { scopes = [:]; return }
         func rate(_ errors: UInt64, _ requests: UInt64) -> Double { requests == 0 ? 0 : Double(errors) / Double(requests) * 100 }
@@ -45,14 +45,13 @@ public struct TrialFigures: Codable, Sendable, Equatable {
     static func figures(_ s: Summary) -> [String: Double] {
         var f: [String: Double] = [:]
         if let e = s.email { f["emails_per_s"] = e.emailsPerS; f["delivery_p99_ms"] = e.deliveryMs.p99 }
-        if let i = s.bulkImport { f["rows_per_s"] = i.rowsPerS }
         if let k = s.stress?.kneeRequestsPerSecond { f["stress_knee_rps"] = k }
         if let k = s.capacity?.kneeRps { f["capacity_knee_rps"] = k }
-        for section in s.sections { for (name, fig) in section.figures { f[name] = fig.value } }
+        for section in s.sections { for (name, fig) in section.figures where fig.compared { f[name] = fig.value } }
         return f
     }
 
-    /// Scenario figures where a higher value is better.
+    /// Scenario figures where a higher value is better, as baselines recorded before `ScenarioFigure` name them.
     public static let higherIsBetter: Set<String> = ["emails_per_s", "rows_per_s", "stress_knee_rps", "capacity_knee_rps"]
 
     /// Whether a higher `name` is better, by the fixed figures or as the trials' results declared it.

@@ -51,7 +51,6 @@ public enum HTMLReport {
             h += SVGChart(id: "chart-emails", title: "Emails accepted per second", xLabel: "seconds", yLabel: "emails/s",
                           series: [.init(name: "emails/s", color: "#1864ab", points: e.perSecond.map { ($0.t, Double($0.emails)) })]).render()
         }
-        if let i = s.bulkImport { h += "<h2>Import</h2><p>\(XML.escape(ImportText.render(i)))</p>" }
         if let f = s.faults { h += "<h2>Faults</h2><p>\(XML.escape(FaultText.rule(f))) Shaded on the charts below.</p>" + table(FaultText.header(f), FaultText.rows(f)) }
         if let st = s.serverStages {
             h += "<h2>Where the time goes</h2><p>Per endpoint, latency at the client beside campaignd's own stages (Server-Timing), in ms.</p>"

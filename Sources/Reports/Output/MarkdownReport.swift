@@ -23,7 +23,6 @@ public enum MarkdownReport {
         if let c = s.capacity { md += "## Capacity\n\n```\n" + CapacityText.render(c) + "```\n\n" }
         for section in s.sections { md += "## \(section.title)\n\n" + section.text + "\n" }
         if let e = s.email { md += "## Send\n\n```\n" + EmailText.render(e) + "```\n\n" }
-        if let i = s.bulkImport { md += "## Import\n\n```\n" + ImportText.render(i) + "```\n\n" }
         if let f = s.faults { md += "## Faults\n\n```\n" + FaultText.render(f) + "```\n\n" }
         if let sv = s.services { md += "## Services\n\n```\n" + ServicesText.render(sv) + "```\n\n" }
         if let st = s.serverStages { md += "## Where the time goes\n\n```\n" + StagesText.render(st, summary: s) + "```\n\n" }
