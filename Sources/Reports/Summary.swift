@@ -40,7 +40,6 @@ public struct Summary: Codable, Sendable {
     /// The scenario's own results (`ScenarioResult`), by key: each rendered, with its figures and fields.
     public var results: [String: ScenarioSection]?
     /// Endurance scenario only: trends with 95% confidence intervals, files and database growth.
-    public var endurance: EnduranceOutcome?
     /// Capacity scenario only: the concurrency sweep, the USL fit (`usl`), `knee_rps` and the projection.
     public var capacity: CapacityOutcome?
     /// Per process ("postgres" with its backends, "redis", "campaignd", "mailstorm"): CPU, RSS, threads, files.

@@ -35,8 +35,11 @@ public struct EnduranceScenario: Scenario {
 
     public func conclude(_ e: inout ScenarioExecution, resources: [String: ProcessResources], ctx: ScenarioContext) {
         let after = ScenarioRunner.databaseBytes(ctx.endpoints.databaseURL)
-        e.endurance = Self.analyze(e.result.intervals, resources: resources,
-                                   databaseBytes: e.databaseBytesBefore.flatMap { b in after.map { [b, $0] } })
+        var outcome = Self.analyze(e.result.intervals, resources: resources, databaseBytes: e.databaseBytesBefore.flatMap { b in after.map { [b, $0] } })
+        outcome.durationS = e.result.durationSeconds
+        outcome.p99LevelMs = e.result.overall.latency.millis(at: 99)
+        outcome.memoryLevelsMb = resources.mapValues(\.memoryStartMb)
+        e.results.append(outcome)
     }
 
     /// Seconds of warm-up left out of every trend: connection pools fill, PostgreSQL backends start and touch

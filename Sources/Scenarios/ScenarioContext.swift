@@ -35,7 +35,6 @@ public struct ScenarioExecution: Sendable {
     /// The scenario's own results (`ScenarioResult`): each reaches every report without Reports knowing it.
     public var results: [any ScenarioResult] = []
     public var capacity: CapacityOutcome?
-    public var endurance: EnduranceOutcome?
     public var email: EmailOutcome?
     /// When the send began and what one fault may repeat of it, to lay its repeats on the faults.
     public var sendStartedAt: Date?

@@ -15,7 +15,6 @@ public struct ScenarioOutcome: Sendable {
     /// The scenario's own results (spike's surge and recovery...).
     public var results: [any ScenarioResult] = []
     /// Drift of p99, throughput, memory, files and database size (endurance scenario only).
-    public var endurance: EnduranceOutcome?
     /// The concurrency sweep and its USL fit (capacity scenario only).
     public var capacity: CapacityOutcome?
     /// The send's throughput, delivery time and consistency (send scenario only).

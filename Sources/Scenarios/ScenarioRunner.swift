@@ -155,7 +155,7 @@ public struct ScenarioRunner: Sendable {
         scenario.conclude(&e, resources: resources, ctx: ctx)
         var outcome = ScenarioOutcome(scenario: scenario.name, profile: options.profile, describe: Self.describe(plan, options), kpiSet: plan.kpiSet,
                                       target: endpoints.target, embedded: existing == nil && owned != nil, result: e.result, stress: e.stress,
-                                      results: e.results, endurance: e.endurance, capacity: e.capacity, resources: resources)
+                                      results: e.results, capacity: e.capacity, resources: resources)
         outcome.email = e.email
         outcome.faults = faultOutcome
         outcome.thresholds = plan.thresholds

@@ -18,7 +18,7 @@ extension ScenarioOutcome {
         SummaryBuilder.build(
             scenario: scenario, profile: profile.rawValue, load: describe, target: target, embedded: embedded, result: result,
             kpis: KPICatalog.set(kpiSet) + thresholds.map(KPI.init), stress: stress, results: results, capacity: capacity,
-            endurance: endurance, resources: resources, email: email, faults: faults, services: services,
+            resources: resources, email: email, faults: faults, services: services,
             serverProfile: serverProfile, profileNote: profileNote, trials: trials, machineSpeed: machineSpeed)
     }
 }

@@ -21,7 +21,7 @@ extension RealStack {
         let o = try await ScenarioRunner().run(scenario, options: options)
         let s = SummaryBuilder.build(scenario: o.scenario, profile: "smoke", load: o.describe, target: o.target, embedded: o.embedded,
                                      result: o.result, kpis: KPICatalog.set(o.kpiSet) + o.thresholds.map(KPI.init), stress: o.stress, results: o.results, capacity: o.capacity,
-                                     endurance: o.endurance, resources: o.resources, email: o.email,
+                                     resources: o.resources, email: o.email,
                                      faults: o.faults, services: o.services)
         // Every summary round-trips through its JSON form, and every run samples the services.
         _ = try Summary.decode(try s.encoded())
@@ -63,7 +63,7 @@ extension RealStack {
 
     @Test func enduranceReportsTrends() async throws {
         let (o, s) = try await smoke(EnduranceScenario())
-        let e = try #require(o.endurance)
+        let e = try #require(o.results.first(EnduranceOutcome.self))
         #expect(e.p99Trend != nil && e.throughputTrend != nil && e.databaseBytes?.count == 2)
         #expect(e.memoryTrends["campaignd"] != nil && e.memoryTrends["postgres"] != nil)
         #expect(MarkdownReport.render(s).contains("## Endurance"))
@@ -74,7 +74,7 @@ extension RealStack {
     @Test func enduranceNamesALeakInCampaignd() async throws {
         // 64 KiB kept per request at 150 requests/s: about 9 MiB/s that no stored data explains.
         let (o, s) = try await smoke(EnduranceScenario(), settings: ["duration=30s"], campaigndArguments: ["--inject-leak=65536"])
-        #expect(o.endurance?.memoryTrends["campaignd"]?.significant == true)
+        #expect(o.results.first(EnduranceOutcome.self)?.memoryTrends["campaignd"]?.significant == true)
         #expect(s.problems.contains { $0.hasPrefix("endurance: campaignd memory grows") && $0.hasSuffix("a leak") }, "\(s.problems)")
         #expect(s.verdict.outcome == .fail)
     }

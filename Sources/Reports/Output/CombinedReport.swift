@@ -18,7 +18,6 @@ public enum CombinedReport {
         if let st = s.stress { return "knee " + (st.knee.map { String(format: "%.1f it/s", $0) } ?? "none") }
         if let section = s.sections.first { return section.headline }
         if let c = s.capacity { return "knee " + (c.kneeRps.map { String(format: "%.0f req/s", $0) } ?? "none") + (c.instancesNeeded.map { ", \($0) instance(s) for target" } ?? "") }
-        if let e = s.endurance { return e.p99Trend.map { String(format: "p99 slope %+.4f ms/s", $0.slope) } ?? "no trend" }
         if let e = s.email { return String(format: "%.0f emails/s, delivery p99 %.1f s, %d duplicates", e.emailsPerS, e.deliveryMs.p99 / 1000, e.sink.duplicates) }
         return String(format: "p99 %.2f ms at %.1f req/s", s.latencyMs.p99, s.throughputRps)
     }

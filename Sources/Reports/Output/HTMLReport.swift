@@ -30,9 +30,6 @@ public enum HTMLReport {
             h += "<h2>Stress search</h2>" + table(StressTable.header, StressTable.rows(st))
             h += "<p>\(XML.escape(StressTable.render(st).split(separator: "\n").last.map(String.init) ?? ""))</p>"
         }
-        if let e = s.endurance {
-            h += "<h2>Endurance</h2>" + EnduranceText.render(e, summary: s).split(separator: "\n").map { "<p>\(XML.escape(String($0)))</p>" }.joined()
-        }
         if let c = s.capacity {
             h += "<h2>Capacity</h2>" + table(CapacityText.header, CapacityText.rows(c))
             h += CapacityText.summary(c).split(separator: "\n").map { "<p>\(XML.escape(String($0)))</p>" }.joined()
@@ -45,7 +42,9 @@ public enum HTMLReport {
             }
             h += chart.render()
         }
-        for section in s.sections { h += "<h2>\(XML.escape(section.title))</h2><p>\(XML.escape(section.text))</p>" }
+        for section in s.sections {
+            h += "<h2>\(XML.escape(section.title))</h2>" + section.text.split(separator: "\n").map { "<p>\(XML.escape(String($0)))</p>" }.joined()
+        }
         if let e = s.email {
             h += "<h2>Send</h2>" + EmailText.render(e).split(separator: "\n").map { "<p>\(XML.escape(String($0)))</p>" }.joined()
             h += SVGChart(id: "chart-emails", title: "Emails accepted per second", xLabel: "seconds", yLabel: "emails/s",

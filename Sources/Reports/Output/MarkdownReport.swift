@@ -19,9 +19,11 @@ public enum MarkdownReport {
             md += "Errors by class: " + s.errorsByClass.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n\n"
         }
         if let st = s.stress { md += "## Stress search\n\n```\n" + StressTable.render(st) + "```\n\n" }
-        if let e = s.endurance { md += "## Endurance\n\n```\n" + EnduranceText.render(e, summary: s) + "```\n\n" }
         if let c = s.capacity { md += "## Capacity\n\n```\n" + CapacityText.render(c) + "```\n\n" }
-        for section in s.sections { md += "## \(section.title)\n\n" + section.text + "\n" }
+        // A one-line section reads as a paragraph; a longer one keeps its layout in a code block.
+        for section in s.sections {
+            md += "## \(section.title)\n\n" + (section.text.dropLast().contains("\n") ? "```\n" + section.text + "```\n\n" : section.text + "\n")
+        }
         if let e = s.email { md += "## Send\n\n```\n" + EmailText.render(e) + "```\n\n" }
         if let f = s.faults { md += "## Faults\n\n```\n" + FaultText.render(f) + "```\n\n" }
         if let sv = s.services { md += "## Services\n\n```\n" + ServicesText.render(sv) + "```\n\n" }

@@ -20,7 +20,6 @@ public enum VerdictTable {
         if let st = s.stress { out += StressTable.render(st) }
         for section in s.sections { out += section.text }
         if let c = s.capacity { out += CapacityText.render(c) }
-        if let e = s.endurance { out += EnduranceText.render(e, summary: s) }
         if let e = s.email { out += EmailText.render(e) }
         if let f = s.faults { out += FaultText.render(f) }
         if let sv = s.services { out += ServicesText.render(sv) }

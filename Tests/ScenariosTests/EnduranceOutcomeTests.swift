@@ -1,5 +1,6 @@
 import Testing
-@testable import Harness
+import Harness
+@testable import Scenarios
 
 /// Endurance verdicts tell growth from leaks: memory that the data explains is not a leak; memory that grows in
 /// a process that stores nothing is, and the verdict names the process; a p99 drift names its endpoint.
