@@ -24,7 +24,7 @@ extension Mailstorm {
         @Option(help: "The smallest change that matters, metric=value (p95=0.05); repeatable.") var threshold: [String] = []
 
         func run() async throws {
-            do { try await execute() } catch { throw Exit.map(error) }
+            do { try await execute() } catch { throw ExitStatus.map(error) }
         }
 
         func execute() async throws {

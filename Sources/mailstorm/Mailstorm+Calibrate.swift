@@ -19,7 +19,7 @@ extension Mailstorm {
         @Option(help: "campaignd binary for the embedded stack.") var campaignd: String?
 
         func run() async throws {
-            do { try await execute() } catch { throw Exit.map(error) }
+            do { try await execute() } catch { throw ExitStatus.map(error) }
         }
 
         func execute() async throws {

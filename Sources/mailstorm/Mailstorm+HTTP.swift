@@ -23,7 +23,7 @@ extension Mailstorm {
         @Flag(help: "Print only requests/sec and p99.") var quiet = false
 
         func run() async throws {
-            do { try await execute() } catch { throw Exit.map(error) }
+            do { try await execute() } catch { throw ExitStatus.map(error) }
         }
 
         func execute() async throws {

@@ -68,7 +68,7 @@ extension Mailstorm {
                 let judge = try judging.judge(scenario: stored.scenario, profile: stored.profile)
                 let (summary, comparison) = judge.judged(stored)
                 throw ExitCode(try Mailstorm.publish(summary, comparison: comparison, baseline: judge.baseline, folder: folder, quiet: false))
-            } catch { throw Exit.map(error) }
+            } catch { throw ExitStatus.map(error) }
         }
     }
 
@@ -88,7 +88,7 @@ extension Mailstorm {
                 print(c.render(), terminator: "")
                 // The comparison alone decides here: the run's KPIs were judged when it ran.
                 throw ExitCode(Verdict.make(kpis: [], problems: [], interrupted: false, comparison: c, advisory: false).exitCode)
-            } catch { throw Exit.map(error) }
+            } catch { throw ExitStatus.map(error) }
         }
     }
 
@@ -106,7 +106,7 @@ extension Mailstorm {
                     let summary = try RunFolder(existing: path).readSummary()
                     guard !summary.interrupted else { throw ReportError("run '\(path)' was interrupted; it cannot be a baseline") }
                     print(try Mailstorm.saveBaseline(summary, dir: dir, from: path), terminator: "")
-                } catch { throw Exit.map(error) }
+                } catch { throw ExitStatus.map(error) }
             }
         }
     }
@@ -152,7 +152,7 @@ extension Mailstorm {
                 let path = html ?? "\(results)/history-\(FileName.safe(scenario))-\(FileName.safe(metric)).html"
                 try h.renderHTML().write(toFile: path, atomically: true, encoding: .utf8)
                 print("chart: \(path)")
-            } catch { throw Exit.map(error) }
+            } catch { throw ExitStatus.map(error) }
         }
     }
 }

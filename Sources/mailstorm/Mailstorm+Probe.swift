@@ -24,7 +24,7 @@ extension Mailstorm {
                     }
                     print(line)
                 }
-            } catch { throw Exit.map(error) }
+            } catch { throw ExitStatus.map(error) }
         }
     }
 }

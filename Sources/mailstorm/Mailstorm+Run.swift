@@ -66,7 +66,7 @@ extension Mailstorm {
             do {
                 try await execute()
             } catch {
-                throw Exit.map(error)
+                throw ExitStatus.map(error)
             }
         }
 
@@ -282,8 +282,8 @@ extension Mailstorm {
                 try TimeseriesCSVSink.write(summary.timeseries, to: folder.file("timeseries.csv"))
                 throw ExitCode(try Mailstorm.publish(summary, comparison: comparison, baseline: judge.baseline, folder: folder, quiet: quiet))
             } catch let e as MergeError {
-                throw Exit.fail(e.description, ExitStatus.infrastructure)
-            } catch { throw Exit.map(error) }
+                throw ExitStatus.fail(e.description, ExitStatus.infrastructure)
+            } catch { throw ExitStatus.map(error) }
         }
     }
 

@@ -22,7 +22,7 @@ struct SinkOptions: ParsableArguments {
         if let l = sinkLatency {
             let parts = l.split(separator: "-").map { Double($0.trimmingCharacters(in: .whitespaces)) }
             guard (1...2).contains(parts.count), parts.allSatisfy({ $0 != nil }) else {
-                throw Exit.fail("--sink-latency '\(l)': expected MS or MIN-MAX", ExitStatus.usage)
+                throw ExitStatus.fail("--sink-latency '\(l)': expected MS or MIN-MAX", ExitStatus.usage)
             }
             f.latencyMinMs = parts[0]!
             f.latencyMaxMs = parts.last!!
@@ -31,9 +31,9 @@ struct SinkOptions: ParsableArguments {
         f.permanentRate = permanentRate
         f.dropRate = dropRate
         f.refuseStatus = refuseStatus
-        do { try f.validate() } catch { throw Exit.fail("sink faults: \(error)", ExitStatus.usage) }
+        do { try f.validate() } catch { throw ExitStatus.fail("sink faults: \(error)", ExitStatus.usage) }
         var e = EngagementPlan()
-        guard (0...1).contains(openRate), (0...1).contains(clickRate) else { throw Exit.fail("--open-rate and --click-rate must be between 0 and 1", ExitStatus.usage) }
+        guard (0...1).contains(openRate), (0...1).contains(clickRate) else { throw ExitStatus.fail("--open-rate and --click-rate must be between 0 and 1", ExitStatus.usage) }
         e.openRate = openRate
         e.clickRate = clickRate
         e.webhooks = webhooks
@@ -59,7 +59,7 @@ extension Mailstorm {
             if let secret = webhookSecret ?? ProcessInfo.processInfo.environment["CAMPAIGND_WEBHOOK_SECRET"] { engagement.webhookSecret = secret }
             let s: MailSink
             do { s = try MailSink(host: host, smtpPort: smtpPort, httpPort: httpPort, faults: faults, engagement: engagement) } catch {
-                throw Exit.fail("\(error)", ExitStatus.infrastructure)
+                throw ExitStatus.fail("\(error)", ExitStatus.infrastructure)
             }
             FileHandle.standardOutput.write(Data("sink listening smtp=\(s.smtpURL) http=http://127.0.0.1:\(s.httpPort)\n".utf8))
             let stopped = RunControl()
@@ -81,7 +81,7 @@ extension Mailstorm {
 
         func run() async throws {
             let binary: String
-            do { binary = try CampaignServer.locate(campaignd) } catch { throw Exit.fail("\(error)", ExitStatus.usage) }
+            do { binary = try CampaignServer.locate(campaignd) } catch { throw ExitStatus.fail("\(error)", ExitStatus.usage) }
             // campaignd owns the schema and the generator; this is the harness's front door to it.
             let p = Process()
             p.executableURL = URL(fileURLWithPath: binary)

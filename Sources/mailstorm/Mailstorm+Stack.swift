@@ -32,7 +32,7 @@ extension Mailstorm {
                 var options = StackOptions(campaignd: campaignd, campaigndArguments: campaigndArg, keepDirectory: keep)
                 options.transport = transport
                 do { stack = try Stack.up(options) } catch {
-                    throw Exit.map(error)
+                    throw ExitStatus.map(error)
                 }
                 let state = State(pid: getpid(), endpoints: stack.endpoints)
                 try JSONEncoder().encode(state).write(to: URL(fileURLWithPath: StackCommand.stateFile))
@@ -51,7 +51,7 @@ extension Mailstorm {
                 stack.down()
                 try? FileManager.default.removeItem(atPath: StackCommand.stateFile)
                 _ = trap
-                if let dead { throw Exit.fail("\(dead) exited; stack torn down", ExitStatus.infrastructure) }
+                if let dead { throw ExitStatus.fail("\(dead) exited; stack torn down", ExitStatus.infrastructure) }
             }
         }
 
@@ -60,11 +60,11 @@ extension Mailstorm {
             func run() throws {
                 guard let data = FileManager.default.contents(atPath: StackCommand.stateFile),
                       let state = try? JSONDecoder().decode(State.self, from: data) else {
-                    throw Exit.fail("no running stack (no \(StackCommand.stateFile))", ExitStatus.usage)
+                    throw ExitStatus.fail("no running stack (no \(StackCommand.stateFile))", ExitStatus.usage)
                 }
                 guard kill(state.pid, SIGTERM) == 0 else {
                     try? FileManager.default.removeItem(atPath: StackCommand.stateFile)
-                    throw Exit.fail("stack process \(state.pid) is gone; removed stale state", ExitStatus.infrastructure)
+                    throw ExitStatus.fail("stack process \(state.pid) is gone; removed stale state", ExitStatus.infrastructure)
                 }
                 let deadline = Date().addingTimeInterval(30)
                 while kill(state.pid, 0) == 0 && Date() < deadline { usleep(100_000) }

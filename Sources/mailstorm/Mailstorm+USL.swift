@@ -31,7 +31,7 @@ extension Mailstorm {
                     try report.html(title: "USL: \(file)").write(toFile: html, atomically: true, encoding: .utf8)
                     print("chart: \(html)")
                 }
-            } catch { throw Exit.map(error) }
+            } catch { throw ExitStatus.map(error) }
         }
     }
 }

@@ -38,21 +38,3 @@ enum BuildInfo {
     }()
 }
 
-/// Exit codes CI can act on (ExitStatus documents them); maps the library's errors to them.
-enum Exit {
-    /// Prints `message` to stderr and returns the exit code to throw.
-    static func fail(_ message: String, _ code: Int32) -> ExitCode {
-        FileHandle.standardError.write(Data("mailstorm: \(message)\n".utf8))
-        return ExitCode(code)
-    }
-
-    static func map(_ error: Error) -> Error {
-        switch error {
-        case let e as UsageError: return fail(e.description, ExitStatus.usage)
-        case let e as ReportError: return fail(e.description, ExitStatus.usage)  // a bad run folder, baseline or threshold
-        case let e as StackError: return fail(e.description, ExitStatus.infrastructure)
-        case let e as ExitCode: return e
-        default: return error
-        }
-    }
-}

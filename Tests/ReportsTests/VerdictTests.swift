@@ -66,6 +66,13 @@ import Environment
         #expect(decoded.verdict == v)
     }
 
+    @Test func libraryErrorsMapToTheirExitCodes() {
+        #expect(ExitStatus.classify(UsageError("bad --rate"))! == (ExitStatus.usage, "bad --rate"))
+        #expect(ExitStatus.classify(ReportError("baseline 'x' is unreadable"))?.code == ExitStatus.usage)
+        #expect(ExitStatus.classify(StackError("postgres did not start"))?.code == ExitStatus.infrastructure)
+        #expect(ExitStatus.classify(CancellationError()) == nil)
+    }
+
     @Test func interruptedRunsExit130AndNeverPass() {
         let v = Verdict.make(kpis: [Self.kpiPass], problems: [], interrupted: true, comparison: nil, advisory: false)
         #expect(v.outcome == .fail && v.exitCode == ExitStatus.interrupted && v.reasons.first == "run interrupted")

@@ -1,3 +1,5 @@
+import Harness
+
 /// The exit codes of every mailstorm command (docs/regression-detection.md lists them for CI).
 public enum ExitStatus {
     public static let pass: Int32 = 0
@@ -12,4 +14,15 @@ public enum ExitStatus {
     /// The comparison could not decide at the cap of trials, or the baseline is from another machine.
     public static let inconclusive: Int32 = 5
     public static let interrupted: Int32 = 130
+
+    /// The code and message for an error the libraries throw: bad input is a usage error (a bad run folder,
+    /// baseline or threshold too), a stack that would not run is infrastructure; nil for any other error.
+    public static func classify(_ error: any Error) -> (code: Int32, message: String)? {
+        switch error {
+        case let e as UsageError: (usage, e.description)
+        case let e as ReportError: (usage, e.description)
+        case let e as StackError: (infrastructure, e.description)
+        default: nil
+        }
+    }
 }
