@@ -1,7 +1,10 @@
 import Harness
 import Environment
 
-/// What a scenario run produced, ready for Reports.
+/// What a scenario run produced, ready for Reports: what the scenario measured (`execution`: the request
+/// metrics and its own results, read through as `outcome.result`, `outcome.results`...) and what the run around
+/// it saw (faults, services, resources, the machine's load).
+@dynamicMemberLookup
 public struct ScenarioOutcome: Sendable {
     public var scenario: String
     public var profile: Profile
@@ -9,17 +12,7 @@ public struct ScenarioOutcome: Sendable {
     public var kpiSet: String
     public var target: String
     public var embedded: Bool
-    public var result: RunResult
-    /// The stress search's steps, knee and breaking point (stress scenario only).
-    public var stress: StressOutcome?
-    /// The scenario's own results (spike's surge and recovery...).
-    public var results: [any ScenarioResult] = []
-    /// Drift of p99, throughput, memory, files and database size (endurance scenario only).
-    /// The concurrency sweep and its USL fit (capacity scenario only).
-    public var capacity: CapacityOutcome?
-    /// The send's throughput, delivery time and consistency (send scenario only).
-    public var email: EmailOutcome?
-    /// The bulk import's rate (import scenario only).
+    public var execution: ScenarioExecution
     /// What each planned fault did, when the run carried faults.
     public var faults: FaultOutcome?
     /// k6-style thresholds from a scenario file, judged with the KPIs.
@@ -35,4 +28,9 @@ public struct ScenarioOutcome: Sendable {
     public var hostLoad: HostLoad?
     /// Each trial's own outcome, in order (one entry for a one-trial run): comparisons test trials.
     public var trials: [ScenarioOutcome] = []
+
+    public subscript<T>(dynamicMember path: WritableKeyPath<ScenarioExecution, T>) -> T {
+        get { execution[keyPath: path] }
+        set { execution[keyPath: path] = newValue }
+    }
 }

@@ -154,9 +154,7 @@ public struct ScenarioRunner: Sendable {
         let profile = profiler?.stop()
         scenario.conclude(&e, resources: resources, ctx: ctx)
         var outcome = ScenarioOutcome(scenario: scenario.name, profile: options.profile, describe: Self.describe(plan, options), kpiSet: plan.kpiSet,
-                                      target: endpoints.target, embedded: existing == nil && owned != nil, result: e.result, stress: e.stress,
-                                      results: e.results, capacity: e.capacity, resources: resources)
-        outcome.email = e.email
+                                      target: endpoints.target, embedded: existing == nil && owned != nil, execution: e, resources: resources)
         outcome.faults = faultOutcome
         outcome.thresholds = plan.thresholds
         outcome.services = serviceSummary

@@ -16,9 +16,9 @@ extension ScenarioOutcome {
 
     private func build(trials: [TrialFigures]?, machineSpeed: SpeedProbe?) -> Summary {
         SummaryBuilder.build(
-            scenario: scenario, profile: profile.rawValue, load: describe, target: target, embedded: embedded, result: result,
-            kpis: KPICatalog.set(kpiSet) + thresholds.map(KPI.init), stress: stress, results: results, capacity: capacity,
-            resources: resources, email: email, faults: faults, services: services,
+            scenario: scenario, profile: profile.rawValue, load: describe, target: target, embedded: embedded, result: execution.result,
+            kpis: KPICatalog.set(kpiSet) + thresholds.map(KPI.init), stress: execution.stress, results: execution.results, capacity: execution.capacity,
+            resources: resources, email: execution.email, faults: faults, services: services,
             serverProfile: serverProfile, profileNote: profileNote, trials: trials, machineSpeed: machineSpeed)
     }
 }
