@@ -6,13 +6,16 @@ import NIOCore
 final class ClientConnection: @unchecked Sendable {
     /// The index of the target it is connected to.
     let target: Int
-    init(target: Int = 0) { self.target = target }
     var channel: Channel?
     var context: ChannelHandlerContext?
     var parser = HTTPResponseParser()
-    /// The request in flight, if any.
-    var current: InFlightRequest?
-    var closed = false
+    var state: ConnectionStateMachine
+
+    /// A connection opened for `request`, which it writes once connected.
+    init(for request: InFlightRequest) {
+        target = request.iteration.target
+        state = ConnectionStateMachine(connectingFor: request)
+    }
 }
 
 /// A request written (or about to be) on a connection.

@@ -25,9 +25,7 @@ final class LoadEngineShard: @unchecked Sendable {
     // Schedule.
     var t0: UInt64 = 0
     var nextIteration: UInt64
-    var stopping = false
-    var interrupted = false
-    var finished = false
+    var lifecycle = ShardStateMachine()
     let promise: EventLoopPromise<RunResult>
     var startedAt = Date()
 
@@ -52,12 +50,7 @@ final class LoadEngineShard: @unchecked Sendable {
     var vuActive: [Bool] = []
     var vuTarget = 0
 
-    // Recording.
-    var overall: EndpointStats
-    var endpoints: [EndpointStats]
-    var byStatusClass: [LatencyHistogram]
-    var interval: IntervalAccumulator
-    var intervalIndex = 0
+    var recorder: ShardRecorder
 
     init(loop: EventLoop, plan: LoadPlan, shard: Int, shards: Int, sinks: IntervalCollector?) {
         self.loop = loop
@@ -83,10 +76,7 @@ final class LoadEngineShard: @unchecked Sendable {
         rng = SplitMix64(seed: plan.seed &+ UInt64(shard) &* 0x1000_0001)
         nextIteration = UInt64(shard)
         promise = loop.makePromise()
-        overall = EndpointStats(name: "all")
-        endpoints = names.map(EndpointStats.init(name:))
-        byStatusClass = (0..<6).map { _ in .latency() }
-        interval = IntervalAccumulator(endpoints: names)
+        recorder = ShardRecorder(endpoints: names)
     }
 
     static func now() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
@@ -110,37 +100,29 @@ final class LoadEngineShard: @unchecked Sendable {
 
     /// Stops early (a signal): no new iterations; in-flight ones get one second.
     func interrupt() {
-        loop.execute {
-            guard !self.finished else { return }
-            self.interrupted = true
-            self.scheduleEnded(grace: 1)
-        }
+        loop.execute { self.scheduleEnded(interrupt: true, grace: 1) }
     }
 
-    private func scheduleEnded(grace: Double? = nil) {
-        guard !stopping else { return }
-        stopping = true
-        let g = grace ?? plan.gracefulStopSeconds
+    private func scheduleEnded(interrupt: Bool = false, grace: Double? = nil) {
+        guard case .finish(let g, let now) = lifecycle.stop(interrupt: interrupt, grace: grace ?? plan.gracefulStopSeconds, inFlight: inFlight) else { return }
         loop.scheduleTask(in: .nanoseconds(Int64(g * 1e9))) { self.finish() }
-        if inFlight == 0 { finish() }
+        if now { finish() }
     }
 
     private func finish() {
-        guard !finished else { return }
-        finished = true
+        guard lifecycle.finish() else { return }
         let end = Self.now()
         // Whatever is still in flight is cut off by the end of the run, not by the server: count it as a timeout.
         for conn in open.values {
-            if let req = conn.current { conn.current = nil; recordTransportError(req, .timeout) }
-            conn.closed = true
+            if let req = conn.state.close() { recordTransportError(req, .timeout) }
             conn.channel?.close(promise: nil)
         }
         emitInterval(at: end, final: true)
         let result = RunResult(
-            startedAt: startedAt, durationSeconds: Double(end - t0) / 1e9, overall: overall, endpoints: endpoints,
-            byStatusClass: byStatusClass, droppedIterations: dropped, iterationsCompleted: iterationsCompleted,
+            startedAt: startedAt, durationSeconds: Double(end - t0) / 1e9, overall: recorder.overall, endpoints: recorder.endpoints,
+            byStatusClass: recorder.byStatusClass, droppedIterations: dropped, iterationsCompleted: iterationsCompleted,
             iterationsStarted: iterationsStarted, intervals: [], peakConnections: peakConnections,
-            peakInFlight: peakInFlight, interrupted: interrupted)
+            peakInFlight: peakInFlight, interrupted: lifecycle.interrupted)
         promise.succeed(result)
     }
 
@@ -151,7 +133,7 @@ final class LoadEngineShard: @unchecked Sendable {
     // MARK: Open model
 
     private func tickOpen(_ pacer: any Pacer) {
-        guard !stopping else { return }
+        guard lifecycle.running else { return }
         let now = Self.now()
         while let due = pacer.dueTime(ofIteration: nextIteration) {
             let at = t0 + due
@@ -163,7 +145,7 @@ final class LoadEngineShard: @unchecked Sendable {
             guard inFlight < openCap else {
                 // Past the cap the iteration is counted, never silently delayed (k6's dropped_iterations).
                 dropped += 1
-                interval.dropped += 1
+                recorder.dropped()
                 continue
             }
             startIteration(due: at, vu: -1)
@@ -173,7 +155,7 @@ final class LoadEngineShard: @unchecked Sendable {
     // MARK: Closed model
 
     private func adjustVUs() {
-        guard !stopping, case .closed(let startVUs, let stages) = plan.workload else { return }
+        guard lifecycle.running, case .closed(let startVUs, let stages) = plan.workload else { return }
         vuTarget = share(of: plan.segment.share(of: VUStage.vus(at: Self.now() - t0, start: startVUs, stages: stages)))
         let active = vuActive.lazy.filter { $0 }.count
         if active < vuTarget {
@@ -212,21 +194,21 @@ final class LoadEngineShard: @unchecked Sendable {
     private func endIteration(_ it: Iteration, at now: UInt64) {
         inFlight -= 1
         if !it.failed { iterationsCompleted += 1 }
-        if it.vu >= 0, !stopping, vuActive[it.vu] {
+        if it.vu >= 0, lifecycle.running, vuActive[it.vu] {
             let think = plan.think.sampleNanos(using: &rng)
             if think == 0 { startNextForVU(it.vu, due: now) }
             else { loop.scheduleTask(deadline: .uptimeNanoseconds(now + think)) { self.startNextForVU(it.vu, due: now + think) } }
         }
-        if stopping && inFlight == 0 { finish() }
+        if lifecycle.shouldFinish(inFlight: inFlight) { finish() }
     }
 
     private func startNextForVU(_ vu: Int, due: UInt64) {
-        guard !stopping, vuActive[vu] else { return }
+        guard lifecycle.running, vuActive[vu] else { return }
         startIteration(due: due, vu: vu)
     }
 
     private func send(_ it: Iteration, due: UInt64) {
-        guard !finished else { return }
+        guard !lifecycle.finished else { return }
         if let conn = idle[it.target].popLast() {
             write(InFlightRequest(iteration: it, dueNanos: due, sentNanos: 0), on: conn)
         } else {
@@ -241,15 +223,14 @@ final class LoadEngineShard: @unchecked Sendable {
         conn.parser.expectNoBody = step.method == "HEAD"
         let bytes = step.bytes(req.iteration.vars)
         req.sentNanos = Self.now()
-        conn.current = req
+        conn.state.write(req)
         conn.context!.writeAndFlush(NIOAny(bytes), promise: nil)
     }
 
     private func connect(for request: InFlightRequest) {
-        let conn = ClientConnection(target: request.iteration.target)
+        let conn = ClientConnection(for: request)
         let target = targets[conn.target]
         conn.parser.captureServerTiming = plan.captureServerTiming
-        conn.current = request
         open[ObjectIdentifier(conn)] = conn
         peakConnections = max(peakConnections, open.count)
         ClientBootstrap(group: loop)
@@ -265,12 +246,13 @@ final class LoadEngineShard: @unchecked Sendable {
                 switch result {
                 case .success(let channel):
                     conn.channel = channel
-                    if self.finished || conn.closed { channel.close(promise: nil); return }
-                    if let req = conn.current { self.write(req, on: conn) }
+                    switch conn.state.connected() {
+                    case .write(let req): self.write(req, on: conn)
+                    case .close: channel.close(promise: nil)
+                    }
                 case .failure(let error):
                     self.open[ObjectIdentifier(conn)] = nil
-                    conn.closed = true
-                    if let req = conn.current { conn.current = nil; self.recordTransportError(req, Self.classify(error)) }
+                    if let req = conn.state.close() { self.recordTransportError(req, Self.classify(error)) }
                 }
             }
     }
@@ -290,82 +272,51 @@ final class LoadEngineShard: @unchecked Sendable {
     // MARK: Events from connections
 
     func responseReceived(on conn: ClientConnection, status: Int, body: ByteBuffer?, keepAlive: Bool) {
-        guard let req = conn.current else { return }
-        conn.current = nil
+        guard let (req, reuse) = conn.state.responseReceived(keepAlive: keepAlive, runFinished: lifecycle.finished) else { return }
         let now = Self.now()
         let it = req.iteration
         let step = journeys[it.journey][it.step]
         let passed = step.expect.contains(status)
-        record(step.endpoint, status: status, latency: now &- req.dueNanos, service: now &- req.sentNanos, passed: passed)
-        if let t = conn.parser.serverTiming { endpoints[step.endpoint].recordStages(t) }
-        if keepAlive && !finished { idle[conn.target].append(conn) } else { close(conn) }
+        recorder.response(step.endpoint, status: status, latency: now &- req.dueNanos, service: now &- req.sentNanos, passed: passed)
+        if let t = conn.parser.serverTiming { recorder.stages(step.endpoint, t) }
+        if reuse { idle[conn.target].append(conn) } else { release(conn) }
         guard passed else { it.failed = true; endIteration(it, at: now); return }
         if step.needsBody { Self.extract(step.extract, from: body, into: &it.vars) }
         it.step += 1
-        guard it.step < journeys[it.journey].count, !finished else { endIteration(it, at: now); return }
+        guard it.step < journeys[it.journey].count, !lifecycle.finished else { endIteration(it, at: now); return }
         let think = plan.think.sampleNanos(using: &rng)
         if think == 0 { send(it, due: now) }
         else { loop.scheduleTask(deadline: .uptimeNanoseconds(now + think)) { self.send(it, due: now + think) } }
     }
 
     func transportFailed(on conn: ClientConnection, as cls: ErrorClass) {
-        if let req = conn.current { conn.current = nil; recordTransportError(req, cls) }
-        close(conn)
+        let wasOpen = !conn.state.isClosed
+        if let req = conn.state.close() { recordTransportError(req, cls) }
+        if wasOpen { release(conn) }
     }
 
     func connectionClosed(_ conn: ClientConnection) {
-        conn.closed = true
-        open[ObjectIdentifier(conn)] = nil
-        if let i = idle[conn.target].firstIndex(where: { $0 === conn }) { idle[conn.target].remove(at: i) }
-        if let req = conn.current { conn.current = nil; recordTransportError(req, .reset) }
+        let req = conn.state.close()
+        forget(conn)
+        if let req { recordTransportError(req, .reset) }
     }
 
-    private func close(_ conn: ClientConnection) {
-        guard !conn.closed else { return }
-        conn.closed = true
+    /// Closes a connection the engine is done with (its state already closed).
+    private func release(_ conn: ClientConnection) {
+        forget(conn)
+        conn.channel?.close(promise: nil)
+    }
+
+    private func forget(_ conn: ClientConnection) {
         open[ObjectIdentifier(conn)] = nil
         if let i = idle[conn.target].firstIndex(where: { $0 === conn }) { idle[conn.target].remove(at: i) }
-        conn.channel?.close(promise: nil)
     }
 
     private func recordTransportError(_ req: InFlightRequest, _ cls: ErrorClass) {
         let it = req.iteration
-        let endpoint = journeys[it.journey][it.step].endpoint
-        overall.errors[cls, default: 0] += 1
-        endpoints[endpoint].errors[cls, default: 0] += 1
-        interval.requests += 1
-        interval.errors += 1
-        interval.endpoints[endpoint].requests += 1
-        interval.endpoints[endpoint].errors += 1
+        recorder.transportError(journeys[it.journey][it.step].endpoint, cls)
         it.failed = true
         endIteration(it, at: Self.now())
-    }
-
-    @inline(__always)
-    private func record(_ endpoint: Int, status: Int, latency: UInt64, service: UInt64, passed: Bool) {
-        let cls = min(max(status / 100, 1), 5)
-        overall.latency.recordNanos(latency)
-        overall.service.recordNanos(service)
-        overall.statusClasses[cls] += 1
-        endpoints[endpoint].latency.recordNanos(latency)
-        endpoints[endpoint].service.recordNanos(service)
-        endpoints[endpoint].statusClasses[cls] += 1
-        byStatusClass[cls].recordNanos(latency)
-        interval.latency.recordNanos(latency)
-        interval.requests += 1
-        interval.endpoints[endpoint].latency.recordNanos(latency)
-        interval.endpoints[endpoint].requests += 1
-        if passed {
-            overall.ok += 1
-            endpoints[endpoint].ok += 1
-            interval.ok += 1
-        } else {
-            let e = ErrorClass.forStatus(status)
-            overall.errors[e, default: 0] += 1
-            endpoints[endpoint].errors[e, default: 0] += 1
-            interval.errors += 1
-            interval.endpoints[endpoint].errors += 1
-        }
     }
 
     static func extract(_ rules: [(variable: String, key: String)], from body: ByteBuffer?, into vars: inout [String: String]) {
@@ -382,23 +333,22 @@ final class LoadEngineShard: @unchecked Sendable {
     // MARK: Timers
 
     private func scheduleInterval() {
-        let at = t0 + UInt64(intervalIndex + 1) * 1_000_000_000
+        let at = t0 + UInt64(recorder.intervalIndex + 1) * 1_000_000_000
         loop.scheduleTask(deadline: .uptimeNanoseconds(at)) {
-            guard !self.finished else { return }
+            guard !self.lifecycle.finished else { return }
             self.emitInterval(at: at, final: false)
             self.scheduleInterval()
         }
     }
 
     private func emitInterval(at now: UInt64, final: Bool) {
-        let start = t0 + UInt64(intervalIndex) * 1_000_000_000
+        let start = t0 + UInt64(recorder.intervalIndex) * 1_000_000_000
         guard now > start || !final else { sinks?.shardFinished(shard); return }
+        let (index, interval) = recorder.takeInterval()
         let snap = IntervalSnapshot(
-            index: intervalIndex, startNanos: start - t0, lengthNanos: now - start, latency: interval.latency,
+            index: index, startNanos: start - t0, lengthNanos: now - start, latency: interval.latency,
             requests: interval.requests, ok: interval.ok, errors: interval.errors, dropped: interval.dropped,
             inFlight: inFlight, connections: open.count, plannedNanos: plan.workload.durationNanos, endpoints: interval.endpoints)
-        interval = IntervalAccumulator(endpoints: endpoints.map(\.name))
-        intervalIndex += 1
         sinks?.add(snap, shard: shard)
         if final { sinks?.shardFinished(shard) }
     }
@@ -406,27 +356,14 @@ final class LoadEngineShard: @unchecked Sendable {
     /// Every 100 ms: request timeouts, and the closed model's VU ramp.
     private func scheduleSweep() {
         loop.scheduleTask(in: .milliseconds(100)) {
-            guard !self.finished else { return }
+            guard !self.lifecycle.finished else { return }
             let now = Self.now()
             let limit = UInt64(self.plan.requestTimeoutSeconds * 1e9)
-            for conn in self.open.values {
-                if let req = conn.current, req.sentNanos > 0, now - req.sentNanos > limit {
-                    self.transportFailed(on: conn, as: .timeout)
-                }
+            for conn in self.open.values where conn.state.overdue(now: now, limit: limit) {
+                self.transportFailed(on: conn, as: .timeout)
             }
             self.adjustVUs()
             self.scheduleSweep()
         }
     }
-}
-
-/// The counts and histograms of the interval in progress.
-struct IntervalAccumulator {
-    init(endpoints: [String]) { self.endpoints = endpoints.map(EndpointInterval.init(name:)) }
-    var endpoints: [EndpointInterval]
-    var latency = LatencyHistogram.latency()
-    var requests: UInt64 = 0
-    var ok: UInt64 = 0
-    var errors: UInt64 = 0
-    var dropped: UInt64 = 0
 }
