@@ -3,7 +3,7 @@
 nginx: CPU seconds, CPU microseconds per request, and RSS early and late in the run. Memory must not grow with
 run length (k6 #763 is the failure to avoid): the RSS slope over the run is printed too.
 
-Usage: Benchmarks/fixed-rate.py [--rate 2000] [--duration 60]
+Usage: Benchmarks/fixed-rate.py [--rate 2000] [--duration 60] [--bin MAILSTORM]
 """
 import argparse, json, os, subprocess, tempfile, time, shutil
 from common import Nginx, release_binary, child_cpu
@@ -11,9 +11,10 @@ from common import Nginx, release_binary, child_cpu
 ap = argparse.ArgumentParser()
 ap.add_argument("--rate", type=int, default=2000)
 ap.add_argument("--duration", type=int, default=60)
+ap.add_argument("--bin", default=None, help="the mailstorm binary to measure (default: this tree's release build)")
 a = ap.parse_args()
 
-mailstorm = release_binary("mailstorm")
+mailstorm = a.bin or release_binary("mailstorm")
 
 
 def rss_kib(pid):

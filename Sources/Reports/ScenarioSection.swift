@@ -9,6 +9,10 @@ public struct ScenarioSection: Codable, Sendable, Equatable {
     public var headline: String
     public var figures: [String: ScenarioFigure]
     public var measured: Bool
+    public var table: ResultTable?
+    public var chart: ResultChart?
+    public var timelineMarkers: [ResultMarker]?
+    public var comparesRequestMetrics: Bool
     /// The result's own fields, as its type encodes them (snake_case keys).
     public var data: JSONValue
 
@@ -18,6 +22,10 @@ public struct ScenarioSection: Codable, Sendable, Equatable {
         headline = r.headline
         figures = r.figures
         measured = r.measured
+        table = r.table
+        chart = r.chart
+        timelineMarkers = r.timelineMarkers.isEmpty ? nil : r.timelineMarkers
+        comparesRequestMetrics = r.comparesRequestMetrics
         data = (try? ReportJSON.encoder.encode(r)).flatMap { try? Self.plain.decode(JSONValue.self, from: $0) } ?? .null
     }
 
@@ -32,6 +40,11 @@ public struct ScenarioSection: Codable, Sendable, Equatable {
         d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return d
     }
+}
+
+extension ScenarioSection {
+    /// The table (if any) and the text, as the console and report.md show them.
+    public var plainText: String { (table.map { Table.render(header: $0.header, rows: $0.rows) } ?? "") + text }
 }
 
 extension Summary {

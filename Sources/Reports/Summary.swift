@@ -35,13 +35,9 @@ public struct Summary: Codable, Sendable {
     /// HdrHistogram V2 compressed encodings (base64): "latency", "service_time", and "endpoint:<name>".
     public var histograms: [String: String]
     public var kpis: [KPIResult]
-    /// Stress scenario only: the steps, the knee and the breaking point (journey iterations per second).
-    public var stress: StressOutcome?
     /// The scenario's own results (`ScenarioResult`), by key: each rendered, with its figures and fields.
     public var results: [String: ScenarioSection]?
     /// Endurance scenario only: trends with 95% confidence intervals, files and database growth.
-    /// Capacity scenario only: the concurrency sweep, the USL fit (`usl`), `knee_rps` and the projection.
-    public var capacity: CapacityOutcome?
     /// Per process ("postgres" with its backends, "redis", "campaignd", "mailstorm"): CPU, RSS, threads, files.
     public var resources: [String: ProcessResources]?
     /// The send scenario's figures: emails_per_s, delivery_ms percentiles, sink counts, final states.

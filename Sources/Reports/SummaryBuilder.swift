@@ -5,7 +5,7 @@ import Environment
 /// Turns a measured run into a Summary and judges it against its KPI set.
 public enum SummaryBuilder {
     public static func build(scenario: String, profile: String, load: String, target: String, embedded: Bool,
-                             result r: RunResult, kpis: [KPI], stress: StressOutcome? = nil, results: [any ScenarioResult] = [], capacity: CapacityOutcome? = nil, resources: [String: ProcessResources]? = nil,
+                             result r: RunResult, kpis: [KPI], results: [any ScenarioResult] = [], resources: [String: ProcessResources]? = nil,
                              email: EmailOutcome? = nil, faults: FaultOutcome? = nil, services: ServiceSummary? = nil,
                              serverStages: [String: [String: Summary.Percentiles]]? = nil, serverProfile: ServerProfile? = nil,
                              profileNote: String? = nil, trials: [TrialFigures]? = nil, machineSpeed: SpeedProbe? = nil,
@@ -29,9 +29,7 @@ public enum SummaryBuilder {
         let measured = o.requests > 0 || (email.map { $0.sink.unique > 0 } ?? false) || results.contains { $0.measured }
         var problems = measured ? [] : ["nothing was measured"]
         problems += (email?.problems ?? []) + (faults?.problems ?? [])
-        if let st = stress, st.knee == nil { problems.append("stress: no step met the SLO (no knee)") }
         problems += results.flatMap { r in r.problems.map { "\(type(of: r).key): \($0)" } }
-        if let c = capacity, c.kneeRps == nil { problems.append("capacity: no concurrency level met the SLO") }
         let summary = Summary(
             schemaVersion: Summary.currentSchemaVersion, scenario: scenario, profile: profile, load: load, target: target,
             embeddedStack: embedded, startedAt: iso.string(from: r.startedAt), durationS: r.durationSeconds,
@@ -44,7 +42,7 @@ public enum SummaryBuilder {
             perStatusClass: Dictionary(uniqueKeysWithValues: (1...5).compactMap { i in
                 r.byStatusClass[i].totalCount > 0 ? ("\(i)xx", Summary.Percentiles(r.byStatusClass[i])) : nil }),
             histograms: histograms(r),
-            kpis: judged, stress: stress, results: Summary.sections(results), capacity: capacity, resources: resources,
+            kpis: judged, results: Summary.sections(results), resources: resources,
             email: email, faults: faults, services: services.map { var s = $0; s.rows = []; return s },
             serverStages: serverStages ?? Self.serverStages(r), serverProfile: serverProfile, profileNote: profileNote, trials: [], problems: problems,
             verdict: .make(kpis: judged, problems: problems, interrupted: r.interrupted, comparison: nil, advisory: false), timeseries: r.intervals)

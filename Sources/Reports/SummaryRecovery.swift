@@ -28,7 +28,7 @@ public enum SummaryRecovery {
             iterations: .init(started: 0, completed: 0, peakInFlight: rows.map(\.inFlight).max() ?? 0, peakConnections: rows.map(\.connections).max() ?? 0),
             throughputRps: duration > 0 ? Double(requests) / duration : 0, latencyMs: p, serviceTimeMs: .init(.latency()),
             errorsByClass: [:], perEndpoint: [:], perStatusClass: [:], histograms: ["latency": HistogramCodec.base64(latency)],
-            kpis: results, stress: nil, results: nil, capacity: nil, resources: nil, trials: [], problems: [],
+            kpis: results, results: nil, resources: nil, trials: [], problems: [],
             verdict: .make(kpis: results, problems: [], interrupted: true, comparison: nil, advisory: false), timeseries: rows)
     }
 

@@ -49,7 +49,7 @@ public struct CapacityScenario: Scenario {
             levels.append(CapacityLevel(vus: vus, throughput: r.throughput, p99Ms: step.p99Ms, errorRate: step.errorRate, pass: step.pass))
         }
         var e = ScenarioExecution(result: RunResult.sequential(parts))
-        e.capacity = Self.analyze(levels, target: sweep.target)
+        e.results.append(Self.analyze(levels, target: sweep.target))
         return e
     }
 

@@ -31,10 +31,8 @@ public struct ScenarioContext: Sendable {
 /// What a scenario's run produced: the request metrics, and the answer to its own question.
 public struct ScenarioExecution: Sendable {
     public var result: RunResult
-    public var stress: StressOutcome?
     /// The scenario's own results (`ScenarioResult`): each reaches every report without Reports knowing it.
     public var results: [any ScenarioResult] = []
-    public var capacity: CapacityOutcome?
     public var email: EmailOutcome?
     /// When the send began and what one fault may repeat of it, to lay its repeats on the faults.
     public var sendStartedAt: Date?

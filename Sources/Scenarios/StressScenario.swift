@@ -51,7 +51,7 @@ public struct StressScenario: Scenario {
         }
         var e = ScenarioExecution(result: RunResult.sequential(parts))
         let kneeStep = found.steps.first { $0.rate == found.knee }
-        e.stress = StressOutcome(steps: found.steps, knee: found.knee, breaking: found.breaking, kneeRequestsPerSecond: kneeStep?.throughput)
+        e.results.append(StressOutcome(steps: found.steps, knee: found.knee, breaking: found.breaking, kneeRequestsPerSecond: kneeStep?.throughput))
         return e
     }
 }

@@ -17,7 +17,7 @@ extension ScenarioOutcome {
     private func build(trials: [TrialFigures]?, machineSpeed: SpeedProbe?) -> Summary {
         SummaryBuilder.build(
             scenario: scenario, profile: profile.rawValue, load: describe, target: target, embedded: embedded, result: execution.result,
-            kpis: KPICatalog.set(kpiSet) + thresholds.map(KPI.init), stress: execution.stress, results: execution.results, capacity: execution.capacity,
+            kpis: KPICatalog.set(kpiSet) + thresholds.map(KPI.init), results: execution.results,
             resources: resources, email: execution.email, faults: faults, services: services,
             serverProfile: serverProfile, profileNote: profileNote, trials: trials, machineSpeed: machineSpeed)
     }

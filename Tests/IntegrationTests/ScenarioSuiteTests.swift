@@ -20,7 +20,7 @@ extension RealStack {
         options.stack.campaigndArguments += campaigndArguments
         let o = try await ScenarioRunner().run(scenario, options: options)
         let s = SummaryBuilder.build(scenario: o.scenario, profile: "smoke", load: o.describe, target: o.target, embedded: o.embedded,
-                                     result: o.result, kpis: KPICatalog.set(o.kpiSet) + o.thresholds.map(KPI.init), stress: o.stress, results: o.results, capacity: o.capacity,
+                                     result: o.result, kpis: KPICatalog.set(o.kpiSet) + o.thresholds.map(KPI.init), results: o.results,
                                      resources: o.resources, email: o.email,
                                      faults: o.faults, services: o.services)
         // Every summary round-trips through its JSON form, and every run samples the services.
@@ -43,11 +43,12 @@ extension RealStack {
 
     @Test func stressFindsAKneeAndBreaksAboveIt() async throws {
         let (o, s) = try await smoke(StressScenario())
-        let st = try #require(o.stress)
+        let st = try #require(o.results.first(StressOutcome.self))
         let knee = try #require(st.knee), breaking = try #require(st.breaking)
         #expect(knee >= 25 && breaking > knee)
         #expect(st.steps.first?.pass == true && st.steps.contains { !$0.pass })
         #expect(MarkdownReport.render(s).contains("## Stress search"))
+        #expect(HTMLReport.stepMarks(s).count == st.steps.count, "each step marked where it began")
     }
 
     @Test func spikeSurgesAndIsAnalysed() async throws {
@@ -81,10 +82,12 @@ extension RealStack {
 
     @Test func capacityFitsTheUSL() async throws {
         let (o, s) = try await smoke(CapacityScenario())
-        let c = try #require(o.capacity)
+        let c = try #require(o.results.first(CapacityOutcome.self))
         #expect(c.levels.map(\.vus) == [1, 2, 4, 8, 16, 32, 64])
         #expect(c.usl != nil && c.kneeRps != nil && c.instancesNeeded != nil)
         #expect(MarkdownReport.render(s).contains("## Capacity"))
+        let html = HTMLReport.render(s)
+        #expect(html.contains("id=\"chart-capacity\"") && html.contains("USL fit") && html.contains("knee "))
     }
 
     @Test func sendDeliversEveryRecipientOnce() async throws {

@@ -16,6 +16,26 @@ private struct TidesOutcome: ScenarioResult, Equatable {
     var figures: [String: ScenarioFigure] { ["tides_per_s": ScenarioFigure(12, higherIsBetter: true), "high_water_ms": ScenarioFigure(highWaterMs, higherIsBetter: false)] }
 }
 
+/// One with a table, a chart and moments on the timeline, whose latencies are not for comparing (as a search's).
+private struct SurveyOutcome: ScenarioResult {
+    static let key = "survey"
+    static let title = "Survey"
+    func render() -> String { "survey done\n" }
+    var headline: String { "surveyed" }
+    var table: ResultTable? { ResultTable(header: ["depth", "ms"], rows: [["1", "2.50"], ["2", "9.75"]]) }
+    var chart: ResultChart? {
+        ResultChart(id: "chart-survey", title: "Depth against time", xLabel: "depth", yLabel: "ms",
+                    series: [.init(name: "measured", color: "#1864ab", points: [(1, 2.5), (2, 9.75)], dots: true)], markers: [ResultMarker(x: 2, label: "deep")])
+    }
+    var timelineMarkers: [ResultMarker] { [ResultMarker(x: 0, label: "40/s"), ResultMarker(x: 5, label: "80/s")] }
+    var comparesRequestMetrics: Bool { false }
+}
+
+/// A summary as it reads back from summary.json: the reports must not need the result's type.
+private enum Try {
+    static func decode(_ s: Summary) -> Summary { (try? Summary.decode(s.encoded())) ?? s }
+}
+
 @Suite struct ScenarioSectionTests {
     fileprivate func summary(_ r: TidesOutcome) -> Summary {
         SummaryBuilder.build(scenario: "tides", profile: "smoke", load: "test", target: "http://127.0.0.1:1", embedded: false,
@@ -36,6 +56,22 @@ private struct TidesOutcome: ScenarioResult, Equatable {
         let back = try Summary.decode(s.encoded())
         #expect(back.results == s.results && back.sections.first?.text == r.render())
         #expect(try back.results?["tides"]?.decode(TidesOutcome.self) == r)
+    }
+
+    @Test func tablesChartsAndTimelineMarksReachTheReports() throws {
+        let s = SummaryBuilder.build(scenario: "survey", profile: "smoke", load: "test", target: "http://127.0.0.1:1", embedded: false,
+                                     result: SummaryTests.result(latenciesMs: [1, 2, 3]), kpis: [], results: [SurveyOutcome()], gitSha: "abc")
+        let console = VerdictTable.render(s)
+        #expect(console.contains("depth") && console.contains("9.75") && console.contains("survey done"), "\(console)")
+        #expect(MarkdownReport.render(s).contains("## Survey\n\n```\ndepth"))
+        let html = HTMLReport.render(Try.decode(s))
+        #expect(html.contains("<td>9.75</td>") && html.contains("id=\"chart-survey\"") && html.contains("<title>deep</title>"))
+        // Where each step began, on the per-second charts (of a run with seconds to chart).
+        var timed = ComparisonTests.summary(level: 5)
+        timed.results = Summary.sections([SurveyOutcome()])
+        #expect(HTMLReport.stepMarks(timed).map(\.x) == [0, 5] && HTMLReport.render(timed).contains("class=\"marker\"><title>80/s</title>"))
+        // Its latencies depend on how far it went: comparisons test only its figures.
+        #expect(TrialFigures(s).scopes.isEmpty)
     }
 
     @Test func itsProblemsFailTheVerdictAndItsFiguresAreCompared() {

@@ -93,12 +93,7 @@ import Environment
         var s = SummaryTests().build(SummaryTests.result(latenciesMs: [1, 2, 3]))
         let row = ResourceRow(t: 0, cpuSeconds: 1, cpuPercent: 2, memoryMb: 3, threads: 4, fds: 5)
         s.resources = ["campaignd": ProcessResources(rows: [row, row, row])!]
-        s.stress = StressOutcome(steps: [StepResult(rate: 1, throughput: 1, p99Ms: 1, errorRate: 0, droppedRate: 0, slo: SLO())],
-                                 knee: 1, breaking: 2, kneeRequestsPerSecond: 4)
-        s.capacity = CapacityOutcome(levels: [CapacityLevel(vus: 1, throughput: 2, p99Ms: 3, errorRate: 0, pass: true)],
-                                     usl: USLFit(lambda: 1, sigma: 0.1, kappa: 0.01, r2: 0.9), kneeRps: 2, targetRps: 10)
         let back = try Summary.decode(s.encoded())
-        #expect(back.resources == s.resources && back.stress == s.stress)
-        #expect(back.capacity == s.capacity)
+        #expect(back.resources == s.resources)
     }
 }

@@ -53,16 +53,6 @@ import Harness
         let svg = SVGChart(id: "c", title: "t", xLabel: "seconds", yLabel: "ms", series: [.init(name: "p99", color: "#000", points: [(0, 3.8), (20, 11.4)])]).render()
         #expect(svg.contains(">15</text>") && !svg.contains(">3.8</text>") && svg.contains("viewBox"))
     }
-
-    @Test func stressStepsAreMarkedWhereTheyBegan() {
-        var s = ComparisonTests.summary(level: 5)
-        var steps = [40.0, 80].map { StepResult(rate: $0, throughput: $0 * 4, p99Ms: 5, errorRate: 0, droppedRate: 0, slo: SLO()) }
-        steps[0].startS = 0; steps[1].startS = 5
-        s.stress = StressOutcome(steps: steps, knee: 80, breaking: nil, kneeRequestsPerSecond: 320)
-        #expect(HTMLReport.stepMarks(s).map(\.x) == [0, 5] && HTMLReport.stepMarks(s).map(\.label) == ["40/s", "80/s"])
-        let html = HTMLReport.render(s)
-        #expect(html.contains("class=\"marker\"><title>80/s</title>"), "the step's line on the charts")
-    }
 }
 
 /// The remote-write body's two encodings, byte for byte; that Prometheus itself accepts them is ExportTests'.

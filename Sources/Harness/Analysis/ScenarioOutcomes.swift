@@ -40,21 +40,6 @@ public struct SLO: Sendable, Codable, Equatable {
     public init() {}
 }
 
-/// What a stress search found, in journey iterations per second.
-public struct StressOutcome: Sendable, Codable, Equatable {
-    public init(steps: [StepResult], knee: Double?, breaking: Double?, kneeRequestsPerSecond: Double?) {
-        self.steps = steps
-        self.knee = knee
-        self.breaking = breaking
-        self.kneeRequestsPerSecond = kneeRequestsPerSecond
-    }
-    public var steps: [StepResult]
-    public var knee: Double?
-    public var breaking: Double?
-    /// Measured request throughput at the knee step.
-    public var kneeRequestsPerSecond: Double?
-}
-
 /// One concurrency level of a capacity sweep.
 public struct CapacityLevel: Sendable, Codable, Equatable {
     public var vus: Int
@@ -69,29 +54,5 @@ public struct CapacityLevel: Sendable, Codable, Equatable {
         self.p99Ms = p99Ms
         self.errorRate = errorRate
         self.pass = pass
-    }
-}
-
-/// What a capacity sweep found: the levels, the USL fit, the knee and a projection to a target load.
-public struct CapacityOutcome: Sendable, Codable, Equatable {
-    public var levels: [CapacityLevel]
-    public var usl: USLFit?
-    /// Highest measured throughput (req/s) of a level that met the SLO.
-    public var kneeRps: Double?
-    /// Concurrency of peak throughput by the fit, and that throughput.
-    public var peakConcurrency: Double?
-    public var peakRps: Double?
-    public var targetRps: Double
-    /// Instances of this size needed for `targetRps` at the SLO: target / knee, rounded up.
-    public var instancesNeeded: Int?
-
-    public init(levels: [CapacityLevel], usl: USLFit?, kneeRps: Double?, targetRps: Double) {
-        self.levels = levels
-        self.usl = usl
-        self.kneeRps = kneeRps
-        self.targetRps = targetRps
-        peakConcurrency = usl.flatMap { $0.peakConcurrency.isFinite ? $0.peakConcurrency : nil }
-        peakRps = usl.flatMap { u in peakConcurrency.map { u.throughput(at: $0) } }
-        instancesNeeded = kneeRps.map { Int((targetRps / $0).rounded(.up)) }
     }
 }

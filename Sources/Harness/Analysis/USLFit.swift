@@ -25,6 +25,14 @@ public struct USLFit: Sendable, Equatable, Codable {
     /// The concurrency of peak throughput, sqrt((1−σ)/κ); infinite when κ is 0.
     public var peakConcurrency: Double { kappa > 0 ? ((1 - sigma) / kappa).squareRoot() : .infinity }
 
+    /// The fitted curve for a chart of points measured up to `maxN`: past the peak when it is near (to show the
+    /// fall), at most four times the measured range; and the peak, when the curve reaches it.
+    public func curve(measuredUpTo maxN: Double) -> (points: [(Double, Double)], peak: (n: Double, x: Double)?) {
+        let end = peakConcurrency.isFinite ? min(max(maxN, peakConcurrency * 1.2), maxN * 4) : maxN
+        let points = stride(from: 1.0, through: end, by: max((end - 1) / 120, 1e-3)).map { ($0, throughput(at: $0)) }
+        return (points, peakConcurrency.isFinite && peakConcurrency <= end ? (peakConcurrency, throughput(at: peakConcurrency)) : nil)
+    }
+
     /// Fits points (concurrency, throughput); nil with fewer than three distinct concurrencies.
     public static func fit(_ points: [(n: Double, x: Double)]) -> USLFit? {
         guard Set(points.map(\.n)).count >= 3, points.allSatisfy({ $0.n >= 1 && $0.x >= 0 }) else { return nil }

@@ -29,7 +29,7 @@ public struct TrialFigures: Codable, Sendable, Equatable {
         figures = Self.figures(s)
         let rising = s.sections.flatMap { $0.figures.filter { $0.value.compared && $0.value.higherIsBetter }.keys }.sorted()
         risingFigures = rising.isEmpty ? nil : rising
-        guard s.stress == nil, s.capacity == nil, s.requests.total > 0 else { scopes = [:]; return }
+        guard s.sections.allSatisfy(\.comparesRequestMetrics), s.requests.total > 0 else { scopes = [:]; return }
         func rate(_ errors: UInt64, _ requests: UInt64) -> Double { requests == 0 ? 0 : Double(errors) / Double(requests) * 100 }
         func row(_ p: Summary.Percentiles, _ rps: Double, _ err: Double) -> [String: Double] {
             ["p50": p.p50, "p95": p.p95, "p99": p.p99, "throughput": rps, "error_rate": err]
@@ -45,8 +45,6 @@ public struct TrialFigures: Codable, Sendable, Equatable {
     static func figures(_ s: Summary) -> [String: Double] {
         var f: [String: Double] = [:]
         if let e = s.email { f["emails_per_s"] = e.emailsPerS; f["delivery_p99_ms"] = e.deliveryMs.p99 }
-        if let k = s.stress?.kneeRequestsPerSecond { f["stress_knee_rps"] = k }
-        if let k = s.capacity?.kneeRps { f["capacity_knee_rps"] = k }
         for section in s.sections { for (name, fig) in section.figures where fig.compared { f[name] = fig.value } }
         return f
     }

@@ -15,9 +15,7 @@ public enum CombinedReport {
 
     /// The figure that answers each scenario's question.
     public static func headline(_ s: Summary) -> String {
-        if let st = s.stress { return "knee " + (st.knee.map { String(format: "%.1f it/s", $0) } ?? "none") }
         if let section = s.sections.first { return section.headline }
-        if let c = s.capacity { return "knee " + (c.kneeRps.map { String(format: "%.0f req/s", $0) } ?? "none") + (c.instancesNeeded.map { ", \($0) instance(s) for target" } ?? "") }
         if let e = s.email { return String(format: "%.0f emails/s, delivery p99 %.1f s, %d duplicates", e.emailsPerS, e.deliveryMs.p99 / 1000, e.sink.duplicates) }
         return String(format: "p99 %.2f ms at %.1f req/s", s.latencyMs.p99, s.throughputRps)
     }

@@ -26,24 +26,10 @@ public enum HTMLReport {
                 [$0.name, $0.comparator + " " + VerdictTable.format($0.threshold, $0.unit), $0.measured, $0.pass ? "pass" : "FAIL", $0.source]
             })
         }
-        if let st = s.stress {
-            h += "<h2>Stress search</h2>" + table(StressTable.header, StressTable.rows(st))
-            h += "<p>\(XML.escape(StressTable.render(st).split(separator: "\n").last.map(String.init) ?? ""))</p>"
-        }
-        if let c = s.capacity {
-            h += "<h2>Capacity</h2>" + table(CapacityText.header, CapacityText.rows(c))
-            h += CapacityText.summary(c).split(separator: "\n").map { "<p>\(XML.escape(String($0)))</p>" }.joined()
-            var chart = c.usl.map { USLReport(points: c.levels.map { (Double($0.vus), $0.throughput) }, fit: $0).chart(xLabel: "virtual users", yLabel: "req/s") }
-                ?? SVGChart(id: "chart-capacity", title: "Throughput against concurrency", xLabel: "virtual users", yLabel: "req/s",
-                            series: [.init(name: "measured", color: "#1864ab", points: c.levels.map { (Double($0.vus), $0.throughput) }, markers: true)])
-            chart.id = "chart-capacity"
-            if let k = c.kneeRps, let level = c.levels.first(where: { $0.pass && $0.throughput == k }) {
-                chart.markers.append((Double(level.vus), String(format: "knee %.0f req/s", k)))
-            }
-            h += chart.render()
-        }
         for section in s.sections {
-            h += "<h2>\(XML.escape(section.title))</h2>" + section.text.split(separator: "\n").map { "<p>\(XML.escape(String($0)))</p>" }.joined()
+            h += "<h2>\(XML.escape(section.title))</h2>" + (section.table.map { table($0.header, $0.rows) } ?? "")
+            h += section.text.split(separator: "\n").map { "<p>\(XML.escape(String($0)))</p>" }.joined()
+            if let c = section.chart { h += SVGChart(c).render() }
         }
         if let e = s.email {
             h += "<h2>Send</h2>" + EmailText.render(e).split(separator: "\n").map { "<p>\(XML.escape(String($0)))</p>" }.joined()
@@ -138,9 +124,9 @@ public enum HTMLReport {
         return chart
     }
 
-    /// The start of each stress step, labelled with its arrival rate.
+    /// What the scenario's results mark on the per-second charts (where each stress step began).
     static func stepMarks(_ s: Summary) -> [(x: Double, label: String)] {
-        (s.stress?.steps ?? []).compactMap { st in st.startS.map { ($0, String(format: "%.0f/s", st.rate)) } }
+        s.sections.flatMap { $0.timelineMarkers ?? [] }.map { (x: $0.x, label: $0.label) }
     }
 
     /// Each fault from when it took effect to when its component was back.

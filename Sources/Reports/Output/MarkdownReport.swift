@@ -18,11 +18,10 @@ public enum MarkdownReport {
         if !s.errorsByClass.isEmpty {
             md += "Errors by class: " + s.errorsByClass.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n\n"
         }
-        if let st = s.stress { md += "## Stress search\n\n```\n" + StressTable.render(st) + "```\n\n" }
-        if let c = s.capacity { md += "## Capacity\n\n```\n" + CapacityText.render(c) + "```\n\n" }
         // A one-line section reads as a paragraph; a longer one keeps its layout in a code block.
         for section in s.sections {
-            md += "## \(section.title)\n\n" + (section.text.dropLast().contains("\n") ? "```\n" + section.text + "```\n\n" : section.text + "\n")
+            let text = section.plainText
+            md += "## \(section.title)\n\n" + (text.dropLast().contains("\n") ? "```\n" + text + "```\n\n" : text + "\n")
         }
         if let e = s.email { md += "## Send\n\n```\n" + EmailText.render(e) + "```\n\n" }
         if let f = s.faults { md += "## Faults\n\n```\n" + FaultText.render(f) + "```\n\n" }

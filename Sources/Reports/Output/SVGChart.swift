@@ -101,3 +101,13 @@ public struct SVGChart {
 
     static func f(_ v: Double) -> String { String(format: "%.1f", v) }
 }
+
+extension SVGChart {
+    /// A scenario result's chart, as data (`ResultChart`), drawn.
+    public init(_ c: ResultChart) {
+        self.init(id: c.id, title: c.title, xLabel: c.xLabel, yLabel: c.yLabel, series: c.series.map {
+            Series(name: $0.name, color: $0.color, points: $0.points.map { (x: $0[0], y: $0[1]) }, dashed: $0.dashed, markers: $0.dots)
+        })
+        markers = c.markers.map { (x: $0.x, label: $0.label) }
+    }
+}

@@ -17,9 +17,7 @@ public enum VerdictTable {
             [k.name, k.comparator + " " + Self.format(k.threshold, k.unit), k.measured, k.pass ? "pass" : "FAIL"]
         }
         if !rows.isEmpty { out += Table.render(header: ["KPI", "threshold", "measured", "result"], rows: rows) }
-        if let st = s.stress { out += StressTable.render(st) }
-        for section in s.sections { out += section.text }
-        if let c = s.capacity { out += CapacityText.render(c) }
+        for section in s.sections { out += section.plainText }
         if let e = s.email { out += EmailText.render(e) }
         if let f = s.faults { out += FaultText.render(f) }
         if let sv = s.services { out += ServicesText.render(sv) }
