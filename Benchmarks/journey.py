@@ -34,7 +34,7 @@ def wrk(url, headers=()):
 out = tempfile.mkdtemp(prefix="ms-journey-")
 subprocess.run([mailstorm, "run", "stress", "--set", f"step={a.step}", "--no-baseline", "--quiet", "--out", out], capture_output=True)
 s = json.load(open(glob.glob(os.path.join(out, "*", "summary.json"))[0]))
-st = s["stress"]
+st = s["results"]["stress"]["data"]
 print("1. seed-000 journey mix, `mailstorm run stress` (4 requests per iteration):")
 for step in st["steps"]:
     print(f"   {step['rate']:8.1f} it/s  {step['throughput']:8.1f} req/s  p99 {step['p99_ms']:7.2f} ms  errors {step['error_rate'] * 100:.2f}%"

@@ -80,7 +80,7 @@ for t in a.transport:
     if not found:
         raise SystemExit(f"{t}: mailstorm run send exited {r.returncode} without a summary:\n{r.stdout[-1500:]}{r.stderr[-1500:]}")
     s = json.load(open(found[0]))
-    e = s["email"]
+    e = s["results"]["email"]["data"]
     print(f"\n{t}: {e['recipients']:,} recipients, send {e['duration_s']:.1f} s ({e['emails_per_s']:,.0f} emails/s, "
           f"{e['emails_per_hour']:,.0f}/h); whole run incl. stack and seeding {wall:.0f} s; verdict {s['verdict']}")
     print(f"   delivery ms p50 {e['delivery_ms']['p50']:,.0f}  p95 {e['delivery_ms']['p95']:,.0f}  p99 {e['delivery_ms']['p99']:,.0f}")

@@ -61,8 +61,7 @@ public struct KPI: Sendable, Codable, Equatable {
         case requests, throughput, iterations, iterationRate = "iteration_rate", dropped, droppedRate = "dropped_rate"
         case latencyP50 = "latency_p50", latencyP95 = "latency_p95", latencyP99 = "latency_p99"
         case errorRate = "error_rate"
-        case emailsPerHour = "emails_per_hour", deliveryP50 = "delivery_p50", deliveryP95 = "delivery_p95", deliveryP99 = "delivery_p99"
-        case successRate = "success_rate"
+        /// A scenario result's figure, named by `figure`.
         case figure
         case cacheHitRatio = "cache_hit_ratio"
         case dbQueryP50 = "db_query_p50", dbQueryP95 = "db_query_p95", dbQueryP99 = "db_query_p99"

@@ -21,15 +21,15 @@ public enum KPICatalog {
     /// The seed gives deliveryTime without a unit; it is read as seconds (enqueue to acceptance by the receiver),
     /// the only reading a 1M-per-hour sender could meet.
     public static let email: [KPI] = [
-        KPI(name: "emails per hour", metric: .emailsPerHour, threshold: 1_000_000, unit: "/h", atLeast: true,
+        KPI(name: "emails per hour", figure: "emails_per_hour", threshold: 1_000_000, unit: "/h", atLeast: true,
             source: "001_815ebbed96358a96.txt: performanceBenchmarks.email.processingRate = 1000000 (emails per hour)"),
-        KPI(name: "delivery time p50", metric: .deliveryP50, threshold: 30, unit: "s",
+        KPI(name: "delivery time p50", figure: "delivery_p50_s", threshold: 30, unit: "s",
             source: "001_815ebbed96358a96.txt: performanceBenchmarks.email.deliveryTime.p50 = 30"),
-        KPI(name: "delivery time p95", metric: .deliveryP95, threshold: 60, unit: "s",
+        KPI(name: "delivery time p95", figure: "delivery_p95_s", threshold: 60, unit: "s",
             source: "001_815ebbed96358a96.txt: performanceBenchmarks.email.deliveryTime.p95 = 60"),
-        KPI(name: "delivery time p99", metric: .deliveryP99, threshold: 120, unit: "s",
+        KPI(name: "delivery time p99", figure: "delivery_p99_s", threshold: 120, unit: "s",
             source: "001_815ebbed96358a96.txt: performanceBenchmarks.email.deliveryTime.p99 = 120"),
-        KPI(name: "success rate", metric: .successRate, threshold: 0.99, unit: "ratio", atLeast: true,
+        KPI(name: "success rate", figure: "success_rate", threshold: 0.99, unit: "ratio", atLeast: true,
             source: "001_815ebbed96358a96.txt: performanceBenchmarks.email.successRate = 0.99"),
     ]
 

@@ -40,8 +40,6 @@ public struct Summary: Codable, Sendable {
     /// Endurance scenario only: trends with 95% confidence intervals, files and database growth.
     /// Per process ("postgres" with its backends, "redis", "campaignd", "mailstorm"): CPU, RSS, threads, files.
     public var resources: [String: ProcessResources]?
-    /// The send scenario's figures: emails_per_s, delivery_ms percentiles, sink counts, final states.
-    public var email: EmailOutcome?
     /// Planned faults (`--fault`, the chaos scenario): each window's errors, p99 and recovery.
     public var faults: FaultOutcome?
     /// PostgreSQL, Redis and campaignd over the run (the per-second rows are in services.csv).

@@ -6,7 +6,7 @@ import Environment
 public enum SummaryBuilder {
     public static func build(scenario: String, profile: String, load: String, target: String, embedded: Bool,
                              result r: RunResult, kpis: [KPI], results: [any ScenarioResult] = [], resources: [String: ProcessResources]? = nil,
-                             email: EmailOutcome? = nil, faults: FaultOutcome? = nil, services: ServiceSummary? = nil,
+                             faults: FaultOutcome? = nil, services: ServiceSummary? = nil,
                              serverStages: [String: [String: Summary.Percentiles]]? = nil, serverProfile: ServerProfile? = nil,
                              profileNote: String? = nil, trials: [TrialFigures]? = nil, machineSpeed: SpeedProbe? = nil,
                              gitSha: String = GitInfo.sha()) -> Summary {
@@ -21,14 +21,14 @@ public enum SummaryBuilder {
         let o = r.overall
         let latency = Summary.Percentiles(o.latency)
         let errorRate = o.requests == 0 ? 1 : Double(o.errorCount) / Double(o.requests)
-        let judged = evaluate(kpis, latency: latency, errorRate: errorRate, email: email, figures: Self.figures(results), run: r, services: services,
+        let judged = evaluate(kpis, latency: latency, errorRate: errorRate, figures: Self.figures(results), run: r, services: services,
                                faults: faults)
         let iso = ISO8601DateFormatter()
         // A run that sent nothing cannot pass: there is nothing honest to judge.
         // Send and import runs measure emails and rows, not generated requests.
-        let measured = o.requests > 0 || (email.map { $0.sink.unique > 0 } ?? false) || results.contains { $0.measured }
+        let measured = o.requests > 0 || results.contains { $0.measured }
         var problems = measured ? [] : ["nothing was measured"]
-        problems += (email?.problems ?? []) + (faults?.problems ?? [])
+        problems += faults?.problems ?? []
         problems += results.flatMap { r in r.problems.map { "\(type(of: r).key): \($0)" } }
         let summary = Summary(
             schemaVersion: Summary.currentSchemaVersion, scenario: scenario, profile: profile, load: load, target: target,
@@ -43,7 +43,7 @@ public enum SummaryBuilder {
                 r.byStatusClass[i].totalCount > 0 ? ("\(i)xx", Summary.Percentiles(r.byStatusClass[i])) : nil }),
             histograms: histograms(r),
             kpis: judged, results: Summary.sections(results), resources: resources,
-            email: email, faults: faults, services: services.map { var s = $0; s.rows = []; return s },
+            faults: faults, services: services.map { var s = $0; s.rows = []; return s },
             serverStages: serverStages ?? Self.serverStages(r), serverProfile: serverProfile, profileNote: profileNote, trials: [], problems: problems,
             verdict: .make(kpis: judged, problems: problems, interrupted: r.interrupted, comparison: nil, advisory: false), timeseries: r.intervals)
         // One trial: the run is its own trial.
@@ -55,7 +55,7 @@ public enum SummaryBuilder {
 
 extension SummaryBuilder {
     /// Judges each KPI against the measured figures.
-    static func evaluate(_ kpis: [KPI], latency: Summary.Percentiles, errorRate: Double, email: EmailOutcome? = nil,
+    static func evaluate(_ kpis: [KPI], latency: Summary.Percentiles, errorRate: Double,
                          figures: [String: Double] = [:], run r: RunResult? = nil, services: ServiceSummary? = nil,
                          faults: FaultOutcome? = nil) -> [Summary.KPIResult] {
         let secs = max(r?.durationSeconds ?? 0, 1e-9)
@@ -75,11 +75,6 @@ extension SummaryBuilder {
             case .latencyP95: latency.p95
             case .latencyP99: latency.p99
             case .errorRate: errorRate
-            case .emailsPerHour: email?.emailsPerHour
-            case .deliveryP50: email.map { $0.deliveryMs.p50 / 1000 }
-            case .deliveryP95: email.map { $0.deliveryMs.p95 / 1000 }
-            case .deliveryP99: email.map { $0.deliveryMs.p99 / 1000 }
-            case .successRate: email?.successRate
             case .figure: k.figure.flatMap { figures[$0] }
             case .cacheHitRatio: services?.appCacheHitRatio
             case .dbQueryP50: services?.appDbQueryMs?["p50"]

@@ -91,7 +91,7 @@ struct CampaignSend {
     /// Waits for the send to end and counts it into `e`, with what `ctx`'s faults may repeat.
     func finish(_ ctx: ScenarioContext, timeout: Double, into e: inout ScenarioExecution) async throws {
         let perFault = Self.repeatsPerFault(ctx.options)
-        e.email = try await finish(ctx, timeout: timeout, repeatsAllowed: ctx.faults.filter(\.maySendTwice).count * perFault)
+        e.results.append(try await finish(ctx, timeout: timeout, repeatsAllowed: ctx.faults.filter(\.maySendTwice).count * perFault))
         e.sendStartedAt = started
         e.repeatsPerFault = perFault
     }

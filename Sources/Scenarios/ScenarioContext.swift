@@ -33,7 +33,6 @@ public struct ScenarioExecution: Sendable {
     public var result: RunResult
     /// The scenario's own results (`ScenarioResult`): each reaches every report without Reports knowing it.
     public var results: [any ScenarioResult] = []
-    public var email: EmailOutcome?
     /// When the send began and what one fault may repeat of it, to lay its repeats on the faults.
     public var sendStartedAt: Date?
     public var repeatsPerFault = 0
@@ -41,6 +40,13 @@ public struct ScenarioExecution: Sendable {
     public var databaseBytesBefore: Int64?
 
     public init(result: RunResult) { self.result = result }
+
+    /// Changes the result of type `T` in place, if the run produced one.
+    public mutating func update<T: ScenarioResult>(_: T.Type, _ change: (inout T) -> Void) {
+        guard let i = results.firstIndex(where: { $0 is T }), var r = results[i] as? T else { return }
+        change(&r)
+        results[i] = r
+    }
 }
 
 extension Scenario {

@@ -146,7 +146,7 @@ public struct ScenarioRunner: Sendable {
         do { e0 = try await scenario.execute(ctx, plan: plan) } catch { await faults?.stop(); _ = services.stop(); _ = profiler?.stop(); throw error }
         var e = e0
         var faultOutcome = await faults?.judge(e.result, histograms: windowHistograms?.histograms ?? [:])
-        if let repeats = e.email?.repeatsPerSecond, let sent = e.sendStartedAt {
+        if let repeats = e.results.first(EmailOutcome.self)?.repeatsPerSecond, let sent = e.sendStartedAt {
             faultOutcome?.attribute(repeats: repeats, offset: sent.timeIntervalSince(e.result.startedAt), perFault: e.repeatsPerFault)
         }
         let resources = monitor.stop()

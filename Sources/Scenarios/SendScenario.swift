@@ -46,7 +46,9 @@ public struct SendScenario: Scenario {
     }
 
     public func conclude(_ e: inout ScenarioExecution, resources: [String: ProcessResources], ctx: ScenarioContext) {
-        guard let r = resources["campaignd"], let first = r.series.first, let last = r.series.last, let email = e.email, email.sink.unique > 0 else { return }
-        e.email?.campaigndCpuSPer1000 = (last.cpuSeconds - first.cpuSeconds) / (Double(email.sink.unique) / 1000)
+        guard let r = resources["campaignd"], let first = r.series.first, let last = r.series.last else { return }
+        e.update(EmailOutcome.self) { email in
+            if email.sink.unique > 0 { email.campaigndCpuSPer1000 = (last.cpuSeconds - first.cpuSeconds) / (Double(email.sink.unique) / 1000) }
+        }
     }
 }

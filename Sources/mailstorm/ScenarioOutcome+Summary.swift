@@ -18,7 +18,7 @@ extension ScenarioOutcome {
         SummaryBuilder.build(
             scenario: scenario, profile: profile.rawValue, load: describe, target: target, embedded: embedded, result: execution.result,
             kpis: KPICatalog.set(kpiSet) + thresholds.map(KPI.init), results: execution.results,
-            resources: resources, email: execution.email, faults: faults, services: services,
+            resources: resources, faults: faults, services: services,
             serverProfile: serverProfile, profileNote: profileNote, trials: trials, machineSpeed: machineSpeed)
     }
 }

@@ -44,7 +44,6 @@ public struct TrialFigures: Codable, Sendable, Equatable {
     /// What each scenario answers with, as comparable numbers.
     static func figures(_ s: Summary) -> [String: Double] {
         var f: [String: Double] = [:]
-        if let e = s.email { f["emails_per_s"] = e.emailsPerS; f["delivery_p99_ms"] = e.deliveryMs.p99 }
         for section in s.sections { for (name, fig) in section.figures where fig.compared { f[name] = fig.value } }
         return f
     }

@@ -16,7 +16,6 @@ public enum CombinedReport {
     /// The figure that answers each scenario's question.
     public static func headline(_ s: Summary) -> String {
         if let section = s.sections.first { return section.headline }
-        if let e = s.email { return String(format: "%.0f emails/s, delivery p99 %.1f s, %d duplicates", e.emailsPerS, e.deliveryMs.p99 / 1000, e.sink.duplicates) }
         return String(format: "p99 %.2f ms at %.1f req/s", s.latencyMs.p99, s.throughputRps)
     }
 

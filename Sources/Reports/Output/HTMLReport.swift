@@ -31,11 +31,6 @@ public enum HTMLReport {
             h += section.text.split(separator: "\n").map { "<p>\(XML.escape(String($0)))</p>" }.joined()
             if let c = section.chart { h += SVGChart(c).render() }
         }
-        if let e = s.email {
-            h += "<h2>Send</h2>" + EmailText.render(e).split(separator: "\n").map { "<p>\(XML.escape(String($0)))</p>" }.joined()
-            h += SVGChart(id: "chart-emails", title: "Emails accepted per second", xLabel: "seconds", yLabel: "emails/s",
-                          series: [.init(name: "emails/s", color: "#1864ab", points: e.perSecond.map { ($0.t, Double($0.emails)) })]).render()
-        }
         if let f = s.faults { h += "<h2>Faults</h2><p>\(XML.escape(FaultText.rule(f))) Shaded on the charts below.</p>" + table(FaultText.header(f), FaultText.rows(f)) }
         if let st = s.serverStages {
             h += "<h2>Where the time goes</h2><p>Per endpoint, latency at the client beside campaignd's own stages (Server-Timing), in ms.</p>"

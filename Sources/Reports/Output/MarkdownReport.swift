@@ -23,7 +23,6 @@ public enum MarkdownReport {
             let text = section.plainText
             md += "## \(section.title)\n\n" + (text.dropLast().contains("\n") ? "```\n" + text + "```\n\n" : text + "\n")
         }
-        if let e = s.email { md += "## Send\n\n```\n" + EmailText.render(e) + "```\n\n" }
         if let f = s.faults { md += "## Faults\n\n```\n" + FaultText.render(f) + "```\n\n" }
         if let sv = s.services { md += "## Services\n\n```\n" + ServicesText.render(sv) + "```\n\n" }
         if let st = s.serverStages { md += "## Where the time goes\n\n```\n" + StagesText.render(st, summary: s) + "```\n\n" }

@@ -7,7 +7,7 @@ public enum VerdictTable {
     public static func render(_ s: Summary) -> String {
         var out = "\(s.scenario) (\(s.profile)): \(s.load)\n"
         // A send or an import generates no request load of its own: its figures are below.
-        if s.requests.total > 0 || (s.email == nil && !s.sections.contains(where: \.measured)) {
+        if s.requests.total > 0 || !s.sections.contains(where: \.measured) {
         out += String(format: "requests %llu  ok %llu  errors %llu  dropped %llu  throughput %.1f req/s  over %.1f s\n",
                       s.requests.total, s.requests.ok, s.requests.errors, s.requests.dropped, s.throughputRps, s.durationS)
         out += String(format: "latency ms (from intended send)  p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n",
@@ -18,7 +18,6 @@ public enum VerdictTable {
         }
         if !rows.isEmpty { out += Table.render(header: ["KPI", "threshold", "measured", "result"], rows: rows) }
         for section in s.sections { out += section.plainText }
-        if let e = s.email { out += EmailText.render(e) }
         if let f = s.faults { out += FaultText.render(f) }
         if let sv = s.services { out += ServicesText.render(sv) }
         if let st = s.serverStages { out += StagesText.render(st, summary: s) }
