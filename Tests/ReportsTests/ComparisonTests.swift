@@ -146,6 +146,22 @@ import Environment
         #expect(drifted.machine.driftAllowance > 0.2 && drifted.outcome == .unchanged, "\(drifted.render())")
         #expect(drifted.render().contains("machine drift between the sessions"))
         #expect(Self.compare(Self.summary(level: 16, seed: 2, probe: wandering), base).outcome == .regressed)
+        // A shift whose estimate passes the drift margin but whose interval reaches back inside it could be the
+        // machine alone (the A/A that exited 4 here: 27% faster by the probe, p95 -29% against a -28.7% margin).
+        let m = drifted.rows[0].margin / 100
+        let edge = Self.compare(Self.summary(level: 10 * (1 + m) * 1.02, trials: 3, noise: 0.08, seed: 5, probe: wandering), base)
+        let p50 = edge.rows.first { $0.scope == "overall" && $0.metric == "p50" }!
+        #expect(p50.change > p50.margin && p50.low < p50.margin && p50.verdict != .regressed, "\(edge.render())")
+        // A session that probed 31% faster (beyond two sd of the probes, within three: the same machine), every
+        // latency 23% lower: the machine, not an improvement of the code.
+        let before = SpeedProbe.combine([50, 60, 55, 45, 58].map { SpeedProbe(deflateMbPerS: $0, memcpyGbPerS: 7) })!
+        let faster = SpeedProbe.combine([72, 68, 75].map { SpeedProbe(deflateMbPerS: $0, memcpyGbPerS: 7) })!
+        #expect(2 * faster.pooledSigma(with: before)! < log(72.0 / 55) && faster.driftAllowance(against: before) == log(72.0 / 55))
+        let quick = Self.compare(Self.summary(level: 7.7, seed: 2, probe: faster), Self.summary(level: 10, seed: 1, probe: before))
+        #expect(quick.machine.sameMachine && quick.outcome == .unchanged, "\(quick.render())")
+        #expect(TrialTest(a: [0, 0.01, -0.01], b: [0.31, 0.33, 0.29], asked: 0.05, resolution: 0.001, rows: 1, drift: 0.3).answer == .unknown)
+        #expect(TrialTest(a: [0, 0.01, -0.01], b: [0.31, 0.33, 0.29], asked: 0.05, resolution: 0.001, rows: 1, drift: 0).answer == .different)
+        #expect(TrialTest(a: [0, 0.01, -0.01], b: [0.41, 0.43, 0.39], asked: 0.05, resolution: 0.001, rows: 1, drift: 0.3).answer == .different)
         // Within one job (ab) the drift falls on both sides: no allowance, and +16% is a regression.
         let sameJob = Comparison.compare(current: Self.summary(level: 11.6, seed: 2).trials, reference: base.trials, machine: .sameJob,
                                          baselineGitSha: "A", baselineCreatedAt: "now")

@@ -7,7 +7,10 @@ import Harness
 /// from the trials on both sides, pooled (each side's deviations from its own mean): with 3-5 trials a side,
 /// pooling doubles the degrees of freedom that either side has alone. The answer (docs/regression-detection.md):
 /// - **different** when the change is significant after a Bonferroni correction over every row compared
-///   (two-sided t, family alpha 0.05) *and* at least `margin` in size;
+///   (two-sided t, family alpha 0.05) *and* at least `margin` in size; against a stored baseline (`drift` > 0)
+///   its whole 90% interval must lie beyond the margin: the machine's shift between the sessions is a bias of
+///   unknown size up to the drift, not noise the interval covers, so a change is the code's only if it exceeds
+///   that bound by more than the sampling error;
 /// - **same** when the 90% interval of the change lies inside ±`margin` (two one-sided tests at 5%, an
 ///   equivalence test: "not significant" alone is never "same");
 /// - **unknown** otherwise: more trials would decide it.
@@ -62,7 +65,8 @@ public struct TrialTest: Sendable, Equatable {
         low = estimate - half
         high = estimate + half
         margin = max(asked, Self.noiseFloorSigmas * sigma, drift)
-        if pValue < Self.familyAlpha / Double(max(rows, 1)) && abs(estimate) >= margin {
+        let beyond = drift > 0 ? (low >= margin || high <= -margin) : abs(estimate) >= margin
+        if pValue < Self.familyAlpha / Double(max(rows, 1)) && beyond {
             answer = .different
         } else if low > -margin && high < margin {
             answer = .same

@@ -217,6 +217,15 @@ public enum Migrations {
                                               ('login_dummy', crypt(encode(gen_random_bytes(16), 'hex'), gen_salt('bf', 6)));
             UPDATE sessions SET token = encode(digest(token, 'sha256'), 'hex');
             """, concurrently: false),
+        // Substring search on email (`email=smith9`, LIKE '%smith9%') read every contact of the tenant: p95 252 ms
+        // on 2M. A trigram index answers it. Merged entry by entry, it cost a 100k import about 1 s; with
+        // fastupdate and a pending list large enough for an import, new entries are appended there (searches
+        // still see them) and merged after the import, off its request (`PostgresContactStore.mergePendingSearchEntries`).
+        Migration(version: 7, name: "trigram search on email", sql: """
+            CREATE EXTENSION IF NOT EXISTS pg_trgm;
+            CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_contacts_email_trgm ON contacts USING gin (email gin_trgm_ops)
+                WITH (fastupdate = on, gin_pending_list_limit = 262144);
+            """, concurrently: true),
     ]
 }
 

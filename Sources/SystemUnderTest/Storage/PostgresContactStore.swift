@@ -9,6 +9,18 @@ public struct PostgresContactStore: ContactStore {
     static let stageColumns = "tenant_id, email, first_name, last_name, company, source, tags, custom_fields"
 
     public func importContacts(tenant: Int64, chunks: ChunkQueue<[ContactInput]>) async throws -> Int {
+        let inserted = try await load(tenant: tenant, chunks: chunks)
+        if inserted > 0 { Self.mergePendingSearchEntries(db) }
+        return inserted
+    }
+
+    /// Merges the email search index's pending list in the background: an import appended its entries there so
+    /// that it need not merge them one by one; until merged, every search reads them sequentially.
+    static func mergePendingSearchEntries(_ db: Database) {
+        Task.detached { _ = try? await db.query("SELECT gin_clean_pending_list('idx_contacts_email_trgm'::regclass)") }
+    }
+
+    private func load(tenant: Int64, chunks: ChunkQueue<[ContactInput]>) async throws -> Int {
         // Each chunk: COPY into a per-connection temp table, then one INSERT ... ON CONFLICT (COPY itself cannot
         // skip emails the tenant already has). One transaction for all chunks: a bad row anywhere loads nothing.
         try await db.transaction { conn in

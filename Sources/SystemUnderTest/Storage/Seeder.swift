@@ -63,6 +63,8 @@ public struct Seeder: Sendable {
                 }
                 try await g.waitForAll()
             }
+            // The rows went to the email search index's pending list; merged once here, not by each search.
+            _ = try await db.query("SELECT gin_clean_pending_list('idx_contacts_email_trgm'::regclass)")
             _ = try await db.query("ANALYZE contacts")
         }
         return try await db.query("SELECT email FROM users ORDER BY id").rows.compactMap { $0[0] }
