@@ -52,7 +52,7 @@ extension Summary {
     public var sections: [ScenarioSection] { (results ?? [:]).sorted { $0.key < $1.key }.map(\.value) }
 
     /// Builds the `results` of a summary from a run's results, keyed by their types' keys.
-    public static func sections(_ rs: [any ScenarioResult]) -> [String: ScenarioSection]? {
+    public static func results(from rs: [any ScenarioResult]) -> [String: ScenarioSection]? {
         rs.isEmpty ? nil : Dictionary(rs.map { (type(of: $0).key, ScenarioSection($0)) }, uniquingKeysWith: { a, _ in a })
     }
 }

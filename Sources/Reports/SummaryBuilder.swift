@@ -42,7 +42,7 @@ public enum SummaryBuilder {
             perStatusClass: Dictionary(uniqueKeysWithValues: (1...5).compactMap { i in
                 r.byStatusClass[i].totalCount > 0 ? ("\(i)xx", Summary.Percentiles(r.byStatusClass[i])) : nil }),
             histograms: histograms(r),
-            kpis: judged, results: Summary.sections(results), resources: resources,
+            kpis: judged, results: Summary.results(from: results), resources: resources,
             faults: faults, services: services.map { var s = $0; s.rows = []; return s },
             serverStages: serverStages ?? Self.serverStages(r), serverProfile: serverProfile, profileNote: profileNote, trials: [], problems: problems,
             verdict: .make(kpis: judged, problems: problems, interrupted: r.interrupted, comparison: nil, advisory: false), timeseries: r.intervals)

@@ -141,6 +141,16 @@ extension RealStack {
         #expect((second["contacts"] as! [[String: Any]]).map { $0["email"] as! String } == ["bob@acme.com"])
         #expect((try await api.call("GET", "/api/contacts?tag=vip").json["contacts"] as! [Any]).count == 2)
         #expect(try await api.call("GET", "/api/contacts?created_after=yesterday").json["field"] as? String == "created_after")
+        // Substring search on email finds the import's rows (merged into the trigram index in the background, or
+        // still in its pending list), and the trigram index can answer it: with every other plan disabled,
+        // PostgreSQL would have to read the table.
+        let found = try await api.call("GET", "/api/contacts?email=globex").json["contacts"] as! [[String: Any]]
+        #expect(found.map { $0["email"] as! String } == ["cid@globex.org"])
+        let plan = try Integration.sql(stack.endpoints.databaseURL!, """
+            SET enable_seqscan = off; SET enable_indexscan = off; SET enable_indexonlyscan = off;
+            EXPLAIN SELECT id FROM contacts WHERE email LIKE '%globex%'
+            """)
+        #expect(plan.contains("idx_contacts_email_trgm"), "\(plan)")
 
         // Segments: seed-004 conditions with AND/OR; the count matches the rows.
         let cond: [String: Any] = ["any": [

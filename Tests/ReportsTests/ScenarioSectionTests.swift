@@ -32,7 +32,7 @@ private struct SurveyOutcome: ScenarioResult {
 }
 
 /// A summary as it reads back from summary.json: the reports must not need the result's type.
-private enum Try {
+private enum RoundTrip {
     static func decode(_ s: Summary) -> Summary { (try? Summary.decode(s.encoded())) ?? s }
 }
 
@@ -64,12 +64,12 @@ private enum Try {
         let console = VerdictTable.render(s)
         #expect(console.contains("depth") && console.contains("9.75") && console.contains("survey done"), "\(console)")
         #expect(MarkdownReport.render(s).contains("## Survey\n\n```\ndepth"))
-        let html = HTMLReport.render(Try.decode(s))
+        let html = HTMLReport.render(RoundTrip.decode(s))
         #expect(html.contains("<td>9.75</td>") && html.contains("id=\"chart-survey\"") && html.contains("<title>deep</title>"))
         // Where each step began, on the per-second charts (of a run with seconds to chart).
         var timed = ComparisonTests.summary(level: 5)
-        timed.results = Summary.sections([SurveyOutcome()])
-        #expect(HTMLReport.stepMarks(timed).map(\.x) == [0, 5] && HTMLReport.render(timed).contains("class=\"marker\"><title>80/s</title>"))
+        timed.results = Summary.results(from: [SurveyOutcome()])
+        #expect(HTMLReport.timelineMarks(timed).map(\.x) == [0, 5] && HTMLReport.render(timed).contains("class=\"marker\"><title>80/s</title>"))
         // Its latencies depend on how far it went: comparisons test only its figures.
         #expect(TrialFigures(s).scopes.isEmpty)
     }

@@ -111,7 +111,7 @@ public enum HTMLReport {
         ]
         var chart = SVGChart(id: "chart-latency", title: "Latency per second (ms)", xLabel: "seconds", yLabel: "ms", series: series)
         chart.bands = faultBands(s)
-        chart.markers = stepMarks(s)
+        chart.markers = timelineMarks(s)
         let p95 = (baseline?.trials ?? []).filter { !$0.disturbed }.compactMap { $0.value("overall", .p95) }
         if let lo = p95.min(), let hi = p95.max() {
             chart.yBands = [(lo, hi, String(format: "baseline p95, %d trials: %.2f-%.2f ms", p95.count, lo, hi))]
@@ -120,7 +120,7 @@ public enum HTMLReport {
     }
 
     /// What the scenario's results mark on the per-second charts (where each stress step began).
-    static func stepMarks(_ s: Summary) -> [(x: Double, label: String)] {
+    static func timelineMarks(_ s: Summary) -> [(x: Double, label: String)] {
         s.sections.flatMap { $0.timelineMarkers ?? [] }.map { (x: $0.x, label: $0.label) }
     }
 
@@ -135,7 +135,7 @@ public enum HTMLReport {
             .init(name: "errors/s", color: "#c92a2a", points: s.timeseries.map { ($0.t, Double($0.errors)) }),
         ])
         chart.bands = faultBands(s)
-        chart.markers = stepMarks(s)
+        chart.markers = timelineMarks(s)
         return chart
     }
 
