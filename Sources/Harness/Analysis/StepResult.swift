@@ -29,30 +29,3 @@ extension StepResult {
                   droppedRate: attempted == 0 ? 0 : Double(r.droppedIterations) / Double(attempted), slo: slo)
     }
 }
-
-/// The service-level objective a step must meet. Defaults: p99 ≤ 100 ms and errors ≤ 1% from
-/// 001_815ebbed96358a96.txt (performanceBenchmarks.api), and dropped iterations ≤ 1% so that an overloaded
-/// generator or server cannot pass by shedding load.
-public struct SLO: Sendable, Codable, Equatable {
-    public var p99Ms = 100.0
-    public var errorRate = 0.01
-    public var droppedRate = 0.01
-    public init() {}
-}
-
-/// One concurrency level of a capacity sweep.
-public struct CapacityLevel: Sendable, Codable, Equatable {
-    public var vus: Int
-    public var throughput: Double
-    public var p99Ms: Double
-    public var errorRate: Double
-    public var pass: Bool
-
-    public init(vus: Int, throughput: Double, p99Ms: Double, errorRate: Double, pass: Bool) {
-        self.vus = vus
-        self.throughput = throughput
-        self.p99Ms = p99Ms
-        self.errorRate = errorRate
-        self.pass = pass
-    }
-}
