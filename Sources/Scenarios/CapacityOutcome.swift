@@ -59,18 +59,14 @@ public struct CapacityOutcome: ScenarioResult, Equatable {
 
     /// Throughput against concurrency: the measured levels, the USL fit's curve with its peak, and the knee.
     public var chart: ResultChart? {
-        let measured = ResultChart.Series(name: "measured", color: "#1864ab", points: levels.map { (Double($0.vus), $0.throughput) }, dots: true)
-        var series = [measured], markers: [ResultMarker] = []
-        if let u = usl {
-            let curve = u.curve(measuredUpTo: Double(levels.map(\.vus).max() ?? 1))
-            series.insert(ResultChart.Series(name: "USL fit", color: "#c92a2a", points: curve.points, dashed: true), at: 0)
-            if let p = curve.peak { markers.append(ResultMarker(x: p.n, label: String(format: "peak %.4g at %.4g", p.x, p.n))) }
-        }
+        let points = levels.map { (n: Double($0.vus), x: $0.throughput) }
+        var chart = usl?.chart(id: "chart-capacity", points: points, xLabel: "virtual users", yLabel: "req/s")
+            ?? ResultChart(id: "chart-capacity", title: "Throughput against concurrency", xLabel: "virtual users", yLabel: "req/s",
+                           series: [.init(name: "measured", color: "#1864ab", points: points.map { ($0.n, $0.x) }, dots: true)])
         if let k = kneeRps, let level = levels.first(where: { $0.pass && $0.throughput == k }) {
-            markers.append(ResultMarker(x: Double(level.vus), label: String(format: "knee %.0f req/s", k)))
+            chart.markers.append(ResultMarker(x: Double(level.vus), label: String(format: "knee %.0f req/s", k)))
         }
-        return ResultChart(id: "chart-capacity", title: usl == nil ? "Throughput against concurrency" : "Throughput against concurrency, with the USL fit",
-                           xLabel: "virtual users", yLabel: "req/s", series: series, markers: markers)
+        return chart
     }
 
     public var comparesRequestMetrics: Bool { false }

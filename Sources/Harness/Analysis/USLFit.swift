@@ -33,6 +33,16 @@ public struct USLFit: Sendable, Equatable, Codable {
         return (points, peakConcurrency.isFinite && peakConcurrency <= end ? (peakConcurrency, throughput(at: peakConcurrency)) : nil)
     }
 
+    /// Measured (concurrency, throughput) points with this fit's curve and its peak, as one chart: `mailstorm usl`
+    /// and the capacity scenario draw the same thing.
+    public func chart(id: String, points: [(n: Double, x: Double)], xLabel: String, yLabel: String) -> ResultChart {
+        let c = curve(measuredUpTo: points.map(\.n).max() ?? 1)
+        return ResultChart(id: id, title: "Throughput against concurrency, with the USL fit", xLabel: xLabel, yLabel: yLabel, series: [
+            .init(name: "USL fit", color: "#c92a2a", points: c.points, dashed: true),
+            .init(name: "measured", color: "#1864ab", points: points.sorted { $0.n < $1.n }.map { ($0.n, $0.x) }, dots: true),
+        ], markers: c.peak.map { [ResultMarker(x: $0.n, label: String(format: "peak %.4g at %.4g", $0.x, $0.n))] } ?? [])
+    }
+
     /// Fits points (concurrency, throughput); nil with fewer than three distinct concurrencies.
     public static func fit(_ points: [(n: Double, x: Double)]) -> USLFit? {
         guard Set(points.map(\.n)).count >= 3, points.allSatisfy({ $0.n >= 1 && $0.x >= 0 }) else { return nil }

@@ -62,13 +62,7 @@ public struct USLReport: Sendable {
 
     /// The measurements and the fitted curve, to the larger of the last measurement and the peak (capped at 4×).
     public func chart(xLabel: String = "concurrency", yLabel: String = "throughput") -> SVGChart {
-        let curve = fit.curve(measuredUpTo: points.map(\.n).max() ?? 1)
-        var c = SVGChart(id: "chart-usl", title: "Throughput against concurrency, with the USL fit", xLabel: xLabel, yLabel: yLabel, series: [
-            .init(name: "USL fit", color: "#c92a2a", points: curve.points.map { (x: $0.0, y: $0.1) }, dashed: true),
-            .init(name: "measured", color: "#1864ab", points: points.sorted { $0.n < $1.n }.map { ($0.n, $0.x) }, markers: true),
-        ])
-        if let p = curve.peak { c.markers = [(p.n, String(format: "peak %.4g at %.4g", p.x, p.n))] }
-        return c
+        SVGChart(fit.chart(id: "chart-usl", points: points, xLabel: xLabel, yLabel: yLabel))
     }
 
     public func html(title: String) -> String {
