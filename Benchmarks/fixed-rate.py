@@ -1,20 +1,37 @@
 #!/usr/bin/env python3
-"""Benchmarks/fixed-rate: the generator's cost at a fixed arrival rate (default 2,000 req/s for 60 s) against
-nginx: CPU seconds, CPU microseconds per request, and RSS early and late in the run. Memory must not grow with
-run length (k6 #763 is the failure to avoid): the RSS slope over the run is printed too.
+"""Benchmarks/fixed-rate: the generator's CPU at a fixed arrival rate against nginx, beside its peers in the same run.
 
-Usage: Benchmarks/fixed-rate.py [--rate 2000] [--duration 60] [--bin MAILSTORM]
+For each rate (default 1k, 2k, 10k and 50k req/s, 20 s each), the whole process's user+sys CPU over its requests:
+  - mailstorm http --rate R (and its RSS early and late: memory must not grow with run length, k6 #763);
+  - wrk2 -R R, when a wrk2 binary is given (--wrk2, $WRK2, or `wrk2` on PATH; build it from its public source
+    outside this repository: `git clone https://github.com/giltene/wrk2 && make -C wrk2`);
+  - Locust's FastHttpUser at the same rate (constant_throughput), up to --locust-max (it cannot offer more here);
+  - and wrk flat out, the floor: what a request costs when no timer paces it.
+Then the honesty check: nginx is stopped (SIGSTOP) for 1 s, 14 s into a 20 s run at 2k req/s. A tool that times
+from the intended send shows the stall at its true size: requests due in it wait 0-1 s, so over W recorded seconds
+p99 is near 1 - 0.01 x W s (0.8 s for mailstorm's 20 s). One that times from the send shows a p99 of a millisecond.
+wrk2 resets its histograms after a 10 s calibration (CALIBRATE_DELAY_MS in its wrk.h): it records the last 10 s,
+so the stall comes after that and its p99 should be near 0.9 s.
+
+Usage: Benchmarks/fixed-rate.py [--rates 1000,2000,10000,50000] [--duration 20] [--bin MAILSTORM] [--wrk2 PATH]
+       [--send-window 1ms] [--no-stall]
 """
-import argparse, json, os, subprocess, tempfile, time, shutil
-from common import Nginx, release_binary, child_cpu
+import argparse, json, os, re, shutil, signal, subprocess, sys, tempfile, threading, time
+from common import Nginx, ensure_packages, release_binary, run_timed, child_cpu
 
 ap = argparse.ArgumentParser()
-ap.add_argument("--rate", type=int, default=2000)
-ap.add_argument("--duration", type=int, default=60)
+ap.add_argument("--rates", default="1000,2000,10000,50000")
+ap.add_argument("--duration", type=int, default=20)
 ap.add_argument("--bin", default=None, help="the mailstorm binary to measure (default: this tree's release build)")
+ap.add_argument("--wrk2", default=os.environ.get("WRK2") or shutil.which("wrk2"), help="a wrk2 binary, built outside the repository")
+ap.add_argument("--send-window", default=None, help="mailstorm's --send-window (default: its own)")
+ap.add_argument("--locust-max", type=int, default=2000, help="highest rate offered with Locust")
+ap.add_argument("--no-stall", action="store_true", help="skip the 1 s stall check")
 a = ap.parse_args()
 
+ensure_packages("wrk")
 mailstorm = a.bin or release_binary("mailstorm")
+rates = [int(r) for r in a.rates.split(",")]
 
 
 def rss_kib(pid):
@@ -25,13 +42,34 @@ def rss_kib(pid):
     return 0
 
 
-with Nginx() as target:
+def millis(text):
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    return float(m.group(1)) * {"us": 1e-3, "ms": 1, "s": 1e3, "m": 6e4}[m.group(2)]
+
+
+def stall_during(target, at, seconds):
+    """Stops nginx (master and worker) for `seconds`, `at` seconds from now, on a thread."""
+    def run():
+        time.sleep(at)
+        pids = [target.proc.pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(target.proc.pid)], capture_output=True, text=True).stdout.split()]
+        for p in pids:
+            os.kill(p, signal.SIGSTOP)
+        time.sleep(seconds)
+        for p in pids:
+            os.kill(p, signal.SIGCONT)
+    t = threading.Thread(target=run)
+    t.start()
+    return t
+
+
+def run_mailstorm(target, rate, duration):
     d = tempfile.mkdtemp(prefix="ms-fixed-")
+    cmd = [mailstorm, "http", target.url, "--rate", str(rate), "--duration", f"{duration}s", "--quiet", "--out", d]
+    if a.send_window:
+        cmd += ["--send-window", a.send_window]
     c0 = child_cpu()
-    p = subprocess.Popen([mailstorm, "http", target.url, "--rate", str(a.rate), "--duration", f"{a.duration}s", "--quiet", "--out", d],
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    samples = []
-    t0 = time.time()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    samples, t0 = [], time.time()
     while p.poll() is None:
         try:
             samples.append((time.time() - t0, rss_kib(p.pid)))
@@ -42,17 +80,88 @@ with Nginx() as target:
     cpu = child_cpu() - c0
     s = json.load(open(os.path.join(d, os.listdir(d)[0], "summary.json")))
     shutil.rmtree(d)
+    run = [x for x in samples if 2 <= x[0] <= duration] or samples
+    n = len(run)
+    mx, my = sum(t for t, _ in run) / n, sum(r for _, r in run) / n
+    slope = sum((t - mx) * (r - my) for t, r in run) / max(sum((t - mx) ** 2 for t, _ in run), 1e-9)
+    total = s["requests"]["total"]
+    return {"requests": total, "rps": s["throughput_rps"], "us": cpu / total * 1e6, "p50": s["latency_ms"]["p50"],
+            "p99": s["latency_ms"]["p99"], "max": s["latency_ms"]["max"], "errors": s["requests"]["errors"],
+            "rss": (run[0][1] / 1024, run[-1][1] / 1024, slope)}
 
-run = [x for x in samples if 2 <= x[0] <= a.duration]
-early, late = run[0], run[-1]
-n = len(run)
-mx = sum(t for t, _ in run) / n
-my = sum(r for _, r in run) / n
-slope = sum((t - mx) * (r - my) for t, r in run) / max(sum((t - mx) ** 2 for t, _ in run), 1e-9)
-total = s["requests"]["total"]
-print(f"rate {a.rate} req/s for {a.duration} s: {total} requests, {s['throughput_rps']:.1f} req/s achieved, "
-      f"errors {s['requests']['errors']}, dropped {s['requests']['dropped']}")
-print(f"latency from intended send: p50 {s['latency_ms']['p50']:.3f} ms, p99 {s['latency_ms']['p99']:.3f} ms, max {s['latency_ms']['max']:.3f} ms")
-print(f"generator CPU: {cpu:.2f} s total, {cpu / a.duration * 100:.1f}% of one core, {cpu / total * 1e6:.2f} us per request")
-print(f"generator RSS: {early[1] / 1024:.1f} MiB at {early[0]:.0f} s, {late[1] / 1024:.1f} MiB at {late[0]:.0f} s, "
-      f"max {max(r for _, r in run) / 1024:.1f} MiB, slope {slope:.1f} KiB/s")
+
+def run_wrk2(target, rate, duration):
+    conns = max(16, min(256, rate // 200))  # each connection paces rate/c; enough that none falls behind
+    c0 = child_cpu()
+    out, _ = run_timed([a.wrk2, "-t1", f"-c{conns}", f"-d{duration}s", f"-R{rate}", "--latency", target.url])
+    cpu = child_cpu() - c0
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    pct = lambda q: millis(re.search(rf"\s{q}\s+(\S+)", out).group(1))
+    return {"requests": total, "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "us": cpu / total * 1e6,
+            "p50": pct(r"50\.000%"), "p99": pct(r"99\.000%"), "max": pct(r"100\.000%")}
+
+
+LOCUSTFILE = """
+from locust import FastHttpUser, constant_throughput, task
+import os
+class U(FastHttpUser):
+    wait_time = constant_throughput(float(os.environ["PER_USER"]))
+    @task
+    def get(self):
+        self.client.get(os.environ["PATH_ONLY"])
+"""
+
+
+def run_locust(target, rate, duration):
+    if subprocess.run([sys.executable, "-c", "import locust"], capture_output=True).returncode != 0:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "locust"], check=True)
+    users = max(10, rate // 20)
+    d = tempfile.mkdtemp(prefix="ms-locust-")
+    f = os.path.join(d, "locustfile.py")
+    open(f, "w").write(LOCUSTFILE)
+    host, path = re.match(r"(http://[^/]+)(/.*)", target.url).groups()
+    env = dict(os.environ, PER_USER=str(rate / users), PATH_ONLY=path)
+    c0 = child_cpu()
+    run_timed([sys.executable, "-m", "locust", "-f", f, "--headless", "-u", str(users), "-r", str(users), "-t", f"{duration}s",
+               "--host", host, "--only-summary", "--csv", os.path.join(d, "r")], env=env)
+    cpu = child_cpu() - c0
+    rows = open(os.path.join(d, "r_stats.csv")).read().splitlines()
+    agg = dict(zip(rows[0].split(","), rows[-1].split(",")))
+    shutil.rmtree(d)
+    total = int(agg["Request Count"])
+    return {"requests": total, "rps": total / duration, "us": cpu / total * 1e6}
+
+
+with Nginx() as target:
+    c0 = child_cpu()
+    out, _ = run_timed(["wrk", "-t1", "-c64", "-d10s", target.url])
+    wrk_us = (child_cpu() - c0) / int(re.search(r"(\d+) requests in", out).group(1)) * 1e6
+    print(f"wrk flat out (-t1 -c64, 10 s): {wrk_us:.2f} us CPU per request", flush=True)
+    if not a.wrk2:
+        print("wrk2: no binary (--wrk2 PATH or $WRK2); its column is left out", flush=True)
+    rows = []
+    for rate in rates:
+        m = run_mailstorm(target, rate, a.duration)
+        w = run_wrk2(target, rate, a.duration) if a.wrk2 else None
+        loc = run_locust(target, rate, a.duration) if rate <= a.locust_max else None
+        rows.append((rate, m, w, loc))
+        line = (f"{rate:>6} req/s  mailstorm {m['us']:6.1f} us/req ({m['rps']:.0f} req/s, p50 {m['p50']:.3f} ms, p99 {m['p99']:.3f} ms, "
+                f"errors {m['errors']}; RSS {m['rss'][0]:.1f} -> {m['rss'][1]:.1f} MiB, slope {m['rss'][2]:.1f} KiB/s)")
+        if w:
+            line += f"\n{'':14}wrk2      {w['us']:6.1f} us/req ({w['rps']:.0f} req/s, p50 {w['p50']:.3f} ms, p99 {w['p99']:.3f} ms)  mailstorm/wrk2 {m['us'] / w['us']:.2f}"
+        if loc:
+            line += f"\n{'':14}Locust    {loc['us']:6.1f} us/req ({loc['rps']:.0f} req/s)  mailstorm/Locust {m['us'] / loc['us']:.3f}"
+        line += f"\n{'':14}mailstorm/wrk flat out {m['us'] / wrk_us:.2f}"
+        print(line, flush=True)
+
+    if not a.no_stall:
+        stall_at = a.duration - 6
+        print(f"stall check: nginx stopped for 1 s at {stall_at} s of a {a.duration} s run at 2000 req/s")
+        for name, fn, recorded in [("mailstorm", run_mailstorm, a.duration)] + ([("wrk2", run_wrk2, a.duration - 10)] if a.wrk2 else []):
+            expected = 1000 * (1 - 0.01 * recorded)
+            t = stall_during(target, stall_at, 1.0)
+            r = fn(target, 2000, a.duration)
+            t.join()
+            ok = abs(r["p99"] - expected) <= 0.15 * expected
+            print(f"  {name:9} p99 {r['p99']:7.1f} ms (true about {expected:.0f} ms), max {r['max']:7.1f} ms: "
+                  f"{'the stall at its true size' if ok else 'NOT at its true size'}", flush=True)

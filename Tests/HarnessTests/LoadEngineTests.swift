@@ -20,6 +20,63 @@ import Testing
         #expect(r.intervals.reduce(0) { $0 + $1.requests } == 400)
     }
 
+    /// A send window trades one timer wake per request for one per window: requests go out in batches, early and
+    /// never late, and their latency counts from the send, so an early request is neither negative nor huge.
+    @Test func aSendWindowBatchesEarlyAndTimesFromTheSend() async throws {
+        for windowMs in [0, 50] as [UInt64] {
+            let server = try TestHTTPServer()
+            defer { server.shutdown() }
+            var p = try plan(server, .open(pacer: ConstantRate(perSecond: 100, durationSeconds: 1), maxInFlight: 100))
+            p.sendWindowNanos = windowMs * 1_000_000
+            let r = try await LoadRunner(plan: p).run()
+            #expect(r.overall.requests == 100)
+            #expect(r.overall.ok == 100)
+            #expect(r.overall.latency.maxMillis < 40, "window \(windowMs) ms")
+            // Due every 10 ms: without a window no gap between arrivals reaches 30 ms; with 50 ms, batches of about
+            // five arrive together, 50 ms apart.
+            let a = server.arrivals
+            let longGaps = zip(a, a.dropFirst()).filter { $1 - $0 > 30_000_000 }.count
+            if windowMs == 0 { #expect(longGaps <= 2, "\(longGaps) long gaps") } else { #expect((12...24).contains(longGaps), "\(longGaps) long gaps") }
+        }
+    }
+
+    /// Under a connection limit (wrk2's -c) a request finding every connection busy waits for one, and its wait
+    /// counts: a stall shows at its true size, without connection storms.
+    @Test func underAConnectionLimitRequestsWaitAndAreTimedFromTheirIntendedSend() async throws {
+        let server = try TestHTTPServer()
+        defer { server.shutdown() }
+        var p = try plan(server, .open(pacer: ConstantRate(perSecond: 200, durationSeconds: 2), maxInFlight: 1000))
+        p.maxConnections = 2
+        let runner = LoadRunner(plan: p)
+        Task { try await Task.sleep(for: .milliseconds(500)); server.pause(seconds: 0.5) }
+        let r = try await runner.run()
+        #expect(r.peakConnections <= 2)
+        #expect(r.heldForConnection > 50, "the requests due in the stall waited for a connection")
+        #expect(r.overall.requests == 400)
+        #expect(r.overall.ok == 400)
+        #expect(server.requests == 400)
+        // A quarter were due during the 0.5 s stall and waited 0..0.5 s: p99 near 0.48 s, the median untouched.
+        #expect(r.overall.latency.millis(at: 99) > 400)
+        #expect(r.overall.latency.millis(at: 99) < 700)
+        #expect(r.overall.latency.millis(at: 50) < 50)
+    }
+
+    /// A request sent early by the window can wait for a connection with its due time still ahead: the timeout
+    /// sweep must not read that as overdue.
+    @Test func requestsWaitingAheadOfTheirDueTimeAreNotTimedOut() async throws {
+        let server = try TestHTTPServer()
+        defer { server.shutdown() }
+        // Due at 0, 200, 400... ms: the first goes out and is held 300 ms; the second, sent at 0 for 200 ms, waits
+        // for the only connection when the 100 ms sweep runs.
+        var p = try plan(server, .open(pacer: ConstantRate(perSecond: 5, durationSeconds: 1), maxInFlight: 1000), timeout: 2)
+        p.maxConnections = 1
+        p.sendWindowNanos = 250_000_000
+        server.pause(seconds: 0.3)
+        let r = try await LoadRunner(plan: p).run()
+        #expect(r.overall.ok == 5)
+        #expect(r.overall.errorCount == 0)
+    }
+
     /// wrk2's point: a stall must show in the tail of an open-model run, and a closed loop hides it.
     @Test func aStallShowsInTheOpenModelTailButNotInAClosedLoop() async throws {
         let server = try TestHTTPServer()

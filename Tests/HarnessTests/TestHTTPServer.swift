@@ -12,6 +12,8 @@ final class TestHTTPServer: Sendable {
     var port: Int { channel.localAddress!.port! }
     var url: String { "http://127.0.0.1:\(port)" }
     var requests: Int { state.m.withLock { $0.requests } }
+    /// When each request arrived (uptime nanoseconds), in order.
+    var arrivals: [UInt64] { state.arrivals.withLock { $0 } }
 
     init() throws {
         let state = self.state
@@ -47,6 +49,7 @@ final class TestHTTPServer: Sendable {
             while let end = pending.readableBytesView.firstRange(of: Array("\r\n\r\n".utf8)) {
                 pending.moveReaderIndex(forwardBy: end.upperBound - pending.readerIndex)
                 let until = state.m.withLock { s -> NIODeadline in s.requests += 1; return s.pausedUntil }
+                state.arrivals.withLock { $0.append(NIODeadline.now().uptimeNanoseconds) }
                 let response = ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
                 let ctx = NIOLoopBound(context, eventLoop: context.eventLoop)
                 if until > .now() {
@@ -62,4 +65,5 @@ final class TestHTTPServer: Sendable {
 
 final class ServerState: Sendable {
     let m = Mutex<(requests: Int, pausedUntil: NIODeadline)>((0, .uptimeNanoseconds(0)))
+    let arrivals = Mutex<[UInt64]>([])
 }

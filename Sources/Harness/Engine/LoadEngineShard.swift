@@ -37,6 +37,11 @@ final class LoadEngineShard: @unchecked Sendable {
     /// This shard's part of the open model's in-flight cap (after the segment's part), fixed for the run.
     let openCap: Int
     var open: [ObjectIdentifier: ClientConnection] = [:]
+    /// This shard's part of `plan.maxConnections`; nil for no limit.
+    let connectionCap: Int?
+    /// Per target, requests waiting for a connection under that limit.
+    var waiting: [RequestQueue]
+    var heldForConnection: UInt64 = 0
     var peakConnections = 0
 
     // Iterations.
@@ -65,6 +70,8 @@ final class LoadEngineShard: @unchecked Sendable {
         }
         journeys = compiled[0]
         idle = targets.map { _ in [] }
+        waiting = targets.map { _ in RequestQueue() }
+        connectionCap = plan.maxConnections.map { max(1, Self.share(of: plan.segment.share(of: $0), shard: shard, shards: shards)) }
         if case .open(_, let cap) = plan.workload {
             openCap = Self.share(of: plan.segment.share(of: cap), shard: shard, shards: shards)
         } else {
@@ -117,12 +124,14 @@ final class LoadEngineShard: @unchecked Sendable {
             if let req = conn.state.close() { recordTransportError(req, .timeout) }
             conn.channel?.close(promise: nil)
         }
+        for t in waiting.indices { while let req = waiting[t].pop() { recordTransportError(req, .timeout) } }
         emitInterval(at: end, final: true)
-        let result = RunResult(
+        var result = RunResult(
             startedAt: startedAt, durationSeconds: Double(end - t0) / 1e9, overall: recorder.overall, endpoints: recorder.endpoints,
             byStatusClass: recorder.byStatusClass, droppedIterations: dropped, iterationsCompleted: iterationsCompleted,
             iterationsStarted: iterationsStarted, intervals: [], peakConnections: peakConnections,
             peakInFlight: peakInFlight, interrupted: lifecycle.interrupted)
+        result.heldForConnection = heldForConnection
         promise.succeed(result)
     }
 
@@ -137,7 +146,7 @@ final class LoadEngineShard: @unchecked Sendable {
         let now = Self.now()
         while let due = pacer.dueTime(ofIteration: nextIteration) {
             let at = t0 + due
-            if at > now {
+            if at > now + plan.sendWindowNanos {
                 loop.scheduleTask(deadline: .uptimeNanoseconds(at)) { self.tickOpen(pacer) }
                 return
             }
@@ -209,10 +218,45 @@ final class LoadEngineShard: @unchecked Sendable {
 
     private func send(_ it: Iteration, due: UInt64) {
         guard !lifecycle.finished else { return }
+        let request = InFlightRequest(iteration: it, dueNanos: due, sentNanos: 0)
         if let conn = idle[it.target].popLast() {
-            write(InFlightRequest(iteration: it, dueNanos: due, sentNanos: 0), on: conn)
+            write(request, on: conn)
+        } else if mayConnect() {
+            connect(for: request)
         } else {
-            connect(for: InFlightRequest(iteration: it, dueNanos: due, sentNanos: 0))
+            waiting[it.target].push(request)
+        }
+    }
+
+    /// Under the connection limit, or able to get under it by closing an idle connection to another target.
+    private func mayConnect() -> Bool {
+        guard let cap = connectionCap, open.count >= cap else { return true }
+        guard let t = idle.firstIndex(where: { !$0.isEmpty }), let spare = idle[t].popLast() else { return false }
+        _ = spare.state.close()
+        open[ObjectIdentifier(spare)] = nil  // not forget(): that would hand the freed place to a waiting request
+        spare.channel?.close(promise: nil)
+        return true
+    }
+
+    /// A connection is free for another request: the oldest waiting for its target takes it.
+    private func reuse(_ conn: ClientConnection) {
+        guard let next = waiting[conn.target].pop() else { idle[conn.target].append(conn); return }
+        countIfHeld(next)
+        write(next, on: conn)
+    }
+
+    private func countIfHeld(_ request: InFlightRequest) {
+        if Self.now() > request.dueNanos + 1_000_000 { heldForConnection += 1 }
+    }
+
+    /// A connection closed under the limit: waiting requests may open new ones.
+    private func connectWaiting() {
+        guard let cap = connectionCap, !lifecycle.finished else { return }
+        for t in waiting.indices {
+            while open.count < cap, let req = waiting[t].pop() {
+                countIfHeld(req)
+                connect(for: req)
+            }
         }
     }
 
@@ -253,6 +297,7 @@ final class LoadEngineShard: @unchecked Sendable {
                 case .failure(let error):
                     self.open[ObjectIdentifier(conn)] = nil
                     if let req = conn.state.close() { self.recordTransportError(req, Self.classify(error)) }
+                    self.connectWaiting()
                 }
             }
     }
@@ -277,9 +322,9 @@ final class LoadEngineShard: @unchecked Sendable {
         let it = req.iteration
         let step = journeys[it.journey][it.step]
         let passed = step.expect.contains(status)
-        recorder.response(step.endpoint, status: status, latency: now &- req.dueNanos, service: now &- req.sentNanos, passed: passed)
+        recorder.response(step.endpoint, status: status, latency: now &- min(req.dueNanos, req.sentNanos), service: now &- req.sentNanos, passed: passed)
         if let t = conn.parser.serverTiming { recorder.stages(step.endpoint, t) }
-        if reuse { idle[conn.target].append(conn) } else { release(conn) }
+        if reuse { self.reuse(conn) } else { release(conn) }
         guard passed else { it.failed = true; endIteration(it, at: now); return }
         if step.needsBody { Self.extract(step.extract, from: body, into: &it.vars) }
         it.step += 1
@@ -308,8 +353,9 @@ final class LoadEngineShard: @unchecked Sendable {
     }
 
     private func forget(_ conn: ClientConnection) {
-        open[ObjectIdentifier(conn)] = nil
+        guard open.removeValue(forKey: ObjectIdentifier(conn)) != nil else { return }
         if let i = idle[conn.target].firstIndex(where: { $0 === conn }) { idle[conn.target].remove(at: i) }
+        connectWaiting()
     }
 
     private func recordTransportError(_ req: InFlightRequest, _ cls: ErrorClass) {
@@ -361,6 +407,13 @@ final class LoadEngineShard: @unchecked Sendable {
             let limit = UInt64(self.plan.requestTimeoutSeconds * 1e9)
             for conn in self.open.values where conn.state.overdue(now: now, limit: limit) {
                 self.transportFailed(on: conn, as: .timeout)
+            }
+            for t in self.waiting.indices {
+                // Due times may lie ahead (the send window), so no wrapping subtraction.
+                while let first = self.waiting[t].first, now > first.dueNanos + limit {
+                    _ = self.waiting[t].pop()
+                    self.recordTransportError(first, .timeout)
+                }
             }
             self.adjustVUs()
             self.scheduleSweep()

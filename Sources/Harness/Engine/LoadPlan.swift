@@ -21,6 +21,14 @@ public struct LoadPlan: Sendable {
     public var segment: ExecutionSegment = .whole
     /// More instances of the same service (`--target a,b`): iterations go to `target`, then these, round robin.
     public var moreTargets: [TargetAddress] = []
+    /// Open model: one timer wake sends every iteration due within this window, early rather than late (a wake per
+    /// request cost a timer, an epoll round and a context switch each). Latency counts from the intended time, or
+    /// from the send when that came first, so it is never understated; the rate over any longer span is exact.
+    public var sendWindowNanos: UInt64 = 1_000_000
+    /// Open model: at most this many connections (wrk2's -c); a request finding none free waits for one, timed from
+    /// its intended send. nil opens one whenever none is idle, as k6 does; past the server's accept backlog, those
+    /// connects wait out SYN retries (1 s and more) that the server never caused.
+    public var maxConnections: Int?
     /// Every target, in round-robin order.
     public var targets: [TargetAddress] { [target] + moreTargets }
 

@@ -24,6 +24,9 @@ public struct RunResult: Sendable {
     public var peakInFlight: Int
     /// Whether a signal stopped the run early.
     public var interrupted: Bool
+    /// Requests that went out more than 1 ms after they were due because every connection under the limit was
+    /// busy: the generator's pool, not the server, held them (their latency still counts from the due time).
+    public var heldForConnection: UInt64 = 0
 
     public init(startedAt: Date, durationSeconds: Double, overall: EndpointStats, endpoints: [EndpointStats],
                 byStatusClass: [LatencyHistogram], droppedIterations: UInt64, iterationsCompleted: UInt64,
@@ -75,6 +78,7 @@ public struct RunResult: Sendable {
             out.peakConnections += p.peakConnections
             out.peakInFlight += p.peakInFlight
             out.interrupted = out.interrupted || p.interrupted
+            out.heldForConnection += p.heldForConnection
         }
         return out
     }

@@ -9,4 +9,10 @@ public enum DurationText {
         if let n = Double(text), n > 0, n.isFinite { return n }
         return nil
     }
+
+    /// Seconds as `seconds(_:)` reads them back: "1ms", "2.5s".
+    public static func text(_ seconds: Double) -> String {
+        let (n, unit) = seconds < 1 ? (seconds * 1000, "ms") : (seconds, "s")
+        return (n == n.rounded() ? String(Int(n)) : "\(n)") + unit
+    }
 }
