@@ -15,6 +15,7 @@ public struct FileScenario: Scenario {
     let workload: Workload
     let describe: String
     let journeys: [Journey]
+    let session: SessionSpec?
     let think: ThinkTime
     let timeout: Double
     let variables: [[String: String]]
@@ -32,7 +33,7 @@ public struct FileScenario: Scenario {
         }
         return ScenarioPlan(workload: workload, journeys: journeys, think: think, requestTimeoutSeconds: timeout,
                             seed: SeedRequest(contacts: seedUsers ? 1000 : 0), kpiSet: "none", describe: describe,
-                            thresholds: thresholds)
+                            thresholds: thresholds, session: session)
     }
 
     public func execute(_ ctx: ScenarioContext, plan: ScenarioPlan) async throws -> ScenarioExecution {
@@ -56,7 +57,7 @@ public struct FileScenario: Scenario {
             throw UsageError("\(file): not valid YAML: \(error)")
         }
         let r = Reader(file: file)
-        let top = try r.mapping(root, "the file", keys: ["name", "description", "target", "workload", "think", "timeout", "variables", "journeys", "thresholds"])
+        let top = try r.mapping(root, "the file", keys: ["name", "description", "target", "workload", "think", "timeout", "variables", "session", "journeys", "thresholds"])
         name = try top["name"].map { n in
             let v = try r.string(n, "name")
             // It names the run's folder: one plain path component.
@@ -74,9 +75,10 @@ public struct FileScenario: Scenario {
         variables = try top["variables"].map { try r.variables($0) } ?? []
         guard let j = top["journeys"] else { throw UsageError("\(file): missing field 'journeys'") }
         journeys = try r.journeys(j)
+        session = try top["session"].map { try r.session($0) }
         thresholds = try top["thresholds"].map { try r.thresholds($0) } ?? []
-        let usesUserVars = journeys.contains { $0.steps.contains { s in
-            ([s.path, s.body ?? ""] + s.headers.map(\.1)).contains { $0.contains("{{email}}") || $0.contains("{{password}}") } } }
+        let usesUserVars = (journeys.flatMap(\.steps) + (session?.setup ?? [])).contains { s in
+            ([s.path, s.body ?? ""] + s.headers.map(\.1)).contains { $0.contains("{{email}}") || $0.contains("{{password}}") } }
         seedUsers = usesUserVars && variables.isEmpty
     }
 }
@@ -219,6 +221,22 @@ struct Reader {
                                weight: try m["weight"].map { try number($0, "\(f).weight") } ?? 1, steps: list))
         }
         return out
+    }
+
+    /// `session: {setup: [steps], iterations: 20-50}` (or a single number of iterations).
+    func session(_ n: Node) throws -> SessionSpec {
+        let m = try mapping(n, "session", keys: ["setup", "iterations"])
+        guard let setupNode = m["setup"], let steps = setupNode.sequence, !steps.isEmpty else {
+            throw UsageError("\(at(n, "session")): needs a non-empty 'setup' list (the steps that start a session, such as a login)")
+        }
+        let setup = try steps.enumerated().map { try step($1, "session.setup[\($0)]") }
+        guard let it = m["iterations"] else { throw UsageError("\(at(n, "session")): needs 'iterations', e.g. 20-50") }
+        let text = it.scalar?.string ?? ""
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard (1...2).contains(parts.count), let lo = parts.first ?? nil, let hi = parts.last ?? nil, lo >= 1, hi >= lo, hi <= 1_000_000 else {
+            throw UsageError("\(at(it, "session.iterations")) must be a count or a range such as 20-50 (1 or more), not '\(text)'")
+        }
+        return SessionSpec(setup: setup, iterations: lo...hi)
     }
 
     func step(_ n: Node, _ f: String) throws -> Step {

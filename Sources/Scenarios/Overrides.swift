@@ -31,6 +31,8 @@ public struct Overrides: Sendable {
     public static let none = Overrides(values: [:])
     private init(values: [String: String]) { self.values = values }
 
+    public func has(_ key: String) -> Bool { values[key] != nil }
+
     /// A positive number, or `fallback` when not set.
     public func number(_ key: String, _ fallback: Double) throws(UsageError) -> Double {
         guard let s = values[key] else { return fallback }

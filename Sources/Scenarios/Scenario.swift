@@ -44,13 +44,15 @@ public struct ScenarioPlan: Sendable {
     /// `campaignd serve` arguments the scenario needs of the embedded stack, unless the user gave the same flag
     /// (the chaos scenario's send rate).
     public var campaigndArguments: [String] = []
+    /// Iterations in sessions that log in once (the api scenario, a file's `session:`).
+    public var session: SessionSpec?
 
     /// The engine's plan against `target` with the seeded users.
     /// `rows`, when given, replace the seeded users as the variable pool.
     public func loadPlan(target: TargetAddress, users: [String], password: String, threads: Int = 1, rows: [[String: String]]? = nil) -> LoadPlan {
         LoadPlan(target: target, workload: workload, journeys: journeys,
                  variables: VariablePool(rows: rows ?? users.map { ["email": $0, "password": password] }),
-                 think: think, requestTimeoutSeconds: requestTimeoutSeconds, threads: threads)
+                 think: think, requestTimeoutSeconds: requestTimeoutSeconds, threads: threads, session: session)
     }
 }
 

@@ -2,7 +2,7 @@ import Harness
 
 /// Every built-in scenario by name.
 public enum ScenarioCatalog {
-    public static let all: [any Scenario] = [BasicScenario(), StressScenario(), SpikeScenario(), EnduranceScenario(), CapacityScenario(), SendScenario(), ImportScenario(), ChaosScenario(), ComprehensiveScenario()]
+    public static let all: [any Scenario] = [BasicScenario(), ApiScenario(), StressScenario(), SpikeScenario(), EnduranceScenario(), CapacityScenario(), SendScenario(), ImportScenario(), ChaosScenario(), ComprehensiveScenario()]
 
     /// The scenario called `name`; the error lists the known ones.
     public static func named(_ name: String) throws(UsageError) -> any Scenario {

@@ -39,9 +39,16 @@ public struct StressScenario: Scenario {
 
     public func execute(_ ctx: ScenarioContext, plan: ScenarioPlan) async throws -> ScenarioExecution {
         let (search, stepSeconds, _) = try self.search(profile: ctx.profile, overrides: ctx.overrides)
+        return try await Self.knee(search) { rate in
+            try await ctx.load(BasicScenario.constantPlan(rate: rate, duration: stepSeconds, timeout: 10, kpiSet: "none", describe: ""))
+        }
+    }
+
+    /// Runs `search` with `load` measuring each step: the steps back to back as one run, and the knee found.
+    static func knee(_ search: StepSearch, load: (Double) async throws -> RunResult) async throws -> ScenarioExecution {
         var parts: [RunResult] = []
         let found = try await search.run { rate in
-            let r = try await ctx.load(BasicScenario.constantPlan(rate: rate, duration: stepSeconds, timeout: 10, kpiSet: "none", describe: ""))
+            let r = try await load(rate)
             // Where RunResult.sequential places this step's seconds.
             let start = parts.reduce(0) { $0 + $1.durationSeconds.rounded(.up) }
             parts.append(r)

@@ -77,6 +77,31 @@ import Testing
         #expect(r.overall.errorCount == 0)
     }
 
+    /// Sessions: one login serves a session's iterations, and what it gathered (the token) is used by each of them.
+    @Test func aSessionLogsInOnceAndKeepsItsVariablesAcrossIterations() async throws {
+        let server = try TestHTTPServer()
+        defer { server.shutdown() }
+        var p = LoadPlan(target: try TargetAddress(url: server.url),
+                         workload: .open(pacer: ConstantRate(perSecond: 200, durationSeconds: 1), maxInFlight: 100),
+                         journeys: [Journey(name: "read", steps: [Step("GET /item", path: "/item?token={{token}}&i={{iteration}}")])])
+        p.session = SessionSpec(setup: [Step("POST /login", method: "POST", path: "/login", body: "{}", extract: [("token", "n")])], iterations: 5...5)
+        let r = try await LoadRunner(plan: p).run()
+        #expect(r.overall.errorCount == 0)
+        #expect(r.endpoints.map(\.name) == ["POST /login", "GET /item"])
+        #expect(r.endpoints[1].requests == 200)
+        let lines = server.requestLines
+        let logins = lines.filter { $0.hasPrefix("POST /login") }.count
+        #expect(logins == 40, "200 iterations in sessions of 5")
+        // Each token (the login's request number) is used by exactly its session's five iterations.
+        var uses: [String: Int] = [:]
+        for l in lines where l.hasPrefix("GET /item") {
+            let token = l.split(separator: "=")[1].split(separator: "&")[0]
+            uses[String(token), default: 0] += 1
+        }
+        #expect(uses.count == 40)
+        #expect(uses.values.allSatisfy { $0 == 5 })
+    }
+
     /// wrk2's point: a stall must show in the tail of an open-model run, and a closed loop hides it.
     @Test func aStallShowsInTheOpenModelTailButNotInAClosedLoop() async throws {
         let server = try TestHTTPServer()

@@ -3,7 +3,8 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// A real HTTP/1.1 server on loopback for engine tests: answers every request with 200 "ok" and can pause
+/// A real HTTP/1.1 server on loopback for engine tests: answers every request with 200 and `{"n":"N"}` (N counting
+/// requests from 1), records each request line, and can pause
 /// all answers for a while (a stall, like a GC pause or a lock), which is what coordinated omission hides.
 final class TestHTTPServer: Sendable {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -14,6 +15,8 @@ final class TestHTTPServer: Sendable {
     var requests: Int { state.m.withLock { $0.requests } }
     /// When each request arrived (uptime nanoseconds), in order.
     var arrivals: [UInt64] { state.arrivals.withLock { $0 } }
+    /// Each request's first line ("GET /path HTTP/1.1"), in arrival order.
+    var requestLines: [String] { state.lines.withLock { $0 } }
 
     init() throws {
         let state = self.state
@@ -47,10 +50,17 @@ final class TestHTTPServer: Sendable {
             var buf = unwrapInboundIn(data)
             pending.writeBuffer(&buf)
             while let end = pending.readableBytesView.firstRange(of: Array("\r\n\r\n".utf8)) {
-                pending.moveReaderIndex(forwardBy: end.upperBound - pending.readerIndex)
-                let until = state.m.withLock { s -> NIODeadline in s.requests += 1; return s.pausedUntil }
+                let headLength = end.upperBound - pending.readerIndex
+                let head = pending.getString(at: pending.readerIndex, length: headLength) ?? ""
+                let bodyLength = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                    .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+                guard pending.readableBytes >= headLength + bodyLength else { break }
+                pending.moveReaderIndex(forwardBy: headLength + bodyLength)
+                let (n, until) = state.m.withLock { s -> (Int, NIODeadline) in s.requests += 1; return (s.requests, s.pausedUntil) }
                 state.arrivals.withLock { $0.append(NIODeadline.now().uptimeNanoseconds) }
-                let response = ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                state.lines.withLock { $0.append(String(head.split(separator: "\r\n").first ?? "")) }
+                let body = "{\"n\":\"\(n)\"}"
+                let response = ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
                 let ctx = NIOLoopBound(context, eventLoop: context.eventLoop)
                 if until > .now() {
                     context.eventLoop.scheduleTask(deadline: until) { ctx.value.writeAndFlush(NIOAny(response), promise: nil) }
@@ -66,4 +76,5 @@ final class TestHTTPServer: Sendable {
 final class ServerState: Sendable {
     let m = Mutex<(requests: Int, pausedUntil: NIODeadline)>((0, .uptimeNanoseconds(0)))
     let arrivals = Mutex<[UInt64]>([])
+    let lines = Mutex<[String]>([])
 }

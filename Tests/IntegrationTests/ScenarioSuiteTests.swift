@@ -41,6 +41,20 @@ extension RealStack {
         #expect(MarkdownReport.render(s).contains("## KPIs"))
     }
 
+    /// Sessions log in once for 20-50 requests; pixel hits and webhooks name messages a real send delivered.
+    @Test func apiKeepsSessionsAndServesTheWholeMix() async throws {
+        let (o, s) = try await smoke(ApiScenario())
+        let r = o.result
+        #expect(r.overall.errorCount == 0, "\(r.endpoints.filter { $0.errorCount > 0 }.map(\.name))")
+        let names = Set(r.endpoints.map(\.name))
+        #expect(names.isSuperset(of: ApiScenario.mix.map(\.step.name) + ApiScenario.setup.map(\.name)))
+        let logins = try #require(r.endpoints.first { $0.name == "POST /api/login" }).requests
+        let iterations = Int(r.iterationsStarted)
+        #expect(logins >= iterations / 50 && logins * 20 <= iterations + 20 * r.peakInFlight, "\(logins) logins for \(iterations) iterations")
+        #expect(r.endpoints.first { $0.name == "GET /t/o/{token}" }!.ok > 0)
+        #expect(s.kpis.map(\.name).contains("API p99 latency"))
+    }
+
     @Test func stressFindsAKneeAndBreaksAboveIt() async throws {
         let (o, s) = try await smoke(StressScenario())
         let st = try #require(o.results.first(StressOutcome.self))

@@ -36,6 +36,18 @@ import Environment
         #expect(plan.kpiSet == "api")
     }
 
+    /// The api mix: weights per 100 requests, each citing its seed; one login per session of 20-50.
+    @Test func apiMixCitesItsSeedsAndKeepsSessions() throws {
+        #expect(ApiScenario.mix.reduce(0) { $0 + $1.weight } == 100)
+        #expect(ApiScenario.mix.allSatisfy { $0.source.range(of: #"^00[0-4]: "#, options: .regularExpression) != nil })
+        let p = try ApiScenario().plan(profile: .smoke, overrides: .none)
+        #expect(p.session?.iterations == 20...50 && p.session?.setup.first?.name == "POST /api/login")
+        #expect(p.kpiSet == "api" && p.journeys.allSatisfy { $0.steps.count == 1 })
+        let knee = try ApiScenario().plan(profile: .smoke, overrides: try Overrides(["max=8000", "step=5s"]))
+        #expect(knee.kpiSet == "none" && knee.describe.hasPrefix("the knee"))
+        #expect(throws: UsageError.self) { try ApiScenario().plan(profile: .smoke, overrides: try Overrides(["max=8000", "rate=10"])) }
+    }
+
     @Test func smokeProfilesStayWithinAMinute() throws {
         for s in ScenarioCatalog.all {
             let plan = try s.plan(profile: .smoke, overrides: Overrides([]))
@@ -113,7 +125,7 @@ import Environment
 @Suite struct ComprehensiveTests {
     @Test func runsEveryOtherScenarioAndTakesNoOverrides() throws {
         let c = ComprehensiveScenario()
-        #expect(c.members.map(\.name) == ["basic", "stress", "spike", "endurance", "capacity", "send", "import"])
+        #expect(c.members.map(\.name) == ["basic", "api", "stress", "spike", "endurance", "capacity", "send", "import"])
         #expect(throws: UsageError.self) { try c.plan(profile: .smoke, overrides: Overrides(["rate=5"])) }
         #expect(ScenarioCatalog.all.map(\.name).contains("comprehensive"))
     }
@@ -160,6 +172,31 @@ import Environment
         #expect(error("journeys: [{steps: [{path: /}]}]\n").contains("missing field 'workload'"))
         #expect(error("workload: {rate: 1, duration: soon}\njourneys: [{steps: [{path: /}]}]\n").contains("workload.duration must be a duration"))
         #expect(error("workload: {rate: 1, duration: 1s}\njourneys: [{steps: [{path: /}]}]\nthresholds: {http_req_duration: [\"p95<5\"]}\n").contains("supports"))
+    }
+
+    /// `session:` keeps one login for many iterations (the setup's steps run once per session).
+    @Test func aSessionIsReadAndCheckedLikeTheRest() throws {
+        let text = """
+            workload: {rate: 5, duration: 2s}
+            session:
+              setup: [{method: POST, path: /api/login, body: '{"email":"{{email}}","password":"{{password}}"}', extract: {token: token}}]
+              iterations: 20-50
+            journeys: [{steps: [{path: /api/stats, headers: {Authorization: "Bearer {{token}}"}}]}]
+
+            """
+        let f = try FileScenario(path: write(text))
+        let p = try f.plan(profile: .smoke, overrides: .none)
+        #expect(p.session?.iterations == 20...50)
+        #expect(p.session?.setup.map(\.name) == ["POST /api/login"])
+        #expect(p.seed.contacts > 0, "the setup's {{email}} asks for the seeded users")
+        func error(_ text: String) -> String {
+            do { _ = try FileScenario(path: write(text)); return "" } catch { return "\(error)" }
+        }
+        let head = "workload: {rate: 5, duration: 2s}\njourneys: [{steps: [{path: /}]}]\n"
+        #expect(error(head + "session: {setup: [{path: /login}], iterations: 50-20}\n").contains(":3: session.iterations must be a count or a range"))
+        #expect(error(head + "session: {setup: [{path: /login}], iterations: many}\n").contains("session.iterations"))
+        #expect(error(head + "session: {iterations: 5}\n").contains("needs a non-empty 'setup' list"))
+        #expect(error(head + "session: {setup: [{path: login}], iterations: 5}\n").contains("session.setup[0].path must start with '/'"))
     }
 
     /// A scenario file comes from another branch: its name becomes a folder, its numbers counts, its headers

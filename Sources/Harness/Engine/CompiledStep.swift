@@ -67,7 +67,7 @@ struct CompiledStep {
 /// One run of a journey by the engine: which step it is on and the variables gathered so far.
 /// Confined to the engine's event loop like the engine itself; `@unchecked` only so loop timers may capture it.
 final class Iteration: @unchecked Sendable {
-    let journey: Int
+    var journey: Int
     var step = 0
     var vars: [String: String]
     /// The virtual user running it (closed model), or -1.
@@ -75,11 +75,24 @@ final class Iteration: @unchecked Sendable {
     /// Which of the plan's targets all its steps go to: a session stays on one instance.
     let target: Int
     var failed = false
+    /// The session it runs in (plans with sessions), and the journey to run once the session's setup is done.
+    var session: SessionState?
+    var afterSetup: Int?
 
     init(journey: Int, vars: [String: String], vu: Int, target: Int = 0) {
         self.journey = journey
         self.vars = vars
         self.vu = vu
         self.target = target
+    }
+}
+
+/// A session's variables and how many more iterations it serves; confined to the engine's loop.
+final class SessionState: @unchecked Sendable {
+    var vars: [String: String]
+    var remaining: Int
+    init(vars: [String: String], remaining: Int) {
+        self.vars = vars
+        self.remaining = remaining
     }
 }

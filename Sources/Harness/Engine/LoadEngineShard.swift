@@ -51,6 +51,9 @@ final class LoadEngineShard: @unchecked Sendable {
     var iterationsCompleted: UInt64 = 0
     var dropped: UInt64 = 0
 
+    // Sessions (plans with a SessionSpec): per target, sessions between iterations, ready for another.
+    var sessions: [[SessionState]]
+
     // Closed model.
     var vuActive: [Bool] = []
     var vuTarget = 0
@@ -65,9 +68,12 @@ final class LoadEngineShard: @unchecked Sendable {
         self.sinks = sinks
         let names = plan.endpointNames
         targets = plan.targets
+        // A session's setup steps compile as one more journey after the plan's, never drawn by weight.
+        let all = plan.journeys.map(\.steps) + (plan.session.map { [$0.setup] } ?? [])
         compiled = targets.map { target in
-            plan.journeys.map { j in j.steps.map { CompiledStep($0, endpoint: names.firstIndex(of: $0.name)!, target: target) } }
+            all.map { steps in steps.map { CompiledStep($0, endpoint: names.firstIndex(of: $0.name)!, target: target) } }
         }
+        sessions = targets.map { _ in [] }
         journeys = compiled[0]
         idle = targets.map { _ in [] }
         waiting = targets.map { _ in RequestQueue() }
@@ -187,13 +193,30 @@ final class LoadEngineShard: @unchecked Sendable {
         }
         // The global iteration number: segments and shards deal variable rows and targets as one process would.
         let n = Int(plan.segment.global(iterationsStarted * UInt64(shards) + UInt64(shard)))
+        let target = n % targets.count
         var vars: [String: String] = [:]
-        if usesVariables[j] {
+        var session: SessionState?
+        var startsSession = false
+        if let spec = plan.session {
+            if let s = sessions[target].popLast() {
+                session = s
+                vars = s.vars
+            } else {
+                startsSession = true
+                session = SessionState(vars: [:], remaining: Int.random(in: spec.iterations, using: &rng))
+                vars = plan.variables.rows[n % plan.variables.rows.count]
+            }
+        } else if usesVariables[j] {
             vars = plan.variables.rows[n % plan.variables.rows.count]
+        }
+        if session != nil || usesVariables[j] {
             vars["iteration"] = String(n)
             vars["vu"] = String(vu)
         }
-        let it = Iteration(journey: j, vars: vars, vu: vu, target: n % targets.count)
+        // A new session runs its setup first (the journey after the plan's), then the drawn journey.
+        let it = Iteration(journey: startsSession ? plan.journeys.count : j, vars: vars, vu: vu, target: target)
+        it.session = session
+        if startsSession { it.afterSetup = j }
         iterationsStarted += 1
         inFlight += 1
         peakInFlight = max(peakInFlight, inFlight)
@@ -203,6 +226,13 @@ final class LoadEngineShard: @unchecked Sendable {
     private func endIteration(_ it: Iteration, at now: UInt64) {
         inFlight -= 1
         if !it.failed { iterationsCompleted += 1 }
+        // A session whose setup failed is dropped (the next iteration logs in afresh); otherwise it keeps what
+        // this iteration gathered and serves the next, until its count runs out.
+        if let s = it.session, it.afterSetup == nil {
+            s.vars = it.vars
+            s.remaining -= 1
+            if s.remaining > 0, lifecycle.running { sessions[it.target].append(s) }
+        }
         if it.vu >= 0, lifecycle.running, vuActive[it.vu] {
             let think = plan.think.sampleNanos(using: &rng)
             if think == 0 { startNextForVU(it.vu, due: now) }
@@ -328,6 +358,11 @@ final class LoadEngineShard: @unchecked Sendable {
         guard passed else { it.failed = true; endIteration(it, at: now); return }
         if step.needsBody { Self.extract(step.extract, from: body, into: &it.vars) }
         it.step += 1
+        if it.step == journeys[it.journey].count, let next = it.afterSetup {
+            it.journey = next
+            it.step = 0
+            it.afterSetup = nil
+        }
         guard it.step < journeys[it.journey].count, !lifecycle.finished else { endIteration(it, at: now); return }
         let think = plan.think.sampleNanos(using: &rng)
         if think == 0 { send(it, due: now) }

@@ -11,6 +11,8 @@ public struct LoadPlan: Sendable {
     public var connectTimeoutSeconds: Double
     /// After the schedule ends, how long in-flight iterations may finish (k6's gracefulStop).
     public var gracefulStopSeconds: Double
+    /// When set, iterations run inside sessions that log in once (setup steps) and last many iterations.
+    public var session: SessionSpec?
     /// Event loops (threads) generating load; each takes every Nth iteration or VU. Results merge exactly.
     public var threads: Int
     /// Seed for journey choice and think times, so a run's request mix is repeatable.
@@ -35,8 +37,9 @@ public struct LoadPlan: Sendable {
     public init(
         target: TargetAddress, workload: Workload, journeys: [Journey], variables: VariablePool = VariablePool(),
         think: ThinkTime = .none, requestTimeoutSeconds: Double = 10, connectTimeoutSeconds: Double = 2,
-        gracefulStopSeconds: Double? = nil, threads: Int = 1, seed: UInt64 = 0x5EED
+        gracefulStopSeconds: Double? = nil, threads: Int = 1, seed: UInt64 = 0x5EED, session: SessionSpec? = nil
     ) {
+        self.session = session
         self.target = target
         self.workload = workload
         self.journeys = journeys
@@ -52,7 +55,7 @@ public struct LoadPlan: Sendable {
     /// The endpoint labels, in first-use order; recorded stats are indexed the same way.
     public var endpointNames: [String] {
         var seen: [String] = []
-        for j in journeys { for s in j.steps where !seen.contains(s.name) { seen.append(s.name) } }
+        for s in (session?.setup ?? []) + journeys.flatMap(\.steps) where !seen.contains(s.name) { seen.append(s.name) }
         return seen
     }
 

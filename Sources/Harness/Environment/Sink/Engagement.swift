@@ -28,10 +28,18 @@ public struct EngagementPlan: Sendable, Codable, Equatable {
     public var isActive: Bool { openRate > 0 || clickRate > 0 || webhooks }
 }
 
+/// A delivered message as a scenario replays it: its open pixel's path and its Message-ID.
+public struct SampledMessage: Sendable, Equatable {
+    public var openPath: String
+    public var messageID: String
+}
+
 /// Plays an `EngagementPlan`: queues opens, clicks and webhooks as messages arrive and sends them in the background.
 public final class Engagement: Sendable {
     struct State {
         var plan: EngagementPlan
+        var sample = 0
+        var samples: [SampledMessage] = []
         var urls: [String] = []
         var head = 0
         var webhookItems: [String] = []
@@ -48,21 +56,32 @@ public final class Engagement: Sendable {
         set { state.withLock { $0.plan = newValue } }
     }
 
+    /// Keep the first `sample` delivered messages (from now on) for a scenario to replay; nobody fetches them here.
+    public var sample: Int {
+        get { state.withLock { $0.sample } }
+        set { state.withLock { $0.sample = newValue; $0.samples = [] } }
+    }
+    public var samples: [SampledMessage] { state.withLock { $0.samples } }
+
     /// Requests made so far: opens, clicks, webhook items, failures.
     public var counts: (opens: Int, clicks: Int, webhookItems: Int, failures: Int) {
         state.withLock { ($0.opens, $0.clicks, $0.webhooks, $0.failures) }
     }
 
     func delivered(messageID: String?, body: ByteBuffer?, links: [String: String]) {
-        let plan = self.plan
-        guard plan.isActive else { return }
+        let (plan, sampling) = state.withLock { ($0.plan, $0.samples.count < $0.sample) }
+        guard plan.isActive || sampling else { return }
         var open: String? = links["open_url"], click: String? = links["click_url"]
-        if open == nil, click == nil, let body, plan.openRate > 0 || plan.clickRate > 0 {
+        if open == nil, click == nil, let body, plan.openRate > 0 || plan.clickRate > 0 || sampling {
             let text = String(buffer: body)
             open = Self.url(in: text, marker: "/t/o/")
             click = Self.url(in: text, marker: "/t/c/")
         }
         state.withLock { s in
+            if s.samples.count < s.sample, let open, let id = messageID, let path = open.range(of: "/t/o/") {
+                s.samples.append(SampledMessage(openPath: String(open[path.lowerBound...]), messageID: id))
+            }
+            guard plan.isActive else { return }
             if let open, Double.random(in: 0..<1) < plan.openRate { s.urls.append(open) }
             if let click, Double.random(in: 0..<1) < plan.clickRate { s.urls.append(click) }
             if plan.webhooks, let id = messageID {
