@@ -29,12 +29,12 @@ public struct ApiScenario: Scenario {
         let timeout = try overrides.duration("timeout", 10)
         if let s = try search(profile: profile, overrides: overrides) {
             return Self.constantPlan(rate: s.search.startRate, duration: s.stepSeconds, timeout: timeout, kpiSet: "none",
-                                     describe: "the knee: steps of \(BasicScenario.format(s.stepSeconds)) s from \(BasicScenario.format(s.search.startRate)) requests/s, ×\(s.search.growth) until p99 > 100 ms, errors or drops > 1%, then bisection; sessions of 20-50 requests after one login")
+                                     describe: "the knee: steps of \(BasicScenario.format(s.stepSeconds)) s from \(BasicScenario.format(s.search.startRate)) requests/s, ×\(s.search.growth) until p99 > 100 ms, errors or drops > 1%, then bisection; each step after a 3 s ramp; sessions of 20-50 requests after one login")
         }
         let rate = try overrides.number("rate", d.rate)
         let duration = try overrides.duration("duration", d.duration)
         return Self.constantPlan(rate: rate, duration: duration, timeout: timeout, kpiSet: "api",
-                                 describe: "\(BasicScenario.format(rate)) requests/s for \(BasicScenario.format(duration)) s, open model, in sessions of 20-50 requests after one login")
+                                 describe: "\(BasicScenario.format(rate)) requests/s for \(BasicScenario.format(duration)) s after a \(BasicScenario.format(Self.rampSeconds)) s ramp, open model, in sessions of 20-50 requests after one login")
     }
 
     /// `--set max=R` asks for the knee instead of one rate: the stress scenario's search, over this mix.
@@ -49,9 +49,14 @@ public struct ApiScenario: Scenario {
         return (search, try overrides.duration("step", 10))
     }
 
+    static let rampSeconds = 3.0
+
     static func constantPlan(rate: Double, duration: Double, timeout: Double, kpiSet: String, describe: String) -> ScenarioPlan {
+        // Real users are logged in already when a test starts: a 3 s ramp lets sessions open at the pace they
+        // are needed, where a cold start at full rate would open hundreds at once (a login storm, ~1 s of p99).
         var plan = ScenarioPlan(
-            workload: .open(pacer: ConstantRate(perSecond: rate, durationSeconds: duration),
+            workload: .open(pacer: RampingRate(startRate: 0, stages: [RateStage(target: rate, durationSeconds: rampSeconds),
+                                                                      RateStage(target: rate, durationSeconds: duration)]),
                             maxInFlight: LoadPlan.defaultMaxInFlight(rate: rate, timeoutSeconds: timeout)),
             journeys: mix.map { Journey(name: $0.step.name, weight: $0.weight, steps: [$0.step]) }, think: .none,
             requestTimeoutSeconds: timeout, seed: SeedRequest(tenants: 2, usersPerTenant: 50, contacts: 1000, allActive: true),

@@ -211,6 +211,7 @@ extension RealStack {
         let again = try await APIClient.login(stack.endpoints.target, "user2@tenant1.example")
         #expect(try await again.call("POST", "/api/campaigns", json: ["name": "b", "subject": "s"]).status == 201)
         #expect(try await api.call("GET", "/health").json["cache"] as? String == "down")
+        #expect(try await api.call("GET", "/health/live").status == 200, "liveness consults no dependency")
         // Bring Redis back where campaignd expects it: the cache reconnects by itself (within a second).
         let dir = NSTemporaryDirectory() + "redis-back-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

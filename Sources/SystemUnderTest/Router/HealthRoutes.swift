@@ -2,7 +2,8 @@ import CJemalloc
 import Foundation
 import Hummingbird
 
-/// GET /health (liveness and dependencies), GET /health/performance (seed 002) and GET /metrics (Prometheus).
+/// GET /health (readiness: the dependencies), GET /health/live (liveness: the process answers, nothing else),
+/// GET /health/performance (seed 002) and GET /metrics (Prometheus).
 struct HealthRoutes {
     let app: CampaignApp
 
@@ -11,6 +12,11 @@ struct HealthRoutes {
             let dbOK = (try? await app.db.query("SELECT 1")) != nil
             let body = ["status": dbOK ? "ok" : "degraded", "database": dbOK ? "up" : "down", "cache": app.cache.isAvailable ? "up" : "down"]
             return try JSON.response(body, status: dbOK ? .ok : .serviceUnavailable)
+        }
+        // A liveness probe must not fail when PostgreSQL does: restarting every pod would not bring it back.
+        // It is also the framework's floor, the trivial route benchmarks compare the others with.
+        router.get("/health/live") { _, _ in
+            try JSON.response(["status": "ok"], status: .ok)
         }
         router.get("/health/performance") { _, _ in
             let report = await performance()

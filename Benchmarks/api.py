@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Benchmarks/api: the api scenario's knee, each route's ceiling beside the machine's, and seed 000's login bound.
+
+1. `mailstorm run api --set start=250 --set max=20000`: the knee (p99 <= 100 ms, errors and drops under 1%) of
+   sessions that log in once and make 20-50 requests of the weighted mix. Seed 001's goal is 10,000 req/s.
+2. Ceilings, wrk -t1 -c64 for 10 s each, one after another on the same stack: nginx serving a static file (plain
+   HTTP), campaignd's GET /health/live (a trivial Hummingbird route: the framework alone), and each read route of
+   the mix flat out; pgbench -S (a primary-key SELECT, the database's floor for one query) for 10 s with 16
+   clients. Each route is printed as a ratio to nginx, to /health and to pgbench.
+3. Seed 000's journey logs in once in every 4 requests, so bcrypt bounds it: wrk posts logins flat out while
+   campaignd's and PostgreSQL's CPU is read from /proc; the bound is cores / CPU per login, times 4 requests.
+   It is printed beside the stress scenario's knee for that journey (`mailstorm run stress`).
+
+Usage: Benchmarks/api.py [--step 10s] [--skip-knee] [--skip-stress]
+"""
+import argparse, glob, json, os, re, subprocess, tempfile
+from common import Nginx, Stack, api, ensure_packages, release_binary
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--step", default="10s")
+ap.add_argument("--skip-knee", action="store_true")
+ap.add_argument("--skip-stress", action="store_true")
+a = ap.parse_args()
+ensure_packages("wrk")
+mailstorm = release_binary("mailstorm")
+release_binary("campaignd")
+cores = os.cpu_count()
+
+
+def run_summary(args):
+    out = tempfile.mkdtemp(prefix="ms-api-")
+    subprocess.run([mailstorm, "run", *args, "--no-baseline", "--quiet", "--out", out], capture_output=True)
+    return json.load(open(glob.glob(os.path.join(out, "*", "summary.json"))[0]))
+
+
+def wrk(url, headers=(), script=None):
+    cmd = ["wrk", "-t1", "-c64", "-d10s"] + sum((["-H", h] for h in headers), []) + (["-s", script] if script else [])
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), int(re.search(r"(\d+) requests in", out).group(1))
+
+
+def tree_cpu(root):
+    """User+system seconds of `root` and every process below it, from /proc."""
+    children, times = {}, {}
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(f[1]), []).append(int(p))
+        times[int(p)] = (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [root]
+    while todo:
+        p = todo.pop()
+        total += times.get(p, 0)
+        todo += children.get(p, [])
+    return total
+
+
+if not a.skip_knee:
+    s = run_summary(["api", "--set", "start=250", "--set", "max=20000", "--set", f"step={a.step}"])
+    st = s["results"]["stress"]["data"]
+    print("1. api scenario, knee search (1 request per iteration, sessions of 20-50 after one login):")
+    for step in st["steps"]:
+        print(f"   {step['rate']:8.1f} req/s offered  {step['throughput']:8.1f} measured  p99 {step['p99_ms']:7.2f} ms"
+              f"  errors {step['error_rate'] * 100:.2f}%  {'meets SLO' if step['pass'] else 'BREAKS'}")
+    knee = st.get("knee_requests_per_second") or 0
+    print(f"   knee {knee:,.0f} req/s at p99 <= 100 ms = {knee / 10000:.3f} of seed 001's 10,000 req/s")
+    for name, r in sorted(s.get("resources", {}).items()):
+        print(f"   {name:10s} CPU {r.get('cpu_percent_mean', float('nan')):6.1f}% of a core on average over the search")
+
+print("\n2. ceilings, wrk -t1 -c64, 10 s each")
+with Nginx() as n:
+    nginx, _ = wrk(n.url)
+with Stack() as st:
+    st.seed(2000)
+    token = st.login()
+    auth = [f"Authorization: Bearer {token}"]
+    cid = api(st.url, "POST", "/api/campaigns", json.dumps({"name": "bench", "subject": "s"}).encode(), token)["id"]
+    seg = api(st.url, "POST", "/api/segments", json.dumps({"name": "all", "conditions": {"all": []}}).encode(), token)["id"]
+    health, _ = wrk(st.url + "/health/live")
+    dbname = st.db
+    subprocess.run(["pgbench", "-i", "-q", "-s", "1", dbname], check=True, capture_output=True)
+    pg = subprocess.run(["pgbench", "-S", "-M", "prepared", "-c", "16", "-j", "2", "-T", "10", dbname], capture_output=True, text=True, check=True).stdout
+    pgtps = float(re.search(r"tps = ([\d.]+)", pg).group(1))
+    print(f"   nginx static file:        {nginx:10,.0f} req/s")
+    print(f"   campaignd GET /health/live: {health:8,.0f} req/s  ({health / nginx:.2f} of nginx)")
+    print(f"   pgbench -S (16 clients):  {pgtps:10,.0f} tx/s")
+    routes = [("GET /api/campaigns", "/api/campaigns"), ("GET /api/campaigns/{id}", f"/api/campaigns/{cid}"), ("GET /api/stats", "/api/stats"),
+              ("GET /api/contacts?email=smith9", "/api/contacts?email=smith9&limit=20"), ("GET /api/segments/{id}/count", f"/api/segments/{seg}/count")]
+    print(f"   {'route':34s} {'req/s':>10s}  {'/nginx':>7s} {'/health':>7s} {'/pgbench':>8s}")
+    for name, path in routes:
+        rps, _ = wrk(st.url + path, auth)
+        print(f"   {name:34s} {rps:10,.0f}  {rps / nginx:7.3f} {rps / health:7.3f} {rps / pgtps:8.3f}")
+
+    print("\n3. seed 000's login bound")
+    lua = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+    lua.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+              'wrk.body = \'{"email":"user1@tenant1.example","password":"mailstorm-pass"}\'\n')
+    lua.close()
+    pids = [st.pid_of("campaignd"), st.pid_of("postgres")]
+    c0 = sum(tree_cpu(p) for p in pids if p)
+    rps, total = wrk(st.url + "/api/login", script=lua.name)
+    cpu = sum(tree_cpu(p) for p in pids if p) - c0
+    per_login = cpu / total
+    bound = cores / per_login
+    print(f"   logins flat out: {rps:,.0f}/s; campaignd + PostgreSQL CPU per login {per_login * 1000:.2f} ms")
+    print(f"   bound: {cores} cores / {per_login * 1000:.2f} ms = {bound:,.0f} logins/s = {bound * 4:,.0f} req/s of the seed-000 journey (1 login in 4 requests)")
+
+if not a.skip_stress:
+    s = run_summary(["stress"])
+    st = s["results"]["stress"]["data"]
+    knee = st.get("knee_requests_per_second") or 0
+    print(f"   seed-000 journey knee (`mailstorm run stress`): {knee:,.0f} req/s = {knee / (bound * 4):.2f} of the bound (goal 0.8)")
