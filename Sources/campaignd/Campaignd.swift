@@ -44,6 +44,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "First retry delay in milliseconds; doubles per attempt, with jitter.") var retryBaseMs = 1000.0
     @Option(help: "Attempts before a transiently failing message is marked failed.") var maxAttempts = 5
     @Option(help: "Base URL of tracking links in sent mail (default: the bound address).") var publicURL: String?
+    @Option(help: "Queued messages at most before recipients are resolved further (0: resolve a campaign whole at once).") var outboxAhead = 20_000
 
     func validate() throws {
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit must not be negative") }
@@ -55,6 +56,7 @@ struct Serve: AsyncParsableCommand {
         guard statementTimeoutMs >= 0 else { throw ValidationError("--statement-timeout-ms must not be negative") }
         guard (1...64).contains(sendThreads) else { throw ValidationError("--send-threads must be 1 to 64") }
         guard sendRate >= 0 else { throw ValidationError("--send-rate must not be negative") }
+        guard outboxAhead >= 0 else { throw ValidationError("--outbox-ahead must not be negative") }
         guard retryBaseMs > 0, (1...20).contains(maxAttempts) else { throw ValidationError("--retry-base-ms must be positive and --max-attempts 1 to 20") }
     }
 
@@ -79,6 +81,7 @@ struct Serve: AsyncParsableCommand {
             var sc = SenderConfig(mailURL: mailURL)
             sc.threads = sendThreads
             sc.rate = sendRate
+            sc.outboxAhead = outboxAhead
             sc.retry = RetryPolicy(base: retryBaseMs / 1000, maxAttempts: maxAttempts)
             config.sender = sc
         }

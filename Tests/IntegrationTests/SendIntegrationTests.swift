@@ -77,6 +77,29 @@ extension RealStack {
         #expect(stats["sent"] as? Int == states["sent"] && stats["queued"] as? Int == 0)
     }
 
+    /// Recipients are resolved at the pace of delivery: the outbox never holds more than --outbox-ahead, and
+    /// every recipient still gets exactly one message.
+    @Test func recipientsAreResolvedAtThePaceOfDelivery() async throws {
+        var options = Integration.stackOptions()
+        options.campaigndArguments = ["--outbox-ahead", "200", "--send-rate", "1000"]
+        let stack = try Stack.up(options)
+        defer { stack.down() }
+        try Integration.seed(stack, contacts: 3000)
+        let api = try await APIClient.login(stack.endpoints.target)
+        let id = try await Self.startCampaign(api)
+        var most = 0, samples = 0
+        while samples < 600, try await api.call("GET", "/api/campaigns/\(id)/stats").json["status"] as? String != "sent" {
+            most = max(most, Int(try Integration.sql(stack.endpoints.databaseURL!, "SELECT count(*) FROM email_sends WHERE status = 'queued'")) ?? 0)
+            samples += 1
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(try await Self.waitSent(api, id))
+        #expect(most > 0 && most <= 200, "at most \(most) queued")
+        let active = Int(try Integration.sql(stack.endpoints.databaseURL!, "SELECT count(*) FROM contacts WHERE tenant_id = 1 AND status = 'active'"))!
+        #expect(try Self.states(stack, id) == ["sent": active])
+        #expect(Self.sinkStats(stack).unique == active && Self.sinkStats(stack).duplicates == 0)
+    }
+
     @Test func trackingWebhooksAndEngagement() async throws {
         var options = Integration.stackOptions()
         options.engagement.openRate = 1

@@ -13,6 +13,10 @@ public struct SenderConfig: Sendable {
     public var retry = RetryPolicy()
     /// Contacts resolved into the outbox per transaction.
     public var resolveBatch = 10_000
+    /// Queued messages at most before more recipients are resolved (0: no limit). Resolving at the pace of
+    /// delivery keeps a message's time from queued to accepted a measure of the sender, not of its place in a
+    /// queue of a million filled within seconds (seed 001's delivery-time KPIs).
+    public var outboxAhead = 20_000
     public init(mailURL: String) { self.mailURL = mailURL }
 }
 
@@ -120,7 +124,11 @@ public final class Sender: SendTrigger, @unchecked Sendable {
         while isRunning {
             guard let c = connect(&conn) else { continue }
             do {
-                if try !resolveBatch(c) { _ = pause(0.5) }
+                // Resolve when the outbox is at most half full, never past its limit; a fuller one is checked
+                // again soon (delivery drains a batch in a second or two).
+                let room = try outboxRoom(c)
+                if room < min(config.resolveBatch, max(config.outboxAhead / 2, 1)) { _ = pause(0.1); continue }
+                if try !resolveBatch(c, limit: min(config.resolveBatch, room)) { _ = pause(0.5) }
             } catch {
                 try? c.execute("ROLLBACK")
                 _ = pause(0.5)
@@ -128,12 +136,21 @@ public final class Sender: SendTrigger, @unchecked Sendable {
         }
     }
 
+    /// How many more messages the outbox may take (`outboxAhead` less those queued, counted only that far
+    /// through the outbox index); unlimited when `outboxAhead` is 0.
+    func outboxRoom(_ conn: PostgresConnection) throws -> Int {
+        guard config.outboxAhead > 0 else { return .max }
+        let n = try conn.query("SELECT count(*) FROM (SELECT 1 FROM email_sends WHERE status = 'queued' LIMIT $1) q", [String(config.outboxAhead)])
+            .rows.first?[0].flatMap(Int.init) ?? 0
+        return config.outboxAhead - n
+    }
+
     /// Resolution attempts that fail for the campaign's own reasons before it is marked failed.
     static let resolveAttempts = 3
 
     /// Resolves one batch of one campaign; false when no campaign needs it. Campaigns that failed before go
     /// last, so one bad campaign never holds up the others.
-    func resolveBatch(_ conn: PostgresConnection) throws -> Bool {
+    func resolveBatch(_ conn: PostgresConnection, limit: Int) throws -> Bool {
         try conn.execute("BEGIN")
         let r = try conn.query("""
             SELECT c.id, c.tenant_id, c.resolved_through, c.send_started_at, s.conditions::text, c.template
@@ -147,7 +164,7 @@ public final class Sender: SendTrigger, @unchecked Sendable {
             return false
         }
         do {
-            try resolve(row, id: id, tenant: tenant, through: through, started: started, conn)
+            try resolve(row, id: id, tenant: tenant, through: through, started: started, limit: limit, conn)
         } catch let e as DatabaseError where !conn.isHealthy || e.isUnavailable || e.sqlState?.hasPrefix("40") == true {
             throw e  // the database's fault, not the campaign's: retried as it is
         } catch {
@@ -167,7 +184,7 @@ public final class Sender: SendTrigger, @unchecked Sendable {
         onCampaignChanged(tenant, id)
     }
 
-    private func resolve(_ row: [String?], id: Int64, tenant: Int64, through: Int64, started: String, _ conn: PostgresConnection) throws {
+    private func resolve(_ row: [String?], id: Int64, tenant: Int64, through: Int64, started: String, limit: Int, _ conn: PostgresConnection) throws {
         let rule = try row[4].map { try SegmentRule.parse(data: Data($0.utf8)) } ?? .all([])
         if through == 0 {
             // First batch: the month's partition must exist before rows land in DEFAULT, and links are stored.
@@ -186,10 +203,10 @@ public final class Sender: SendTrigger, @unchecked Sendable {
             ins AS (INSERT INTO email_sends (campaign_id, contact_id, tenant_id, email, created_at)
                     SELECT $4, id, $1, email, $5::timestamptz FROM batch ON CONFLICT DO NOTHING RETURNING 1)
             SELECT (SELECT count(*) FROM batch), (SELECT max(id) FROM batch), (SELECT count(*) FROM ins)
-            """, [String(tenant), String(through), String(config.resolveBatch), String(id), started] + sql.params).rows[0]
+            """, [String(tenant), String(through), String(limit), String(id), started] + sql.params).rows[0]
         let seen = b[0].flatMap(Int.init) ?? 0, maxID = b[1].flatMap(Int64.init) ?? through, inserted = b[2].flatMap(Int.init) ?? 0
         _ = try conn.query("UPDATE campaigns SET resolved_through = $2, recipients = recipients + $3, resolve_done = $4 WHERE id = $1",
-                           [String(id), String(maxID), String(inserted), seen < config.resolveBatch ? "true" : "false"])
+                           [String(id), String(maxID), String(inserted), seen < limit ? "true" : "false"])
         try conn.execute("COMMIT")
         resolved.add(UInt64(inserted))
         onCampaignChanged(tenant, id)
