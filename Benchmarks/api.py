@@ -14,7 +14,7 @@
 Usage: Benchmarks/api.py [--step 10s] [--skip-knee] [--skip-stress]
 """
 import argparse, glob, json, os, re, subprocess, tempfile
-from common import Nginx, Stack, api, ensure_packages, release_binary
+from common import Nginx, Stack, api, ensure_packages, release_binary, tree_cpu, wrk
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--step", default="10s")
@@ -33,32 +33,6 @@ def run_summary(args):
     return json.load(open(glob.glob(os.path.join(out, "*", "summary.json"))[0]))
 
 
-def wrk(url, headers=(), script=None):
-    cmd = ["wrk", "-t1", "-c64", "-d10s"] + sum((["-H", h] for h in headers), []) + (["-s", script] if script else [])
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), int(re.search(r"(\d+) requests in", out).group(1))
-
-
-def tree_cpu(root):
-    """User+system seconds of `root` and every process below it, from /proc."""
-    children, times = {}, {}
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(f[1]), []).append(int(p))
-        times[int(p)] = (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
-    total, todo = 0.0, [root]
-    while todo:
-        p = todo.pop()
-        total += times.get(p, 0)
-        todo += children.get(p, [])
-    return total
-
-
 if not a.skip_knee:
     s = run_summary(["api", "--set", "start=250", "--set", "max=20000", "--set", f"step={a.step}"])
     st = s["results"]["stress"]["data"]
@@ -73,14 +47,14 @@ if not a.skip_knee:
 
 print("\n2. ceilings, wrk -t1 -c64, 10 s each")
 with Nginx() as n:
-    nginx, _ = wrk(n.url)
+    nginx = wrk(n.url)["rps"]
 with Stack() as st:
     st.seed(2000)
     token = st.login()
     auth = [f"Authorization: Bearer {token}"]
     cid = api(st.url, "POST", "/api/campaigns", json.dumps({"name": "bench", "subject": "s"}).encode(), token)["id"]
     seg = api(st.url, "POST", "/api/segments", json.dumps({"name": "all", "conditions": {"all": []}}).encode(), token)["id"]
-    health, _ = wrk(st.url + "/health/live")
+    health = wrk(st.url + "/health/live")["rps"]
     dbname = st.db
     subprocess.run(["pgbench", "-i", "-q", "-s", "1", dbname], check=True, capture_output=True)
     pg = subprocess.run(["pgbench", "-S", "-M", "prepared", "-c", "16", "-j", "2", "-T", "10", dbname], capture_output=True, text=True, check=True).stdout
@@ -92,7 +66,7 @@ with Stack() as st:
               ("GET /api/contacts?email=smith9", "/api/contacts?email=smith9&limit=20"), ("GET /api/segments/{id}/count", f"/api/segments/{seg}/count")]
     print(f"   {'route':34s} {'req/s':>10s}  {'/nginx':>7s} {'/health':>7s} {'/pgbench':>8s}")
     for name, path in routes:
-        rps, _ = wrk(st.url + path, auth)
+        rps = wrk(st.url + path, auth)["rps"]
         print(f"   {name:34s} {rps:10,.0f}  {rps / nginx:7.3f} {rps / health:7.3f} {rps / pgtps:8.3f}")
 
     print("\n3. seed 000's login bound")
@@ -102,7 +76,8 @@ with Stack() as st:
     lua.close()
     pids = [st.pid_of("campaignd"), st.pid_of("postgres")]
     c0 = sum(tree_cpu(p) for p in pids if p)
-    rps, total = wrk(st.url + "/api/login", script=lua.name)
+    w = wrk(st.url + "/api/login", script=lua.name)
+    rps, total = w["rps"], w["requests"]
     cpu = sum(tree_cpu(p) for p in pids if p) - c0
     per_login = cpu / total
     bound = cores / per_login

@@ -1,5 +1,5 @@
 """Shared helpers for the benchmark scripts: builds, free ports, servers, and timing a child's CPU."""
-import os, socket, subprocess, tempfile, time, shutil, json, resource
+import os, re, socket, subprocess, tempfile, time, shutil, json, resource
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -82,6 +82,46 @@ def run_timed(cmd, **kw):
     if p.returncode != 0:
         raise RuntimeError(f"{cmd[0]} failed ({p.returncode}): {err[-500:]}")
     return out, wall
+
+
+def millis(text):
+    """A wrk or wrk2 duration ("812.00us", "1.23ms", "2.01s", "1.5m") in milliseconds."""
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    return float(m.group(1)) * {"us": 1e-3, "ms": 1, "s": 1e3, "m": 6e4}[m.group(2)]
+
+
+def wrk(url, headers=(), script=None, connections=64, seconds=10):
+    """wrk -t1 against url: requests/s, requests, p99 ms (nan if absent) and whether any answer was not 2xx/3xx."""
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"] + sum((["-H", h] for h in headers), []) + (["-s", script] if script else [])
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)  # the distribution's row, not a "+/- Stdev" share like 89.99%
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+            "p99_ms": millis(p99.group(1)) if p99 else float("nan"), "non2xx": "Non-2xx" in out, "output": out}
+
+
+def proc_cpu(pid):
+    """User+system seconds one process has used, from /proc."""
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(root):
+    """User+system seconds of `root` and every process below it (PostgreSQL's backends under its postmaster)."""
+    children = {}
+    for p in os.listdir("/proc"):
+        try:
+            children.setdefault(int(open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[1]), []).append(int(p))
+        except (OSError, ValueError, IndexError):
+            continue
+    total, todo = 0.0, [root]
+    while todo:
+        p = todo.pop()
+        try:
+            total += proc_cpu(p)
+        except OSError:
+            pass
+        todo += children.get(p, [])
+    return total
 
 
 def child_cpu():

@@ -17,7 +17,7 @@ Usage: Benchmarks/fixed-rate.py [--rates 1000,2000,10000,50000] [--duration 20] 
        [--send-window 1ms] [--no-stall]
 """
 import argparse, json, os, re, shutil, signal, subprocess, sys, tempfile, threading, time
-from common import Nginx, ensure_packages, release_binary, run_timed, child_cpu
+from common import Nginx, ensure_packages, release_binary, run_timed, child_cpu, millis
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--rates", default="1000,2000,10000,50000")
@@ -40,11 +40,6 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
-
-
-def millis(text):
-    m = re.match(r"([\d.]+)(us|ms|s|m)$", text)
-    return float(m.group(1)) * {"us": 1e-3, "ms": 1, "s": 1e3, "m": 6e4}[m.group(2)]
 
 
 def stall_during(target, at, seconds):

@@ -18,8 +18,8 @@ jemalloc, even on --help.)
 
 Usage: Benchmarks/hardening-cost.py --before /path/to/old/campaignd [--after build] [--pairs 3] [--cycles 8] [--burst 3]
 """
-import argparse, glob, json, math, os, re, statistics, subprocess, tempfile
-from common import Stack, api, release_binary
+import argparse, glob, json, math, os, statistics, subprocess, tempfile
+from common import Stack, api, proc_cpu, release_binary, wrk
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--before", required=True, help="campaignd binary before the change (build it from an older commit)")
@@ -57,21 +57,13 @@ def journey(url):
     return s["requests"]["total"] / 4 / s["duration_s"]
 
 
-def cpu_seconds(pid):
-    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def wrk(url, token, pid):
+def wrk_cpu(url, token, pid):
     """Requests/s, and campaignd's own CPU microseconds per request (steadier than the rate on a noisy machine)."""
-    c0 = cpu_seconds(pid)
-    out = subprocess.run(["wrk", "-t1", f"-c{a.connections}", f"-d{a.burst}s", "-H", f"Authorization: Bearer {token}", url],
-                         capture_output=True, text=True, check=True).stdout
-    if "Non-2xx" in out:
-        raise RuntimeError("wrk saw non-2xx answers:\n" + out)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    return rps, (cpu_seconds(pid) - c0) / total * 1e6
+    c0 = proc_cpu(pid)
+    w = wrk(url, [f"Authorization: Bearer {token}"], connections=a.connections, seconds=a.burst)
+    if w["non2xx"]:
+        raise RuntimeError("wrk saw non-2xx answers:\n" + w["output"])
+    return w["rps"], (proc_cpu(pid) - c0) / w["requests"] * 1e6
 
 
 def prepare(st):
@@ -89,14 +81,14 @@ for p in range(a.pairs):
         sides = {"before": (sb, *prepare(sb)), "after": (sa, *prepare(sa))}
         for st, url, token, pid in sides.values():  # warm both: first requests pay for connections and caches
             journey(st.url)
-            wrk(url, token, pid)
+            wrk_cpu(url, token, pid)
         cycle = {k: [] for k, _ in KINDS}
         for c in range(a.cycles):
             got = {}
             for side in (["before", "after"] if c % 2 == 0 else ["after", "before"]):
                 st, url, token, pid = sides[side]
                 j = journey(st.url)
-                g, us = wrk(url, token, pid)
+                g, us = wrk_cpu(url, token, pid)
                 got[side] = {"journey": j, "get": g, "get_cpu": us}
             for k, _ in KINDS:
                 cycle[k].append(got["after"][k] / got["before"][k])

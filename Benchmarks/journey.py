@@ -9,8 +9,8 @@
 
 Usage: Benchmarks/journey.py [--step 5s] [--connections 64]
 """
-import argparse, glob, json, os, re, subprocess, tempfile
-from common import Nginx, Stack, api, release_binary
+import argparse, glob, json, os, subprocess, tempfile
+from common import Nginx, Stack, api, release_binary, wrk
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--step", default="5s")
@@ -20,15 +20,9 @@ mailstorm = release_binary("mailstorm")
 release_binary("campaignd")
 
 
-def wrk(url, headers=()):
-    cmd = ["wrk", "-t1", f"-c{a.connections}", "-d10s", "--latency"]
-    for h in headers:
-        cmd += ["-H", h]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    p99ms = float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)] if p99 else float("nan")
-    return rps, p99ms
+def wrk_p99(url, headers=()):
+    w = wrk(url, headers, connections=a.connections)
+    return w["rps"], w["p99_ms"]
 
 
 out = tempfile.mkdtemp(prefix="ms-journey-")
@@ -48,9 +42,9 @@ with Stack() as st_:
     st_.seed(0)
     token = st_.login()
     cid = api(st_.url, "POST", "/api/campaigns", json.dumps({"name": "bench", "subject": "s"}).encode(), token)["id"]
-    rps, p99 = wrk(f"{st_.url}/api/campaigns/{cid}", [f"Authorization: Bearer {token}"])
+    rps, p99 = wrk_p99(f"{st_.url}/api/campaigns/{cid}", [f"Authorization: Bearer {token}"])
     print(f"   campaignd GET /api/campaigns/{{id}} (L1 cache hit): {rps:10,.0f} req/s  p99 {p99:.2f} ms")
 with Nginx() as n:
-    nrps, np99 = wrk(n.url)
+    nrps, np99 = wrk_p99(n.url)
     print(f"   nginx static file (1 worker):                  {nrps:10,.0f} req/s  p99 {np99:.2f} ms")
 print(f"   campaignd / nginx: {rps / nrps:.2f}")

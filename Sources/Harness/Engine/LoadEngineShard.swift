@@ -251,15 +251,15 @@ final class LoadEngineShard: @unchecked Sendable {
         let request = InFlightRequest(iteration: it, dueNanos: due, sentNanos: 0)
         if let conn = idle[it.target].popLast() {
             write(request, on: conn)
-        } else if mayConnect() {
+        } else if roomToConnect() {
             connect(for: request)
         } else {
             waiting[it.target].push(request)
         }
     }
 
-    /// Under the connection limit, or able to get under it by closing an idle connection to another target.
-    private func mayConnect() -> Bool {
+    /// Whether a new connection fits under the limit, closing an idle one to another target to make room if need be.
+    private func roomToConnect() -> Bool {
         guard let cap = connectionCap, open.count >= cap else { return true }
         guard let t = idle.firstIndex(where: { !$0.isEmpty }), let spare = idle[t].popLast() else { return false }
         _ = spare.state.close()
@@ -271,12 +271,11 @@ final class LoadEngineShard: @unchecked Sendable {
     /// A connection is free for another request: the oldest waiting for its target takes it.
     private func reuse(_ conn: ClientConnection) {
         guard let next = waiting[conn.target].pop() else { idle[conn.target].append(conn); return }
-        countIfHeld(next)
-        write(next, on: conn)
+        countIfHeld(next, at: write(next, on: conn))
     }
 
-    private func countIfHeld(_ request: InFlightRequest) {
-        if Self.now() > request.dueNanos + 1_000_000 { heldForConnection += 1 }
+    private func countIfHeld(_ request: InFlightRequest, at now: UInt64) {
+        if now > request.dueNanos + 1_000_000 { heldForConnection += 1 }
     }
 
     /// A connection closed under the limit: waiting requests may open new ones.
@@ -284,13 +283,15 @@ final class LoadEngineShard: @unchecked Sendable {
         guard let cap = connectionCap, !lifecycle.finished else { return }
         for t in waiting.indices {
             while open.count < cap, let req = waiting[t].pop() {
-                countIfHeld(req)
+                countIfHeld(req, at: Self.now())
                 connect(for: req)
             }
         }
     }
 
-    private func write(_ request: InFlightRequest, on conn: ClientConnection) {
+    /// Writes the request; returns when it went out.
+    @discardableResult
+    private func write(_ request: InFlightRequest, on conn: ClientConnection) -> UInt64 {
         var req = request
         let step = compiled[conn.target][req.iteration.journey][req.iteration.step]
         conn.parser.captureBody = step.needsBody
@@ -299,6 +300,7 @@ final class LoadEngineShard: @unchecked Sendable {
         req.sentNanos = Self.now()
         conn.state.write(req)
         conn.context!.writeAndFlush(NIOAny(bytes), promise: nil)
+        return req.sentNanos
     }
 
     private func connect(for request: InFlightRequest) {
