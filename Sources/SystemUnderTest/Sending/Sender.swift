@@ -15,8 +15,10 @@ public struct SenderConfig: Sendable {
     public var resolveBatch = 10_000
     /// Queued messages at most before more recipients are resolved (0: no limit). Resolving at the pace of
     /// delivery keeps a message's time from queued to accepted a measure of the sender, not of its place in a
-    /// queue of a million filled within seconds (seed 001's delivery-time KPIs).
-    public var outboxAhead = 20_000
+    /// queue of a million filled within seconds (seed 001's delivery-time KPIs). Off by default: with it on, the
+    /// chaos scenario's SIGTERM was followed by repeated emails in 3 of 5 runs (0 of 3 with it off), cause not
+    /// yet found, and a drain must not repeat mail.
+    public var outboxAhead = 0
     public init(mailURL: String) { self.mailURL = mailURL }
 }
 
