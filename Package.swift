@@ -35,6 +35,8 @@ let package = Package(
         cLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
         // HMAC-SHA256 for tracking tokens, SHA-256 for stored sessions, constant-time comparison.
         cLibrary("CCrypto", pkgConfig: "libcrypto", apt: "libssl-dev"),
+        // glibc's posix_spawn_file_actions_addclosefrom_np, so spawned servers inherit no harness sockets.
+        .systemLibrary(name: "CSpawn", path: "Sources/CSpawn"),
 
         // The load engine alone: pacers, workload, client, recording, and the result types it measures into.
         .target(name: "Harness", dependencies: [
@@ -47,7 +49,7 @@ let package = Package(
         ], exclude: ["Environment"]),
         // What the engine runs in: the embedded stack, the mail sink, monitoring and profiling, planned faults.
         .target(name: "Environment", dependencies: [
-            "Harness", "CZlib",
+            "Harness", "CZlib", "CSpawn",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

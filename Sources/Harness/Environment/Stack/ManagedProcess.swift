@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSpawn
 import Harness
 
 /// A server process the harness started: its output goes to a log file, and it dies with the harness.
@@ -110,6 +111,9 @@ public final class ManagedProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, output, 1)
         posix_spawn_file_actions_adddup2(&actions, output, 2)
+        // Nothing else crosses: NIO opens sockets without CLOEXEC, and a child holding a copy of the fault proxy's
+        // upstream socket kept a killed campaignd's database session, and its row locks, alive until that child exited.
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
