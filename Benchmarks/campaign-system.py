@@ -122,6 +122,9 @@ with Stack() as s:
         "status=unsubscribed&source=event": ("status=unsubscribed&source=event", "SELECT id FROM contacts WHERE tenant_id = 1 AND id > $1 AND (status = $2 AND source = $3) ORDER BY id LIMIT 50", [0, "unsubscribed", "event"]),
         "deep page: after=1500000&tag=beta": ("after=1500000&tag=beta", "SELECT id FROM contacts WHERE tenant_id = 1 AND id > $1 AND (tags @> ARRAY[$2]::text[]) ORDER BY id LIMIT 50", [1_500_000, "beta"]),
         "email contains 'smith9'": ("email=smith9", "SELECT id FROM contacts WHERE tenant_id = 1 AND id > $1 AND (email LIKE $2) ORDER BY id LIMIT 50", [0, "%smith9%"]),
+        # A common substring and a rare one: the page must stay cheap whichever the planner would guess.
+        "email contains 'gmail'": ("email=gmail", "SELECT id FROM contacts WHERE tenant_id = 1 AND id > $1 AND (email LIKE $2) ORDER BY id LIMIT 50", [0, "%gmail%"]),
+        "email contains 'kwame.okafor1999'": ("email=kwame.okafor1999", "SELECT id FROM contacts WHERE tenant_id = 1 AND id > $1 AND (email LIKE $2) ORDER BY id LIMIT 50", [0, "%kwame.okafor1999%"]),
     }
     for name, (query, sql, params) in searches.items():
         d = tempfile.mkdtemp(prefix="ms-search-")

@@ -171,6 +171,33 @@ extension RealStack {
         #expect(wild.json["count"] as? Int == 0, "LIKE wildcards in a value match literally")
     }
 
+    /// A search page walks the first 5,000 contacts after its cursor and finds the rest through the indexes: pages
+    /// that cross that boundary, or go past it empty-handed, must be exactly the rows PostgreSQL finds by itself.
+    @Test func searchPagesAreExactAcrossTheWalkedWindow() async throws {
+        let stack = try Stack.up(Integration.stackOptions())
+        defer { stack.down() }
+        try Integration.seed(stack, contacts: 24_000)
+        let api = try await APIClient.login(stack.endpoints.target)
+        let db = stack.endpoints.databaseURL!
+        // Common (fills a page inside the window), rare (found on both sides of it), none, and an unfiltered page.
+        for (query, like, limit) in [("email=gmail", "%gmail%", 40), ("email=mary.smith1", "%mary.smith1%", 50),
+                                     ("email=zzq", "%zzq%", 10), ("", "%", 25)] {
+            let truth = try Integration.sql(db, "SELECT id FROM contacts WHERE tenant_id = 1 AND email LIKE '\(like)' ORDER BY id LIMIT 200")
+                .split(separator: "\n").map { Int($0)! }
+            var got: [Int] = [], after = 0
+            while got.count < truth.count {
+                let page = try await api.call("GET", "/api/contacts?limit=\(limit)&after=\(after)" + (query.isEmpty ? "" : "&" + query))
+                try #require(page.status == 200, "\(page.text)")
+                let ids = (page.json["contacts"] as? [[String: Any]] ?? []).map { $0["id"] as! Int }
+                if ids.isEmpty { break }
+                got += ids
+                after = ids.last!
+            }
+            #expect(Array(got.prefix(truth.count)) == truth, "\(query): \(got.count) rows against \(truth.count)")
+            if query == "email=mary.smith1" { #expect(truth.count >= 3 && truth.last! > truth.first! + 10_000, "spans the window: \(truth)") }
+        }
+    }
+
     @Test func rateLimiterAnswers429() async throws {
         var options = Integration.stackOptions()
         options.campaigndArguments = ["--rate-limit", "5"]

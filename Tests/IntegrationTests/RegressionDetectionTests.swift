@@ -9,10 +9,10 @@ extension RealStack {
 /// End to end with campaignd's latency knob, trials against trials: an unchanged build never regresses, and a
 /// slowed route regresses, named as the one most to blame.
 @Suite struct RegressionDetectionTests {
-    let probe = SpeedProbe.measure()
-
-    /// Three trials, each on a fresh stack.
+    /// Three trials, each on a fresh stack, with the machine's speed probed before them as `mailstorm run` does per
+    /// trial: a probe shared by both sessions would hide the machine's own drift between them from the comparison.
     func trials(_ extra: [String] = []) async throws -> Summary {
+        let probe = SpeedProbe.measure()
         var options = RunOptions()
         options.overrides = try Overrides(["rate=25", "duration=5s"])
         options.stack = StackOptions(campaignd: Integration.binary("campaignd"), campaigndArguments: extra)

@@ -21,6 +21,18 @@ import Testing
         #expect(sql.params == ["%@acme.com", "vip", "%50\\%\\_off%", "2025-01-01", "2025-06-30T12:00:00Z", "{\"plan\":\"pro\"}", "{\"seats\":5}", "api"])
     }
 
+    /// Only a rule every match of which contains an email substring is searched through the trigram index.
+    @Test func requiresAnEmailSubstringOnlyWhenEveryMatchHasOne() throws {
+        let sub = #"{"field": "email", "op": "contains", "value": "smith9"}"#, tag = #"{"field": "tags", "op": "contains", "value": "vip"}"#
+        #expect(try parse(sub).requiresEmailSubstring)
+        #expect(try parse(#"{"field": "email", "op": "ends_with", "value": "@x.org"}"#).requiresEmailSubstring)
+        #expect(try parse(#"{"all": [\#(tag), \#(sub)]}"#).requiresEmailSubstring)
+        #expect(try parse(#"{"any": [\#(sub), \#(sub)]}"#).requiresEmailSubstring)
+        #expect(try !parse(#"{"any": [\#(tag), \#(sub)]}"#).requiresEmailSubstring)
+        #expect(try !parse(#"{"field": "email", "op": "equals", "value": "a@b.c"}"#).requiresEmailSubstring)
+        #expect(try !parse(#"{"all": []}"#).requiresEmailSubstring && !parse(#"{"any": []}"#).requiresEmailSubstring)
+    }
+
     @Test func emptyGroupsAreTrueAndFalse() throws {
         #expect(SegmentSQL(try parse("{\"all\": []}")).predicate == "TRUE")
         #expect(SegmentSQL(try parse("{\"any\": []}")).predicate == "FALSE")

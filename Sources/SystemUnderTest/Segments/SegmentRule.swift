@@ -43,6 +43,16 @@ public indirect enum SegmentRule: Sendable, Equatable {
         }
         return .condition(try SegmentCondition(obj, path: path))
     }
+
+    /// Whether every match must contain a substring of the email: such a rule can be answered through the
+    /// trigram index, and PostgreSQL can only guess how many contacts it matches.
+    public var requiresEmailSubstring: Bool {
+        switch self {
+        case .condition(let c): c.field == .email && c.op != "equals"
+        case .all(let rules): rules.contains { $0.requiresEmailSubstring }
+        case .any(let rules): !rules.isEmpty && rules.allSatisfy { $0.requiresEmailSubstring }
+        }
+    }
 }
 
 /// One test on a contact: a field, an operator and a value.
