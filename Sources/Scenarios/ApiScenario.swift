@@ -62,6 +62,7 @@ public struct ApiScenario: Scenario {
             requestTimeoutSeconds: timeout, seed: SeedRequest(tenants: 2, usersPerTenant: 50, contacts: 1000, allActive: true),
             kpiSet: kpiSet, describe: describe)
         plan.session = SessionSpec(setup: setup, iterations: 20...50)
+        plan.sink = .embedded
         return plan
     }
 
@@ -133,7 +134,7 @@ public struct ApiScenario: Scenario {
     /// Sends a campaign to the seeded contacts through the sink, which keeps the first `messages` tracking URLs and ids.
     static func sentMessages(_ ctx: ScenarioContext, recipients: Int) async throws -> [SampledMessage] {
         guard let sink = ctx.stack?.sink ?? nil else {
-            throw UsageError("the api scenario sends a small campaign first, for real tracking links: run it on the embedded stack")
+            throw UsageError(SinkUse.embedded.problem(scenario: "api", target: "", sinkURL: nil)!)
         }
         sink.engagement.sample = messages
         defer { sink.engagement.sample = 0 }

@@ -106,7 +106,7 @@ struct SinkReader {
         local = ctx.stack?.sink
         url = ctx.endpoints.sinkURL
         guard local != nil || url != nil else {
-            throw UsageError("the send scenario needs the mail sink: run it on the embedded stack, or point campaignd at `mailstorm sink`")
+            throw UsageError(SinkUse.counts.problem(scenario: "send", target: "", sinkURL: nil)!)
         }
     }
 

@@ -40,6 +40,7 @@ public struct ChaosScenario: Scenario {
         // Contacts are dealt over the tenants; the send goes to the first tenant's.
         p.seed = SeedRequest(tenants: p.seed.tenants, usersPerTenant: p.seed.usersPerTenant, contacts: s.recipients * p.seed.tenants, allActive: true)
         p.campaigndArguments = ["--send-rate", BasicScenario.format(s.rate)]
+        p.sink = .counts
         p.describe += ", a campaign to \(s.recipients) recipients at \(BasicScenario.format(s.rate)) emails/s beside it, with faults"
         return p
     }

@@ -23,6 +23,25 @@ public protocol Scenario: Sendable {
     var divisible: Bool { get }
 }
 
+/// What a scenario reads of the mail sink.
+public enum SinkUse: Sendable {
+    case none
+    /// What arrived: the embedded stack's sink, or `mailstorm sink` named by `--sink-url`.
+    case counts
+    /// Tracking links and Message-IDs that only the embedded stack's sink, in process, keeps.
+    case embedded
+
+    /// Why a run against `target` (nil: the embedded stack) with `sinkURL` cannot give the scenario its sink.
+    public func problem(scenario: String, target: String?, sinkURL: String?) -> String? {
+        guard target != nil else { return nil }
+        switch self {
+        case .none: return nil
+        case .counts: return sinkURL == nil ? "the \(scenario) scenario counts what reaches the mail sink: run it on the embedded stack, or point campaignd at `mailstorm sink` and pass --sink-url" : nil
+        case .embedded: return "the \(scenario) scenario sends a small campaign first and reads its tracking links from the embedded stack's sink: run it without --target"
+        }
+    }
+}
+
 /// How long and how hard: smoke for CI (≤60 s), nightly (minutes), full.
 public enum Profile: String, Sendable, CaseIterable, Codable {
     case smoke, nightly, full
@@ -46,6 +65,8 @@ public struct ScenarioPlan: Sendable {
     public var campaigndArguments: [String] = []
     /// Iterations in sessions that log in once (the api scenario, a file's `session:`).
     public var session: SessionSpec?
+    /// What the scenario reads of the mail sink; checked against `--target` before anything starts.
+    public var sink: SinkUse = .none
 
     /// The engine's plan against `target` with the seeded users.
     /// `rows`, when given, replace the seeded users as the variable pool.

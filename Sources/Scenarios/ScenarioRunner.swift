@@ -50,8 +50,10 @@ public struct ScenarioRunner: Sendable {
         plan.describe + (options.faults.isEmpty ? "" : ", faults " + options.faults.map(\.description).joined(separator: " "))
     }
 
-    /// The faults a run of `scenario` carries out, checked against its plan and where it runs; nil for none.
+    /// The faults a run of `scenario` carries out, checked against its plan and where it runs (which must also have
+    /// the mail sink the scenario reads); nil for none.
     public static func faultTimeline(_ scenario: any Scenario, plan: ScenarioPlan, options: RunOptions) throws(UsageError) -> FaultTimeline? {
+        if let why = plan.sink.problem(scenario: scenario.name, target: options.target, sinkURL: options.sinkURL) { throw UsageError(why) }
         let faults = options.faults.isEmpty ? scenario.defaultFaults(plan: plan) : options.faults
         guard !faults.isEmpty else { return nil }
         guard let horizon = scenario.faultHorizon(plan: plan) else {

@@ -31,9 +31,11 @@ public struct SendScenario: Scenario {
         let s = try settings(profile: profile, overrides: overrides)
         // No generated load: `execute` drives the API itself; the workload is a placeholder that never runs, as
         // long as the send may take (faults must end within it).
-        return ScenarioPlan(workload: .open(pacer: ConstantRate(perSecond: 1, durationSeconds: s.timeout), maxInFlight: 1), journeys: [], think: .none,
-                            requestTimeoutSeconds: 10, seed: SeedRequest(tenants: 1, usersPerTenant: 2, contacts: s.recipients, allActive: true),
-                            kpiSet: "email", describe: "one campaign to \(s.recipients) recipients, at most \(BasicScenario.format(s.timeout)) s")
+        var plan = ScenarioPlan(workload: .open(pacer: ConstantRate(perSecond: 1, durationSeconds: s.timeout), maxInFlight: 1), journeys: [], think: .none,
+                                requestTimeoutSeconds: 10, seed: SeedRequest(tenants: 1, usersPerTenant: 2, contacts: s.recipients, allActive: true),
+                                kpiSet: "email", describe: "one campaign to \(s.recipients) recipients, at most \(BasicScenario.format(s.timeout)) s")
+        plan.sink = .counts
+        return plan
     }
 
     public func execute(_ ctx: ScenarioContext, plan: ScenarioPlan) async throws -> ScenarioExecution {

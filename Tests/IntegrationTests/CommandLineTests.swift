@@ -22,6 +22,8 @@ extension RealStack {
         (["run", "basic", "--fault", "redis:kill@19s+5s"], "not before the run does"),
         (["run", "stress", "--fault", "redis:kill@1s"], "stress cannot carry faults"),
         (["run", "basic", "--fault", "redis:kill@1s", "--target", "http://127.0.0.1:9"], "--target"),
+        (["run", "api", "--target", "http://127.0.0.1:9"], "without --target"),
+        (["run", "send", "--target", "http://127.0.0.1:9"], "--sink-url"),
     ])
     func usageErrorsExitTwoAndNameTheCulprit(args: [String], culprit: String) throws {
         let out = try Integration.mailstorm(args + ["--out", NSTemporaryDirectory() + "ms-cli-tests"])
