@@ -77,6 +77,34 @@ extension RealStack {
         #expect(try await api.call("GET", "/api/campaigns").status == 401)
     }
 
+    /// The dashboard counters are sharded so that concurrent campaign writes do not queue on one row: they must
+    /// still add up to the rows exactly, and a rename, which moves no count, must write no counter at all.
+    @Test func dashboardCountersStayExactUnderConcurrentWrites() async throws {
+        let stack = try Stack.up(Integration.stackOptions())
+        defer { stack.down() }
+        try Integration.seed(stack, contacts: 0)
+        let api = try await APIClient.login(stack.endpoints.target)
+        let db = stack.endpoints.databaseURL!
+        let ids = try await withThrowingTaskGroup(of: Int.self) { g in
+            for i in 0..<40 { g.addTask { try await api.call("POST", "/api/campaigns", json: ["name": "c\(i)", "subject": "s"]).json["id"] as! Int } }
+            return try await g.reduce(into: []) { $0.append($1) }
+        }
+        // Every write to a row makes a new version with a new ctid: none may move while campaigns are renamed.
+        let versions = "SELECT string_agg(ctid::text || ':' || n, ',' ORDER BY tenant_id, name, shard) FROM tenant_counters"
+        let before = try Integration.sql(db, versions)
+        try await withThrowingTaskGroup(of: Void.self) { g in
+            for id in ids.prefix(20) { g.addTask { _ = try await api.call("PATCH", "/api/campaigns/\(id)", json: ["name": "renamed"]) } }
+            try await g.waitForAll()
+        }
+        #expect(try Integration.sql(db, versions) == before, "a rename wrote dashboard counters")
+        for id in ids.suffix(5) { #expect(try await api.call("DELETE", "/api/campaigns/\(id)").status == 204) }
+        let counters = "SELECT name || '=' || sum(n) FROM tenant_counters WHERE tenant_id = 1 AND name LIKE 'campaigns:%' GROUP BY name HAVING sum(n) <> 0 ORDER BY 1"
+        let rows = "SELECT 'campaigns:' || status || '=' || count(*) FROM campaigns WHERE tenant_id = 1 GROUP BY status ORDER BY 1"
+        #expect(try Integration.sql(db, counters) == Integration.sql(db, rows))
+        #expect(try Integration.sql(db, rows) == "campaigns:draft=35")
+        #expect(try await api.call("GET", "/api/stats").json["campaigns"] as? Int == 35)
+    }
+
     @Test func tenantsSeeOnlyTheirOwnData() async throws {
         let stack = try Stack.up(Integration.stackOptions())
         defer { stack.down() }

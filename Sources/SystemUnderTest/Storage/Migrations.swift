@@ -226,6 +226,38 @@ public enum Migrations {
             CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_contacts_email_trgm ON contacts USING gin (email gin_trgm_ops)
                 WITH (fastupdate = on, gin_pending_list_limit = 262144);
             """, concurrently: true),
+        // One counter row per tenant and status serialised every campaign write of a tenant on its lock, held to
+        // commit: in the api mix, INSERT INTO campaigns took 16 ms and a PATCH 23 ms on average, mostly waiting,
+        // and pool connections waited with them. Each change now lands on one of 16 shards (summed when read), and
+        // an update that moves no count (a renamed campaign) writes none.
+        Migration(version: 8, name: "sharded dashboard counters", sql: """
+            ALTER TABLE tenant_counters ADD COLUMN shard smallint NOT NULL DEFAULT 0;
+            ALTER TABLE tenant_counters DROP CONSTRAINT tenant_counters_pkey;
+            ALTER TABLE tenant_counters ADD PRIMARY KEY (tenant_id, name, shard);
+            CREATE OR REPLACE FUNCTION bump_counters(deltas jsonb) RETURNS void LANGUAGE sql AS $$
+                INSERT INTO tenant_counters (tenant_id, name, shard, n)
+                SELECT t, k, floor(random() * 16)::smallint, n FROM (
+                    SELECT (d->>0)::bigint t, d->>1 k, sum((d->>2)::bigint) n FROM jsonb_array_elements(deltas) d GROUP BY 1, 2) x
+                WHERE n <> 0
+                ON CONFLICT (tenant_id, name, shard) DO UPDATE SET n = tenant_counters.n + EXCLUDED.n
+            $$;
+            CREATE OR REPLACE FUNCTION count_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE deltas jsonb := '[]';
+            BEGIN
+                IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                    deltas := deltas || coalesce((SELECT jsonb_agg(jsonb_build_array(tenant_id, k, c)) FROM (
+                        SELECT tenant_id, CASE TG_ARGV[0] WHEN 'contacts' THEN 'contacts' ELSE 'campaigns:' || status END k, count(*) c
+                        FROM new_rows GROUP BY 1, 2) x), '[]');
+                END IF;
+                IF TG_OP IN ('DELETE', 'UPDATE') THEN
+                    deltas := deltas || coalesce((SELECT jsonb_agg(jsonb_build_array(tenant_id, k, -c)) FROM (
+                        SELECT tenant_id, CASE TG_ARGV[0] WHEN 'contacts' THEN 'contacts' ELSE 'campaigns:' || status END k, count(*) c
+                        FROM old_rows GROUP BY 1, 2) x), '[]');
+                END IF;
+                PERFORM bump_counters(deltas);
+                RETURN NULL;
+            END $$;
+            """, concurrently: false),
     ]
 }
 
