@@ -73,14 +73,16 @@ public struct PostgresContactStore: ContactStore {
         // the plan flipped between 11 ms (trigram index) and 61 ms (walking id order) with each ANALYZE. So both,
         // bounded: walk the next 5,000 contacts, where a common match fills the page; only for a page still short,
         // the trigram index (`+ 0` keeps the planner off the walk), cheap exactly when matches are rare. The Limit
-        // over the Append never starts the second part when the first filled the page.
+        // over the Append never starts the second part when the first filled the page, nor does its one-time
+        // filter when the walk reached the last contact (a small tenant).
         let rows = windowed ? """
-            WITH w AS MATERIALIZED (SELECT coalesce((SELECT id FROM contacts WHERE tenant_id = $1 AND id > $2 ORDER BY id OFFSET $4 LIMIT 1),
-                                                    9223372036854775807) AS last)
+            WITH w AS MATERIALIZED (SELECT (SELECT id FROM contacts WHERE tenant_id = $1 AND id > $2 ORDER BY id OFFSET $4 LIMIT 1) AS last)
             SELECT * FROM (
-                (\(page) tenant_id = $1 AND id > $2 AND id <= (SELECT last FROM w) AND \(sql.predicate) ORDER BY id LIMIT $3)
+                (\(page) tenant_id = $1 AND id > $2 AND id <= coalesce((SELECT last FROM w), 9223372036854775807) AND \(sql.predicate)
+                 ORDER BY id LIMIT $3)
                 UNION ALL
-                (\(page) tenant_id + 0 = $1 AND id + 0 > (SELECT last FROM w) AND \(sql.predicate) ORDER BY id + 0 LIMIT $3)
+                (\(page) (SELECT last FROM w) IS NOT NULL AND tenant_id + 0 = $1 AND id + 0 > (SELECT last FROM w) AND \(sql.predicate)
+                 ORDER BY id + 0 LIMIT $3)
             ) page LIMIT $3
             """ : "\(page) tenant_id = $1 AND id > $2 AND \(sql.predicate) ORDER BY id LIMIT $3"
         // The JSON is rendered by PostgreSQL: one text value crosses libpq instead of ten per contact.
