@@ -132,10 +132,58 @@ import Environment
         let slower = Self.compare(Self.summary(level: 14, probe: SpeedProbe(deflateMbPerS: 36, memcpyGbPerS: 4)), Self.summary(level: 10))
         #expect(slower.outcome == .inconclusive && !slower.machine.sameMachine, "\(slower.render())")
         #expect(slower.render().hasPrefix("WARNING"))
+        // Allowed, every figure is decided against the margin the probes' move sets: +40% is within it, +300% not.
         let allowed = Self.compare(Self.summary(level: 14, probe: SpeedProbe(deflateMbPerS: 36, memcpyGbPerS: 4)), Self.summary(level: 10), allow: true)
-        #expect(allowed.outcome == .regressed)
+        #expect(allowed.outcome == .unchanged, "\(allowed.render())")
+        let allowedFar = Self.compare(Self.summary(level: 40, probe: SpeedProbe(deflateMbPerS: 36, memcpyGbPerS: 4)), Self.summary(level: 10), allow: true)
+        #expect(allowedFar.outcome == .regressed)
         let within = Self.compare(Self.summary(level: 10, seed: 2, probe: SpeedProbe(deflateMbPerS: 57, memcpyGbPerS: 6.3)), Self.summary(level: 10))
         #expect(within.machine.sameMachine && within.outcome == .unchanged)
+    }
+
+    @Test func aMachineWhoseSpeedMovedDecidesOnlyRegressionsBeyondTheMove() {
+        // One fingerprint, the probes 40% slower: a fourfold latency is no machine's doing, a +40% may be.
+        let slow = SpeedProbe(deflateMbPerS: 36, memcpyGbPerS: 4)
+        let far = Self.compare(Self.summary(level: 40, probe: slow), Self.summary(level: 10))
+        #expect(far.machine.speedMoved && !far.machine.comparable && far.outcome == .regressed, "\(far.render())")
+        #expect(far.machine.note?.contains("speed moved") == true && far.render().hasPrefix("WARNING"))
+        var judged = Self.summary(level: 40, probe: slow)
+        judged.judge(comparison: far, advisory: false)
+        #expect(judged.verdict.exitCode == ExitStatus.failure)
+        // Nothing within the move is decided, either way: unchanged code is never a pass there.
+        for level in [10.0, 14, 7] {
+            let near = Self.compare(Self.summary(level: level, probe: slow), Self.summary(level: 10))
+            #expect(near.outcome == .inconclusive && near.regressions.isEmpty, "\(near.render())")
+        }
+        // The allowance is the move plus the probes' noise (the move is known only that well).
+        let before = SpeedProbe.combine([50, 60, 55, 45, 58].map { SpeedProbe(deflateMbPerS: $0, memcpyGbPerS: 7) })!
+        let after = SpeedProbe.combine([38, 36, 40].map { SpeedProbe(deflateMbPerS: $0, memcpyGbPerS: 7) })!
+        let sigma = after.pooledSigma(with: before)!
+        #expect(abs(log(38.0 / 55)) > after.tolerance(against: before))
+        #expect(abs(after.driftAllowance(against: before) - (abs(log(38.0 / 55)) + 2 * sigma)) < 1e-12)
+        // Another fingerprint decides nothing, however large the change.
+        var other = Machine.current
+        other.cores = 96
+        #expect(Self.compare(Self.summary(level: 40, machine: other), Self.summary(level: 10)).outcome == .inconclusive)
+    }
+
+    @Test func aClosedModelsThroughputGetsTheDriftAllowance() {
+        // Closed model, a session 25% slower by the probes: throughput 20% lower is the machine.
+        let wandering = SpeedProbe.combine([47, 64, 42, 55, 44].map { SpeedProbe(deflateMbPerS: $0, memcpyGbPerS: 7) })!
+        let slower = SpeedProbe.combine([40, 38, 44].map { SpeedProbe(deflateMbPerS: $0, memcpyGbPerS: 7) })!
+        func closed(_ rps: Double, _ seed: UInt64, _ probe: SpeedProbe) -> Summary {
+            // Each VU waits for its answer: throughput is the inverse of the latency.
+            var s = Self.summary(level: 1000 / rps, seed: seed, probe: probe)
+            s.trials = s.trials.map { t in
+                var t = t
+                t.scopes = t.scopes.mapValues { row in row.merging(["throughput": 1000 / row["p50"]!]) { $1 } }
+                return t
+            }
+            return s
+        }
+        let c = Self.compare(closed(80, 2, slower), closed(100, 1, wandering))
+        let tp = c.rows.first { $0.scope == "overall" && $0.metric == "throughput" }!
+        #expect(tp.verdict != .regressed && c.regressions.isEmpty, "\(c.render())")
     }
 
     @Test func aStoredBaselineAllowsForTheMachinesOwnDrift() {

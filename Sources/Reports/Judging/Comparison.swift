@@ -2,8 +2,9 @@ import Foundation
 import Harness
 
 /// Trials of a run compared with trials of a baseline (or of build A), figure by figure and scope by scope.
-/// Each row is a `TrialTest`; the comparison's outcome is inconclusive when the machines differ, else regressed if
-/// any row is, else inconclusive if any row may be worse, else improved if any row improved, else unchanged.
+/// Each row is a `TrialTest`; the comparison's outcome is inconclusive when the machines differ (unless a row
+/// regressed beyond a measured move of one machine's speed), else regressed if any row is, else inconclusive if any
+/// row may be worse, else improved if any row improved, else unchanged.
 public struct Comparison: Codable, Sendable {
     /// `notWorse` is a row's answer only: not decided as a change, yet the worse-side bound of its 90% interval
     /// lies inside the margin, so a regression as large as the margin is excluded (one side of the equivalence
@@ -43,9 +44,11 @@ public struct Comparison: Codable, Sendable {
     public var undecided: [Row] { rows.filter { $0.verdict == .inconclusive } }
     public var notWorse: [Row] { rows.filter { $0.verdict == .notWorse } }
 
-    /// Another machine's baseline decides nothing: its differences would be the machine's, not the code's.
+    /// Another machine's baseline decides nothing: its differences would be the machine's, not the code's. On a
+    /// machine whose speed moved, only a regression beyond the move is decided.
     public var outcome: Outcome {
-        if !machine.comparable || busy { return .inconclusive }
+        if busy { return .inconclusive }
+        if !machine.comparable { return machine.speedMoved && !regressions.isEmpty ? .regressed : .inconclusive }
         if !regressions.isEmpty { return .regressed }
         if !undecided.isEmpty { return .inconclusive }
         return improvements.isEmpty ? .unchanged : .improved
@@ -76,8 +79,9 @@ public struct Comparison: Codable, Sendable {
             for m in ComparedMetric.allCases {
                 let a = reference.compactMap { $0.value(scope, m) }, b = current.compactMap { $0.value(scope, m) }
                 guard !a.isEmpty, !b.isEmpty else { continue }
-                // Under an open model throughput is the offered rate, and errors are not speed: neither drifts with the machine.
-                let drift = m.logScale && m != .throughput ? machine.driftAllowance : 0
+                // Errors are not speed. Throughput is: a closed model's follows the machine, and an open model's
+                // (the offered rate) moves only when it saturates, which its latencies show far beyond any drift.
+                let drift = m.logScale ? machine.driftAllowance : 0
                 specs.append(RowSpec(scope: scope, metric: m.rawValue, a: a, b: b, log: m.logScale, asked: thresholds.asked(m),
                                      worseUp: m.higherIsWorse, drift: drift))
             }
@@ -123,7 +127,7 @@ public struct Comparison: Codable, Sendable {
         for note in notes { out += (machine.comparable && !busy ? "note: " : "WARNING: ") + note + "\n" }
         out += "compared with baseline \(baselineGitSha.prefix(12)) of \(baselineCreatedAt): \(currentTrials) trial(s) against \(baselineTrials)\n"
         if machine.driftAllowance > 0 {
-            out += String(format: "machine drift between the sessions: ±%.0f%% (2 sd of the speed probes); no smaller change of a latency or scenario figure counts\n",
+            out += String(format: "machine drift between the sessions: ±%.0f%% (from the speed probes); no smaller change of a latency or scenario figure counts\n",
                           (exp(machine.driftAllowance) - 1) * 100)
         }
         out += Table.render(header: Self.header, rows: rows.map(\.cells))

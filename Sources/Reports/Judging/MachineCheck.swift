@@ -3,8 +3,10 @@ import Harness
 import Environment
 
 /// Whether a baseline was measured on a machine like this one: the same fingerprint, and a deflate speed within
-/// the probes' own noise (`SpeedProbe.tolerance(against:)`). A baseline from another machine is not compared silently: its differences would be
-/// the machine's, so the comparison is inconclusive unless the user allows it.
+/// the probes' own noise (`SpeedProbe.tolerance(against:)`). A baseline from another machine is not compared
+/// silently: its differences would be the machine's, so the comparison is inconclusive unless the user allows it.
+/// Between those lies a machine of the same fingerprint whose speed moved beyond the noise (`speedMoved`): the
+/// move is measured, so a change far beyond it is still the code's, but nothing smaller can be ruled out.
 public struct MachineCheck: Codable, Sendable, Equatable {
     public var fingerprintMatches: Bool
     /// This machine's probe over the baseline's (deflate, memcpy); nil when either side has none.
@@ -26,6 +28,9 @@ public struct MachineCheck: Codable, Sendable, Equatable {
         return abs(log(r)) <= t
     }
     public var comparable: Bool { sameMachine || allowed }
+    /// The same fingerprint and a probe on both sides, but the deflate figure moved beyond the probes' noise: a
+    /// regression larger than the move (`driftAllowance`) is decided, and nothing else is.
+    public var speedMoved: Bool { fingerprintMatches && !sameMachine && deflateRatio != nil && tolerance != nil }
 
     public init(fingerprintMatches: Bool, deflateRatio: Double?, memcpyRatio: Double?, tolerance: Double?, driftAllowance: Double = 0,
                 allowed: Bool, note: String? = nil) {
@@ -59,7 +64,16 @@ public struct MachineCheck: Codable, Sendable, Equatable {
         } else {
             why.append("no speed probe on \(baseline.probe == nil ? "the baseline" : "this run") to tell the machines apart")
         }
-        note = why.isEmpty ? nil : "baseline from another machine: " + why.joined(separator: "; ")
-            + (allowed ? " (compared anyway: --allow-other-machine)" : "; the comparison is inconclusive (--allow-other-machine compares anyway)")
+        if why.isEmpty {
+            note = nil
+        } else if fingerprintMatches && r != nil {
+            note = "the machine's speed moved between the sessions: " + why.joined(separator: "; ")
+                + String(format: "; only a change beyond ±%.0f%% is the code's", (exp(driftAllowance) - 1) * 100)
+                + (allowed ? " (every figure compared: --allow-other-machine)"
+                    : ", so a regression that large is decided and nothing smaller is (--allow-other-machine decides every figure against that margin)")
+        } else {
+            note = "baseline from another machine: " + why.joined(separator: "; ")
+                + (allowed ? " (compared anyway: --allow-other-machine)" : "; the comparison is inconclusive (--allow-other-machine compares anyway)")
+        }
     }
 }

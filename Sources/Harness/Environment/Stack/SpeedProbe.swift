@@ -82,9 +82,13 @@ public struct SpeedProbe: Codable, Sendable, Equatable {
     /// How much a speed-bound figure may move between two sessions of one machine (log units): two pooled
     /// standard deviations of the probes, the band the machine's own speed wandered in, or the difference the
     /// probes measured between the sessions when that is larger (two A/A runs here probed 27% and 29% faster
-    /// than their baseline's session and found every latency 15-29% lower); 0 without probes.
+    /// than their baseline's session and found every latency 15-29% lower). When that difference is beyond the
+    /// tolerance it is a move of the machine, known only to within the probes' noise, so the noise is added to it.
+    /// 0 when neither side has two probes and they agree within the default tolerance.
     public func driftAllowance(against reference: SpeedProbe) -> Double {
-        pooledSigma(with: reference).map { max(2 * $0, abs(log(max(ratios(to: reference).deflate, 1e-9)))) } ?? 0
+        let shift = abs(log(max(ratios(to: reference).deflate, 1e-9)))
+        guard let sigma = pooledSigma(with: reference) else { return shift > Self.defaultTolerance ? shift + Self.defaultTolerance : 0 }
+        return shift > tolerance(against: reference) ? shift + 2 * sigma : max(2 * sigma, shift)
     }
 
     /// This probe relative to `reference` (above 1: this machine is faster), per figure.
