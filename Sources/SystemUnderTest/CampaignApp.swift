@@ -13,6 +13,8 @@ public struct CampaignConfig: Sendable {
     /// Connections opened at start; the rest open on demand, up to `dbPoolSize`.
     public var dbPoolMin = 4
     public var redisPoolSize = 4
+    /// Logins hashing a password at once; 0: half the pool.
+    public var loginConcurrency = 0
     /// API statements running longer are cancelled (ms; 0: no limit), so a stuck one frees its connection.
     public var statementTimeoutMs = 10_000
     /// Seconds an HTTP connection may stay idle before campaignd closes it (0: never).
@@ -85,7 +87,7 @@ public struct CampaignApp: Sendable {
             }
         }
         // Logins hold at most half the pool, so that a flood of them leaves the other routes connections.
-        let loginGuard = LoginGuard(cache: redis, concurrent: config.dbPoolSize / 2)
+        let loginGuard = LoginGuard(cache: redis, concurrent: config.loginConcurrency > 0 ? config.loginConcurrency : config.dbPoolSize / 2)
         return CampaignApp(config: config, metrics: metrics, db: db, redis: redis, l1: l1, cache: cache,
                            store: store, contacts: PostgresContactStore(db: db), events: events,
                            recorder: EventRecorder(store: events), webhooks: WebhookProcessor(store: events), sender: sender,

@@ -29,6 +29,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PostgreSQL connections at most (one thread each).") var dbPool = 16
     @Option(help: "PostgreSQL connections opened at start.") var dbPoolMin = 4
     @Option(help: "Redis connections (one thread each).") var redisPool = 4
+    @Option(help: "Logins hashing a password at once (0: half of --db-pool).") var loginConcurrency = 0
     @Option(help: "Cancel an API statement after this many milliseconds (0: never).") var statementTimeoutMs = 10_000
     @Option(help: "Close an HTTP connection idle this many seconds (0: never).") var idleTimeoutS = 60
     @Option(help: "Add latency to a route, \"METHOD /path=MS\" (\"*=MS\" for all); repeatable.") var injectDelay: [String] = []
@@ -52,6 +53,7 @@ struct Serve: AsyncParsableCommand {
         guard l1Capacity >= 1 else { throw ValidationError("--l1-capacity must be at least 1") }
         guard l1MaxBytes >= 4096 else { throw ValidationError("--l1-max-bytes must be at least 4096") }
         guard dbPool >= 1, redisPool >= 1 else { throw ValidationError("--db-pool and --redis-pool must be at least 1") }
+        guard (0...dbPool).contains(loginConcurrency) else { throw ValidationError("--login-concurrency must be 0 (half of --db-pool) to --db-pool (\(dbPool))") }
         guard idleTimeoutS >= 0 else { throw ValidationError("--idle-timeout-s must not be negative") }
         guard statementTimeoutMs >= 0 else { throw ValidationError("--statement-timeout-ms must not be negative") }
         guard (1...64).contains(sendThreads) else { throw ValidationError("--send-threads must be 1 to 64") }
@@ -66,6 +68,7 @@ struct Serve: AsyncParsableCommand {
         config.port = port
         config.dbPoolSize = dbPool
         config.dbPoolMin = min(dbPoolMin, dbPool)
+        config.loginConcurrency = loginConcurrency
         config.redisPoolSize = redisPool
         config.statementTimeoutMs = statementTimeoutMs
         config.idleTimeoutSeconds = idleTimeoutS
