@@ -20,12 +20,16 @@ import Testing
         let gate = AsyncStream<Void>.makeStream()
         let first = Task { try await g.admit { for await _ in gate.stream { break } } }
         try await Task.sleep(for: .milliseconds(50))
-        // Waits for the first to finish, then runs.
-        let second = Task { try await g.admit { "second" } }
+        // Waits for the first to finish, then runs; the wait is its own Server-Timing stage, not "render".
+        let timing = ServerTiming()
+        let second = Task { try await g.admit(timing: timing) { "second" } }
         try await Task.sleep(for: .milliseconds(100))
         gate.continuation.yield()
         try await first.value
         #expect(try await second.value == "second")
+        #expect(timing.wait > 0 && timing.db == 0)
+        let header = timing.header(totalNanos: timing.wait + 2_000_000)
+        #expect(header.contains("wait;dur=\(ServerTiming.ms(timing.wait))") && header.hasSuffix("render;dur=2.000"), "\(header)")
         // Held too long: the next waiter gives up with 503, and the turn comes back for later logins.
         let hold = AsyncStream<Void>.makeStream()
         let holder = Task { try await g.admit { for await _ in hold.stream { break } } }

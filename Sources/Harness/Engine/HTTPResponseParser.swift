@@ -33,10 +33,10 @@ public struct HTTPResponseParser {
     public var captureBody = false
     /// A HEAD request's response has no body whatever its headers say.
     public var expectNoBody = false
-    /// Read the Server-Timing header (db, cache, render) of each response into `serverTiming`.
+    /// Read the Server-Timing header (db, cache, wait, render) of each response into `serverTiming`.
     public var captureServerTiming = false
     /// The last response's Server-Timing stages in nanoseconds, when captured.
-    public private(set) var serverTiming: (db: UInt64, cache: UInt64, render: UInt64)?
+    public private(set) var serverTiming: ServerStages?
 
     public init() {}
 
@@ -148,7 +148,8 @@ public struct HTTPResponseParser {
             } else if Self.hasPrefix(line, "transfer-encoding:") {
                 chunked = Self.contains(line, "chunked")
             } else if captureServerTiming && Self.hasPrefix(line, "server-timing:") {
-                serverTiming = (Self.duration(line, "db;dur="), Self.duration(line, "cache;dur="), Self.duration(line, "render;dur="))
+                serverTiming = ServerStages(db: Self.duration(line, "db;dur="), cache: Self.duration(line, "cache;dur="),
+                                            wait: Self.duration(line, "wait;dur="), render: Self.duration(line, "render;dur="))
             } else if Self.hasPrefix(line, "connection:") {
                 if Self.contains(line, "close") { keepAlive = false }
                 else if Self.contains(line, "keep-alive") { keepAlive = true }

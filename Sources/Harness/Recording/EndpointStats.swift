@@ -12,14 +12,12 @@ public struct EndpointStats: Sendable {
     public var ok: UInt64
     /// The server's own stage durations from Server-Timing, in `stageNames` order; empty unless captured.
     public var stages: [LatencyHistogram] = []
-    public static let stageNames = ["db", "cache", "render"]
+    public static let stageNames = ServerStages.names
 
-    /// Records one response's Server-Timing stages (nanoseconds).
-    public mutating func recordStages(_ t: (db: UInt64, cache: UInt64, render: UInt64)) {
+    /// Records one response's Server-Timing stages.
+    public mutating func recordStages(_ t: ServerStages) {
         if stages.isEmpty { stages = Self.stageNames.map { _ in .latency() } }
-        stages[0].recordNanos(t.db)
-        stages[1].recordNanos(t.cache)
-        stages[2].recordNanos(t.render)
+        for (i, v) in t.values.enumerated() { stages[i].recordNanos(v) }
     }
 
     public init(name: String) {

@@ -52,7 +52,7 @@ struct ShardRecorder {
         interval.endpoints[endpoint].errors += 1
     }
 
-    mutating func stages(_ endpoint: Int, _ t: (db: UInt64, cache: UInt64, render: UInt64)) { endpoints[endpoint].recordStages(t) }
+    mutating func stages(_ endpoint: Int, _ t: ServerStages) { endpoints[endpoint].recordStages(t) }
 
     /// An iteration not started because the in-flight cap was reached (k6's dropped_iterations).
     mutating func dropped() { interval.dropped += 1 }

@@ -3,13 +3,13 @@ import Foundation
 
 /// Per endpoint: the client's latency beside campaignd's own stages (Server-Timing).
 public enum StagesText {
-    public static let header = ["endpoint", "client p50", "client p99", "db p50", "db p99", "cache p50", "cache p99", "render p50", "render p99"]
+    public static let header = ["endpoint", "client p50", "client p99"] + EndpointStats.stageNames.flatMap { ["\($0) p50", "\($0) p99"] }
 
     public static func rows(_ st: [String: [String: Summary.Percentiles]], summary s: Summary) -> [[String]] {
         st.sorted { $0.key < $1.key }.map { name, stages in
             let client = s.perEndpoint[name]?.latencyMs
             return [name, client.map { String(format: "%.2f", $0.p50) } ?? "", client.map { String(format: "%.2f", $0.p99) } ?? ""]
-                + ["db", "cache", "render"].flatMap { k in
+                + EndpointStats.stageNames.flatMap { k in
                     [stages[k].map { String(format: "%.2f", $0.p50) } ?? "", stages[k].map { String(format: "%.2f", $0.p99) } ?? ""] }
         }
     }

@@ -33,11 +33,19 @@ public final class ServerTiming: @unchecked Sendable {
     // Only the task handling the request touches this; the class lets middleware see what handlers recorded.
     var db: UInt64 = 0
     var cache: UInt64 = 0
+    var wait: UInt64 = 0
 
     /// Times `body` as a database stage.
     public func db<T>(_ body: () async throws -> T) async rethrows -> T {
         let s = ContinuousClock.now
         defer { db += Self.nanos(since: s) }
+        return try await body()
+    }
+
+    /// Times `body` as waiting for a turn (a login's slot to hash a password).
+    public func wait<T>(_ body: () async throws -> T) async rethrows -> T {
+        let s = ContinuousClock.now
+        defer { wait += Self.nanos(since: s) }
         return try await body()
     }
 
@@ -55,8 +63,9 @@ public final class ServerTiming: @unchecked Sendable {
 
     /// The header value, given the total handling time.
     func header(totalNanos: UInt64) -> String {
-        let render = totalNanos > db + cache ? totalNanos - db - cache : 0
-        return "db;dur=\(Self.ms(db)), cache;dur=\(Self.ms(cache)), render;dur=\(Self.ms(render))"
+        let known = db + cache + wait
+        let render = totalNanos > known ? totalNanos - known : 0
+        return "db;dur=\(Self.ms(db)), cache;dur=\(Self.ms(cache)), wait;dur=\(Self.ms(wait)), render;dur=\(Self.ms(render))"
     }
 
     static func ms(_ n: UInt64) -> String { String(format: "%.3f", Double(n) / 1e6) }

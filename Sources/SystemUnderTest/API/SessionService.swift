@@ -20,11 +20,11 @@ public struct SessionService: Sendable {
 
     /// A new token for valid credentials, or nil; 429 after too many failures for this email or address.
     public func login(email: String, password: String, address: String, timing: ServerTiming) async throws -> (token: String, session: Session)? {
-        try await guardian?.check(email: email, address: address)
+        if let guardian { try await timing.cache { try await guardian.check(email: email, address: address) } }
         let authenticate = { try await timing.db { try await store.authenticate(email: email, password: password) } }
-        let found = if let guardian { try await guardian.admit(authenticate) } else { try await authenticate() }
+        let found = if let guardian { try await guardian.admit(timing: timing, authenticate) } else { try await authenticate() }
         guard let s = found else {
-            await guardian?.failed(email: email, address: address)
+            if let guardian { await timing.cache { await guardian.failed(email: email, address: address) } }
             return nil
         }
         let token = Self.newToken()
