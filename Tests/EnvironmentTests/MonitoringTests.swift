@@ -150,6 +150,14 @@ import Testing
         #expect(ServiceSampler.histogramPercentiles(before, after, "q", [50, 95, 99]) == ["p50": 1, "p95": 5, "p99": 25])
     }
 
+    @Test func theProfilerRecordsEveryCPUAndKeepsCampaigndsSamplesWhereAllowed() {
+        // perf record -p spins a core once a thread it attached to exits; -a with a pid filter does not.
+        #expect(ServerProfiler.recordArguments(pid: 42, output: "p.data", systemWide: true) == ["record", "-F", "997", "-g", "-a", "-o", "p.data"])
+        #expect(ServerProfiler.scriptArguments(pid: 42, input: "p.data", systemWide: true) == ["script", "-i", "p.data", "--pid", "42"])
+        #expect(ServerProfiler.recordArguments(pid: 42, output: "p.data", systemWide: false).contains("-p"))
+        #expect(ServerProfiler.scriptArguments(pid: 42, input: "p.data", systemWide: false) == ["script", "-i", "p.data"])
+    }
+
     @Test func serverTimingIsReadFromTheHead() {
         var p = HTTPResponseParser()
         p.captureServerTiming = true
