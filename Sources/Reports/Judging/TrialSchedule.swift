@@ -26,7 +26,7 @@ public struct TrialSchedule: Sendable, Equatable {
         if done < minTrials { return .another }
         guard let c = comparison else { return .stop("no comparison") }
         if c.outcome != .inconclusive { return .stop("decided: \(c.outcome.rawValue)") }
-        if !c.machine.comparable { return .stop("another machine: more trials cannot help") }
+        if !c.machine.comparable { return .stop(c.machine.speedMoved ? "the machine's speed moved since the baseline: more trials cannot take that out" : "another machine: more trials cannot help") }
         if done >= maxTrials { return .stop("cap of \(maxTrials) trials reached") }
         if elapsed + perTrial > maxSeconds { return .stop("cap of \(Int(maxSeconds / 60)) minutes reached") }
         return .another
