@@ -66,12 +66,13 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+        .target(name: "CommandLineSupport", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "mailstorm", dependencies: [
-            "Harness", "Environment", "Scenarios", "Reports",
+            "Harness", "Environment", "Scenarios", "Reports", "CommandLineSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "campaignd", dependencies: [
-            "SystemUnderTest",
+            "SystemUnderTest", "CommandLineSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: [.linkedLibrary("jemalloc")]),
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import SystemUnderTest
 
@@ -9,19 +10,7 @@ struct Campaignd: AsyncParsableCommand {
         commandName: "campaignd", abstract: "The email-campaign platform under test.",
         subcommands: [Serve.self, Migrate.self, Seed.self], defaultSubcommand: Serve.self)
 
-    /// ArgumentParser exits 64 on a bad flag; campaignd exits 2 for every bad configuration, as mailstorm does.
-    static func main() async {
-        do {
-            var command = try parseAsRoot()
-            if var async = command as? AsyncParsableCommand { try await async.run() } else { try command.run() }
-        } catch {
-            if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(2)
-            }
-            exit(withError: error)
-        }
-    }
+    static func main() async { await mainExitingOnUsageErrors() }
 }
 
 struct StorageOptions: ParsableArguments {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import Harness
 import Reports
@@ -12,19 +13,7 @@ struct Mailstorm: AsyncParsableCommand {
         subcommands: [Run.self, Merge.self, AB.self, Calibrate.self, Probe.self, HTTP.self, Report.self, Compare.self, BaselineCommand.self, HistoryCommand.self, USL.self,
                       StackCommand.self, SinkCommand.self, SeedCommand.self, Scenarios.self])
 
-    /// ArgumentParser exits 64 on bad arguments; every usage error here exits 2, as the README says.
-    static func main() async {
-        do {
-            var command = try parseAsRoot()
-            if var async = command as? AsyncParsableCommand { try await async.run() } else { try command.run() }
-        } catch {
-            if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(ExitStatus.usage)
-            }
-            exit(withError: error)
-        }
-    }
+    static func main() async { await mainExitingOnUsageErrors(usageStatus: ExitStatus.usage) }
 }
 
 /// The version, and the git commit of the checkout the binary was built in.
