@@ -29,7 +29,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var storage: StorageOptions
     @Option(help: "Address to bind.") var host = "127.0.0.1"
     @Option(help: "Port to bind; 0 picks a free one (printed on start).") var port = 8080
-    @Option(help: "PostgreSQL connections at most (one thread each).") var dbPool = 16
+    @Option(help: "PostgreSQL connections at most (one thread each; default 3 per core, 4 to 32).") var dbPool = CampaignConfig.defaultDBPool
     @Option(help: "PostgreSQL connections opened at start.") var dbPoolMin = 4
     @Option(help: "Redis connections (one thread each).") var redisPool = 4
     @Option(help: "Logins hashing a password at once (0: half of --db-pool).") var loginConcurrency = 0
