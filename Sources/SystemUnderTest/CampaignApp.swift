@@ -20,6 +20,9 @@ public struct CampaignConfig: Sendable {
     public var redisPoolSize = 4
     /// Logins hashing a password at once; 0: half the pool.
     public var loginConcurrency = 0
+    /// The login turns in effect: at most half the pool by default, so that a flood of logins leaves the other
+    /// routes connections.
+    public var loginTurns: Int { loginConcurrency > 0 ? loginConcurrency : max(dbPoolSize / 2, 1) }
     /// API statements running longer are cancelled (ms; 0: no limit), so a stuck one frees its connection.
     public var statementTimeoutMs = 10_000
     /// Seconds an HTTP connection may stay idle before campaignd closes it (0: never).
@@ -91,8 +94,7 @@ public struct CampaignApp: Sendable {
                 Task { await cache.delete([CampaignRoutes.key(tenant, id), StatsService.key(tenant)]) }
             }
         }
-        // Logins hold at most half the pool, so that a flood of them leaves the other routes connections.
-        let loginGuard = LoginGuard(cache: redis, concurrent: config.loginConcurrency > 0 ? config.loginConcurrency : config.dbPoolSize / 2)
+        let loginGuard = LoginGuard(cache: redis, concurrent: config.loginTurns)
         return CampaignApp(config: config, metrics: metrics, db: db, redis: redis, l1: l1, cache: cache,
                            store: store, contacts: PostgresContactStore(db: db), events: events,
                            recorder: EventRecorder(store: events), webhooks: WebhookProcessor(store: events), sender: sender,

@@ -17,7 +17,10 @@ public struct EndpointStats: Sendable {
     /// Records one response's Server-Timing stages.
     public mutating func recordStages(_ t: ServerStages) {
         if stages.isEmpty { stages = Self.stageNames.map { _ in .latency() } }
-        for (i, v) in t.values.enumerated() { stages[i].recordNanos(v) }
+        stages[0].recordNanos(t.db)
+        stages[1].recordNanos(t.cache)
+        stages[2].recordNanos(t.wait)
+        stages[3].recordNanos(t.render)
     }
 
     public init(name: String) {

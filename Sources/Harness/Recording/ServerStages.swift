@@ -6,8 +6,8 @@ public struct ServerStages: Sendable, Equatable {
     public var wait: UInt64
     public var render: UInt64
 
+    /// The stages in `EndpointStats.stages` order.
     public static let names = ["db", "cache", "wait", "render"]
-    public var values: [UInt64] { [db, cache, wait, render] }
 
     public init(db: UInt64, cache: UInt64, wait: UInt64 = 0, render: UInt64) {
         self.db = db

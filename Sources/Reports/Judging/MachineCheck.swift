@@ -66,7 +66,7 @@ public struct MachineCheck: Codable, Sendable, Equatable {
         }
         if why.isEmpty {
             note = nil
-        } else if fingerprintMatches && r != nil {
+        } else if speedMoved {
             note = "the machine's speed moved between the sessions: " + why.joined(separator: "; ")
                 + String(format: "; only a change beyond ±%.0f%% is the code's", (exp(driftAllowance) - 1) * 100)
                 + (allowed ? " (every figure compared: --allow-other-machine)"

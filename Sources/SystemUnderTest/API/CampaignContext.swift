@@ -35,6 +35,8 @@ public final class ServerTiming: @unchecked Sendable {
     var cache: UInt64 = 0
     var wait: UInt64 = 0
 
+    public init() {}
+
     /// Times `body` as a database stage.
     public func db<T>(_ body: () async throws -> T) async rethrows -> T {
         let s = ContinuousClock.now

@@ -51,9 +51,8 @@ public final class LoginGuard: Sendable {
 
     /// Runs `body` as one of at most `concurrent` logins; waits up to `waitSeconds` for a turn, then 503 with
     /// Retry-After. Turns pass in arrival order.
-    public func admit<T>(timing: ServerTiming? = nil, _ body: () async throws -> T) async throws -> T {
-        let admitted = if let timing { await timing.wait { await acquire() } } else { await acquire() }
-        guard admitted else { throw APIError(.serviceUnavailable, "too many logins at once, retry later", retryAfter: 1) }
+    public func admit<T>(timing: ServerTiming = ServerTiming(), _ body: () async throws -> T) async throws -> T {
+        guard await timing.wait({ await acquire() }) else { throw APIError(.serviceUnavailable, "too many logins at once, retry later", retryAfter: 1) }
         defer { release() }
         return try await body()
     }

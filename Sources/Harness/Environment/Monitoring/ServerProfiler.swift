@@ -37,6 +37,8 @@ public struct ServerProfile: Sendable, Codable, Equatable {
 public final class ServerProfiler: @unchecked Sendable {
     let pid: Int32
     let directory: String
+    /// Decided once, so that `perf script` reads the recording the way `perf record` made it.
+    let systemWide = ServerProfiler.systemWideAllowed
     private var process: ManagedProcess?
     public private(set) var unavailable: String?
 
@@ -52,7 +54,7 @@ public final class ServerProfiler: @unchecked Sendable {
     /// Record every CPU and keep campaignd's samples, where allowed: `perf record -p` (perf 6.1 here) spins at a
     /// whole core of system time once a thread it attached to exits (1.5 million wake-ups in an 18 s run), which
     /// took a core from the 2 the profiled run shares and made its p99 30 times the unprofiled run's.
-    static var systemWide: Bool {
+    static var systemWideAllowed: Bool {
         geteuid() == 0 || (try? String(contentsOfFile: "/proc/sys/kernel/perf_event_paranoid", encoding: .utf8))
             .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }.map { $0 <= 0 } == true
     }
@@ -69,7 +71,7 @@ public final class ServerProfiler: @unchecked Sendable {
         guard let perf = Self.perf else { unavailable = "perf is not installed (apt-get install linux-perf)"; return }
         do {
             process = try ManagedProcess(name: "perf", executable: perf,
-                                         arguments: Self.recordArguments(pid: pid, output: directory + "/perf.data", systemWide: Self.systemWide),
+                                         arguments: Self.recordArguments(pid: pid, output: directory + "/perf.data", systemWide: systemWide),
                                          logPath: directory + "/perf.log")
         } catch {
             unavailable = "perf record did not start: \(error)"
@@ -81,7 +83,7 @@ public final class ServerProfiler: @unchecked Sendable {
         guard let p = process else { return nil }
         kill(p.pid, SIGINT)
         p.stop(timeout: 20)
-        guard let perf = Self.perf, let out = try? ManagedProcess.runToEnd(perf, Self.scriptArguments(pid: pid, input: directory + "/perf.data", systemWide: Self.systemWide)), out.status == 0 else {
+        guard let perf = Self.perf, let out = try? ManagedProcess.runToEnd(perf, Self.scriptArguments(pid: pid, input: directory + "/perf.data", systemWide: systemWide)), out.status == 0 else {
             unavailable = "perf record produced nothing (\(p.logTail(lines: 3)))"
             return nil
         }

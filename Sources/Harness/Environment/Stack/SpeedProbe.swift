@@ -87,8 +87,9 @@ public struct SpeedProbe: Codable, Sendable, Equatable {
     /// 0 when neither side has two probes and they agree within the default tolerance.
     public func driftAllowance(against reference: SpeedProbe) -> Double {
         let shift = abs(log(max(ratios(to: reference).deflate, 1e-9)))
-        guard let sigma = pooledSigma(with: reference) else { return shift > Self.defaultTolerance ? shift + Self.defaultTolerance : 0 }
-        return shift > tolerance(against: reference) ? shift + 2 * sigma : max(2 * sigma, shift)
+        let moved = shift > tolerance(against: reference)
+        guard let sigma = pooledSigma(with: reference) else { return moved ? shift + Self.defaultTolerance : 0 }
+        return moved ? shift + 2 * sigma : max(2 * sigma, shift)
     }
 
     /// This probe relative to `reference` (above 1: this machine is faster), per figure.
