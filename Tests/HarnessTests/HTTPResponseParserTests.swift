@@ -47,6 +47,17 @@ import Testing
                         .response(status: 201, body: ByteBuffer(string: "ok"), keepAlive: true)])
     }
 
+    /// Header names match in any case, and a line that starts like a framing header but is another is skipped.
+    @Test func headersMatchInAnyCase() {
+        var p = HTTPResponseParser()
+        p.captureBody = true
+        p.captureServerTiming = true
+        var buf = ByteBuffer(string: "HTTP/1.0 200 OK\r\nCONTENT-TYPE: text/plain\r\nCONNECTION: Keep-Alive\r\nSERVER: x\r\n" +
+            "SERVER-TIMING: db;dur=1.5, render;dur=0.25\r\nCONTENT-LENGTH: 3\r\nTRANSFER-ENCODING: identity\r\n\r\nabc")
+        #expect(p.parse(&buf) == .response(status: 200, body: ByteBuffer(string: "abc"), keepAlive: true))
+        #expect(p.serverTiming == ServerStages(db: 1_500_000, cache: 0, wait: 0, render: 250_000))
+    }
+
     @Test func bodyUntilCloseAndConnectionClose() {
         #expect(parseAll("HTTP/1.1 200 OK\r\n\r\nstream") == [.response(status: 200, body: nil, keepAlive: false)])
         #expect(parseAll("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n") == [.response(status: 200, body: nil, keepAlive: false)])

@@ -1,4 +1,7 @@
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Frames HTTP/1.1 responses straight from the socket's bytes without building strings or header dictionaries.
 ///
@@ -133,26 +136,31 @@ public struct HTTPResponseParser {
         var contentLength: Int?
         var chunked = false
         serverTiming = nil
-        // Walk header lines.
-        var i = base
-        while i < bytes.endIndex, bytes[i] != 10 { i += 1 }
-        i += 1
+        // Walk header lines, dispatching on the first letter: most lines (Server, Date, Content-Type) match no
+        // header that decides framing, and one byte rules them out.
+        var i = Self.lineEnd(bytes, from: base) + 1
         while i < bytes.endIndex {
-            var j = i
-            while j < bytes.endIndex, bytes[j] != 10 { j += 1 }
+            let j = Self.lineEnd(bytes, from: i)
             let line = bytes[i..<j]
             i = j + 1
             guard line.count > 2 else { continue }
-            if Self.hasPrefix(line, "content-length:") {
-                contentLength = Self.decimal(line.dropFirst(15))
-            } else if Self.hasPrefix(line, "transfer-encoding:") {
-                chunked = Self.contains(line, "chunked")
-            } else if captureServerTiming && Self.hasPrefix(line, "server-timing:") {
-                serverTiming = ServerStages(db: Self.duration(line, "db;dur="), cache: Self.duration(line, "cache;dur="),
-                                            wait: Self.duration(line, "wait;dur="), render: Self.duration(line, "render;dur="))
-            } else if Self.hasPrefix(line, "connection:") {
-                if Self.contains(line, "close") { keepAlive = false }
-                else if Self.contains(line, "keep-alive") { keepAlive = true }
+            switch line[line.startIndex] | 0x20 {
+            case UInt8(ascii: "c"):
+                if Self.hasPrefix(line, "content-length:") {
+                    contentLength = Self.decimal(line.dropFirst(15))
+                } else if Self.hasPrefix(line, "connection:") {
+                    if Self.contains(line, "close") { keepAlive = false }
+                    else if Self.contains(line, "keep-alive") { keepAlive = true }
+                }
+            case UInt8(ascii: "t"):
+                if Self.hasPrefix(line, "transfer-encoding:") { chunked = Self.contains(line, "chunked") }
+            case UInt8(ascii: "s"):
+                if captureServerTiming && Self.hasPrefix(line, "server-timing:") {
+                    serverTiming = ServerStages(db: Self.duration(line, "db;dur="), cache: Self.duration(line, "cache;dur="),
+                                                wait: Self.duration(line, "wait;dur="), render: Self.duration(line, "render;dur="))
+                }
+            default:
+                break
             }
         }
         body = nil
@@ -185,23 +193,30 @@ public struct HTTPResponseParser {
         return line
     }
 
+    /// Where the next LF at or after `from` is, or `endIndex`; memchr scans a word at a time.
+    static func lineEnd(_ bytes: Slice<UnsafeRawBufferPointer>, from: Int) -> Int {
+        guard from < bytes.endIndex, let base = bytes.base.baseAddress,
+              let hit = memchr(base + from, 10, bytes.endIndex - from) else { return bytes.endIndex }
+        return base.distance(to: UnsafeRawPointer(hit))
+    }
+
+    /// The offset of the first `needle` (CRLF or CRLFCRLF, both ending in LF) in the readable bytes: memchr finds
+    /// each LF, and only the bytes ending there are compared.
     static func find(_ needle: [UInt8], in buffer: ByteBuffer) -> Int? {
-        let view = buffer.readableBytesView
-        return view.withContiguousStorageIfAvailable { p -> Int? in
+        buffer.withUnsafeReadableBytes { p -> Int? in
             let n = needle.count
-            guard p.count >= n else { return nil }
-            var i = 0
-            let last = p.count - n
-            while i <= last {
-                if p[i] == needle[0] {
-                    var k = 1
-                    while k < n && p[i + k] == needle[k] { k += 1 }
-                    if k == n { return i }
-                }
-                i += 1
+            guard let base = p.baseAddress, p.count >= n else { return nil }
+            var from = n - 1
+            while from < p.count, let hit = memchr(base + from, 10, p.count - from) {
+                let end = base.distance(to: UnsafeRawPointer(hit))
+                let start = end - (n - 1)
+                var k = 0
+                while k < n && p[start + k] == needle[k] { k += 1 }
+                if k == n { return start }
+                from = end + 1
             }
             return nil
-        } ?? nil
+        }
     }
 
     static func hasPrefix(_ line: Slice<UnsafeRawBufferPointer>, _ lowercased: StaticString) -> Bool {
