@@ -80,8 +80,9 @@ public struct Summary: Codable, Sendable {
         public var p50, p90, p95, p99, p999, max, mean: Double
 
         public init(_ h: LatencyHistogram) {
-            p50 = h.millis(at: 50); p90 = h.millis(at: 90); p95 = h.millis(at: 95)
-            p99 = h.millis(at: 99); p999 = h.millis(at: 99.9); max = h.maxMillis; mean = h.meanMillis
+            let p = h.millis(at: [50, 90, 95, 99, 99.9])
+            (p50, p90, p95, p99, p999) = (p[0], p[1], p[2], p[3], p[4])
+            max = h.maxMillis; mean = h.meanMillis
         }
     }
 

@@ -62,8 +62,9 @@ final class IntervalCollector: @unchecked Sendable {
     /// Pops, in order, the intervals that every shard has reported or will never report; call with the lock held.
     private func drain() -> [IntervalSnapshot] {
         var out: [IntervalSnapshot] = []
-        while let p = pending[nextIndex], (0..<shards).allSatisfy({ lastIndex[$0] >= nextIndex || finished[$0] }) {
+        while var p = pending[nextIndex], (0..<shards).allSatisfy({ lastIndex[$0] >= nextIndex || finished[$0] }) {
             pending[nextIndex] = nil
+            p.seal()
             out.append(p)
             rows.append(p.row)
             nextIndex += 1

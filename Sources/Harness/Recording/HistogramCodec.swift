@@ -17,15 +17,14 @@ public enum HistogramCodec {
     public static func encode(_ h: LatencyHistogram) -> [UInt8] {
         let layout = Layout(h)
         var payload: [UInt8] = []
-        if h.totalCount > 0 {
-            let last = layout.index(of: h.max)
-            var zeros: Int64 = 0
-            for i in 0...last {
-                let c = Int64(h.countForValue(layout.value(atIndex: i)))
-                if c == 0 { zeros += 1; continue }
-                if zeros > 0 { putZigZag(-zeros, into: &payload); zeros = 0 }
-                putZigZag(c, into: &payload)
-            }
+        // Only the recorded buckets are visited (the library's inlinable iterator, specialized here); the gaps
+        // between them become zero runs, and nothing is written past the last.
+        var next = 0
+        for v in h.recordedValues() {
+            let i = layout.index(of: v.value)
+            if i > next { putZigZag(-Int64(i - next), into: &payload) }
+            putZigZag(Int64(v.count), into: &payload)
+            next = i + 1
         }
         var out: [UInt8] = []
         out.reserveCapacity(40 + payload.count)

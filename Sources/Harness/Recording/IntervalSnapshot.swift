@@ -38,13 +38,22 @@ public struct IntervalSnapshot: Sendable {
         self.endpoints = endpoints
     }
 
-    /// A compact row of this interval, kept in memory for time series (no histogram).
-    public var row: IntervalRow {
+    /// A compact row of this interval, kept in memory for time series (no histogram). Once the collector has
+    /// sealed the interval, every sink reads the same row instead of scanning the histograms again.
+    public var row: IntervalRow { sealedRow ?? computedRow }
+
+    private var sealedRow: IntervalRow?
+
+    /// Computes the row once; the interval is complete (merged across shards) and is not changed after.
+    mutating func seal() { sealedRow = computedRow }
+
+    private var computedRow: IntervalRow {
         let secs = Double(lengthNanos) / 1e9
+        let p = latency.millis(at: [50, 90, 95, 99])
         return IntervalRow(
             t: Double(startNanos) / 1e9, requests: requests, ok: ok, errors: errors, dropped: dropped,
             rps: secs > 0 ? Double(requests) / secs : 0,
-            p50Ms: latency.millis(at: 50), p90Ms: latency.millis(at: 90), p95Ms: latency.millis(at: 95), p99Ms: latency.millis(at: 99), maxMs: latency.maxMillis,
+            p50Ms: p[0], p90Ms: p[1], p95Ms: p[2], p99Ms: p[3], maxMs: latency.maxMillis,
             inFlight: inFlight, connections: connections,
             perEndpoint: Dictionary(endpoints.map { ($0.name, $0.row) }, uniquingKeysWith: { a, _ in a }))
     }
@@ -66,7 +75,8 @@ public struct EndpointInterval: Sendable {
     }
 
     var row: EndpointIntervalRow {
-        EndpointIntervalRow(requests: requests, errors: errors, p50Ms: latency.millis(at: 50), p95Ms: latency.millis(at: 95), p99Ms: latency.millis(at: 99))
+        let p = latency.millis(at: [50, 95, 99])
+        return EndpointIntervalRow(requests: requests, errors: errors, p50Ms: p[0], p95Ms: p[1], p99Ms: p[2])
     }
 }
 
