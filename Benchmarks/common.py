@@ -38,7 +38,9 @@ def release_binary(name):
     """Builds the product once per benchmark process: a rebuild between rounds (the tree edited meanwhile) would
     compare two different builds."""
     if name not in _built:
-        subprocess.run(["swift", "build", "-c", "release", "--product", name], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        # The Makefile's flags (the runtime linked in, as shipped), read from it so that the two never differ.
+        flags = re.search(r"^RELEASE_FLAGS = (.*)$", open(os.path.join(ROOT, "Makefile")).read(), re.M).group(1).split()
+        subprocess.run(["swift", "build", *flags, "--product", name], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         _built.add(name)
     return os.path.join(ROOT, ".build", "release", name)
 
