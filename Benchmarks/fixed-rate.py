@@ -13,15 +13,20 @@ p99 is near 1 - 0.01 x W s (0.8 s for mailstorm's 20 s). One that times from the
 wrk2 resets its histograms after a 10 s calibration (CALIBRATE_DELAY_MS in its wrk.h): it records the last 10 s,
 so the stall comes after that and its p99 should be near 0.9 s.
 
-Usage: Benchmarks/fixed-rate.py [--rates 1000,2000,10000,50000] [--duration 20] [--bin MAILSTORM] [--wrk2 PATH]
-       [--send-window 1ms] [--no-stall]
+Each rate runs --trials pairs (mailstorm and wrk2 in turn): the same tool moves by up to half between runs here, so
+one pair decides nothing. The answer per rate is one of three: under wrk2 in every pair, above in every pair, or
+unclear.
+
+Usage: Benchmarks/fixed-rate.py [--rates 1000,2000,10000,50000] [--duration 20] [--trials 3] [--bin MAILSTORM]
+       [--wrk2 PATH] [--send-window 1ms] [--no-stall]
 """
-import argparse, json, os, re, shutil, signal, subprocess, sys, tempfile, threading, time
+import argparse, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, threading, time
 from common import Nginx, ensure_packages, release_binary, run_timed, child_cpu, millis
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--rates", default="1000,2000,10000,50000")
 ap.add_argument("--duration", type=int, default=20)
+ap.add_argument("--trials", type=int, default=3, help="runs of each tool per rate, in turn: one run decides nothing here")
 ap.add_argument("--bin", default=None, help="the mailstorm binary to measure (default: this tree's release build)")
 ap.add_argument("--wrk2", default=os.environ.get("WRK2") or shutil.which("wrk2"), help="a wrk2 binary, built outside the repository")
 ap.add_argument("--send-window", default=None, help="mailstorm's --send-window (default: its own)")
@@ -127,6 +132,19 @@ def run_locust(target, rate, duration):
     return {"requests": total, "rps": total / duration, "us": cpu / total * 1e6}
 
 
+def verdict(ratios):
+    """Three answers, as Pinpoint gives them: every paired trial on one side of 1.0, or not enough to say."""
+    if all(r <= 1.0 for r in ratios):
+        return "at or under wrk2 in every trial"
+    if all(r > 1.0 for r in ratios):
+        return "above wrk2 in every trial"
+    return "unclear: the trials fall on both sides of wrk2"
+
+
+def spread(xs):
+    return f"{statistics.median(xs):6.1f} ({min(xs):.1f}-{max(xs):.1f})"
+
+
 with Nginx() as target:
     c0 = child_cpu()
     out, _ = run_timed(["wrk", "-t1", "-c64", "-d10s", target.url])
@@ -134,19 +152,32 @@ with Nginx() as target:
     print(f"wrk flat out (-t1 -c64, 10 s): {wrk_us:.2f} us CPU per request", flush=True)
     if not a.wrk2:
         print("wrk2: no binary (--wrk2 PATH or $WRK2); its column is left out", flush=True)
-    rows = []
+    print(f"{a.trials} trials per rate, mailstorm and wrk2 in turn (the order swapped each trial); "
+          "us/req as median (min-max); the ratio is per trial pair", flush=True)
     for rate in rates:
-        m = run_mailstorm(target, rate, a.duration)
-        w = run_wrk2(target, rate, a.duration) if a.wrk2 else None
+        ms, w2, ratios = [], [], []
+        for trial in range(a.trials):
+            pair = [lambda: ms.append(run_mailstorm(target, rate, a.duration))]
+            if a.wrk2:
+                pair.append(lambda: w2.append(run_wrk2(target, rate, a.duration)))
+            for run in (pair if trial % 2 == 0 else pair[::-1]):
+                run()
+            if a.wrk2:
+                ratios.append(ms[-1]["us"] / w2[-1]["us"])
         loc = run_locust(target, rate, a.duration) if rate <= a.locust_max else None
-        rows.append((rate, m, w, loc))
-        line = (f"{rate:>6} req/s  mailstorm {m['us']:6.1f} us/req ({m['rps']:.0f} req/s, p50 {m['p50']:.3f} ms, p99 {m['p99']:.3f} ms, "
-                f"errors {m['errors']}; RSS {m['rss'][0]:.1f} -> {m['rss'][1]:.1f} MiB, slope {m['rss'][2]:.1f} KiB/s)")
-        if w:
-            line += f"\n{'':14}wrk2      {w['us']:6.1f} us/req ({w['rps']:.0f} req/s, p50 {w['p50']:.3f} ms, p99 {w['p99']:.3f} ms)  mailstorm/wrk2 {m['us'] / w['us']:.2f}"
+        m = ms[-1]
+        line = (f"{rate:>6} req/s  mailstorm {spread([x['us'] for x in ms])} us/req ({m['rps']:.0f} req/s, p50 {m['p50']:.3f} ms, "
+                f"p99 {m['p99']:.3f} ms, errors {sum(x['errors'] for x in ms)}; RSS {m['rss'][0]:.1f} -> {m['rss'][1]:.1f} MiB, "
+                f"slope {m['rss'][2]:.1f} KiB/s)")
+        if a.wrk2:
+            w = w2[-1]
+            line += (f"\n{'':14}wrk2      {spread([x['us'] for x in w2])} us/req ({w['rps']:.0f} req/s, p50 {w['p50']:.3f} ms, "
+                     f"p99 {w['p99']:.3f} ms)")
+            line += (f"\n{'':14}mailstorm/wrk2 median {statistics.median(ratios):.2f}, trials "
+                     f"{' '.join(f'{r:.2f}' for r in ratios)}: {verdict(ratios)}")
         if loc:
-            line += f"\n{'':14}Locust    {loc['us']:6.1f} us/req ({loc['rps']:.0f} req/s)  mailstorm/Locust {m['us'] / loc['us']:.3f}"
-        line += f"\n{'':14}mailstorm/wrk flat out {m['us'] / wrk_us:.2f}"
+            line += f"\n{'':14}Locust    {loc['us']:6.1f} us/req ({loc['rps']:.0f} req/s)  mailstorm/Locust {statistics.median([x['us'] for x in ms]) / loc['us']:.3f}"
+        line += f"\n{'':14}mailstorm/wrk flat out {statistics.median([x['us'] for x in ms]) / wrk_us:.2f}"
         print(line, flush=True)
 
     if not a.no_stall:
