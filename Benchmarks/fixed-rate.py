@@ -14,19 +14,20 @@ wrk2 resets its histograms after a 10 s calibration (CALIBRATE_DELAY_MS in its w
 so the stall comes after that and its p99 should be near 0.9 s.
 
 Each rate runs --trials pairs (mailstorm and wrk2 in turn): the same tool moves by up to half between runs here, so
-one pair decides nothing. The answer per rate is one of three: under wrk2 in every pair, above in every pair, or
-unclear.
+one pair decides nothing. The answer per rate is one of three, from the 90% interval of the pairs' ratio (t on the
+log ratios): under wrk2, above, or unclear; while unclear, more pairs are run, up to --max-trials.
 
-Usage: Benchmarks/fixed-rate.py [--rates 1000,2000,10000,50000] [--duration 20] [--trials 3] [--bin MAILSTORM]
+Usage: Benchmarks/fixed-rate.py [--rates 1000,2000,10000,50000] [--duration 20] [--trials 3] [--max-trials 8] [--bin MAILSTORM]
        [--wrk2 PATH] [--send-window 1ms] [--no-stall]
 """
-import argparse, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, threading, time
+import argparse, json, math, os, re, shutil, signal, statistics, subprocess, sys, tempfile, threading, time
 from common import Nginx, ensure_packages, release_binary, run_timed, child_cpu, millis
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--rates", default="1000,2000,10000,50000")
 ap.add_argument("--duration", type=int, default=20)
 ap.add_argument("--trials", type=int, default=3, help="runs of each tool per rate, in turn: one run decides nothing here")
+ap.add_argument("--max-trials", type=int, default=8, help="pairs per rate while the answer is unclear")
 ap.add_argument("--bin", default=None, help="the mailstorm binary to measure (default: this tree's release build)")
 ap.add_argument("--wrk2", default=os.environ.get("WRK2") or shutil.which("wrk2"), help="a wrk2 binary, built outside the repository")
 ap.add_argument("--send-window", default=None, help="mailstorm's --send-window (default: its own)")
@@ -132,13 +133,28 @@ def run_locust(target, rate, duration):
     return {"requests": total, "rps": total / duration, "us": cpu / total * 1e6}
 
 
+# Student's t at 90% two-sided, by degrees of freedom: a table keeps the script free of scipy.
+T90 = [6.314, 2.920, 2.353, 2.132, 2.015, 1.943, 1.895, 1.860, 1.833, 1.812, 1.796, 1.782, 1.771, 1.761]
+
+
+def ratio_interval(ratios):
+    """The geometric mean of the paired ratios and its 90% interval (t on the log ratios): CPU costs multiply."""
+    logs = [math.log(r) for r in ratios]
+    m = statistics.mean(logs)
+    if len(logs) < 2:
+        return math.exp(m), 0.0, math.inf
+    half = T90[min(len(logs) - 2, len(T90) - 1)] * statistics.stdev(logs) / math.sqrt(len(logs))
+    return math.exp(m), math.exp(m - half), math.exp(m + half)
+
+
 def verdict(ratios):
-    """Three answers, as Pinpoint gives them: every paired trial on one side of 1.0, or not enough to say."""
-    if all(r <= 1.0 for r in ratios):
-        return "at or under wrk2 in every trial"
-    if all(r > 1.0 for r in ratios):
-        return "above wrk2 in every trial"
-    return "unclear: the trials fall on both sides of wrk2"
+    """Three answers, as Pinpoint gives them: the ratio's 90% interval below 1, above 1, or across it (unclear)."""
+    _, lo, hi = ratio_interval(ratios)
+    if hi < 1.0:
+        return "under wrk2"
+    if lo > 1.0:
+        return "above wrk2"
+    return "unclear"
 
 
 def spread(xs):
@@ -152,11 +168,13 @@ with Nginx() as target:
     print(f"wrk flat out (-t1 -c64, 10 s): {wrk_us:.2f} us CPU per request", flush=True)
     if not a.wrk2:
         print("wrk2: no binary (--wrk2 PATH or $WRK2); its column is left out", flush=True)
-    print(f"{a.trials} trials per rate, mailstorm and wrk2 in turn (the order swapped each trial); "
-          "us/req as median (min-max); the ratio is per trial pair", flush=True)
+    print(f"{a.trials} to {a.max_trials} pairs per rate, mailstorm and wrk2 in turn (the order swapped each pair); "
+          "us/req as median (min-max); the ratio is the geometric mean of the pairs' ratios", flush=True)
     for rate in rates:
         ms, w2, ratios = [], [], []
-        for trial in range(a.trials):
+        trial = 0
+        # Unclear after --trials pairs: more pairs, up to --max-trials (Otava's and Pinpoint's answer to doubt).
+        while trial < a.trials or (a.wrk2 and trial < a.max_trials and verdict(ratios) == "unclear"):
             pair = [lambda: ms.append(run_mailstorm(target, rate, a.duration))]
             if a.wrk2:
                 pair.append(lambda: w2.append(run_wrk2(target, rate, a.duration)))
@@ -164,6 +182,7 @@ with Nginx() as target:
                 run()
             if a.wrk2:
                 ratios.append(ms[-1]["us"] / w2[-1]["us"])
+            trial += 1
         loc = run_locust(target, rate, a.duration) if rate <= a.locust_max else None
         m = ms[-1]
         line = (f"{rate:>6} req/s  mailstorm {spread([x['us'] for x in ms])} us/req ({m['rps']:.0f} req/s, p50 {m['p50']:.3f} ms, "
@@ -173,8 +192,9 @@ with Nginx() as target:
             w = w2[-1]
             line += (f"\n{'':14}wrk2      {spread([x['us'] for x in w2])} us/req ({w['rps']:.0f} req/s, p50 {w['p50']:.3f} ms, "
                      f"p99 {w['p99']:.3f} ms)")
-            line += (f"\n{'':14}mailstorm/wrk2 median {statistics.median(ratios):.2f}, trials "
-                     f"{' '.join(f'{r:.2f}' for r in ratios)}: {verdict(ratios)}")
+            g, lo, hi = ratio_interval(ratios)
+            line += (f"\n{'':14}mailstorm/wrk2 {g:.2f} (90% interval {lo:.2f}-{hi:.2f}; pairs "
+                     f"{' '.join(f'{r:.2f}' for r in ratios)}): {verdict(ratios)}")
         if loc:
             line += f"\n{'':14}Locust    {loc['us']:6.1f} us/req ({loc['rps']:.0f} req/s)  mailstorm/Locust {statistics.median([x['us'] for x in ms]) / loc['us']:.3f}"
         line += f"\n{'':14}mailstorm/wrk flat out {statistics.median([x['us'] for x in ms]) / wrk_us:.2f}"
