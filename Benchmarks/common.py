@@ -1,5 +1,5 @@
 """Shared helpers for the benchmark scripts: builds, free ports, servers, and timing a child's CPU."""
-import os, re, socket, subprocess, tempfile, time, shutil, json, resource
+import math, os, re, socket, statistics, subprocess, sys, tempfile, time, shutil, json, resource
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -196,3 +196,19 @@ def api(base, method, path, body=None, token=None, content_type="application/jso
 def percentile(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def ratio_interval(ratios, level=0.90):
+    """The geometric mean of paired ratios and its `level` interval, Student's t (scipy) on the log ratios: costs
+    multiply, so ratios are averaged as logs. With one pair the interval is unbounded."""
+    try:
+        from scipy import stats
+    except ImportError:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "scipy"], check=True)
+        from scipy import stats
+    logs = [math.log(r) for r in ratios]
+    m = statistics.mean(logs)
+    if len(logs) < 2:
+        return math.exp(m), 0.0, math.inf
+    half = stats.t.ppf((1 + level) / 2, len(logs) - 1) * statistics.stdev(logs) / math.sqrt(len(logs))
+    return math.exp(m), math.exp(m - half), math.exp(m + half)

@@ -20,8 +20,8 @@ log ratios): under wrk2, above, or unclear; while unclear, more pairs are run, u
 Usage: Benchmarks/fixed-rate.py [--rates 1000,2000,10000,50000] [--duration 20] [--trials 3] [--max-trials 8] [--bin MAILSTORM]
        [--wrk2 PATH] [--send-window 1ms] [--no-stall]
 """
-import argparse, json, math, os, re, shutil, signal, statistics, subprocess, sys, tempfile, threading, time
-from common import Nginx, ensure_packages, release_binary, run_timed, child_cpu, millis
+import argparse, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, threading, time
+from common import Nginx, ensure_packages, release_binary, run_timed, child_cpu, millis, ratio_interval
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--rates", default="1000,2000,10000,50000")
@@ -131,20 +131,6 @@ def run_locust(target, rate, duration):
     shutil.rmtree(d)
     total = int(agg["Request Count"])
     return {"requests": total, "rps": total / duration, "us": cpu / total * 1e6}
-
-
-# Student's t at 90% two-sided, by degrees of freedom: a table keeps the script free of scipy.
-T90 = [6.314, 2.920, 2.353, 2.132, 2.015, 1.943, 1.895, 1.860, 1.833, 1.812, 1.796, 1.782, 1.771, 1.761]
-
-
-def ratio_interval(ratios):
-    """The geometric mean of the paired ratios and its 90% interval (t on the log ratios): CPU costs multiply."""
-    logs = [math.log(r) for r in ratios]
-    m = statistics.mean(logs)
-    if len(logs) < 2:
-        return math.exp(m), 0.0, math.inf
-    half = T90[min(len(logs) - 2, len(T90) - 1)] * statistics.stdev(logs) / math.sqrt(len(logs))
-    return math.exp(m), math.exp(m - half), math.exp(m + half)
 
 
 def verdict(ratios):

@@ -18,8 +18,8 @@ jemalloc, even on --help.)
 
 Usage: Benchmarks/hardening-cost.py --before /path/to/old/campaignd [--after build] [--pairs 3] [--cycles 8] [--burst 3]
 """
-import argparse, glob, json, math, os, statistics, subprocess, tempfile
-from common import Stack, api, proc_cpu, release_binary, wrk
+import argparse, glob, json, os, statistics, subprocess, tempfile
+from common import Stack, api, proc_cpu, ratio_interval, release_binary, wrk
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--before", required=True, help="campaignd binary before the change (build it from an older commit)")
@@ -98,15 +98,9 @@ for p in range(a.pairs):
               ", ".join(f"{k} {pairs[k][-1]:.3f} (cycles {min(cycle[k]):.3f}..{max(cycle[k]):.3f})" for k, _ in KINDS), flush=True)
 
 print()
-try:
-    from scipy import stats
-except ImportError:
-    stats = None
 for k, label in KINDS:
-    xs = [math.log(r) for r in pairs[k]]
-    m = sum(xs) / len(xs)
-    line = f"{label}: after/before {math.exp(m):.3f} over {len(xs)} pairs"
-    if stats is not None and len(xs) >= 2:
-        half = stats.t.ppf(0.95, len(xs) - 1) * statistics.stdev(xs) / math.sqrt(len(xs))
-        line += f", 90% CI {math.exp(m - half):.3f}..{math.exp(m + half):.3f}"
+    g, lo, hi = ratio_interval(pairs[k])
+    line = f"{label}: after/before {g:.3f} over {len(pairs[k])} pairs"
+    if len(pairs[k]) >= 2:
+        line += f", 90% CI {lo:.3f}..{hi:.3f}"
     print(line)
