@@ -70,5 +70,11 @@ public final class ServerTiming: @unchecked Sendable {
         return "db;dur=\(Self.ms(db)), cache;dur=\(Self.ms(cache)), wait;dur=\(Self.ms(wait)), render;dur=\(Self.ms(render))"
     }
 
-    static func ms(_ n: UInt64) -> String { String(format: "%.3f", Double(n) / 1e6) }
+    /// Milliseconds with three decimals ("12.346"), rounded to the microsecond. Five of these go out with every
+    /// response; String(format:) went through CFString and cost 3% of campaignd's CPU in the api mix.
+    static func ms(_ n: UInt64) -> String {
+        let us = (n + 500) / 1000
+        let fraction = us % 1000
+        return "\(us / 1000)." + (fraction < 10 ? "00" : fraction < 100 ? "0" : "") + "\(fraction)"
+    }
 }

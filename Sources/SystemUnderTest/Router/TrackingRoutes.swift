@@ -77,9 +77,6 @@ struct WebhookRoutes {
             throw APIError(.badRequest, "body must be a JSON array of events")
         }
         guard !list.isEmpty, list.count <= maxItems else { throw APIError(.badRequest, "1 to \(maxItems) events per request") }
-        let iso = ISO8601DateFormatter()
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return try list.enumerated().map { (i, item) in
             guard let o = item as? [String: Any] else { throw APIError(.badRequest, "event [\(i)] is not an object", field: "[\(i)]") }
             guard let e = (o["event"] as? String).flatMap(ProviderEvent.Kind.init(rawValue:)) else {
@@ -100,7 +97,7 @@ struct WebhookRoutes {
                 at = Date(timeIntervalSince1970: n.doubleValue)
             case let s as String:
                 // The years 1970 to 9999 for text too: what the Unix-seconds form allows, and PostgreSQL holds.
-                guard let d = iso.date(from: s) ?? fractional.date(from: s), (0...253_402_300_799).contains(d.timeIntervalSince1970) else {
+                guard let d = Timestamps.date(s), (0...253_402_300_799).contains(d.timeIntervalSince1970) else {
                     throw APIError(.badRequest, "event [\(i)]: timestamp is not an ISO 8601 time from 1970 to 9999", field: "[\(i)].timestamp")
                 }
                 at = d
@@ -109,7 +106,7 @@ struct WebhookRoutes {
             if let u = o["url"], !(u is NSNull), !(u is String) {
                 throw APIError(.badRequest, "event [\(i)]: url must be a string", field: "[\(i)].url")
             }
-            return ProviderEvent(e: e, c: m.campaign, k: m.contact, t: iso.string(from: at), u: o["url"] as? String)
+            return ProviderEvent(e: e, c: m.campaign, k: m.contact, t: Timestamps.string(at), u: o["url"] as? String)
         }
     }
 }

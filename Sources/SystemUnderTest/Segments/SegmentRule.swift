@@ -139,12 +139,7 @@ public struct SegmentCondition: Sendable, Equatable {
         }
     }
 
-    static func parseDate(_ s: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        if let d = f.date(from: s) { return d }
-        f.formatOptions = [.withFullDate]
-        return f.date(from: s)
-    }
+    static func parseDate(_ s: String) -> Date? { Timestamps.dateOrDay(s) }
 }
 
 /// A rule that cannot be used; `path` names the offending part (e.g. `conditions.all[1].op`).

@@ -84,7 +84,7 @@ public struct PostgresCampaignStore: CampaignStore {
             if row[0] == "contacts" { contacts = n } else if let s = row[0], s.hasPrefix("campaigns:"), n != 0 { by[String(s.dropFirst(10))] = n }
         }
         return DashboardStats(campaigns: by.values.reduce(0, +), campaignsByStatus: by, contacts: contacts,
-                              generatedAt: ISO8601DateFormatter().string(from: Date()))
+                              generatedAt: Timestamps.string(Date()))
     }
 
     static let detailColumns = """

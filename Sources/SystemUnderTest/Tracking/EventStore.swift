@@ -46,8 +46,6 @@ public struct PostgresEventStore: EventStore {
 
     public func record(_ events: [TrackingEvent]) async throws -> Int {
         guard !events.isEmpty else { return 0 }
-        let iso = ISO8601DateFormatter()
-        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let r = try await db.query("""
             WITH e AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[])
                        AS e(campaign_id, contact_id, kind, url, at)),
@@ -63,7 +61,7 @@ public struct PostgresEventStore: EventStore {
                 "{" + events.map { String($0.message.contact) }.joined(separator: ",") + "}",
                 "{" + events.map(\.kind.rawValue).joined(separator: ",") + "}",
                 Self.nullableArray(events.map(\.url)),
-                CopyText.arrayLiteral(events.map { iso.string(from: $0.at) }),
+                CopyText.arrayLiteral(events.map { Timestamps.millis($0.at) }),
             ])
         return r.affectedRows
     }
