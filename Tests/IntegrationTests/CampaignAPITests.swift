@@ -98,10 +98,13 @@ extension RealStack {
         }
         #expect(try Integration.sql(db, versions) == before, "a rename wrote dashboard counters")
         for id in ids.suffix(5) { #expect(try await api.call("DELETE", "/api/campaigns/\(id)").status == 204) }
+        // A status change moves a count between statuses; setting a status to itself moves none.
+        _ = try Integration.sql(db, "UPDATE campaigns SET status = 'paused' WHERE id IN (\(ids[0]), \(ids[1]))")
+        _ = try Integration.sql(db, "UPDATE campaigns SET status = status WHERE tenant_id = 1")
         let counters = "SELECT name || '=' || sum(n) FROM tenant_counters WHERE tenant_id = 1 AND name LIKE 'campaigns:%' GROUP BY name HAVING sum(n) <> 0 ORDER BY 1"
         let rows = "SELECT 'campaigns:' || status || '=' || count(*) FROM campaigns WHERE tenant_id = 1 GROUP BY status ORDER BY 1"
         #expect(try Integration.sql(db, counters) == Integration.sql(db, rows))
-        #expect(try Integration.sql(db, rows) == "campaigns:draft=35")
+        #expect(try Integration.sql(db, rows) == "campaigns:draft=33\ncampaigns:paused=2")
         #expect(try await api.call("GET", "/api/stats").json["campaigns"] as? Int == 35)
     }
 
