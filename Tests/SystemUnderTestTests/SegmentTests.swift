@@ -197,6 +197,38 @@ import Testing
         #expect(await limiter.check(user: 1, now: now.addingTimeInterval(1))!.allowed)
         #expect(await RateLimiter(cache: MemoryCache(), limit: 0).check(user: 1) == nil)
     }
+
+    /// One instance spends leases: exactly the limit is admitted, the headers count down by one, and the shared
+    /// count is asked a few times a second instead of once a request.
+    @Test func rateLimiterLeasesAreExactOnOneInstance() async {
+        let cache = MemoryCache()
+        let limiter = RateLimiter(cache: cache, limit: 100)
+        let now = Date(timeIntervalSince1970: 1000)
+        var decisions: [RateLimiter.Decision] = []
+        for _ in 0..<150 { decisions.append(await limiter.check(user: 7, now: now)!) }
+        #expect(decisions.prefix(100).allSatisfy(\.allowed) && !decisions.suffix(50).contains(where: \.allowed))
+        #expect(decisions.map(\.remaining) == Array((0..<100).reversed()) + Array(repeating: 0, count: 50))
+        // 1, 1, 2, 4, 8, then 10 at a time, and one more that finds the window full: 14.
+        #expect(cache.increments == 14, "\(cache.increments) round trips")
+        let concurrent = RateLimiter(cache: MemoryCache(), limit: 100)
+        let admitted = await withTaskGroup(of: Bool.self) { g in
+            for _ in 0..<300 { g.addTask { await concurrent.check(user: 1, now: now)!.allowed } }
+            return await g.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(admitted == 100)
+    }
+
+    /// Instances sharing one count never admit more than the limit together, and lose at most a lease each.
+    @Test func rateLimiterInstancesShareTheLimit() async {
+        let cache = MemoryCache()
+        let instances = (0..<3).map { _ in RateLimiter(cache: cache, limit: 100) }
+        for second in 0..<20 {
+            let now = Date(timeIntervalSince1970: Double(2000 + second))
+            var admitted = 0
+            for i in 0..<400 where await instances[(i * 7 + second) % 3].check(user: 1, now: now)!.allowed { admitted += 1 }
+            #expect(admitted <= 100 && admitted >= 100 - 3 * 10, "second \(second): \(admitted)")
+        }
+    }
 }
 
 /// An in-memory `KeyValueCache` for unit tests of pure logic (TTLs are not modelled).
@@ -206,9 +238,13 @@ final class MemoryCache: KeyValueCache, @unchecked Sendable {
     func get(_ keys: [String]) async -> [String?] { lock.withLock { keys.map { values[$0] } } }
     func set(_ key: String, _ value: String, ttl: Int) async { lock.withLock { values[key] = value } }
     func delete(_ keys: [String]) async { lock.withLock { for k in keys { values[k] = nil } } }
-    func increment(_ key: String, ttl: Int) async -> (count: Int, ttl: Int)? {
+    /// Round trips `increment` made.
+    var increments: Int { lock.withLock { incrementCalls } }
+    private var incrementCalls = 0
+    func increment(_ key: String, by: Int, ttl: Int) async -> (count: Int, ttl: Int)? {
         lock.withLock {
-            let n = (Int(values[key] ?? "0") ?? 0) + 1
+            incrementCalls += 1
+            let n = (Int(values[key] ?? "0") ?? 0) + by
             values[key] = String(n)
             return (n, ttl)
         }
