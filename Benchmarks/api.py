@@ -3,6 +3,9 @@
 
 1. `mailstorm run api --set start=250 --set max=20000`: the knee (p99 <= 100 ms, errors and drops under 1%) of
    sessions that log in once and make 20-50 requests of the weighted mix. Seed 001's goal is 10,000 req/s.
+   Beside it, the mix's CPU bound: CPU per request of campaignd, PostgreSQL, Redis and mailstorm together, at the
+   knee's rate (a 40 s run less a 10 s one, so that starting the stack and seeding cancel out), and the rate at
+   which that would fill every core. 10,000 req/s on 2 cores needs 200 µs per request at most, all four together.
 2. Ceilings, wrk -t1 -c64 for 10 s each, one after another on the same stack: nginx serving a static file (plain
    HTTP), campaignd's GET /health/live (a trivial Hummingbird route: the framework alone), and each read route of
    the mix flat out; pgbench -S (a primary-key SELECT, the database's floor for one query) for 10 s with 16
@@ -58,6 +61,19 @@ if not a.skip_knee:
           f" = {knee / 10000:.3f} of seed 001's 10,000 req/s")
     for name, r in sorted(s.get("resources", {}).items()):
         print(f"   {name:10s} CPU {r.get('cpu_percent_mean', float('nan')):6.1f}% of a core on average over the last search")
+
+    def load(rate, seconds):
+        s = run_summary(["api", "--set", f"rate={rate:.0f}", "--set", f"duration={seconds}"])
+        return s["requests"]["total"], {n: r["cpu_seconds"] for n, r in s["resources"].items()}
+
+    n1, c1 = load(knee, 10)
+    n2, c2 = load(knee, 40)
+    per = {n: (c2[n] - c1[n]) / (n2 - n1) for n in c2 if n in c1}
+    total = sum(per.values())
+    print(f"   CPU per request at {knee:,.0f} req/s (a 40 s run less a 10 s one): "
+          + ", ".join(f"{n} {v * 1e6:.0f} µs" for n, v in sorted(per.items())) + f"; all four {total * 1e6:.0f} µs")
+    print(f"   CPU bound: {cores} cores / {total * 1e6:.0f} µs = {cores / total:,.0f} req/s; the knee is {knee * total / cores:.2f} of it."
+          f" 10,000 req/s needs {cores / 10000 * 1e6:.0f} µs per request, {total * 10000 / cores:.1f} times less than now")
 
 print("\n2. ceilings, wrk -t1 -c64, 10 s each")
 with Nginx() as n:
