@@ -38,12 +38,11 @@ public struct RateLimiter: Sendable {
     public func check(user: Int64, now: Date = Date()) async -> Decision? {
         guard limit > 0 else { return nil }
         let window = Int(now.timeIntervalSince1970)
-        let largest = max(limit / 10, 1)
-        var ask = 1
+        let ask: Int
         switch leases.spend(user: user, window: window) {
         case .admitted(let position): return decision(true, limit - position)
         case .full: return decision(false, 0)
-        case .reserve(let n): ask = min(n, largest)
+        case .reserve(let n): ask = min(n, max(limit / 10, 1))
         }
         // The key carries its window, so each second starts a fresh counter; 2 s TTL lets Redis drop it.
         guard let r = await cache.increment("rl:\(user):\(window)", by: ask, ttl: 2) else { return nil }
@@ -63,7 +62,7 @@ public struct RateLimiter: Sendable {
             var window: Int
             var granted = 0
             var used = 0
-            /// The shared count after this instance's latest reservation.
+            /// The shared count after this instance's latest reservation, less what it asked beyond its grant.
             var count = 0
             /// The shared count reached the limit: refuse without asking again until the window ends.
             var full = false
