@@ -66,14 +66,17 @@ if not a.skip_knee:
         s = run_summary(["api", "--set", f"rate={rate:.0f}", "--set", f"duration={seconds}"])
         return s["requests"]["total"], {n: r["cpu_seconds"] for n, r in s["resources"].items()}
 
-    n1, c1 = load(knee, 10)
-    n2, c2 = load(knee, 40)
-    per = {n: (c2[n] - c1[n]) / (n2 - n1) for n in c2 if n in c1}
-    total = sum(per.values())
-    print(f"   CPU per request at {knee:,.0f} req/s (a 40 s run less a 10 s one): "
-          + ", ".join(f"{n} {v * 1e6:.0f} µs" for n, v in sorted(per.items())) + f"; all four {total * 1e6:.0f} µs")
-    print(f"   CPU bound: {cores} cores / {total * 1e6:.0f} µs = {cores / total:,.0f} req/s; the knee is {knee * total / cores:.2f} of it."
-          f" 10,000 req/s needs {cores / 10000 * 1e6:.0f} µs per request, {total * 10000 / cores:.1f} times less than now")
+    if not knee:
+        print("   CPU bound: no knee was found, so there is no rate to measure it at")
+    else:
+        n1, c1 = load(knee, 10)
+        n2, c2 = load(knee, 40)
+        per = {n: (c2[n] - c1[n]) / (n2 - n1) for n in c2 if n in c1}
+        total = sum(per.values())
+        print(f"   CPU per request at {knee:,.0f} req/s (a 40 s run less a 10 s one): "
+              + ", ".join(f"{n} {v * 1e6:.0f} µs" for n, v in sorted(per.items())) + f"; all four {total * 1e6:.0f} µs")
+        print(f"   CPU bound: {cores} cores / {total * 1e6:.0f} µs = {cores / total:,.0f} req/s; the knee is {knee * total / cores:.2f} of it."
+              f" 10,000 req/s needs {cores / 10000 * 1e6:.0f} µs per request, {total * 10000 / cores:.1f} times less than now")
 
 print("\n2. ceilings, wrk -t1 -c64, 10 s each")
 with Nginx() as n:

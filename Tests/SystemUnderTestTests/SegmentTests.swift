@@ -241,12 +241,12 @@ final class MemoryCache: KeyValueCache, @unchecked Sendable {
     /// Round trips `increment` made.
     var increments: Int { lock.withLock { incrementCalls } }
     private var incrementCalls = 0
-    func increment(_ key: String, by: Int, ttl: Int) async -> (count: Int, ttl: Int)? {
+    func increment(_ key: String, by: Int, ttl: Int) async -> Int? {
         lock.withLock {
             incrementCalls += 1
             let n = (Int(values[key] ?? "0") ?? 0) + by
             values[key] = String(n)
-            return (n, ttl)
+            return n
         }
     }
     var isAvailable: Bool { true }

@@ -45,10 +45,10 @@ public struct RateLimiter: Sendable {
         case .reserve(let n): ask = min(n, max(limit / 10, 1))
         }
         // The key carries its window, so each second starts a fresh counter; 2 s TTL lets Redis drop it.
-        guard let r = await cache.increment("rl:\(user):\(window)", by: ask, ttl: 2) else { return nil }
-        let granted = max(0, min(ask, limit - (r.count - ask)))
+        guard let count = await cache.increment("rl:\(user):\(window)", by: ask, ttl: 2) else { return nil }
+        let granted = max(0, min(ask, limit - (count - ask)))
         // What was asked beyond the grant counts in Redis (the window is full anyway), but not in this request's place.
-        let position = leases.add(user: user, window: window, granted: granted, count: r.count - (ask - granted), full: r.count >= limit)
+        let position = leases.add(user: user, window: window, granted: granted, count: count - (ask - granted), full: count >= limit)
         return decision(granted > 0, limit - position)
     }
 

@@ -8,8 +8,8 @@ public protocol KeyValueCache: Sendable {
     func set(_ key: String, _ value: String, ttl: Int) async
     /// Removes `keys`.
     func delete(_ keys: [String]) async
-    /// Atomically adds `by` to `key`, setting `ttl` on first use; returns the new count and the seconds left, or nil when down.
-    func increment(_ key: String, by: Int, ttl: Int) async -> (count: Int, ttl: Int)?
+    /// Atomically adds `by` to `key`, setting `ttl` on first use; returns the new count, or nil when down.
+    func increment(_ key: String, by: Int, ttl: Int) async -> Int?
     /// Whether the last operation reached the cache.
     var isAvailable: Bool { get }
 }
@@ -18,5 +18,5 @@ extension KeyValueCache {
     /// One key's value.
     public func get(_ key: String) async -> String? { await get([key])[0] }
 
-    public func increment(_ key: String, ttl: Int) async -> (count: Int, ttl: Int)? { await increment(key, by: 1, ttl: ttl) }
+    public func increment(_ key: String, ttl: Int) async -> Int? { await increment(key, by: 1, ttl: ttl) }
 }

@@ -164,7 +164,7 @@ public struct TieredCache: KeyValueCache {
         await peers?.publish(keys)
     }
 
-    public func increment(_ key: String, by: Int, ttl: Int) async -> (count: Int, ttl: Int)? { await l2.increment(key, by: by, ttl: ttl) }
+    public func increment(_ key: String, by: Int, ttl: Int) async -> Int? { await l2.increment(key, by: by, ttl: ttl) }
 
     public var isAvailable: Bool { l2.isAvailable }
 }

@@ -67,12 +67,12 @@ public final class RedisCache: KeyValueCache {
         await run(()) { _ = try $0.command("PUBLISH", channel, message) }
     }
 
-    public func increment(_ key: String, by: Int, ttl: Int) async -> (count: Int, ttl: Int)? {
-        // INCRBY, EXPIRE NX and TTL in one MULTI/EXEC: atomic, unlike seed 000's GET-then-INCR, which races.
+    public func increment(_ key: String, by: Int, ttl: Int) async -> Int? {
+        // INCRBY and EXPIRE NX in one MULTI/EXEC: atomic, unlike seed 000's GET-then-INCR, which races.
         await run(nil) { conn in
-            let r = try conn.pipeline([["MULTI"], ["INCRBY", key, String(by)], ["EXPIRE", key, String(ttl), "NX"], ["TTL", key], ["EXEC"]])
-            guard case .array(let results) = r[4], results.count == 3, let n = results[0].integer else { throw CacheError("bad EXEC reply") }
-            return (n, results[2].integer ?? ttl)
+            let r = try conn.pipeline([["MULTI"], ["INCRBY", key, String(by)], ["EXPIRE", key, String(ttl), "NX"], ["EXEC"]])
+            guard case .array(let results) = r[3], results.count == 2, let n = results[0].integer else { throw CacheError("bad EXEC reply") }
+            return n
         }
     }
 }

@@ -120,7 +120,7 @@ public struct SegmentCondition: Sendable, Equatable {
             valueIsString = raw is String
         }
         if field == .createdAt {
-            for (i, v) in values.enumerated() where Self.parseDate(v) == nil {
+            for (i, v) in values.enumerated() where Timestamps.dateOrDay(v) == nil {
                 throw SegmentError(values.count > 1 ? "\(path).value[\(i)]" : "\(path).value", "'\(v)' is not a date (YYYY-MM-DD or ISO 8601)")
             }
         }
@@ -138,8 +138,6 @@ public struct SegmentCondition: Sendable, Equatable {
         default: throw SegmentError(path, "must be a string or a number")
         }
     }
-
-    static func parseDate(_ s: String) -> Date? { Timestamps.dateOrDay(s) }
 }
 
 /// A rule that cannot be used; `path` names the offending part (e.g. `conditions.all[1].op`).
