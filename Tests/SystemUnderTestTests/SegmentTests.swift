@@ -218,6 +218,15 @@ import Testing
         #expect(admitted == 100)
     }
 
+    /// A reservation answered after its second ended must not replace the next second's lease.
+    @Test func rateLimiterKeepsTheNewerLeaseWhenAnOldReservationReturns() {
+        let leases = RateLimiter.Leases()
+        #expect(leases.spend(user: 1, window: 11) == .reserve(1))
+        #expect(leases.add(user: 1, window: 11, granted: 4, count: 4, full: false) == 1)
+        _ = leases.add(user: 1, window: 10, granted: 1, count: 7, full: false)
+        #expect(leases.spend(user: 1, window: 11) == .admitted(position: 2))
+    }
+
     /// Instances sharing one count never admit more than the limit together, and lose at most a lease each.
     @Test func rateLimiterInstancesShareTheLimit() async {
         let cache = MemoryCache()

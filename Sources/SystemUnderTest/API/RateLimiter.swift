@@ -72,7 +72,7 @@ public struct RateLimiter: Sendable {
         }
 
         /// A request admitted from a lease (at `position`), refused, or to reserve `n` more for.
-        enum Step { case admitted(position: Int), full, reserve(Int) }
+        enum Step: Equatable { case admitted(position: Int), full, reserve(Int) }
 
         private let state = Mutex<(byUser: [Int64: Lease], window: Int)>(([:], 0))
 
@@ -97,12 +97,15 @@ public struct RateLimiter: Sendable {
         /// Records a reservation (one of whose requests is this one, when granted); returns this request's position.
         func add(user: Int64, window: Int, granted: Int, count: Int, full: Bool) -> Int {
             state.withLock { s in
-                var l = s.byUser[user].flatMap { $0.window == window ? $0 : nil } ?? Lease(window: window)
+                let current = s.byUser[user]
+                var l = current?.window == window ? current! : Lease(window: window)
                 l.granted += granted
                 l.used += granted > 0 ? 1 : 0
                 l.count = max(l.count, count)
                 l.full = l.full || full
-                s.byUser[user] = l
+                // A reservation whose answer came after its second ended serves this request alone: it must not
+                // replace the lease of the second that began meanwhile.
+                if (current?.window ?? window) <= window { s.byUser[user] = l }
                 return l.position
             }
         }
