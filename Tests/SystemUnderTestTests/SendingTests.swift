@@ -1,3 +1,4 @@
+import CCrypto
 import Foundation
 import Testing
 @testable import SystemUnderTest
@@ -8,8 +9,8 @@ import Testing
         #expect(t.links == ["https://x.io/a?b=1", "http://y.io"])
         let m = MessageIdentity(campaign: 3, contact: 44)
         let tokens = TrackingTokens(key: Array(repeating: 7, count: 32))
-        let html = t.render(fields: ["first_name": "<Ann>"], identity: m, base: "http://h:1", tokens: tokens)
         let (c0, c1, o) = (tokens.click(m, link: 0), tokens.click(m, link: 1), tokens.open(m))
+        let html = t.render(fields: ["first_name": "<Ann>"], base: "http://h:1", open: o, clicks: [c0, c1])
         #expect(html == "<body>Hi &lt;Ann&gt; {{ unknown }} <a href=\"http://h:1/t/c/\(c0)\">A</a> <a href='http://h:1/t/c/\(c1)'>B</a> <a href=\"mailto:z\">C</a><img src=\"http://h:1/t/o/\(o)\" width=\"1\" height=\"1\" alt=\"\"></body>")
         #expect(c0.hasPrefix("3-44-0.") && o.hasPrefix("3-44."))
     }
@@ -20,11 +21,22 @@ import Testing
         for unit in ["{{", "href=\"", "href='", "{{ first_name", "{{" + String(repeating: " ", count: 70) + "email}}"] {
             let hostile = String(repeating: unit, count: 262_144 / unit.utf8.count)
             let t = CompiledTemplate(hostile)
-            #expect(t.parts == [.text(hostile)] && t.links.isEmpty, "\(unit)")
+            #expect(t.parts == [.text(hostile), .pixel] && t.links.isEmpty, "\(unit)")
         }
         let t = CompiledTemplate("é{{email}}ü<a href=\"https://ü.io\">x</a>{{{{first_name}}")
-        #expect(t.parts == [.text("é"), .tag("email"), .text("ü<a href=\""), .link(0), .text("\">x</a>{{"), .tag("first_name")], "\(t.parts)")
+        #expect(t.parts == [.text("é"), .tag("email"), .text("ü<a href=\""), .link(0), .text("\">x</a>{{"), .tag("first_name"), .pixel], "\(t.parts)")
         #expect(t.links == ["https://ü.io"])
+    }
+
+    /// The pixel goes before the template's last `</body>`, found when the template is compiled.
+    @Test func thePixelGoesBeforeTheLastBodyClose() {
+        #expect(CompiledTemplate("<body>a</body>b</body>c").parts == [.text("<body>a</body>b"), .pixel, .text("</body>c")])
+        #expect(CompiledTemplate("</body>").parts == [.pixel, .text("</body>")])
+        #expect(CompiledTemplate("a</body>{{email}}</BODY>").parts == [.text("a"), .pixel, .text("</body>"), .tag("email"), .text("</BODY>")])
+        #expect(CompiledTemplate("").parts == [.pixel])
+        let t = CompiledTemplate("<p>{{first_name}}</p></body></html>")
+        #expect(t.render(fields: ["first_name": "</body>"], base: "b", open: "o", clicks: [])
+            == "<p>&lt;/body&gt;</p><img src=\"b/t/o/o\" width=\"1\" height=\"1\" alt=\"\"></body></html>")
     }
 
     /// A token names its message and link only under the key's signature: a forged, altered, re-keyed or
@@ -52,6 +64,24 @@ import Testing
         #expect(Crypto.sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(Crypto.constantTimeEqual("secret", "secret") && !Crypto.constantTimeEqual("secret", "secreT") && !Crypto.constantTimeEqual("s", "secret"))
         #expect(Crypto.base64url([0xfb, 0xff]) == "-_8")
+    }
+
+    /// Against code no one here wrote: base64url against Foundation's base64 with RFC 4648 §5's substitutions,
+    /// and HMAC-SHA256 against OpenSSL's one-shot HMAC(), for keys shorter than, equal to and longer than a block.
+    @Test func cryptoMatchesFoundationAndOpenSSL() {
+        var rng = SystemRandomNumberGenerator()
+        for n in 0..<200 {
+            let bytes = (0..<(n % 70)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let foundation = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(Crypto.base64url(bytes) == foundation, "\(bytes)")
+            let key = (0..<(n % 150)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let message = String((0..<(n * 7 % 300)).map { _ in Character(UnicodeScalar(UInt8.random(in: 32...126, using: &rng))) }) + "é"
+            var expected = [UInt8](repeating: 0, count: 32), length: UInt32 = 0
+            let utf8 = Array(message.utf8)
+            _ = HMAC(EVP_sha256(), key, Int32(key.count), utf8, utf8.count, &expected, &length)
+            #expect(Crypto.hmacSHA256(key: key, message) == expected, "key of \(key.count) bytes")
+        }
     }
 
     @Test func identitiesRoundTrip() {
@@ -112,5 +142,15 @@ import Testing
 
     @Test func jsonQuoteEscapes() {
         #expect(JSON.quote("a\"b\\c\nd\u{01}é") == "\"a\\\"b\\\\c\\nd\\u0001é\"")
+        #expect(JSON.quote("\u{1f}\t\r\u{0b}") == #""\u001f\t\r\u000b""#)
+        #expect(JSON.quote("") == "\"\"")
+        // Foundation's JSON reader, which no one here wrote, reads every quoted string back as it was.
+        var rng = SystemRandomNumberGenerator()
+        let pool: [Character] = ["a", "\"", "\\", "\n", "\r", "\t", "\u{00}", "\u{1f}", "\u{7f}", "é", "€", "😀", "/", " "]
+        for n in 0..<500 {
+            let s = String((0..<(n % 40)).map { _ in pool.randomElement(using: &rng)! })
+            let back = try? JSONSerialization.jsonObject(with: Data(JSON.quote(s).utf8), options: .fragmentsAllowed) as? String
+            #expect(back == s, "\(Array(s.unicodeScalars))")
+        }
     }
 }

@@ -287,10 +287,10 @@ public final class Sender: SendTrigger, @unchecked Sendable {
         messages.reserveCapacity(rows.count)
         for r in rows {
             let (tpl, subject) = try template(r.identity.campaign, conn)
+            let open = tokens.open(r.identity), clicks = tpl.links.indices.map { tokens.click(r.identity, link: $0) }
             messages.append(OutgoingMessage(
-                identity: r.identity, to: r.email, subject: subject, html: tpl.render(fields: r.fields, identity: r.identity, base: base, tokens: tokens),
-                enqueuedMs: r.enqueuedMs, openURL: "\(base)/t/o/\(tokens.open(r.identity))",
-                clickURL: tpl.links.isEmpty ? nil : "\(base)/t/c/\(tokens.click(r.identity, link: 0))"))
+                identity: r.identity, to: r.email, subject: subject, html: tpl.render(fields: r.fields, base: base, open: open, clicks: clicks),
+                enqueuedMs: r.enqueuedMs, openURL: "\(base)/t/o/\(open)", clickURL: clicks.first.map { "\(base)/t/c/\($0)" }))
         }
         var results: [DeliveryResult] = []
         results.reserveCapacity(messages.count)

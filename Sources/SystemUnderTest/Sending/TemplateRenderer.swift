@@ -10,6 +10,8 @@ public struct CompiledTemplate: Sendable, Equatable {
         case tag(String)
         /// The n-th tracked link.
         case link(Int)
+        /// The open pixel: before the template's last `</body>`, or at the end when there is none.
+        case pixel
     }
     public let parts: [Part]
     /// Original link URLs, by index: stored so `/t/c/` can redirect.
@@ -63,25 +65,41 @@ public struct CompiledTemplate: Sendable, Equatable {
             i += 1
         }
         flush(b.count)
-        self.parts = parts
+        self.parts = Self.placingPixel(in: parts)
         self.links = links
+    }
+
+    /// Found once here, not searched for in every rendered email. Only text parts can hold `</body>`: merge
+    /// tags are HTML-escaped and links are campaignd's own URLs.
+    static func placingPixel(in parts: [Part]) -> [Part] {
+        let close = Array("</body>".utf8)
+        for (i, p) in parts.enumerated().reversed() {
+            guard case .text(let t) = p else { continue }
+            let b = Array(t.utf8)
+            guard b.count >= close.count,
+                  let at = (0...(b.count - close.count)).reversed().first(where: { b[$0..<($0 + close.count)].elementsEqual(close) })
+            else { continue }
+            let pieces = [String(decoding: b[..<at], as: UTF8.self), String(decoding: b[at...], as: UTF8.self)]
+            return parts[..<i] + (pieces[0].isEmpty ? [] : [.text(pieces[0])]) + [.pixel, .text(pieces[1])] + parts[(i + 1)...]
+        }
+        return parts + [.pixel]
     }
 
     static let http = Array("http://".utf8), https = Array("https://".utf8)
 
-    /// The message body for one recipient; `base` is campaignd's public URL for tracking.
-    public func render(fields: [String: String], identity: MessageIdentity, base: String, tokens: TrackingTokens) -> String {
+    /// The message body for one recipient: `open` and `clicks` are its signed tokens (`TrackingTokens`), made
+    /// once by the caller, which also puts them in the message's own fields.
+    public func render(fields: [String: String], base: String, open: String, clicks: [String]) -> String {
         var out = ""
         out.reserveCapacity(parts.reduce(0) { if case .text(let t) = $1 { return $0 + t.utf8.count }; return $0 + 64 } + 128)
         for p in parts {
             switch p {
             case .text(let t): out += t
             case .tag(let name): out += Self.escapeHTML(fields[name] ?? "")
-            case .link(let n): out += base; out += "/t/c/"; out += tokens.click(identity, link: n)
+            case .link(let n): out += base; out += "/t/c/"; out += clicks[n]
+            case .pixel: out += "<img src=\"\(base)/t/o/\(open)\" width=\"1\" height=\"1\" alt=\"\">"
             }
         }
-        let pixel = "<img src=\"\(base)/t/o/\(tokens.open(identity))\" width=\"1\" height=\"1\" alt=\"\">"
-        if let r = out.range(of: "</body>", options: .backwards) { out.insert(contentsOf: pixel, at: r.lowerBound) } else { out += pixel }
         return out
     }
 

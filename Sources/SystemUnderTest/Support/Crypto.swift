@@ -4,18 +4,40 @@ import Foundation
 /// The few primitives hardening needs, from OpenSSL's libcrypto: HMAC-SHA256, SHA-256, random bytes, and a
 /// comparison whose time does not depend on where two secrets differ.
 public enum Crypto {
-    public static func hmacSHA256(key: [UInt8], _ message: String) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        let ok = key.withUnsafeBufferPointer { k in
-            message.utf8CString.withUnsafeBufferPointer { m in
-                m.withMemoryRebound(to: UInt8.self) { m8 in
-                    HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m8.baseAddress, m8.count - 1, &out, &length)
-                }
-            }
+    public static func hmacSHA256(key: [UInt8], _ message: String) -> [UInt8] { HMACKey(key).mac(message) }
+
+    /// An HMAC-SHA256 key made ready once (RFC 2104's padded inner and outer keys), for a key that signs many
+    /// messages. OpenSSL 3's one-shot `HMAC()` looks SHA-256 up under a lock on every call, and a send signs two
+    /// tokens per email: 14% of campaignd's CPU in a send.
+    public struct HMACKey: Sendable {
+        let inner: [UInt8]
+        let outer: [UInt8]
+
+        public init(_ key: [UInt8]) {
+            // A key longer than the block is hashed first; a shorter one is padded with zeros.
+            var k = key.count > 64 ? Crypto.digest(key) : key
+            k += [UInt8](repeating: 0, count: 64 - k.count)
+            inner = k.map { $0 ^ 0x36 }
+            outer = k.map { $0 ^ 0x5c }
         }
-        precondition(ok != nil, "HMAC-SHA256 failed")
-        return Array(out.prefix(Int(length)))
+
+        public func mac(_ message: String) -> [UInt8] {
+            var message = message
+            let inside = message.withUTF8 { m in Crypto.digest(inner, UnsafeRawBufferPointer(m)) }
+            return inside.withUnsafeBufferPointer { Crypto.digest(outer, UnsafeRawBufferPointer($0)) }
+        }
+    }
+
+    /// SHA-256 of `prefix` followed by `rest`, with the fetched method.
+    static func digest(_ prefix: [UInt8], _ rest: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) -> [UInt8] {
+        let ctx = EVP_MD_CTX_new()!
+        defer { EVP_MD_CTX_free(ctx) }
+        var out = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        var length: UInt32 = 0
+        let ok = EVP_DigestInit_ex(ctx, sha256Method, nil) == 1 && EVP_DigestUpdate(ctx, prefix, prefix.count) == 1
+            && (rest.isEmpty || EVP_DigestUpdate(ctx, rest.baseAddress, rest.count) == 1) && EVP_DigestFinal_ex(ctx, &out, &length) == 1
+        precondition(ok && length == 32, "SHA-256 failed")
+        return out
     }
 
     /// Fetched once: OpenSSL 3's one-shot `SHA256()` looks the algorithm up, under a lock, on every call (816 ns
@@ -60,9 +82,26 @@ public enum Crypto {
 
     public static func constantTimeEqual(_ a: String, _ b: String) -> Bool { constantTimeEqual(Array(a.utf8), Array(b.utf8)) }
 
-    /// Base64url without padding (RFC 4648 §5): safe in a URL path.
+    /// Base64url without padding (RFC 4648 §5): safe in a URL path. By table: Foundation's encoder and three
+    /// replacements cost 40% of campaignd's CPU in a send, where every email carries signed tokens.
     public static func base64url(_ bytes: some Collection<UInt8>) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        let b = Array(bytes)
+        return String(unsafeUninitializedCapacity: (b.count * 4 + 2) / 3) { out in
+            let a = base64urlAlphabet
+            var o = 0, i = 0
+            while i < b.count {
+                let n = min(3, b.count - i)
+                var v = UInt32(b[i]) << 16
+                if n > 1 { v |= UInt32(b[i + 1]) << 8 }
+                if n > 2 { v |= UInt32(b[i + 2]) }
+                // n bytes give n + 1 characters; padding is left off.
+                for k in 0...n { out[o + k] = a[Int(v >> (18 - 6 * UInt32(k)) & 63)] }
+                o += n + 1
+                i += n
+            }
+            return o
+        }
     }
+
+    static let base64urlAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 }

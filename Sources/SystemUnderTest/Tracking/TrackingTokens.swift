@@ -2,9 +2,9 @@
 /// of HMAC-SHA256 over the rest under a key every instance shares (server_secrets). Without the key no one can
 /// forge an open or a click, or walk the ids to read another campaign's links.
 public struct TrackingTokens: Sendable {
-    let key: [UInt8]
+    let key: Crypto.HMACKey
 
-    public init(key: [UInt8]) { self.key = key }
+    public init(key: [UInt8]) { self.key = Crypto.HMACKey(key) }
 
     /// From the hex the database keeps; nil when it is not 32 bytes or more of hex.
     public init?(hex: String) {
@@ -15,7 +15,7 @@ public struct TrackingTokens: Sendable {
             bytes.append(hi << 4 | lo)
         }
         guard bytes.count >= 32 else { return nil }
-        key = bytes
+        key = Crypto.HMACKey(bytes)
     }
 
     static func nibble(_ c: UInt8) -> UInt8? {
@@ -29,7 +29,7 @@ public struct TrackingTokens: Sendable {
     public func open(_ m: MessageIdentity) -> String { sign(m.openToken) }
     public func click(_ m: MessageIdentity, link: Int) -> String { sign(m.clickToken(link: link)) }
 
-    func signature(_ body: String) -> String { Crypto.base64url(Crypto.hmacSHA256(key: key, body).prefix(16)) }
+    func signature(_ body: String) -> String { Crypto.base64url(key.mac(body).prefix(16)) }
     func sign(_ body: String) -> String { body + "." + signature(body) }
 
     /// The message and link index (nil for an open) of a token this key signed; nil for anything else.
