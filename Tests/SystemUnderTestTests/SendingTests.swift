@@ -125,9 +125,14 @@ import Testing
     @Test func smtpTextHasCRLFAndLeavesDotStuffingToLibcurl() {
         let m = OutgoingMessage(identity: MessageIdentity(campaign: 1, contact: 2), to: "a@b.c", subject: "Hi\nthere", html: "line\n.dot\r\nend",
                                 enqueuedMs: 5, openURL: "", clickURL: nil)
-        let text = SMTPTransport.rfc5322(m, from: "f@x")
+        let text = String(decoding: SMTPTransport.rfc5322(m, from: "f@x"), as: UTF8.self)
         #expect(text.contains("Subject: Hi there\r\n") && text.contains("Message-ID: <1.2@campaignd.mailstorm>\r\n"))
         #expect(text.hasSuffix("\r\n\r\nline\r\n.dot\r\nend\r\n"))
+        for (html, body) in [("", "\r\n"), ("a\n", "a\r\n\r\n"), ("a\r", "a\r\n"), ("\r\r\n\n", "\r\r\n\r\n\r\n"), ("é\rx", "é\rx\r\n")] {
+            let m = OutgoingMessage(identity: MessageIdentity(campaign: 1, contact: 2), to: "a@b.c", subject: "a\r\nb", html: html, enqueuedMs: 5, openURL: "", clickURL: nil)
+            let text = String(decoding: SMTPTransport.rfc5322(m, from: "f@x"), as: UTF8.self)
+            #expect(text.hasSuffix("utf-8\r\n\r\n" + body) && text.contains("Subject: a b\r\n"), "\(Array(html.utf8))")
+        }
     }
 
     @Test func providerRepliesMapPerMessage() {
