@@ -80,12 +80,14 @@ struct CampaignSend {
     }
 
     /// What one planned fault that cuts a batch's transaction short after the batch left may send twice: each
-    /// sender thread's claimed batch (50 rows over SMTP, one provider request of 500 over HTTP).
+    /// sender thread's claimed batch (50 rows over SMTP, one provider request of 500 over HTTP), with campaignd's
+    /// default threads (docs/campaignd.md) unless the run sets them.
     static func repeatsPerFault(_ options: RunOptions) -> Int {
         let args = options.stack.campaigndArguments
         let given = args.firstIndex(of: "--send-threads").flatMap { i in i + 1 < args.count ? Int(args[i + 1]) : nil }
             ?? args.last { $0.hasPrefix("--send-threads=") }.flatMap { Int($0.dropFirst("--send-threads=".count)) }
-        return (given ?? 4) * (options.stack.transport == .http ? 500 : 50)
+        let http = options.stack.transport == .http
+        return (given ?? (http ? 4 : 8)) * (http ? 500 : 50)
     }
 
     /// Waits for the send to end and counts it into `e`, with what `ctx`'s faults may repeat.

@@ -43,7 +43,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Bytes the in-process L1 cache may hold, keys and values.") var l1MaxBytes = 64 << 20
     @Option(help: "Shared secret (16+ characters) the email provider sends with webhooks; required, or CAMPAIGND_WEBHOOK_SECRET.") var webhookSecret: String?
     @Option(help: "Where to deliver mail: smtp://host:port or http(s)://host/path (a provider API). None: no sender.") var mailURL: String?
-    @Option(help: "Sender threads (each with a PostgreSQL and a transport connection).") var sendThreads = 4
+    @Option(help: "Sender threads, each with a PostgreSQL and a transport connection (default: 8 for SMTP, 4 for HTTP).") var sendThreads: Int?
     @Option(help: "Messages per second to the provider, shared by all instances through Redis (0: unlimited).") var sendRate = 0.0
     @Option(help: "First retry delay in milliseconds; doubles per attempt, with jitter.") var retryBaseMs = 1000.0
     @Option(help: "Attempts before a transiently failing message is marked failed.") var maxAttempts = 5
@@ -59,7 +59,7 @@ struct Serve: AsyncParsableCommand {
         guard (0...dbPool).contains(loginConcurrency) else { throw ValidationError("--login-concurrency must be 0 (half of --db-pool) to --db-pool (\(dbPool))") }
         guard idleTimeoutS >= 0 else { throw ValidationError("--idle-timeout-s must not be negative") }
         guard statementTimeoutMs >= 0 else { throw ValidationError("--statement-timeout-ms must not be negative") }
-        guard (1...64).contains(sendThreads) else { throw ValidationError("--send-threads must be 1 to 64") }
+        guard sendThreads.map({ (1...64).contains($0) }) ?? true else { throw ValidationError("--send-threads must be 1 to 64") }
         guard sendRate >= 0 else { throw ValidationError("--send-rate must not be negative") }
         guard outboxAhead >= 0 else { throw ValidationError("--outbox-ahead must not be negative") }
         guard retryBaseMs > 0, (1...20).contains(maxAttempts) else { throw ValidationError("--retry-base-ms must be positive and --max-attempts 1 to 20") }

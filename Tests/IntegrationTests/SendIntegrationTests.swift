@@ -179,7 +179,7 @@ extension RealStack {
         // Nothing lost: every recipient reached the sink. Repeats are only what was in flight at the kill, and
         // the sink recognised each by its Message-ID.
         #expect(sink.unique == recipients)
-        #expect(sink.duplicates <= 4 * 50, "duplicates \(sink.duplicates)")
+        #expect(sink.duplicates <= 8 * 50, "duplicates \(sink.duplicates)")  // 8 SMTP sender threads, 50 rows each
     }
 }
 }

@@ -90,7 +90,10 @@ import Environment
     /// What a fault may send twice: a batch per sender thread, for the faults that can cut a batch's commit short.
     @Test func repeatsAllowedFollowTheSendersThreadsAndTransport() throws {
         var o = RunOptions()
-        #expect(CampaignSend.repeatsPerFault(o) == 200)
+        #expect(CampaignSend.repeatsPerFault(o) == 400, "campaignd's default over SMTP, 8 threads")
+        o.stack.transport = .http
+        #expect(CampaignSend.repeatsPerFault(o) == 2000, "and over HTTP, 4")
+        o.stack.transport = .smtp
         o.stack.campaigndArguments = ["--send-threads=2"]
         #expect(CampaignSend.repeatsPerFault(o) == 100)
         o.stack.campaigndArguments = ["--send-threads", "8"]
