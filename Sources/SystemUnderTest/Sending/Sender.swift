@@ -7,7 +7,7 @@ public struct SenderConfig: Sendable {
     public var mailURL: String
     public var from = "campaigns@campaignd.mailstorm"
     /// Delivery threads, each with its own PostgreSQL connection and transport connection; nil for the
-    /// transport's default (`defaultThreads`).
+    /// transport's default (`deliveryThreads`).
     public var threads: Int?
     /// Messages per second for this provider across all instances (Redis token bucket); 0: unlimited.
     public var rate = 0.0
@@ -23,8 +23,7 @@ public struct SenderConfig: Sendable {
     /// SMTP sends one message per transfer, four round trips each, so its threads mostly wait: 8 delivered 10%
     /// more than 4, and 16 no more than 8. An HTTP request carries 500, and there PostgreSQL is the limit: 8
     /// threads delivered 16% less than 4 (`mailstorm run send --campaignd-arg=--send-threads=N`, on 2 cores).
-    public var defaultThreads: Int { mailURL.hasPrefix("smtp://") ? 8 : 4 }
-    public var deliveryThreads: Int { threads ?? defaultThreads }
+    public var deliveryThreads: Int { threads ?? (mailURL.hasPrefix("smtp://") ? 8 : 4) }
 }
 
 /// campaignd's sender: resolves sending campaigns into the outbox (`email_sends`) and delivers it.
