@@ -79,8 +79,8 @@ public struct CompiledTemplate: Sendable, Equatable {
             guard b.count >= close.count,
                   let at = (0...(b.count - close.count)).reversed().first(where: { b[$0..<($0 + close.count)].elementsEqual(close) })
             else { continue }
-            let pieces = [String(decoding: b[..<at], as: UTF8.self), String(decoding: b[at...], as: UTF8.self)]
-            return parts[..<i] + (pieces[0].isEmpty ? [] : [.text(pieces[0])]) + [.pixel, .text(pieces[1])] + parts[(i + 1)...]
+            let before: [Part] = at == 0 ? [] : [.text(String(decoding: b[..<at], as: UTF8.self))]
+            return parts[..<i] + before + [.pixel, .text(String(decoding: b[at...], as: UTF8.self))] + parts[(i + 1)...]
         }
         return parts + [.pixel]
     }
