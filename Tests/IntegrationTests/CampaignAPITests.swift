@@ -133,6 +133,36 @@ extension RealStack {
         #expect(!page.isEmpty && page.allSatisfy { t2ids.contains($0["id"] as! Int) })
     }
 
+    /// Every value an import accepts comes back from PostgreSQL as sent: COPY's escapes (backslash, tab, newline,
+    /// carriage return) and the text[] literal's (quotes, backslashes, commas, braces) are PostgreSQL's to undo.
+    @Test func importedValuesComeBackUnchanged() async throws {
+        let stack = try Stack.up(Integration.stackOptions())
+        defer { stack.down() }
+        try Integration.seed(stack, contacts: 0)
+        let api = try await APIClient.login(stack.endpoints.target)
+        let sent: [[String: Any]] = [
+            ["email": "esc@x.example", "first_name": "tab\tin", "last_name": "back\\slash\\N", "company": "line\nbreak\r\nco",
+             "source": "Zoë ✉︎ 日本", "tags": ["q\"uote", "c,omma", "b\\s", "{brace}", "tab\there", "NULL", " "],
+             "custom_fields": ["note": "a\\b\t\"c\"\n", "n": 5]],
+            ["email": "plain@x.example", "tags": [String]()],
+        ]
+        let r = try await api.call("POST", "/api/contacts/import", body: try JSONSerialization.data(withJSONObject: sent), contentType: "application/json")
+        #expect(r.status == 200 && r.json["imported"] as? Int == 2, "\(r.text)")
+        let stored = try Integration.sql(stack.endpoints.databaseURL!, """
+            SELECT json_agg(json_build_object('email', email, 'first_name', first_name, 'last_name', last_name, 'company', company,
+                'source', source, 'tags', tags, 'custom_fields', custom_fields) ORDER BY email DESC) FROM contacts
+            """)
+        let rows = try JSONSerialization.jsonObject(with: Data(stored.utf8)) as! [[String: Any]]
+        #expect(rows.count == 2)
+        let first = rows[1], plain = rows[0]
+        for key in ["email", "first_name", "last_name", "company", "source"] {
+            #expect(first[key] as? String == sent[0][key] as? String, "\(key): \(first[key] ?? "nil")")
+        }
+        #expect(first["tags"] as? [String] == ["q\"uote", "c,omma", "b\\s", "{brace}", "tab\there", "NULL", " "], "\(first["tags"] ?? "nil")")
+        #expect(first["custom_fields"] as? NSDictionary == sent[0]["custom_fields"] as? NSDictionary)
+        #expect(plain["email"] as? String == "plain@x.example" && plain["first_name"] is NSNull && plain["tags"] as? [String] == [])
+    }
+
     @Test func contactsImportSearchAndSegments() async throws {
         let stack = try Stack.up(Integration.stackOptions())
         defer { stack.down() }

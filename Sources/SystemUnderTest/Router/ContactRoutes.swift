@@ -21,14 +21,14 @@ struct ContactRoutes {
             let s = try context.requireSession()
             let data = try await JSON.body(request, limit: Self.importLimit)
             let contentType = request.headers[.contentType] ?? ""
-            // Parsing feeds the database chunk by chunk: PostgreSQL loads one while the next is parsed.
-            let chunks = ChunkQueue<[ContactInput]>()
+            // Parsing feeds the database chunk by chunk: PostgreSQL loads one while the next is parsed and encoded.
+            let chunks = ChunkQueue<ImportChunk>()
             async let loaded = context.timing.db { try await store.importContacts(tenant: s.tenantID, chunks: chunks) }
             var received = 0
             do {
                 try ContactImportParser.parse(data, contentType: contentType) { rows in
                     received += rows.count
-                    chunks.push(rows)
+                    chunks.push(ImportChunk(rows))
                 }
                 chunks.finish()
             } catch let e as ImportError {

@@ -31,7 +31,7 @@ public protocol CampaignStore: Sendable {
 public protocol ContactStore: Sendable {
     /// Inserts contacts through COPY from chunks that arrive while it runs, in one transaction (all or nothing);
     /// existing emails are skipped. Returns how many were new.
-    func importContacts(tenant: Int64, chunks: ChunkQueue<[ContactInput]>) async throws -> Int
+    func importContacts(tenant: Int64, chunks: ChunkQueue<ImportChunk>) async throws -> Int
     /// A page of contacts matching `rule`, ordered by id, after `after`: JSON array text and the last id.
     func searchContacts(tenant: Int64, rule: SegmentRule, after: Int64, limit: Int) async throws -> (json: String, lastID: Int64?, count: Int)
     /// How many contacts match `rule`.

@@ -79,13 +79,28 @@ public final class PostgresConnection {
         try Self.check(res, conn)
     }
 
-    /// Streams rows into `COPY ... FROM STDIN` (text format); `rows` yields already-escaped lines ending in "\n".
+    /// Streams rows into `COPY ... FROM STDIN` (text format); `chunks` yields already-escaped lines ending in "\n".
     public func copy(_ sql: String, chunks: some Sequence<String>) throws -> Int {
+        try copy(sql) { put in
+            for chunk in chunks {
+                var chunk = chunk
+                try chunk.withUTF8 { try put($0) }
+            }
+        }
+    }
+
+    /// `copy(_:chunks:)` for text already encoded as bytes.
+    public func copy(_ sql: String, bytes: [UInt8]) throws -> Int {
+        try copy(sql) { put in try bytes.withUnsafeBufferPointer { try put($0) } }
+    }
+
+    private func copy(_ sql: String, writing: ((UnsafeBufferPointer<UInt8>) throws -> Void) throws -> Void) throws -> Int {
         let res = PQexec(conn, sql)
         guard PQresultStatus(res) == PGRES_COPY_IN else { defer { PQclear(res) }; try Self.check(res, conn); return 0 }
         PQclear(res)
-        for chunk in chunks {
-            let rc = chunk.withCString { PQputCopyData(conn, $0, Int32(strlen($0))) }
+        try writing { bytes in
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+            let rc = base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { PQputCopyData(conn, $0, Int32(bytes.count)) }
             guard rc == 1 else { throw DatabaseError(message: String(cString: PQerrorMessage(conn)), sqlState: nil) }
         }
         guard PQputCopyEnd(conn, nil) == 1 else { throw DatabaseError(message: String(cString: PQerrorMessage(conn)), sqlState: nil) }

@@ -6,9 +6,7 @@ public struct PostgresContactStore: ContactStore {
 
     public init(db: Database) { self.db = db }
 
-    static let stageColumns = "tenant_id, email, first_name, last_name, company, source, tags, custom_fields"
-
-    public func importContacts(tenant: Int64, chunks: ChunkQueue<[ContactInput]>) async throws -> Int {
+    public func importContacts(tenant: Int64, chunks: ChunkQueue<ImportChunk>) async throws -> Int {
         let inserted = try await load(tenant: tenant, chunks: chunks)
         if inserted > 0 { Self.mergePendingSearchEntries(db) }
         return inserted
@@ -20,45 +18,28 @@ public struct PostgresContactStore: ContactStore {
         Task.detached { _ = try? await db.query("SELECT gin_clean_pending_list('idx_contacts_email_trgm'::regclass)") }
     }
 
-    private func load(tenant: Int64, chunks: ChunkQueue<[ContactInput]>) async throws -> Int {
+    private func load(tenant: Int64, chunks: ChunkQueue<ImportChunk>) async throws -> Int {
         // Each chunk: COPY into a per-connection temp table, then one INSERT ... ON CONFLICT (COPY itself cannot
         // skip emails the tenant already has). One transaction for all chunks: a bad row anywhere loads nothing.
         try await db.transaction { conn in
             try conn.execute("""
-                CREATE TEMP TABLE IF NOT EXISTS import_stage (tenant_id bigint, email text, first_name text, last_name text,
+                CREATE TEMP TABLE IF NOT EXISTS import_stage (email text, first_name text, last_name text,
                     company text, source text, tags text[], custom_fields jsonb) ON COMMIT DELETE ROWS
                 """)
             var inserted = 0
             while let chunk = try chunks.pop() {
                 do {
-                    _ = try conn.copy("COPY import_stage (\(Self.stageColumns)) FROM STDIN", chunks: Self.copyChunks(tenant: tenant, chunk))
+                    _ = try conn.copy("COPY import_stage (\(ImportChunk.columns)) FROM STDIN", bytes: chunk.copyText)
                 } catch let e as DatabaseError where e.sqlState == "22P02" || e.sqlState == "22P05" {
                     throw ImportError(field: "custom_fields", "is not valid JSON: \(e.message.split(separator: "\n").first ?? "")")
                 }
                 inserted += try conn.query("""
-                    INSERT INTO contacts (\(Self.stageColumns)) SELECT \(Self.stageColumns) FROM import_stage
+                    INSERT INTO contacts (tenant_id, \(ImportChunk.columns)) SELECT $1::bigint, \(ImportChunk.columns) FROM import_stage
                     ON CONFLICT (tenant_id, email) DO NOTHING
-                    """).affectedRows
+                    """, [String(tenant)]).affectedRows
                 try conn.execute("TRUNCATE import_stage")
             }
             return inserted
-        }
-    }
-
-    /// COPY lines in chunks of about 1 MiB, built lazily so the whole body is never duplicated in memory.
-    static func copyChunks(tenant: Int64, _ contacts: [ContactInput]) -> some Sequence<String> {
-        var i = 0
-        return AnySequence {
-            AnyIterator { () -> String? in
-                guard i < contacts.count else { return nil }
-                var chunk = ""
-                chunk.reserveCapacity(1 << 20)
-                while i < contacts.count && chunk.utf8.count < 1 << 20 {
-                    contacts[i].appendCopyLine(tenant: tenant, to: &chunk)
-                    i += 1
-                }
-                return chunk
-            }
         }
     }
 
