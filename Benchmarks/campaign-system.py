@@ -19,7 +19,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--contacts", type=int, default=2_000_000)
 ap.add_argument("--rounds", type=int, default=3)
 ap.add_argument("--rate", type=int, default=50, help="search requests per second")
-ap.add_argument("--without-trigram", action="store_true", help="drop idx_contacts_email_trgm after seeding")
+ap.add_argument("--without-trigram", action="store_true", help="drop idx_contact_search_email_trgm after seeding")
 a = ap.parse_args()
 
 
@@ -58,7 +58,7 @@ with Stack() as s:
     seed_s = s.seed(a.contacts)
     print(f"\n1. seed {a.contacts:,} contacts through COPY: {seed_s:.1f} s ({a.contacts / seed_s:,.0f} rows/s); target <= 60 s")
     if a.without_trigram:
-        s.psql("DROP INDEX idx_contacts_email_trgm")
+        s.psql("DROP INDEX idx_contact_search_email_trgm")
         print("   (trigram index on email dropped: --without-trigram)")
 
     token = s.login()
@@ -116,15 +116,17 @@ with Stack() as s:
 
     print(f"\n4. contact search pages at {a.rate} req/s for 10 s (mailstorm http) vs pgbench at the same rate")
     mailstorm = release_binary("mailstorm")
+    # The peer for email substrings: the same trigram index (on contact_search, filled in the background), joined back.
+    EMAIL_PEER = "SELECT c.id FROM contacts c JOIN contact_search s USING (id) WHERE c.tenant_id = 1 AND c.id > $1 AND s.email LIKE $2 ORDER BY c.id LIMIT 50"
     searches = {
         "first page, no filter": ("", "SELECT id FROM contacts WHERE tenant_id = 1 AND id > $1 AND TRUE ORDER BY id LIMIT 50", [0]),
         "tag=vip&company=acme": ("tag=vip&company=acme", "SELECT id FROM contacts WHERE tenant_id = 1 AND id > $1 AND (tags @> ARRAY[$2]::text[] AND company ILIKE $3) ORDER BY id LIMIT 50", [0, "vip", "%acme%"]),
         "status=unsubscribed&source=event": ("status=unsubscribed&source=event", "SELECT id FROM contacts WHERE tenant_id = 1 AND id > $1 AND (status = $2 AND source = $3) ORDER BY id LIMIT 50", [0, "unsubscribed", "event"]),
         "deep page: after=1500000&tag=beta": ("after=1500000&tag=beta", "SELECT id FROM contacts WHERE tenant_id = 1 AND id > $1 AND (tags @> ARRAY[$2]::text[]) ORDER BY id LIMIT 50", [1_500_000, "beta"]),
-        "email contains 'smith9'": ("email=smith9", "SELECT id FROM contacts WHERE tenant_id = 1 AND id > $1 AND (email LIKE $2) ORDER BY id LIMIT 50", [0, "%smith9%"]),
+        "email contains 'smith9'": ("email=smith9", EMAIL_PEER, [0, "%smith9%"]),
         # A common substring and a rare one: the page must stay cheap whichever the planner would guess.
-        "email contains 'gmail'": ("email=gmail", "SELECT id FROM contacts WHERE tenant_id = 1 AND id > $1 AND (email LIKE $2) ORDER BY id LIMIT 50", [0, "%gmail%"]),
-        "email contains 'kwame.okafor1999'": ("email=kwame.okafor1999", "SELECT id FROM contacts WHERE tenant_id = 1 AND id > $1 AND (email LIKE $2) ORDER BY id LIMIT 50", [0, "%kwame.okafor1999%"]),
+        "email contains 'gmail'": ("email=gmail", EMAIL_PEER, [0, "%gmail%"]),
+        "email contains 'kwame.okafor1999'": ("email=kwame.okafor1999", EMAIL_PEER, [0, "%kwame.okafor1999%"]),
     }
     for name, (query, sql, params) in searches.items():
         d = tempfile.mkdtemp(prefix="ms-search-")

@@ -133,6 +133,7 @@ public struct CampaignApp: Sendable {
             g.addTask { await recorder.run() }
             g.addTask { await webhooks.run() }
             g.addTask { await purgeSessions() }
+            g.addTask { await ContactSearchIndexer(db: db).run() }
         }
     }
 

@@ -33,6 +33,23 @@ import Testing
         #expect(try !parse(#"{"all": []}"#).requiresEmailSubstring && !parse(#"{"any": []}"#).requiresEmailSubstring)
     }
 
+    /// The trigram candidates exist exactly for the rules that require an email substring, and share its parameter.
+    @Test func emailCandidatesFollowTheRule() throws {
+        let sub = #"{"field": "email", "op": "contains", "value": "smith9"}"#, tag = #"{"field": "tags", "op": "contains", "value": "vip"}"#
+        let end = #"{"field": "email", "op": "ends_with", "value": "@x.org"}"#, eq = #"{"field": "email", "op": "equals", "value": "a@b.c"}"#
+        for json in [sub, end, tag, eq, #"{"all": [\#(tag), \#(sub)]}"#, #"{"any": [\#(sub), \#(end)]}"#, #"{"any": [\#(tag), \#(sub)]}"#,
+                     #"{"all": [{"any": [\#(sub), \#(tag)]}, \#(eq)]}"#, #"{"all": []}"#, #"{"any": []}"#] {
+            let rule = try parse(json)
+            #expect((SegmentSQL(rule).emailCandidates != nil) == rule.requiresEmailSubstring, "\(json)")
+        }
+        let all = SegmentSQL(try parse(#"{"all": [\#(tag), \#(sub)]}"#), firstParam: 5)
+        #expect(all.predicate == "(tags @> ARRAY[$5]::text[] AND email LIKE $6)" && all.params == ["vip", "%smith9%"])
+        #expect(all.emailCandidates == "SELECT id FROM contact_search WHERE email LIKE $6")
+        let any = SegmentSQL(try parse(#"{"any": [\#(sub), \#(end)]}"#), firstParam: 2)
+        #expect(any.emailCandidates == "SELECT id FROM contact_search WHERE email LIKE $2 UNION SELECT id FROM contact_search WHERE email LIKE $3")
+        #expect(any.params == ["%smith9%", "%@x.org"])
+    }
+
     @Test func emptyGroupsAreTrueAndFalse() throws {
         #expect(SegmentSQL(try parse("{\"all\": []}")).predicate == "TRUE")
         #expect(SegmentSQL(try parse("{\"any\": []}")).predicate == "FALSE")

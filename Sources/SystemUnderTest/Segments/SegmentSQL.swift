@@ -9,12 +9,15 @@ public struct SegmentSQL: Sendable {
     public private(set) var predicate = ""
     /// Parameter values in order, starting at `$firstParam`.
     public private(set) var params: [String] = []
+    /// For a rule that `requiresEmailSubstring`: a query of `contact_search` ids (every tenant's) that holds every
+    /// indexed match, sharing the predicate's parameters. The predicate still decides.
+    public private(set) var emailCandidates: String?
     let firstParam: Int
 
     /// `firstParam`: the number of the first `$n` this predicate may use (the tenant is usually `$1`).
     public init(_ rule: SegmentRule, firstParam: Int = 2) {
         self.firstParam = firstParam
-        predicate = compile(rule)
+        (predicate, emailCandidates) = compile(rule)
     }
 
     private mutating func bind(_ v: String) -> String {
@@ -22,20 +25,30 @@ public struct SegmentSQL: Sendable {
         return "$\(firstParam + params.count - 1)"
     }
 
-    private mutating func compile(_ rule: SegmentRule) -> String {
+    /// The predicate and the email candidates, which follow `SegmentRule.requiresEmailSubstring`: for all of
+    /// several rules, one that has candidates; for any of them, the union when each has.
+    private mutating func compile(_ rule: SegmentRule) -> (String, String?) {
         switch rule {
-        case .all(let rules): return rules.isEmpty ? "TRUE" : "(" + rules.map { compile($0) }.joined(separator: " AND ") + ")"
-        case .any(let rules): return rules.isEmpty ? "FALSE" : "(" + rules.map { compile($0) }.joined(separator: " OR ") + ")"
-        case .condition(let c): return compile(c)
+        case .all(let rules):
+            guard !rules.isEmpty else { return ("TRUE", nil) }
+            let parts = rules.map { compile($0) }
+            return ("(" + parts.map(\.0).joined(separator: " AND ") + ")", parts.lazy.compactMap(\.1).first)
+        case .any(let rules):
+            guard !rules.isEmpty else { return ("FALSE", nil) }
+            let parts = rules.map { compile($0) }
+            let candidates = parts.allSatisfy { $0.1 != nil } ? parts.compactMap(\.1).joined(separator: " UNION ") : nil
+            return ("(" + parts.map(\.0).joined(separator: " OR ") + ")", candidates)
+        case .condition(let c) where c.field == .email && c.op != "equals":
+            let pattern = bind("%" + Self.escapeLike(c.values[0].lowercased()) + (c.op == "ends_with" ? "" : "%"))
+            return ("email LIKE \(pattern)", "SELECT id FROM contact_search WHERE email LIKE \(pattern)")
+        case .condition(let c): return (compile(c), nil)
         }
     }
 
     private mutating func compile(_ c: SegmentCondition) -> String {
         let v = c.values[0]
         switch (c.field, c.op) {
-        case (.email, "equals"): return "email = \(bind(v.lowercased()))"
-        case (.email, "ends_with"): return "email LIKE \(bind("%" + Self.escapeLike(v.lowercased())))"
-        case (.email, _): return "email LIKE \(bind("%" + Self.escapeLike(v.lowercased()) + "%"))"
+        case (.email, _): return "email = \(bind(v.lowercased()))"  // contains and ends_with: compile(_: SegmentRule)
         case (.company, "equals"): return "company = \(bind(v))"
         case (.company, _): return "company ILIKE \(bind("%" + Self.escapeLike(v) + "%"))"
         case (.tags, "contains"): return "tags @> ARRAY[\(bind(v))]::text[]"

@@ -287,6 +287,35 @@ public enum Migrations {
             CREATE TRIGGER campaigns_counted_upd AFTER UPDATE OF status ON campaigns FOR EACH ROW
                 WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION count_campaign();
             """, concurrently: false),
+        // The trigram index on contacts.email cost every import its rows' trigrams inside the request: 2.37 s for
+        // 100k on 2M contacts, 1.94 s without it. The index now lives on contact_search, which
+        // `ContactSearchIndexer` fills in the background up to `contact_search_progress.upto`; searches read the
+        // contacts beyond that from contacts. Every insert into contacts holds advisory lock 727275 shared until it
+        // ends, so the indexer can tell when no insert is in flight and every id up to the highest is final.
+        Migration(version: 10, name: "email search off the insert path", sql: """
+            -- No foreign key: its check would lock every indexed contact row. A deleted contact's row is
+            -- harmless (searches fetch the candidates from contacts) and no route deletes contacts.
+            CREATE TABLE contact_search (id bigint PRIMARY KEY, tenant_id bigint NOT NULL, email text NOT NULL);
+            CREATE INDEX idx_contact_search_email_trgm ON contact_search USING gin (email gin_trgm_ops)
+                WITH (fastupdate = on, gin_pending_list_limit = 262144);
+            CREATE TABLE contact_search_progress (upto bigint NOT NULL);
+            INSERT INTO contact_search_progress VALUES (0);
+            CREATE FUNCTION hold_contacts_insert_lock() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM pg_advisory_xact_lock_shared(727275);
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER contacts_insert_lock BEFORE INSERT ON contacts FOR EACH STATEMENT EXECUTE FUNCTION hold_contacts_insert_lock();
+            -- No route changes an email today; one that did would leave the search row behind without this.
+            CREATE FUNCTION reindex_contact_email() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                UPDATE contact_search SET email = NEW.email WHERE id = NEW.id;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER contacts_email_reindexed AFTER UPDATE OF email ON contacts FOR EACH ROW
+                WHEN (OLD.email IS DISTINCT FROM NEW.email) EXECUTE FUNCTION reindex_contact_email();
+            DROP INDEX idx_contacts_email_trgm;
+            """, concurrently: false),
     ]
 }
 

@@ -6,19 +6,8 @@ public struct PostgresContactStore: ContactStore {
 
     public init(db: Database) { self.db = db }
 
+    /// The rows' email trigrams are not indexed here: `ContactSearchIndexer` does that after the import.
     public func importContacts(tenant: Int64, chunks: ChunkQueue<ImportChunk>) async throws -> Int {
-        let inserted = try await load(tenant: tenant, chunks: chunks)
-        if inserted > 0 { Self.mergePendingSearchEntries(db) }
-        return inserted
-    }
-
-    /// Merges the email search index's pending list in the background: an import appended its entries there so
-    /// that it need not merge them one by one; until merged, every search reads them sequentially.
-    static func mergePendingSearchEntries(_ db: Database) {
-        Task.detached { _ = try? await db.query("SELECT gin_clean_pending_list('idx_contacts_email_trgm'::regclass)") }
-    }
-
-    private func load(tenant: Int64, chunks: ChunkQueue<ImportChunk>) async throws -> Int {
         // Each chunk: COPY into a per-connection temp table, then one INSERT ... ON CONFLICT (COPY itself cannot
         // skip emails the tenant already has). One transaction for all chunks: a bad row anywhere loads nothing.
         try await db.transaction { conn in
@@ -53,19 +42,23 @@ public struct PostgresContactStore: ContactStore {
         // Other filters have estimates PostgreSQL can plan by. For an email substring its estimate is a guess, and
         // the plan flipped between 11 ms (trigram index) and 61 ms (walking id order) with each ANALYZE. So both,
         // bounded: walk the next 5,000 contacts, where a common match fills the page; only for a page still short,
-        // the trigram index (`+ 0` keeps the planner off the walk), cheap exactly when matches are rare. The Limit
-        // over the Append never starts the second part when the first filled the page, nor does its one-time
-        // filter when the walk reached the last contact (a small tenant).
-        let rows = windowed ? """
+        // fetch by id the candidates the trigram index gives (`contact_search`), cheap exactly when matches are
+        // rare, with the contacts not yet indexed read from contacts (`+ 0` keeps the planner off the walk). The
+        // Limit over the Append never starts the second part when the first filled the page, nor does its
+        // one-time filter when the walk reached the last contact (a small tenant).
+        let rows = if windowed, let candidates = sql.emailCandidates { """
             WITH w AS MATERIALIZED (SELECT (SELECT id FROM contacts WHERE tenant_id = $1 AND id > $2 ORDER BY id OFFSET $4 LIMIT 1) AS last)
             SELECT * FROM (
                 (\(page) tenant_id = $1 AND id > $2 AND id <= coalesce((SELECT last FROM w), 9223372036854775807) AND \(sql.predicate)
                  ORDER BY id LIMIT $3)
                 UNION ALL
-                (\(page) (SELECT last FROM w) IS NOT NULL AND tenant_id + 0 = $1 AND id + 0 > (SELECT last FROM w) AND \(sql.predicate)
-                 ORDER BY id + 0 LIMIT $3)
+                (\(page) (SELECT last FROM w) IS NOT NULL AND tenant_id + 0 = $1 AND id > (SELECT last FROM w) AND id = ANY(ARRAY(
+                    \(candidates)
+                    UNION ALL
+                    SELECT id FROM contacts WHERE tenant_id = $1 AND id > (SELECT upto FROM contact_search_progress) AND \(sql.predicate)))
+                 AND \(sql.predicate) ORDER BY id LIMIT $3)
             ) page LIMIT $3
-            """ : "\(page) tenant_id = $1 AND id > $2 AND \(sql.predicate) ORDER BY id LIMIT $3"
+            """ } else { "\(page) tenant_id = $1 AND id > $2 AND \(sql.predicate) ORDER BY id LIMIT $3" }
         // The JSON is rendered by PostgreSQL: one text value crosses libpq instead of ten per contact.
         let r = try await db.query("SELECT coalesce(json_agg(c ORDER BY c.id), '[]'), max(c.id), count(*) FROM (\(rows)) c",
                                    [String(tenant), String(after), String(limit)] + (windowed ? [String(Self.searchWindow - 1)] : []) + sql.params)
