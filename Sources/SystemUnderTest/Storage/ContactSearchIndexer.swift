@@ -32,8 +32,8 @@ public struct ContactSearchIndexer: Sendable {
             WITH w AS (SELECT upto FROM contact_search_progress FOR UPDATE),
             batch AS (SELECT id, tenant_id, email FROM contacts WHERE id > (SELECT upto FROM w) AND id <= $1 ORDER BY id LIMIT $2),
             added AS (INSERT INTO contact_search SELECT * FROM batch ON CONFLICT (id) DO NOTHING)
-            UPDATE contact_search_progress SET upto = greatest(upto, CASE WHEN (SELECT count(*) FROM batch) < $2 THEN $1
-                                                                          ELSE (SELECT max(id) FROM batch) END)
+            UPDATE contact_search_progress SET upto = CASE WHEN (SELECT count(*) FROM batch) < $2 THEN $1 ELSE (SELECT max(id) FROM batch) END
+            WHERE upto < $1  -- nothing new: no write every half second
             RETURNING (SELECT count(*) FROM batch)
             """, [String(final), String(Self.batch)]).rows.first?[0].flatMap(Int.init) ?? 0
         // The rows went to the index's pending list, which every search reads through until it is merged.
