@@ -216,6 +216,41 @@ import Environment
         #expect(sameJob.outcome == .regressed, "\(sameJob.render())")
     }
 
+    /// Six scopes (overall and five routes) whose latencies sit at 2 ms times each one's `shifts` factor, with
+    /// 2% trial-to-trial noise, on a machine whose probes agree within a few percent.
+    static func routes(_ shifts: [Double], seed: UInt64) -> Summary {
+        var rng = SplitMix64(seed: seed)
+        var s = summary(level: 2, trials: 3, seed: seed, probe: SpeedProbe.combine([50, 51, 49].map { SpeedProbe(deflateMbPerS: $0, memcpyGbPerS: 7) }))
+        s.trials = (0..<3).map { _ in
+            TrialFigures(scopes: Dictionary(uniqueKeysWithValues: zip(["overall", "GET /a", "GET /b", "POST /c", "GET /d", "PATCH /e"], shifts).map { scope, k in
+                let f = 2 * k * (1 + Double.random(in: -0.02...0.02, using: &rng))
+                return (scope, ["p50": f, "p95": f * 1.5, "p99": f * 2, "throughput": 25, "error_rate": 0])
+            }))
+        }
+        return s
+    }
+
+    @Test func routesThatMoveApartBetweenSessionsAreNotARegression() {
+        // Like the A/A runs that failed here: probes agreeing within a few percent, each route moved by its own amount.
+        let base = Self.routes([1, 1, 1, 1, 1, 1], seed: 1)
+        let aa = Self.compare(Self.routes([1.02, 1.12, 0.92, 1.05, 0.90, 1.09], seed: 2), base)
+        #expect(aa.regressions.isEmpty && aa.outcome != .improved, "\(aa.render())")
+        #expect((aa.sessionSpread ?? 0) > 0.05 && aa.render().contains("moved apart between the sessions"), "\(aa.render())")
+        // Within one job the sessions are the same: no spread is allowed for, and +12% is a regression.
+        let sameJob = Comparison.compare(current: Self.routes([1.02, 1.12, 0.92, 1.05, 0.90, 1.09], seed: 2).trials, reference: base.trials,
+                                         machine: .sameJob, baselineGitSha: "A", baselineCreatedAt: "now")
+        #expect(sameJob.sessionSpread == nil && sameJob.outcome == .regressed, "\(sameJob.render())")
+    }
+
+    @Test func aRouteThatRegressesStandsOutOfTheSessionSpread() {
+        let base = Self.routes([1, 1, 1, 1, 1, 1], seed: 1)
+        let one = Self.compare(Self.routes([1.08, 1.12, 0.92, 1.9, 0.90, 1.09], seed: 2), base)
+        #expect(one.outcome == .regressed && Set(one.regressions.map(\.scope)) == ["POST /c"], "\(one.render())")
+        // Every route slower alike moves none apart from the rest: the spread stays at the noise, and it regresses.
+        let all = Self.compare(Self.routes([1.3, 1.3, 1.3, 1.3, 1.3, 1.3], seed: 2), base)
+        #expect(all.outcome == .regressed && all.regressions.count == 18 && (all.sessionSpread ?? 1) < 0.03, "\(all.render())")
+    }
+
     @Test func theProbesOwnNoiseSetsTheTolerance() {
         // One host here, probed before each of five trials, and a host 40% slower.
         let here = SpeedProbe.combine([47, 50, 58, 66, 49].map { SpeedProbe(deflateMbPerS: $0, memcpyGbPerS: 7) })!

@@ -36,6 +36,9 @@ public struct Comparison: Codable, Sendable {
     public var machine: MachineCheck
     /// Trials left out because the machine was busy with other work while they ran, one line each.
     public var setAside: [String]?
+    /// How far the routes' latencies moved apart between the two sessions, beyond what the machine's drift moves
+    /// them all by (log units; `sessionSpread(_:)`). Nil within one job.
+    public var sessionSpread: Double?
     public var rows: [Row]
 
     public var regressions: [Row] { rows.filter { $0.verdict == .regressed } }
@@ -92,9 +95,28 @@ public struct Comparison: Codable, Sendable {
             specs.append(RowSpec(scope: "scenario", metric: name, a: a, b: b, log: true, asked: log1p(thresholds.figureChange),
                                  worseUp: !TrialFigures.higherIsBetter(name, in: reference + current), drift: machine.driftAllowance))
         }
+        // Between sessions, each route's latency moves by its own amount as well (below); the margin allows for
+        // three times that on top of the machine's drift. Within one job both sides share the session.
+        let spread = machine.driftAllowance > 0 ? sessionSpread(specs) : nil
+        for i in specs.indices where specs[i].isLatency { specs[i].drift += 3 * (spread ?? 0) }
         let rows = specs.map { $0.row(family: specs.count) }
         return Comparison(baselineGitSha: baselineGitSha, baselineCreatedAt: baselineCreatedAt, baselineTrials: reference.count,
-                          currentTrials: current.count, machine: machine, setAside: setAside.isEmpty ? nil : setAside, rows: rows)
+                          currentTrials: current.count, machine: machine, setAside: setAside.isEmpty ? nil : setAside,
+                          sessionSpread: spread, rows: rows)
+    }
+
+    /// A session's trials run back to back and share its state (other tenants of the host, caches), so trials on
+    /// unchanged code agree more closely within a session than across two: an A/A here moved one route's p95 by
+    /// +12% (90% interval +8 … +16%) and another's p99 by -16% between sessions whose probes agreed within 1%, with
+    /// 2% trial-to-trial noise. The spread is estimated from this comparison's own latency rows, as the median
+    /// absolute deviation of their changes from the median change (times 1.4826, a standard deviation when
+    /// normal): robust to the minority of rows that a change of code moves, and no larger than the noise when
+    /// every route moved alike. Fewer than 6 latency rows estimate nothing.
+    static func sessionSpread(_ specs: [RowSpec]) -> Double? {
+        let changes = specs.filter(\.isLatency).map(\.estimate)
+        guard changes.count >= 6 else { return nil }
+        let m = changes.median
+        return 1.4826 * changes.map { abs($0 - m) }.median
     }
 
     /// A run's trials against a stored baseline.
@@ -130,6 +152,10 @@ public struct Comparison: Codable, Sendable {
             out += String(format: "machine drift between the sessions: ±%.0f%% (from the speed probes); no smaller change of a latency or scenario figure counts\n",
                           (exp(machine.driftAllowance) - 1) * 100)
         }
+        if let spread = sessionSpread {
+            out += String(format: "routes' latencies moved apart between the sessions by ±%.0f%% (1 sd, from the rows themselves); a latency change counts beyond the drift plus three times that\n",
+                          (exp(spread) - 1) * 100)
+        }
         out += Table.render(header: Self.header, rows: rows.map(\.cells))
         out += "comparison: \(headline)\n"
         return out
@@ -149,6 +175,10 @@ struct RowSpec {
     var asked: Double
     var worseUp: Bool
     var drift: Double
+
+    var isLatency: Bool { scope != "scenario" && [ComparedMetric.p50, .p95, .p99].contains { $0.rawValue == metric } }
+    /// The change of the means on the test's scale, as `TrialTest` estimates it.
+    var estimate: Double { b.map(scaled).reduce(0, +) / Double(b.count) - a.map(scaled).reduce(0, +) / Double(a.count) }
 
     /// Log scale: a ratio, resolved to HdrHistogram's 3 significant digits; absolute: 0.01 percentage points.
     func scaled(_ v: Double) -> Double { log ? Foundation.log(max(v, 1e-9)) : v }

@@ -61,9 +61,8 @@ public struct SpeedProbe: Codable, Sendable, Equatable {
     /// Several probes (one per trial) as one: medians, and every deflate figure kept.
     public static func combine(_ probes: [SpeedProbe]) -> SpeedProbe? {
         guard !probes.isEmpty else { return nil }
-        func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
         let samples = probes.flatMap(\.deflateSamples)
-        return SpeedProbe(deflateMbPerS: median(samples), memcpyGbPerS: median(probes.map(\.memcpyGbPerS)), deflateSamples: samples)
+        return SpeedProbe(deflateMbPerS: samples.median, memcpyGbPerS: probes.map(\.memcpyGbPerS).median, deflateSamples: samples)
     }
 
     /// The pooled standard deviation (log units) of both sides' deflate figures, each side around its own
