@@ -249,6 +249,12 @@ import Environment
         // Every route slower alike moves none apart from the rest: the spread stays at the noise, and it regresses.
         let all = Self.compare(Self.routes([1.3, 1.3, 1.3, 1.3, 1.3, 1.3], seed: 2), base)
         #expect(all.outcome == .regressed && all.regressions.count == 18 && (all.sessionSpread ?? 1) < 0.03, "\(all.render())")
+        // A delay on every request moves short routes more than long ones, so the routes move apart and the
+        // spread grows. A change inside it may go undecided, but is never called the same: the run does not pass.
+        let delayed = Self.compare(Self.routes([1.1, 1.4, 1.25, 1.05, 1.6, 1.15], seed: 2), base)
+        #expect(delayed.outcome == .regressed || delayed.outcome == .inconclusive, "\(delayed.render())")
+        #expect(delayed.rows.filter { $0.scope == "GET /d" && $0.metric.hasPrefix("p") }.allSatisfy { $0.verdict == .regressed || $0.verdict == .inconclusive }, "\(delayed.render())")
+        #expect(Verdict.make(kpis: [], problems: [], interrupted: false, comparison: delayed, advisory: false).exitCode != 0)
     }
 
     @Test func theProbesOwnNoiseSetsTheTolerance() {

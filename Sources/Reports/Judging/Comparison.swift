@@ -95,10 +95,10 @@ public struct Comparison: Codable, Sendable {
             specs.append(RowSpec(scope: "scenario", metric: name, a: a, b: b, log: true, asked: log1p(thresholds.figureChange),
                                  worseUp: !TrialFigures.higherIsBetter(name, in: reference + current), drift: machine.driftAllowance))
         }
-        // Between sessions, each route's latency moves by its own amount as well (below); the margin allows for
-        // three times that on top of the machine's drift. Within one job both sides share the session.
+        // Between sessions, each route's latency moves by its own amount as well (below): a latency change is
+        // decided only beyond three times that on top of the machine's drift. Within one job both sides share the session.
         let spread = machine.driftAllowance > 0 ? sessionSpread(specs) : nil
-        for i in specs.indices where specs[i].isLatency { specs[i].drift += 3 * (spread ?? 0) }
+        for i in specs.indices where specs[i].isLatency { specs[i].spread = 3 * (spread ?? 0) }
         let rows = specs.map { $0.row(family: specs.count) }
         return Comparison(baselineGitSha: baselineGitSha, baselineCreatedAt: baselineCreatedAt, baselineTrials: reference.count,
                           currentTrials: current.count, machine: machine, setAside: setAside.isEmpty ? nil : setAside,
@@ -153,7 +153,7 @@ public struct Comparison: Codable, Sendable {
                           (exp(machine.driftAllowance) - 1) * 100)
         }
         if let spread = sessionSpread {
-            out += String(format: "routes' latencies moved apart between the sessions by ±%.0f%% (1 sd, from the rows themselves); a latency change counts beyond the drift plus three times that\n",
+            out += String(format: "routes' latencies moved apart between the sessions by ±%.0f%% (1 sd, from the rows themselves); a latency change is decided beyond the drift plus three times that, and called the same only inside the usual margin\n",
                           (exp(spread) - 1) * 100)
         }
         out += Table.render(header: Self.header, rows: rows.map(\.cells))
@@ -175,6 +175,9 @@ struct RowSpec {
     var asked: Double
     var worseUp: Bool
     var drift: Double
+    /// What the routes' own moves between sessions add to the margin a change must clear (not to the one that
+    /// calls it the same).
+    var spread = 0.0
 
     var isLatency: Bool { scope != "scenario" && [ComparedMetric.p50, .p95, .p99].contains { $0.rawValue == metric } }
     /// The change of the means on the test's scale, as `TrialTest` estimates it.
@@ -189,7 +192,7 @@ struct RowSpec {
     }
 
     func row(family: Int) -> Comparison.Row {
-        let t = TrialTest(a: a.map(scaled), b: b.map(scaled), asked: asked, resolution: log ? 0.001 : 0.01, rows: family, drift: drift)
+        let t = TrialTest(a: a.map(scaled), b: b.map(scaled), asked: asked, resolution: log ? 0.001 : 0.01, rows: family, drift: drift, spread: spread)
         let verdict: Comparison.Outcome
         switch t.answer {
         case .same: verdict = .unchanged
@@ -199,7 +202,7 @@ struct RowSpec {
         case .different: verdict = (t.estimate > 0) == worseUp ? .regressed : .improved
         }
         return Comparison.Row(scope: scope, metric: metric, baseline: mean(a), current: mean(b), change: shown(t.estimate),
-                              low: shown(t.low), high: shown(t.high), margin: shown(t.margin), noise: shown(t.sigma),
+                              low: shown(t.low), high: shown(t.high), margin: shown(t.decisionMargin), noise: shown(t.sigma),
                               changeUnit: log ? "%" : "pp", pValue: t.pValue, verdict: verdict)
     }
 }

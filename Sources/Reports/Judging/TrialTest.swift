@@ -29,8 +29,10 @@ public struct TrialTest: Sendable, Equatable {
     /// Pooled trial-to-trial standard deviation, on the test's scale.
     public var sigma: Double
     public var degreesOfFreedom: Int
-    /// The change that counts: max(asked, noise floor), on the test's scale.
+    /// The change that counts: max(asked, noise floor), on the test's scale. Inside it, a change is "same".
     public var margin: Double
+    /// What a change must clear to be "different": `margin`, or the drift plus `spread` when that is larger.
+    public var decisionMargin: Double
     public var answer: Answer
 
     public static let familyAlpha = 0.05
@@ -45,14 +47,17 @@ public struct TrialTest: Sendable, Equatable {
     ///   - resolution: the smallest spread the measurement can show (histogram precision), on the test's scale.
     ///   - rows: how many rows the family has (Bonferroni).
     ///   - drift: the least margin the sessions' machine drift allows, on the test's scale (0 within one job).
-    public init(a: [Double], b: [Double], asked: Double, resolution: Double, rows: Int, drift: Double = 0) {
+    ///   - spread: what the figure may move by between sessions on top of the drift (`Comparison.sessionSpread`):
+    ///     it widens only the margin a change must clear, so a change inside it is unknown, never the same.
+    public init(a: [Double], b: [Double], asked: Double, resolution: Double, rows: Int, drift: Double = 0, spread: Double = 0) {
         let na = Double(a.count), nb = Double(b.count)
         let ma = a.reduce(0, +) / max(na, 1), mb = b.reduce(0, +) / max(nb, 1)
         estimate = mb - ma
         guard na > 0, nb > 0, let pooled = PooledSpread.sigma([a, b]) else {
             // One trial a side: no estimate of the noise, so nothing can be decided.
             degreesOfFreedom = 0
-            sigma = .nan; low = -.infinity; high = .infinity; pValue = 1; margin = max(asked, drift); answer = .unknown
+            sigma = .nan; low = -.infinity; high = .infinity; pValue = 1; margin = max(asked, drift); decisionMargin = max(margin, drift + spread)
+            answer = .unknown
             return
         }
         let df = pooled.df
@@ -65,7 +70,8 @@ public struct TrialTest: Sendable, Equatable {
         low = estimate - half
         high = estimate + half
         margin = max(asked, Self.noiseFloorSigmas * sigma, drift)
-        let beyond = drift > 0 ? (low >= margin || high <= -margin) : abs(estimate) >= margin
+        decisionMargin = max(margin, drift + spread)
+        let beyond = drift > 0 ? (low >= decisionMargin || high <= -decisionMargin) : abs(estimate) >= decisionMargin
         if pValue < Self.familyAlpha / Double(max(rows, 1)) && beyond {
             answer = .different
         } else if low > -margin && high < margin {
