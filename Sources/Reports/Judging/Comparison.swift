@@ -107,8 +107,8 @@ public struct Comparison: Codable, Sendable {
 
     /// A session's trials run back to back and share its state (other tenants of the host, caches), so trials on
     /// unchanged code agree more closely within a session than across two: an A/A here moved one route's p95 by
-    /// +12% (90% interval +8 … +16%) and another's p99 by -16% between sessions whose probes agreed within 1%, with
-    /// 2% trial-to-trial noise. The spread is estimated from this comparison's own latency rows, as the median
+    /// +25% (90% interval +20 … +31%) and others' latencies by -27 … +48% between sessions whose probes agreed
+    /// within 1%, with 2-3% trial-to-trial noise. The spread is estimated from this comparison's own latency rows, as the median
     /// absolute deviation of their changes from the median change (times 1.4826, a standard deviation when
     /// normal): robust to the minority of rows that a change of code moves, and no larger than the noise when
     /// every route moved alike. Fewer than 6 latency rows estimate nothing.
@@ -181,7 +181,7 @@ struct RowSpec {
 
     var isLatency: Bool { scope != "scenario" && [ComparedMetric.p50, .p95, .p99].contains { $0.rawValue == metric } }
     /// The change of the means on the test's scale, as `TrialTest` estimates it.
-    var estimate: Double { b.map(scaled).reduce(0, +) / Double(b.count) - a.map(scaled).reduce(0, +) / Double(a.count) }
+    var estimate: Double { scaled(mean(b)) - scaled(mean(a)) }
 
     /// Log scale: a ratio, resolved to HdrHistogram's 3 significant digits; absolute: 0.01 percentage points.
     func scaled(_ v: Double) -> Double { log ? Foundation.log(max(v, 1e-9)) : v }

@@ -60,11 +60,15 @@ enum CopyText {
 extension ContactInput {
     /// Appends the row as a line of COPY text format, in `ImportChunk.columns` order.
     func appendCopyLine(to out: inout [UInt8]) {
-        CopyText.append(email, to: &out)
-        for v in [firstName, lastName, company, source] {
+        func field(_ v: String?) {
             out.append(9)
             if let v { CopyText.append(v, to: &out) } else { out += CopyText.null }
         }
+        CopyText.append(email, to: &out)
+        field(firstName)
+        field(lastName)
+        field(company)
+        field(source)
         out.append(9)
         CopyText.appendArray(tags, forCopy: true, to: &out)
         out.append(9)
