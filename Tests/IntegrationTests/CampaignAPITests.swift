@@ -194,6 +194,33 @@ extension RealStack {
         #expect(try await needles() == ["held.needle@x.example", "late.needle@x.example"])
     }
 
+    /// Contacts' tenant is checked once per statement (migration 11), not by a foreign key; it must refuse all
+    /// that the key refused, a tenant deleted while its contacts are being inserted included.
+    @Test func contactsKeepToExistingTenants() async throws {
+        let stack = try Stack.up(Integration.stackOptions())
+        defer { stack.down() }
+        let db = stack.endpoints.databaseURL!
+        try Integration.seed(stack, contacts: 100)
+        let conn = try PostgresConnection(url: db)
+        func refusal(_ sql: String) -> String? {
+            do { try conn.execute(sql); return nil } catch let e as DatabaseError { return e.sqlState } catch { return "\(error)" }
+        }
+        func newTenant(_ name: String) throws -> String { try conn.query("INSERT INTO tenants (name) VALUES ($1) RETURNING id", [name]).rows[0][0]! }
+        #expect(refusal("INSERT INTO contacts (tenant_id, email) VALUES (1, 'a@x.example'), (987654, 'b@x.example')") == "23503")
+        #expect(try Integration.sql(db, "SELECT count(*) FROM contacts WHERE email LIKE '%@x.example'") == "0")
+        #expect(refusal("UPDATE contacts SET tenant_id = tenant_id % 2 + 1 WHERE id = (SELECT min(id) FROM contacts)") == "23503")
+        #expect(refusal("DELETE FROM tenants WHERE id = \(try newTenant("empty"))") == nil)
+        let busy = try newTenant("busy")
+        let held = try PostgresConnection(url: db)
+        try held.execute("BEGIN")
+        try held.execute("INSERT INTO contacts (tenant_id, email) VALUES (\(busy), 'c@busy.example')")
+        try conn.execute("SET lock_timeout = '300ms'")
+        #expect(refusal("DELETE FROM tenants WHERE id = \(busy)") == "55P03", "the insert in flight holds the tenant's row")
+        try held.execute("COMMIT")
+        #expect(refusal("DELETE FROM tenants WHERE id = \(busy)") == "23503")
+        #expect(refusal("UPDATE tenants SET id = DEFAULT WHERE id = \(busy)") == "23503")
+    }
+
     @Test func contactsImportSearchAndSegments() async throws {
         let stack = try Stack.up(Integration.stackOptions())
         defer { stack.down() }
