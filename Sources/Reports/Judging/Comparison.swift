@@ -158,6 +158,12 @@ public struct Comparison: Codable, Sendable {
         }
         out += Table.render(header: Self.header, rows: rows.map(\.cells))
         out += "comparison: \(headline)\n"
+        if outcome == .inconclusive, machine.comparable, !busy, let spread = sessionSpread {
+            // More trials of this session cannot narrow a spread between sessions; one job with both builds has none.
+            out += String(format: "next: more trials here cannot tell these changes from the sessions' own (routes moved apart by ±%.0f%%); "
+                          + "`mailstorm ab --a <the baseline's campaignd> --b <this campaignd>` runs both builds in one job, where that spread does not enter\n",
+                          (exp(spread) - 1) * 100)
+        }
         return out
     }
 
