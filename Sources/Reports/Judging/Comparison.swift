@@ -152,17 +152,18 @@ public struct Comparison: Codable, Sendable {
             out += String(format: "machine drift between the sessions: ±%.0f%% (from the speed probes); no smaller change of a latency or scenario figure counts\n",
                           (exp(machine.driftAllowance) - 1) * 100)
         }
-        if let spread = sessionSpread {
+        let spreadPercent = sessionSpread.map { (exp($0) - 1) * 100 }
+        if let spreadPercent {
             out += String(format: "routes' latencies moved apart between the sessions by ±%.0f%% (1 sd, from the rows themselves); a latency change is decided beyond the drift plus three times that, and called the same only inside the usual margin\n",
-                          (exp(spread) - 1) * 100)
+                          spreadPercent)
         }
         out += Table.render(header: Self.header, rows: rows.map(\.cells))
         out += "comparison: \(headline)\n"
-        if outcome == .inconclusive, machine.comparable, !busy, let spread = sessionSpread {
+        if outcome == .inconclusive, machine.comparable, !busy, let spreadPercent {
             // More trials of this session cannot narrow a spread between sessions; one job with both builds has none.
             out += String(format: "next: more trials here cannot tell these changes from the sessions' own (routes moved apart by ±%.0f%%); "
                           + "`mailstorm ab --a <the baseline's campaignd> --b <this campaignd>` runs both builds in one job, where that spread does not enter\n",
-                          (exp(spread) - 1) * 100)
+                          spreadPercent)
         }
         return out
     }
