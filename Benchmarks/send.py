@@ -6,7 +6,8 @@ delivery time (enqueue to acceptance at the sink), the sink's counts and campaig
 emails. Targets (issue #5): SMTP <= 180 s, HTTP <= 60 s for 1M.
 
 Peers, in the same run: for HTTP, wrk posting the same 500-recipient batches straight to a sink (the sink's own
-ceiling, so campaignd's share can be told apart); for SMTP, postfix's smtp-source sending to a sink.
+ceiling, so campaignd's share can be told apart); for SMTP, postfix's smtp-source sending to a sink (one command
+at a time: it cannot pipeline, and campaignd does).
 
 Usage: Benchmarks/send.py [--recipients 1000000] [--transport smtp http]
 """
@@ -52,7 +53,9 @@ def peer_http(n_batches=40):
 
 
 def peer_smtp(n=100_000):
-    """postfix's smtp-source: n messages over 8 pipelined sessions to a sink; emails/s."""
+    """postfix's smtp-source: n messages over 8 sessions to a sink; emails/s. smtp-source sends one command at a time
+    (its man page: "No SMTP command pipelining support"), campaignd pipelines, so the sink does less per message
+    for campaignd than for its peer."""
     ensure_packages("postfix")
     p, smtp, _ = sink()
     try:

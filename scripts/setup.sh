@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, idempotently, what Mailstorm builds and runs with. Only missing packages are installed.
 set -euo pipefail
-packages=(postgresql postgresql-contrib redis-server libpq-dev libhiredis-dev libcurl4-openssl-dev libjemalloc-dev libssl-dev zlib1g-dev pkg-config wrk util-linux kubectl linux-perf chromium prometheus)
+packages=(postgresql postgresql-contrib redis-server libpq-dev libhiredis-dev libcurl4-openssl-dev libjemalloc-dev libssl-dev zlib1g-dev pkg-config wrk util-linux kubectl linux-perf chromium prometheus postfix)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -13,6 +13,8 @@ if [ ${#missing[@]} -eq 0 ]; then
 else
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # postfix only for its test tools (smtp-sink, smtp-source): no mail system configured or started.
+  echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections 2>/dev/null || true
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian's postinst may start a system redis or postgres; Mailstorm starts its own on free ports, so leave them be.

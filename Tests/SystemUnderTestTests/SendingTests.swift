@@ -120,15 +120,16 @@ import Testing
         #expect(r.delay(afterAttempt: 10, u: 0.5) == 10)
     }
 
-    /// CRLF line endings, and no dot-stuffing: libcurl stuffs a leading dot itself (RFC 5321 4.5.2), and
-    /// stuffing here too made ".dot" arrive as "..dot".
-    @Test func smtpTextHasCRLFAndLeavesDotStuffingToLibcurl() {
-        let m = OutgoingMessage(identity: MessageIdentity(campaign: 1, contact: 2), to: "a@b.c", subject: "Hi\nthere", html: "line\n.dot\r\nend",
+    /// CRLF line endings, and a dot that starts a line doubled (RFC 5321 4.5.2), so "." alone cannot end the
+    /// message early; the receiver takes one dot off again.
+    @Test func smtpTextHasCRLFAndStuffedDots() {
+        let m = OutgoingMessage(identity: MessageIdentity(campaign: 1, contact: 2), to: "a@b.c", subject: "Hi\nthere", html: "line\n.dot\r\n.\nend.\n..",
                                 enqueuedMs: 5, openURL: "", clickURL: nil)
         let text = String(decoding: SMTPTransport.rfc5322(m, from: "f@x"), as: UTF8.self)
         #expect(text.contains("Subject: Hi there\r\n") && text.contains("Message-ID: <1.2@campaignd.mailstorm>\r\n"))
-        #expect(text.hasSuffix("\r\n\r\nline\r\n.dot\r\nend\r\n"))
-        for (html, body) in [("", "\r\n"), ("a\n", "a\r\n\r\n"), ("a\r", "a\r\n"), ("\r\r\n\n", "\r\r\n\r\n\r\n"), ("é\rx", "é\rx\r\n")] {
+        #expect(text.hasSuffix("\r\n\r\nline\r\n..dot\r\n..\r\nend.\r\n...\r\n"))
+        for (html, body) in [("", "\r\n"), ("a\n", "a\r\n\r\n"), ("a\r", "a\r\n"), ("\r\r\n\n", "\r\r\n\r\n\r\n"), ("é\rx", "é\rx\r\n"),
+                             (".", "..\r\n"), ("a\r.b", "a\r.b\r\n")] {
             let m = OutgoingMessage(identity: MessageIdentity(campaign: 1, contact: 2), to: "a@b.c", subject: "a\r\nb", html: html, enqueuedMs: 5, openURL: "", clickURL: nil)
             let text = String(decoding: SMTPTransport.rfc5322(m, from: "f@x"), as: UTF8.self)
             #expect(text.hasSuffix("utf-8\r\n\r\n" + body) && text.contains("Subject: a b\r\n"), "\(Array(html.utf8))")

@@ -5,12 +5,17 @@ import Foundation
 ///
 /// Each personalization carries its Message-ID (the receiver's idempotency key for that message) and the
 /// values campaignd rendered for it; the request's Idempotency-Key names the batch.
-public final class HTTPProviderTransport: CurlTransport, MailTransport {
+public final class HTTPProviderTransport: MailTransport {
     public let batchSize = 500
     public let name = "http"
+    let curl: CurlHandle
+    let from: String
 
     public init(url: String, from: String) throws {
-        try super.init(url: url, from: from, options: [(CURLOPT_POST, 1)])
+        curl = try CurlHandle()
+        self.from = from
+        curl.set(CURLOPT_URL, url)
+        curl.set(CURLOPT_POST, 1)
     }
 
     public func deliver(_ messages: [OutgoingMessage]) -> [DeliveryResult] {

@@ -21,9 +21,9 @@ public enum DeliveryResult: Sendable, Equatable {
     case permanent(String)
 }
 
-/// The delivery seam: SMTP or an HTTP provider API, through libcurl. Blocking; one per sender thread.
+/// The delivery seam: SMTP (`SMTPTransport`) or an HTTP provider API (libcurl). Blocking; one per sender thread.
 public protocol MailTransport: AnyObject {
-    /// Messages handed over per call (1 for SMTP; a provider batch for HTTP).
+    /// Messages handed over per call (an SMTP pipeline's length; a provider batch for HTTP).
     var batchSize: Int { get }
     /// A name for metrics and the circuit breaker ("smtp", "http").
     var name: String { get }
