@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import Harness
 import Environment
-import SystemUnderTest
+@testable import SystemUnderTest
 
 extension RealStack {
 /// The sender and the mail sink, end to end: every recipient ends in exactly one state, none is lost.
@@ -79,6 +79,42 @@ extension RealStack {
 
     /// Recipients are resolved at the pace of delivery: the outbox never holds more than --outbox-ahead, and
     /// every recipient still gets exactly one message.
+    /// A claim reads the rows it takes, not the outbox: PostgreSQL's own plan, with 2,000 queued and 50 claimed,
+    /// looks up 50 contacts and locks 50 rows. Joined before its LIMIT, it read and sorted all 2,000 each time.
+    @Test func aClaimReadsOnlyTheRowsItTakes() async throws {
+        let stack = try Stack.up(Integration.stackOptions())
+        defer { stack.down() }
+        try Integration.seed(stack, contacts: 2000)
+        let api = try await APIClient.login(stack.endpoints.target)
+        let id = try await api.call("POST", "/api/campaigns", json: ["name": "plan", "subject": "s", "template": "t"]).json["id"] as! Int
+        let conn = try PostgresConnection(url: stack.endpoints.databaseURL!)
+        // Uncommitted, so campaignd's own sender never sees these rows.
+        try conn.execute("BEGIN")
+        defer { try? conn.execute("ROLLBACK") }
+        _ = try conn.query("UPDATE campaigns SET status = 'sending', send_started_at = now() WHERE id = $1", [String(id)])
+        _ = try conn.query("INSERT INTO email_sends (campaign_id, contact_id, tenant_id, email, created_at) SELECT $1, id, tenant_id, email, now() FROM contacts",
+                           [String(id)])
+        try conn.execute("ANALYZE email_sends")  // the planner sees the outbox as it is (its own rows count)
+        let plan = try conn.query("EXPLAIN (ANALYZE, FORMAT JSON) " + Sender.claimSQL, ["50"]).rows[0][0] ?? ""
+        let nodes = Self.planNodes(try JSONSerialization.jsonObject(with: Data(plan.utf8)))
+        func number(_ n: [String: Any], _ key: String) -> Int { (n[key] as? NSNumber)?.intValue ?? -1 }
+        let lookups = nodes.filter { $0["Relation Name"] as? String == "contacts" }.map { number($0, "Actual Loops") * number($0, "Actual Rows") }
+        let locked = nodes.first { $0["Node Type"] as? String == "LockRows" }.map { number($0, "Actual Rows") }
+        #expect(lookups == [50] && locked == 50, "\(plan)")
+        #expect(!nodes.contains { ($0["Node Type"] as? String) == "Sort" }, "a sort of the outbox: \(plan)")
+    }
+
+    /// Every node of an EXPLAIN (FORMAT JSON) plan.
+    static func planNodes(_ json: Any) -> [[String: Any]] {
+        var out: [[String: Any]] = []
+        func walk(_ n: [String: Any]) {
+            out.append(n)
+            for c in n["Plans"] as? [[String: Any]] ?? [] { walk(c) }
+        }
+        if let top = (json as? [[String: Any]])?.first?["Plan"] as? [String: Any] { walk(top) }
+        return out
+    }
+
     @Test func recipientsAreResolvedAtThePaceOfDelivery() async throws {
         var options = Integration.stackOptions()
         options.campaigndArguments = ["--outbox-ahead", "200", "--send-rate", "1000"]
