@@ -108,10 +108,14 @@ extension RealStack {
         #expect(results.allSatisfy { if case .transient = $0 { true } else { false } }, "\(results)")
     }
 
+    /// Nobody listening: worth another try later, except an address that is never worth one.
     @Test func nobodyListeningIsTransient() throws {
         let t = try SMTPTransport(url: "smtp://127.0.0.1:\(try FreePort.pick())", from: "f@x")
-        let results = t.deliver(Self.messages(3))
-        #expect(results.allSatisfy { if case .transient(let e) = $0 { e.contains("refused") } else { false } }, "\(results)")
+        var ms = Self.messages(3)
+        ms[1].to = "bad\r\naddress"
+        let results = t.deliver(ms)
+        #expect(results[1] == .permanent("invalid recipient address"))
+        #expect([results[0], results[2]].allSatisfy { if case .transient(let e) = $0 { e.contains("refused") } else { false } }, "\(results)")
     }
 
     /// A recipient address that would smuggle a command into the session never reaches the server.

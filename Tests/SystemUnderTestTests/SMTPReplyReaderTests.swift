@@ -23,6 +23,19 @@ struct SMTPReplyReaderTests {
         }
     }
 
+    /// Dropping consumed bytes behind a reply still arriving (a long session whose reads end mid-reply) loses nothing.
+    @Test func consumedRepliesAreDroppedBehindAPartialOne() throws {
+        var r = SMTPReplyReader()
+        var count = 0
+        for _ in 0..<3 {
+            feed(&r, String(repeating: "250 ok\r\n", count: 10_000) + "25")
+            while try r.next() != nil { count += 1 }
+            feed(&r, "0 x\r\n")
+            #expect(try r.next() == SMTPReply(code: 250, lines: ["x"]))
+        }
+        #expect(count == 30_000)
+    }
+
     @Test func bareCodeAndClasses() throws {
         var r = SMTPReplyReader()
         feed(&r, "250\r\n451 4.3.0 later\r\n550 5.1.1 no\r\n")

@@ -25,8 +25,9 @@ struct SMTPReplyReader {
     }
 
     mutating func feed(_ bytes: UnsafeRawBufferPointer) {
-        if start > 0 && start == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
+        // Consumed bytes go once all are consumed, or once they pile up behind a reply still arriving.
+        if start > 0 && (start == buffer.count || start > 65_536) {
+            buffer.removeFirst(start)
             start = 0
         }
         buffer.append(contentsOf: bytes)

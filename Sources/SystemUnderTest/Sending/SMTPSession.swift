@@ -33,7 +33,10 @@ final class SMTPSession {
         eightBit = extensions.contains("8BITMIME")
     }
 
-    deinit { try? socket.send(Array("QUIT\r\n".utf8)) }
+    /// Set once an exchange failed: the connection may be unusable, even unwritable for the whole I/O timeout.
+    private var failed = false
+
+    deinit { if !failed { try? socket.send(Array("QUIT\r\n".utf8)) } }
 
     /// One command or message body to send, and whether it belongs to an envelope (MAIL, RCPT, DATA): an
     /// envelope command is not sent, one at a time, after another of its envelope was refused.
@@ -74,6 +77,7 @@ final class SMTPSession {
         } catch {
             x.failure = "\(error)"
         }
+        if x.failure != nil { failed = true }
         return x
     }
 

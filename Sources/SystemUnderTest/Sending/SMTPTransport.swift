@@ -42,7 +42,7 @@ public final class SMTPTransport: MailTransport {
             do {
                 s = try session ?? SMTPSession(host: host, port: port, helo: "campaignd")
             } catch {
-                for i in next..<messages.count { results[i] = .transient("\(error)") }
+                for i in next..<messages.count where results[i] == nil { results[i] = .transient("\(error)") }
                 break
             }
             session = s
