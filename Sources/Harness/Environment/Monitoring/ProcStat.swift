@@ -11,7 +11,7 @@ public struct ProcStat: Sendable, Equatable {
     public var rssBytes: UInt64
     public var threads: Int
     public var fds: Int
-    /// The kernel's resident counters by kind, when read (`read(_:pss:)` with `pss` false).
+    /// The kernel's resident counters by kind, when /proc/<pid>/status could be read.
     public var resident: ResidentMemory? = nil
 
     /// Parses /proc/<pid>/stat. The command name (field 2) may hold spaces and parentheses, so fields are
@@ -27,18 +27,14 @@ public struct ProcStat: Sendable, Equatable {
         return ProcStat(pid: pid, parent: ppid, cpuSeconds: (ut + st + cut + cst) / ticksPerSecond, rssBytes: rss * pageSize, threads: th, fds: 0)
     }
 
-    /// Reads a live process, or nil if it is gone: its memory as PSS, or with `pss` false the kernel's counters
-    /// (`resident`) instead (see `readTree`).
+    /// Reads a live process, or nil if it is gone. `pss`: also read its proportional set size (see `readTree`).
     public static func read(_ pid: Int32, pss: Bool = true) -> ProcStat? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               var s = parse(stat: text, pid: pid, ticksPerSecond: Double(sysconf(Int32(_SC_CLK_TCK))), pageSize: UInt64(sysconf(Int32(_SC_PAGESIZE)))) else { return nil }
         s.fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0
-        guard pss else {
-            s.resident = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)).flatMap(ResidentMemory.parse(status:))
-            return s
-        }
+        s.resident = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)).flatMap(ResidentMemory.parse(status:))
         // PSS splits the pages a process shares with others among them, so a shared library is not counted whole.
-        if let rollup = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8),
+        if pss, let rollup = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8),
            let line = rollup.split(separator: "\n").first(where: { $0.hasPrefix("Pss:") }),
            let kb = UInt64(line.split(separator: " ").dropFirst().first ?? "") {
             s.rssBytes = kb * 1024
