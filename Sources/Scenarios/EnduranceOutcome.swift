@@ -12,7 +12,7 @@ public struct EnduranceOutcome: ScenarioResult, Equatable {
     public var endpointP99Trends: [String: Trend]?
     /// Throughput in req/s per second.
     public var throughputTrend: Trend?
-    /// Memory (`ProcStat.readTree`) in MiB per second, per process.
+    /// Memory (PSS) in MiB per second, per process.
     public var memoryTrends: [String: Trend]
     /// Open files at the start and the end, per process.
     public var fds: [String: [Int]]

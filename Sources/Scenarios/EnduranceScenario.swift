@@ -43,7 +43,7 @@ public struct EnduranceScenario: Scenario {
     }
 
     /// Seconds of warm-up left out of every trend: connection pools fill, PostgreSQL backends start and touch
-    /// shared buffers (the tree's shared memory grows as they do), caches fill. A soak asks about drift after that.
+    /// shared buffers (their PSS grows as they do), caches fill. A soak asks about drift after that.
     static let warmUpSeconds = 10.0
 
     /// Fits the trends after the warm-up.

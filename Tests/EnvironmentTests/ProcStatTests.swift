@@ -28,50 +28,6 @@ import Testing
         #expect(HostCPU.read().map { $0.cores >= 1 } == true)
     }
 
-    @Test func residentCountersAndTrees() throws {
-        let status = "Name:\tpostgres\nVmRSS:\t  900 kB\nRssAnon:\t  100 kB\nRssFile:\t 300 kB\nRssShmem:\t  500 kB\nThreads:\t1\n"
-        let m = try #require(ResidentMemory.parse(status: status))
-        #expect(m == ResidentMemory(anonBytes: 102_400, fileBytes: 307_200, shmemBytes: 512_000))
-        #expect(ResidentMemory.parse(status: "Name:\tx\nRssAnon:\t1 kB\n") == nil)
-        let other = ResidentMemory(anonBytes: 1000, fileBytes: 200_000, shmemBytes: 600_000)
-        #expect(ResidentMemory.ofTree([m, other]) == 103_400 + 307_200 + 600_000)
-        #expect(ResidentMemory.ofTree([]) == nil)
-    }
-
-    /// Four processes sharing 48 MB they all touched: the tree holds it once. The kernel's own PSS, summed over the
-    /// tree, is the reference; summing RSS would count it four times.
-    @Test func aTreeCountsSharedMemoryOnce() throws {
-        let script = """
-            import mmap, os, sys, time
-            m = mmap.mmap(-1, 48 << 20, flags=mmap.MAP_SHARED)
-            for i in range(0, len(m), 4096): m[i] = 1
-            for _ in range(3):
-                if os.fork() == 0:
-                    for i in range(0, len(m), 4096): m[i] = 2
-                    time.sleep(20); os._exit(0)
-            time.sleep(1.5); print("ready", flush=True); time.sleep(20)
-            """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        p.arguments = ["-c", script]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        defer { p.terminate(); kill(-p.processIdentifier, SIGTERM) }
-        _ = out.fileHandleForReading.availableData  // "ready": the children have touched the memory
-        let parents = ProcStat.parentMap()
-        let children = parents.filter { $0.value == p.processIdentifier }.map(\.key)
-        #expect(children.count == 3)
-        let tree = try #require(ProcStat.readTree(p.processIdentifier, parents: parents))
-        let pss = ([p.processIdentifier] + children).compactMap { ProcStat.read($0)?.rssBytes }.reduce(0, +)
-        let rss = ([p.processIdentifier] + children).compactMap { ProcStat.read($0, pss: false)?.resident }
-            .reduce(UInt64(0)) { $0 + $1.anonBytes + $1.fileBytes + $1.shmemBytes }
-        let mb = { (b: UInt64) in Double(b) / 1_048_576 }
-        #expect(mb(tree.rssBytes) >= 48 && mb(rss) >= 4 * 48, "tree \(mb(tree.rssBytes)) MB, RSS sum \(mb(rss)) MB")
-        #expect(abs(mb(tree.rssBytes) - mb(pss)) / mb(pss) < 0.25, "tree \(mb(tree.rssBytes)) MB, PSS sum \(mb(pss)) MB")
-        for c in children { kill(c, SIGTERM) }
-    }
-
     @Test func readsThisProcess() throws {
         let s = try #require(ProcStat.read(getpid()))
         #expect(s.rssBytes > 1_000_000 && s.threads >= 1 && s.fds >= 3)

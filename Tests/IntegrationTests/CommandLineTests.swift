@@ -154,7 +154,7 @@ extension RealStack {
         #expect(summary.requests.total == 20 && r.status == summary.verdict.exitCode, "\(r.output.prefix(300))")
         let runs = try FileManager.default.contentsOfDirectory(atPath: dir).filter { !$0.hasPrefix(".") }
         let csv = try String(contentsOfFile: "\(dir)/\(runs[0])/resources.csv", encoding: .utf8)
-        #expect(csv.hasPrefix("process,t_s,cpu_s,cpu_percent,memory_mib,"))
+        #expect(csv.hasPrefix("process,t_s,cpu_s,cpu_percent,pss_mib,"))
         #expect(try String(contentsOfFile: "\(dir)/\(runs[0])/services.csv", encoding: .utf8).hasPrefix("t_s,"))
         let bad = try Integration.mailstorm(["run", "basic", "--summary-export", "/nonexistent/dir/s.json", "--out", dir])
         #expect(bad.status == 2 && bad.output.contains("/nonexistent/dir"), "\(bad.output)")

@@ -82,7 +82,7 @@ public enum HTMLReport {
             h += SVGChart(id: "chart-cpu", title: "CPU per process (% of one core)", xLabel: "seconds", yLabel: "%", series: procs.enumerated().map { i, p in
                 .init(name: p.key, color: colors[i % colors.count], points: p.value.series.map { ($0.t, $0.cpuPercent) })
             }).render()
-            h += SVGChart(id: "chart-rss", title: "Memory per process (MiB)", xLabel: "seconds", yLabel: "MiB", series: procs.enumerated().map { i, p in
+            h += SVGChart(id: "chart-rss", title: "Memory per process, PSS (MiB)", xLabel: "seconds", yLabel: "MiB", series: procs.enumerated().map { i, p in
                 .init(name: p.key, color: colors[i % colors.count], points: p.value.series.map { ($0.t, $0.memoryMb) })
             }).render()
         }

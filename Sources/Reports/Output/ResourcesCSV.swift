@@ -15,10 +15,10 @@ public class AppendingCSV: @unchecked Sendable {
     }
 }
 
-/// resources.csv: each process's CPU, memory (`ProcStat.readTree`: PostgreSQL's shared buffers are not counted once
-/// per backend), threads and files, appended every second.
+/// resources.csv: each process's CPU, memory (PSS: shared pages split among the processes that map them, so
+/// PostgreSQL's shared buffers are not counted once per backend), threads and files, appended every second.
 public final class ResourcesCSV: AppendingCSV, @unchecked Sendable {
-    public init(path: String) throws { try super.init(path: path, header: "process,t_s,cpu_s,cpu_percent,memory_mib,threads,fds") }
+    public init(path: String) throws { try super.init(path: path, header: "process,t_s,cpu_s,cpu_percent,pss_mib,threads,fds") }
 
     public func append(_ rows: [String: ResourceRow]) {
         let text = rows.sorted { $0.key < $1.key }.map { n, r in

@@ -6,13 +6,10 @@ public struct ProcStat: Sendable, Equatable {
     public var pid: Int32
     public var parent: Int32
     public var cpuSeconds: Double
-    /// Memory: a process's proportional set size when /proc offers it (smaps_rollup), else its resident set
-    /// size; a tree's as `readTree` says.
+    /// Proportional set size when /proc offers it (smaps_rollup), else resident set size.
     public var rssBytes: UInt64
     public var threads: Int
     public var fds: Int
-    /// The kernel's resident counters by kind, when /proc/<pid>/status could be read.
-    public var resident: ResidentMemory? = nil
 
     /// Parses /proc/<pid>/stat. The command name (field 2) may hold spaces and parentheses, so fields are
     /// counted from the last ')'.
@@ -27,14 +24,14 @@ public struct ProcStat: Sendable, Equatable {
         return ProcStat(pid: pid, parent: ppid, cpuSeconds: (ut + st + cut + cst) / ticksPerSecond, rssBytes: rss * pageSize, threads: th, fds: 0)
     }
 
-    /// Reads a live process, or nil if it is gone. `pss`: also read its proportional set size (see `readTree`).
-    public static func read(_ pid: Int32, pss: Bool = true) -> ProcStat? {
+    /// Reads a live process, or nil if it is gone.
+    public static func read(_ pid: Int32) -> ProcStat? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               var s = parse(stat: text, pid: pid, ticksPerSecond: Double(sysconf(Int32(_SC_CLK_TCK))), pageSize: UInt64(sysconf(Int32(_SC_PAGESIZE)))) else { return nil }
         s.fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0
-        s.resident = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)).flatMap(ResidentMemory.parse(status:))
-        // PSS splits the pages a process shares with others among them, so a shared library is not counted whole.
-        if pss, let rollup = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8),
+        // PSS splits shared pages (PostgreSQL's shared_buffers) among the processes mapping them, so a tree's sum
+        // does not count them once per backend; RSS would.
+        if let rollup = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8),
            let line = rollup.split(separator: "\n").first(where: { $0.hasPrefix("Pss:") }),
            let kb = UInt64(line.split(separator: " ").dropFirst().first ?? "") {
             s.rssBytes = kb * 1024
@@ -56,56 +53,20 @@ public struct ProcStat: Sendable, Equatable {
 
     /// A process and all its descendants (PostgreSQL's backends are children of the postmaster), summed.
     /// `parents` comes from `parentMap()`, read once per sample for every tree.
-    ///
-    /// A lone process's memory is its PSS. A tree's is `ResidentMemory.ofTree`, from the kernel's counters: reading
-    /// PSS walks each process's page tables, and PostgreSQL's backends each map 512 MB of shared buffers, so one
-    /// sample of its tree cost 23 ms of CPU (46 ms a second in a 1M send, `perf record -a`), taken from the system
-    /// being measured; the counters cost 0.7 ms. On one stack the two read 332 MB and 352 MB.
     public static func readTree(_ root: Int32, parents: [Int32: Int32]) -> ProcStat? {
+        guard var total = read(root) else { return nil }
         func descends(_ p: Int32) -> Bool {
             var cur = p, hops = 0
             while let pp = parents[cur], hops < 16 { if pp == root { return true }; cur = pp; hops += 1 }
             return false
         }
-        let members = parents.keys.filter { $0 != root && descends($0) }
-        guard !members.isEmpty else { return read(root) }
-        guard var total = read(root, pss: false) else { return nil }
-        var resident = [total.resident]
-        for p in members {
-            guard let c = read(p, pss: false) else { continue }
+        for p in parents.keys where p != root && descends(p) {
+            guard let c = read(p) else { continue }
             total.cpuSeconds += c.cpuSeconds
+            total.rssBytes += c.rssBytes
             total.threads += c.threads
             total.fds += c.fds
-            resident.append(c.resident)
         }
-        total.rssBytes = ResidentMemory.ofTree(resident.compactMap { $0 }) ?? total.rssBytes
         return total
-    }
-}
-
-/// A process's resident memory by kind, from /proc/<pid>/status: counters the kernel keeps, so reading them walks
-/// nothing.
-public struct ResidentMemory: Sendable, Equatable {
-    public var anonBytes: UInt64
-    public var fileBytes: UInt64
-    public var shmemBytes: UInt64
-
-    /// RssAnon, RssFile and RssShmem (kB); nil when any is missing.
-    public static func parse(status: String) -> ResidentMemory? {
-        var kb: [Substring: UInt64] = [:]
-        for line in status.split(separator: "\n") where line.hasPrefix("Rss") {
-            let f = line.split(whereSeparator: { $0 == ":" || $0 == " " || $0 == "\t" })
-            if f.count >= 2, let v = UInt64(f[1]) { kb[f[0]] = v }
-        }
-        guard let a = kb["RssAnon"], let f = kb["RssFile"], let s = kb["RssShmem"] else { return nil }
-        return ResidentMemory(anonBytes: a * 1024, fileBytes: f * 1024, shmemBytes: s * 1024)
-    }
-
-    /// What a tree of one program holds: each process's private memory, plus the files and the shared memory they
-    /// all map, counted once (the largest of each). Summing RSS would count PostgreSQL's shared buffers once per
-    /// backend.
-    public static func ofTree(_ parts: [ResidentMemory]) -> UInt64? {
-        guard !parts.isEmpty else { return nil }
-        return parts.reduce(0) { $0 + $1.anonBytes } + (parts.map(\.fileBytes).max() ?? 0) + (parts.map(\.shmemBytes).max() ?? 0)
     }
 }

@@ -89,7 +89,7 @@ public final class ResourceMonitor: @unchecked Sendable {
     }
 }
 
-/// One process's figures for one second. `memoryMb` as `ProcStat.readTree` reads it.
+/// One process's figures for one second. `memoryMb` is PSS where the kernel offers it (see `ProcStat`).
 public struct ResourceRow: Sendable, Codable, Equatable {
     public var t: Double
     public var cpuSeconds: Double
