@@ -115,6 +115,27 @@ extension RealStack {
         return out
     }
 
+    /// A paused campaign keeps its queued messages, but they must not hold the outbox's room: another tenant's
+    /// campaign, started while it is paused, is resolved and sent all the same.
+    @Test func aPausedCampaignDoesNotHoldUpOthers() async throws {
+        var options = Integration.stackOptions()
+        options.campaigndArguments = ["--outbox-ahead", "200", "--send-rate", "100"]
+        let stack = try Stack.up(options)
+        defer { stack.down() }
+        try Integration.seed(stack, contacts: 1000)  // two tenants
+        let db = stack.endpoints.databaseURL!
+        let first = try await APIClient.login(stack.endpoints.target)
+        let paused = try await Self.startCampaign(first)
+        #expect(try await Integration.eventually(20) {
+            Int(try Integration.sql(db, "SELECT count(*) FROM email_sends WHERE campaign_id = \(paused) AND status = 'queued'")) ?? 0 >= 150
+        })
+        #expect(try await first.call("POST", "/api/campaigns/\(paused)/pause").status == 202)
+        let other = try await APIClient.login(stack.endpoints.target, "user1@tenant2.example")
+        let id = try await Self.startCampaign(other)
+        #expect(try await Self.waitSent(other, id, seconds: 60), "the other tenant's campaign: \((try? Self.states(stack, id)) ?? [:])")
+        #expect(try await first.call("GET", "/api/campaigns/\(paused)").json["status"] as? String == "paused")
+    }
+
     @Test func recipientsAreResolvedAtThePaceOfDelivery() async throws {
         var options = Integration.stackOptions()
         options.campaigndArguments = ["--outbox-ahead", "200", "--send-rate", "1000"]

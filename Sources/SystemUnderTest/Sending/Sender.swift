@@ -148,12 +148,16 @@ public final class Sender: SendTrigger, @unchecked Sendable {
     /// The room in the outbox at which another batch is resolved.
     var resolveAtRoom: Int { min(config.resolveBatch, max(config.outboxAhead / 2, 1)) }
 
-    /// How many more messages the outbox may take (`outboxAhead` less those queued); unlimited when `outboxAhead`
-    /// is 0. Queued rows are counted only as far as decides anything: past `outboxAhead - resolveAtRoom` the
+    /// How many more messages the outbox may take (`outboxAhead` less those queued for sending campaigns; a paused
+    /// campaign's queued rows, counted, stopped every other campaign from being resolved); unlimited when
+    /// `outboxAhead` is 0. Queued rows are counted only as far as decides anything: past `outboxAhead - resolveAtRoom` the
     /// answer is "not yet" however many there are (counting all 20,000 every 0.1 s cost PostgreSQL 7 ms a time).
     func outboxRoom(_ conn: PostgresConnection) throws -> Int {
         guard config.outboxAhead > 0 else { return .max }
-        let n = try conn.query("SELECT count(*) FROM (SELECT 1 FROM email_sends WHERE status = 'queued' LIMIT $1) q",
+        let n = try conn.query("""
+            SELECT count(*) FROM (SELECT 1 FROM email_sends WHERE status = 'queued'
+                AND campaign_id = ANY(ARRAY(SELECT id FROM campaigns WHERE status = 'sending')) LIMIT $1) q
+            """,
                                [String(config.outboxAhead - resolveAtRoom + 1)]).rows.first?[0].flatMap(Int.init) ?? 0
         return config.outboxAhead - n
     }
@@ -161,14 +165,14 @@ public final class Sender: SendTrigger, @unchecked Sendable {
     /// Resolution attempts that fail for the campaign's own reasons before it is marked failed.
     static let resolveAttempts = 3
 
-    /// Resolves one batch of one campaign; false when no campaign needs it. Campaigns that failed before go
-    /// last, so one bad campaign never holds up the others.
+    /// Resolves one batch of one sending campaign; false when no campaign needs it. A paused one waits, since
+    /// nothing drains its rows. Campaigns that failed before go last, so one bad campaign never holds up the others.
     func resolveBatch(_ conn: PostgresConnection, limit: Int) throws -> Bool {
         try conn.execute("BEGIN")
         let r = try conn.query("""
             SELECT c.id, c.tenant_id, c.resolved_through, c.send_started_at, s.conditions::text, c.template
             FROM campaigns c LEFT JOIN segments s ON s.id = c.segment_id
-            WHERE c.status IN ('sending', 'paused') AND NOT c.resolve_done
+            WHERE c.status = 'sending' AND NOT c.resolve_done
             ORDER BY c.resolve_failures, c.id LIMIT 1 FOR UPDATE OF c SKIP LOCKED
             """)
         guard let row = r.rows.first, let id = row[0].flatMap(Int64.init), let tenant = row[1].flatMap(Int64.init),
