@@ -23,8 +23,7 @@ extension RealStack {
             process = try ManagedProcess(name: "smtp-sink", executable: "/usr/sbin/smtp-sink",
                                          arguments: ["-d", dumps + "/%M.", "-t", "5"] + options + ["127.0.0.1:\(port)", "64"],
                                          logPath: dumps + ".log", asUser: "postgres")
-            var waited = 0
-            while !FreePort.isListening(port) && waited < 200 { usleep(10_000); waited += 1 }
+            try process.waitListening(port)
         }
 
         var url: String { "smtp://127.0.0.1:\(port)" }

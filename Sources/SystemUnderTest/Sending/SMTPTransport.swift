@@ -72,7 +72,11 @@ public final class SMTPTransport: MailTransport {
             while i < messages.count && results[i] != nil { i += 1 }
             guard i < messages.count || carrying != nil else { break }
             var parts: [SMTPSession.Part] = []
-            if let c = carrying { parts.append(.init(bytes: Self.rfc5322(messages[c], from: from) + Self.endOfData, envelope: false)) }
+            if let c = carrying {
+                var content = Self.rfc5322(messages[c], from: from)
+                content += Self.endOfData  // in place: rfc5322 reserved room, where `+` copied the whole message
+                parts.append(.init(bytes: content, envelope: false))
+            }
             let envelope = i < messages.count
             if envelope {
                 if reset { parts.append(.init(bytes: Array("RSET\r\n".utf8), envelope: false)) }

@@ -46,6 +46,19 @@ public final class ManagedProcess: @unchecked Sendable {
         return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
     }
 
+    /// Returns once something listens on 127.0.0.1:`port`; if the process exits or `timeout` passes first, stops it
+    /// and throws with the end of its log.
+    public func waitListening(_ port: Int, timeout: Double = 10) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !FreePort.isListening(port) {
+            guard isRunning, Date() < deadline else {
+                stop()
+                throw StackError("\(name) did not listen on port \(port):\n\(logTail())")
+            }
+            usleep(20_000)
+        }
+    }
+
     /// Signals the process, waits up to `timeout` seconds, then kills it; always reaps it.
     public func stop(timeout: Double = 10) {
         guard isRunning else { return }

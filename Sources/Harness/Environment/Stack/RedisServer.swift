@@ -16,13 +16,6 @@ public final class RedisServer: Sendable {
         port = try wanted ?? FreePort.pick()
         process = try ManagedProcess(name: "redis", executable: exe, arguments: ServerSettings.redis(port: port, dir: dir),
                                      logPath: directory + "/redis.log")
-        let deadline = Date().addingTimeInterval(10)
-        while !FreePort.isListening(port) {
-            guard process.isRunning, Date() < deadline else {
-                process.stop()
-                throw StackError("redis-server did not listen on port \(port):\n\(process.logTail())")
-            }
-            usleep(20_000)
-        }
+        try process.waitListening(port)
     }
 }
