@@ -24,19 +24,21 @@ public struct ProcStat: Sendable, Equatable {
         return ProcStat(pid: pid, parent: ppid, cpuSeconds: (ut + st + cut + cst) / ticksPerSecond, rssBytes: rss * pageSize, threads: th, fds: 0)
     }
 
-    /// Reads a live process, or nil if it is gone.
-    public static func read(_ pid: Int32) -> ProcStat? {
+    /// Reads a live process, or nil if it is gone; its memory is PSS, read through `pss` at `now` (seconds).
+    public static func read(_ pid: Int32, pss: inout PSSReader, now: Double) -> ProcStat? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               var s = parse(stat: text, pid: pid, ticksPerSecond: Double(sysconf(Int32(_SC_CLK_TCK))), pageSize: UInt64(sysconf(Int32(_SC_PAGESIZE)))) else { return nil }
         s.fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0
         // PSS splits shared pages (PostgreSQL's shared_buffers) among the processes mapping them, so a tree's sum
         // does not count them once per backend; RSS would.
-        if let rollup = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8),
-           let line = rollup.split(separator: "\n").first(where: { $0.hasPrefix("Pss:") }),
-           let kb = UInt64(line.split(separator: " ").dropFirst().first ?? "") {
-            s.rssBytes = kb * 1024
-        }
+        if let p = pss.pss(pid, rss: s.rssBytes, now: now) { s.rssBytes = p }
         return s
+    }
+
+    /// Reads a live process with a fresh PSS, or nil if it is gone.
+    public static func read(_ pid: Int32) -> ProcStat? {
+        var pss = PSSReader()
+        return read(pid, pss: &pss, now: 0)
     }
 
     /// Every live process's parent, from one scan of /proc.
@@ -53,15 +55,15 @@ public struct ProcStat: Sendable, Equatable {
 
     /// A process and all its descendants (PostgreSQL's backends are children of the postmaster), summed.
     /// `parents` comes from `parentMap()`, read once per sample for every tree.
-    public static func readTree(_ root: Int32, parents: [Int32: Int32]) -> ProcStat? {
-        guard var total = read(root) else { return nil }
+    public static func readTree(_ root: Int32, parents: [Int32: Int32], pss: inout PSSReader, now: Double) -> ProcStat? {
+        guard var total = read(root, pss: &pss, now: now) else { return nil }
         func descends(_ p: Int32) -> Bool {
             var cur = p, hops = 0
             while let pp = parents[cur], hops < 16 { if pp == root { return true }; cur = pp; hops += 1 }
             return false
         }
         for p in parents.keys where p != root && descends(p) {
-            guard let c = read(p) else { continue }
+            guard let c = read(p, pss: &pss, now: now) else { continue }
             total.cpuSeconds += c.cpuSeconds
             total.rssBytes += c.rssBytes
             total.threads += c.threads

@@ -1,8 +1,10 @@
+import CSpawn
 import Foundation
 import Harness
 
-/// Samples CPU, RSS, threads and open files of named processes (with their children) once a second, on a thread
-/// of its own, and keeps a compact per-process series and summary.
+/// Samples CPU, memory (PSS, read again only where it may have moved: `PSSReader`), threads and open files of
+/// named processes (with their children) once a second, on a thread of its own, and keeps a compact per-process
+/// series and summary.
 public final class ResourceMonitor: @unchecked Sendable {
     private let lock = NSLock()
     private let targets: @Sendable () -> [String: Int32]
@@ -31,18 +33,24 @@ public final class ResourceMonitor: @unchecked Sendable {
 
     public func start() {
         let t = Thread { [self] in
+            // Foundation names the Thread object only; top, perf and /proc show the OS thread's name.
+            pthread_setname_np(pthread_self(), "ms-resources")
             let t0 = Date()
             var last: [String: (time: Date, cpu: Double, pid: Int32, own: Double)] = [:]
             // CPU of a server's earlier processes (before a planned restart), so its series keeps adding up.
             var earlier: [String: Double] = [:]
+            var pss = PSSReader()
             while true {
                 lock.lock(); let stop = stopped; lock.unlock()
                 if stop { break }
                 var rows: [String: ResourceRow] = [:]
                 let now = Date()
                 let parents = ProcStat.parentMap()
+                pss.keep(parents.keys)
+                let at = now.timeIntervalSince(t0)
                 for (name, pid) in targets() {
-                    guard let s = own.contains(name) ? ProcStat.read(pid) : ProcStat.readTree(pid, parents: parents) else { continue }
+                    guard let s = own.contains(name) ? ProcStat.read(pid, pss: &pss, now: at)
+                                                     : ProcStat.readTree(pid, parents: parents, pss: &pss, now: at) else { continue }
                     let prev = last[name]
                     if let prev, prev.pid != pid { earlier[name, default: 0] += prev.own }
                     let cpu = s.cpuSeconds + earlier[name, default: 0]
