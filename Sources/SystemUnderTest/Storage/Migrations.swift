@@ -357,6 +357,34 @@ public enum Migrations {
             CREATE TRIGGER tenants_keep_contacts BEFORE DELETE OR UPDATE OF id ON tenants FOR EACH ROW
                 EXECUTE FUNCTION keep_tenant_with_contacts();
             """, concurrently: false),
+        // A message's row is written twice: queued by the resolver, then updated once delivered. Full pages (the
+        // default fillfactor, 100) sent every such update to another page, and PostgreSQL then logs a tuple lock
+        // before the update itself: WAL showed two locks per message (one the claim's), 192,574 for 94,877 messages.
+        // Half-full pages keep the new version beside the old: 106,072 locks, 13% fewer WAL bytes. And every row
+        // entered (campaign_id, sent_at) twice, with a NULL when queued; only sent rows are looked up there (the
+        // hourly send chart), so only they are indexed.
+        Migration(version: 12, name: "outbox rows updated in place", sql: """
+            DO $$
+            DECLARE part regclass;
+            BEGIN
+                FOR part IN SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = 'email_sends'::regclass LOOP
+                    EXECUTE format('ALTER TABLE %s SET (fillfactor = 50)', part);
+                END LOOP;
+            END $$;
+            CREATE OR REPLACE FUNCTION ensure_email_sends_partition(at timestamptz) RETURNS text LANGUAGE plpgsql AS $$
+            DECLARE
+                start_date date := date_trunc('month', at);
+                part text := 'email_sends_y' || to_char(at, 'YYYY') || 'm' || to_char(at, 'MM');
+            BEGIN
+                IF to_regclass(part) IS NULL THEN
+                    EXECUTE format('CREATE TABLE %I PARTITION OF email_sends FOR VALUES FROM (%L) TO (%L) WITH (fillfactor = 50)',
+                                   part, start_date, start_date + interval '1 month');
+                END IF;
+                RETURN part;
+            END $$;
+            DROP INDEX idx_email_sends_campaign_sent;
+            CREATE INDEX idx_email_sends_campaign_sent ON email_sends (campaign_id, sent_at) WHERE sent_at IS NOT NULL;
+            """, concurrently: false),
     ]
 }
 
