@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Harness
 import Environment
+import SystemUnderTest
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -76,6 +77,21 @@ extension Integration {
                                                                    "--contacts", String(contacts), "--quiet"])
         guard r.status == 0 else { throw StackError("seed failed: \(r.output)") }
     }
+
+    /// PostgreSQL's own plan of `sql` as it ran (EXPLAIN ANALYZE, FORMAT JSON), and its nodes, depth first.
+    static func plan(_ conn: PostgresConnection, _ sql: String, _ params: [String?]) throws -> (text: String, nodes: [[String: Any]]) {
+        let text = try conn.query("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params).rows[0][0] ?? ""
+        var nodes: [[String: Any]] = []
+        func walk(_ n: [String: Any]) {
+            nodes.append(n)
+            for c in n["Plans"] as? [[String: Any]] ?? [] { walk(c) }
+        }
+        if let top = (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])?.first?["Plan"] as? [String: Any] { walk(top) }
+        return (text, nodes)
+    }
+
+    /// A plan node's count, -1 when it has none.
+    static func planNumber(_ node: [String: Any], _ key: String) -> Int { (node[key] as? NSNumber)?.intValue ?? -1 }
 
     /// Polls `condition` every 100 ms for up to `seconds`.
     static func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {

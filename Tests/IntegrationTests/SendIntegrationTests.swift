@@ -95,24 +95,12 @@ extension RealStack {
         _ = try conn.query("INSERT INTO email_sends (campaign_id, contact_id, tenant_id, email, created_at) SELECT $1, id, tenant_id, email, now() FROM contacts",
                            [String(id)])
         try conn.execute("ANALYZE email_sends")  // the planner sees the outbox as it is (its own rows count)
-        let plan = try conn.query("EXPLAIN (ANALYZE, FORMAT JSON) " + Sender.claimSQL, ["50"]).rows[0][0] ?? ""
-        let nodes = Self.planNodes(try JSONSerialization.jsonObject(with: Data(plan.utf8)))
-        func number(_ n: [String: Any], _ key: String) -> Int { (n[key] as? NSNumber)?.intValue ?? -1 }
+        let (plan, nodes) = try Integration.plan(conn, Sender.claimSQL, ["50"])
+        let number = Integration.planNumber
         let lookups = nodes.filter { $0["Relation Name"] as? String == "contacts" }.map { number($0, "Actual Loops") * number($0, "Actual Rows") }
         let locked = nodes.first { $0["Node Type"] as? String == "LockRows" }.map { number($0, "Actual Rows") }
         #expect(lookups == [50] && locked == 50, "\(plan)")
         #expect(!nodes.contains { ($0["Node Type"] as? String) == "Sort" }, "a sort of the outbox: \(plan)")
-    }
-
-    /// Every node of an EXPLAIN (FORMAT JSON) plan.
-    static func planNodes(_ json: Any) -> [[String: Any]] {
-        var out: [[String: Any]] = []
-        func walk(_ n: [String: Any]) {
-            out.append(n)
-            for c in n["Plans"] as? [[String: Any]] ?? [] { walk(c) }
-        }
-        if let top = (json as? [[String: Any]])?.first?["Plan"] as? [String: Any] { walk(top) }
-        return out
     }
 
     /// A paused campaign keeps its queued messages, but they must not hold the outbox's room: another tenant's

@@ -50,18 +50,22 @@ public struct PostgresCampaignStore: CampaignStore {
         try await db.query("SELECT value FROM server_secrets WHERE name = $1", [name]).rows.first?[0] ?? nil
     }
 
+    /// A tenant's campaigns, newest first: $1 tenant, $2 limit, and for a later page $3, the last id seen. Both
+    /// read `limit` rows of idx_campaigns_tenant_id whatever the statistics say (migration 13).
+    public static let listSQL = """
+        SELECT id, name, subject, status, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+        FROM campaigns WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2
+        """
+    public static let listBeforeSQL = """
+        SELECT id, name, subject, status, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+        FROM campaigns WHERE tenant_id = $1 AND id < $3 ORDER BY id DESC LIMIT $2
+        """
+
     public func listCampaigns(tenant: Int64, limit: Int, before: Int64?) async throws -> [Campaign] {
-        let r: QueryResult
-        if let before {
-            r = try await db.query("""
-                SELECT id, name, subject, status, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-                FROM campaigns WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3
-                """, [String(tenant), String(before), String(limit)])
+        let r = if let before {
+            try await db.query(Self.listBeforeSQL, [String(tenant), String(limit), String(before)])
         } else {
-            r = try await db.query("""
-                SELECT id, name, subject, status, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-                FROM campaigns WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2
-                """, [String(tenant), String(limit)])
+            try await db.query(Self.listSQL, [String(tenant), String(limit)])
         }
         return r.rows.map(Self.campaign)
     }
