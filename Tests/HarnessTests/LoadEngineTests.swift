@@ -102,6 +102,27 @@ import Testing
         #expect(uses.values.allSatisfy { $0 == 5 })
     }
 
+    /// Users log in at their own arrival rate, whatever the latency: a stall makes iterations wait for a free
+    /// session (timed from their intended send), not start a login each. Before, every iteration due in a 1 s stall
+    /// found all sessions busy and logged in afresh: about 200 logins where 600 iterations in sessions of 20 need 30.
+    @Test func aStallDoesNotStartALoginPerIteration() async throws {
+        let server = try TestHTTPServer()
+        defer { server.shutdown() }
+        var p = LoadPlan(target: try TargetAddress(url: server.url),
+                         workload: .open(pacer: ConstantRate(perSecond: 200, durationSeconds: 3), maxInFlight: 1000),
+                         journeys: [Journey(name: "read", steps: [Step("GET /item", path: "/item?token={{token}}")])])
+        p.session = SessionSpec(setup: [Step("POST /login", method: "POST", path: "/login", body: "{}", extract: [("token", "n")])], iterations: 20...20)
+        let runner = LoadRunner(plan: p)
+        Task { try await Task.sleep(for: .seconds(1)); server.pause(seconds: 1) }
+        let r = try await runner.run()
+        #expect(r.overall.errorCount == 0 && r.droppedIterations == 0)
+        #expect(r.endpoints[1].requests == 600)
+        let logins = server.requestLines.filter { $0.hasPrefix("POST /login") }.count
+        #expect(logins <= 600 / 20 + 2 * Int(8), "\(logins) logins for 600 iterations in sessions of 20")
+        // The wait for a session counts: iterations due in the stall still show it.
+        #expect(r.endpoints[1].latency.millis(at: 99) > 800)
+    }
+
     /// wrk2's point: a stall must show in the tail of an open-model run, and a closed loop hides it.
     @Test func aStallShowsInTheOpenModelTailButNotInAClosedLoop() async throws {
         let server = try TestHTTPServer()

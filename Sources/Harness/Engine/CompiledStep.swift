@@ -89,6 +89,16 @@ final class Iteration: @unchecked Sendable {
     }
 }
 
+/// An iteration that has arrived and been drawn, before it is sent: it may wait for a free session.
+struct PendingIteration {
+    var journey: Int
+    var number: Int
+    var target: Int
+    var vu: Int
+    /// Its intended send time, from which its latency counts however long it waits.
+    var due: UInt64
+}
+
 /// A session's variables and how many more iterations it serves; confined to the engine's loop.
 final class SessionState: @unchecked Sendable {
     var vars: [String: String]

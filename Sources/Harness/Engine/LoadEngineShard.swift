@@ -40,7 +40,7 @@ final class LoadEngineShard: @unchecked Sendable {
     /// This shard's part of `plan.maxConnections`; nil for no limit.
     let connectionCap: Int?
     /// Per target, requests waiting for a connection under that limit.
-    var waiting: [RequestQueue]
+    var waiting: [FIFOQueue<InFlightRequest>]
     var heldForConnection: UInt64 = 0
     var peakConnections = 0
 
@@ -53,6 +53,17 @@ final class LoadEngineShard: @unchecked Sendable {
 
     // Sessions (plans with a SessionSpec): per target, sessions between iterations, ready for another.
     var sessions: [[SessionState]]
+    /// Per target, sessions alive, idle or serving an iteration.
+    var liveSessions: [Int]
+    /// Per target, arrived iterations that found every session busy and no credit for another, oldest first.
+    var awaitingSession: [FIFOQueue<PendingIteration>]
+    /// New sessions beyond those that replace ended ones: users arrive at the iteration rate over a session's
+    /// length, whatever the server's latency. Starting a session (a login) whenever all were busy made a stall
+    /// start logins, and the logins the next stall (`mailstorm run api` at 1,600 req/s: login p50 92 ms, of it
+    /// 69 ms waiting for a hashing slot that was busy 28% of the time).
+    var sessionCredit = LoadEngineShard.sessionBurst
+    /// New sessions that may start at once, beyond the arrivals' credit.
+    static let sessionBurst = 8.0
 
     // Closed model.
     var vuActive: [Bool] = []
@@ -74,9 +85,11 @@ final class LoadEngineShard: @unchecked Sendable {
             all.map { steps in steps.map { CompiledStep($0, endpoint: names.firstIndex(of: $0.name)!, target: target) } }
         }
         sessions = targets.map { _ in [] }
+        liveSessions = targets.map { _ in 0 }
+        awaitingSession = targets.map { _ in FIFOQueue() }
         journeys = compiled[0]
         idle = targets.map { _ in [] }
-        waiting = targets.map { _ in RequestQueue() }
+        waiting = targets.map { _ in FIFOQueue() }
         connectionCap = plan.maxConnections.map { max(1, Self.share(of: plan.segment.share(of: $0), shard: shard, shards: shards)) }
         if case .open(_, let cap) = plan.workload {
             openCap = Self.share(of: plan.segment.share(of: cap), shard: shard, shards: shards)
@@ -119,6 +132,12 @@ final class LoadEngineShard: @unchecked Sendable {
     }
 
     private func scheduleEnded(interrupt: Bool = false, grace: Double? = nil) {
+        // Iterations still waiting for a session were due but never sent: dropped, as past the in-flight cap.
+        if lifecycle.running {
+            for t in awaitingSession.indices {
+                while awaitingSession[t].pop() != nil { inFlight -= 1; dropped += 1; recorder.dropped() }
+            }
+        }
         guard case .finish(let g, let now) = lifecycle.stop(interrupt: interrupt, grace: grace ?? plan.gracefulStopSeconds, inFlight: inFlight) else { return }
         loop.scheduleTask(in: .nanoseconds(Int64(g * 1e9))) { self.finish() }
         if now { finish() }
@@ -197,33 +216,53 @@ final class LoadEngineShard: @unchecked Sendable {
         // The global iteration number: segments and shards deal variable rows and targets as one process would.
         let n = Int(plan.segment.global(iterationsStarted * UInt64(shards) + UInt64(shard)))
         let target = n % targets.count
-        var vars: [String: String] = [:]
-        var session: SessionState?
-        var startsSession = false
-        if let spec = plan.session {
-            if let s = sessions[target].popLast() {
-                session = s
-                vars = s.vars
-            } else {
-                startsSession = true
-                session = SessionState(vars: [:], remaining: Int.random(in: spec.iterations, using: &rng))
-                vars = plan.variables.rows[n % plan.variables.rows.count]
-            }
-        } else if usesVariables[j] {
-            vars = plan.variables.rows[n % plan.variables.rows.count]
-        }
-        if session != nil || usesVariables[j] {
-            vars["iteration"] = String(n)
-            vars["vu"] = String(vu)
-        }
-        // A new session runs its setup first (the journey after the plan's), then the drawn journey.
-        let it = Iteration(journey: startsSession ? plan.journeys.count : j, vars: vars, vu: vu, target: target)
-        it.session = session
-        if startsSession { it.afterSetup = j }
         iterationsStarted += 1
         inFlight += 1
         peakInFlight = max(peakInFlight, inFlight)
-        send(it, due: due)
+        let pending = PendingIteration(journey: j, number: n, target: target, vu: vu, due: due)
+        guard let spec = plan.session else { return launch(pending, session: nil, starts: false) }
+        sessionCredit = min(sessionCredit + 1 / spec.meanIterations, Self.sessionBurst)
+        if let s = sessions[target].popLast() {
+            launch(pending, session: s, starts: false)
+        } else if sessionCredit >= 1 || liveSessions[target] == 0 {
+            sessionCredit = max(sessionCredit - 1, 0)
+            liveSessions[target] += 1
+            launch(pending, session: SessionState(vars: [:], remaining: Int.random(in: spec.iterations, using: &rng)), starts: true)
+        } else {
+            awaitingSession[target].push(pending)
+        }
+    }
+
+    /// Sends an iteration, in `session` when the plan has sessions; `starts`: the session is new and logs in first.
+    private func launch(_ p: PendingIteration, session: SessionState?, starts: Bool) {
+        var vars: [String: String] = [:]
+        if let session {
+            vars = starts ? plan.variables.rows[p.number % plan.variables.rows.count] : session.vars
+        } else if usesVariables[p.journey] {
+            vars = plan.variables.rows[p.number % plan.variables.rows.count]
+        }
+        if session != nil || usesVariables[p.journey] {
+            vars["iteration"] = String(p.number)
+            vars["vu"] = String(p.vu)
+        }
+        // A new session runs its setup first (the journey after the plan's), then the drawn journey.
+        let it = Iteration(journey: starts ? plan.journeys.count : p.journey, vars: vars, vu: p.vu, target: p.target)
+        it.session = session
+        if starts { it.afterSetup = p.journey }
+        send(it, due: p.due)
+    }
+
+    /// A session is free for another iteration: the oldest waiting one, or the idle pool.
+    private func release(_ s: SessionState, target: Int) {
+        if let p = awaitingSession[target].pop() { launch(p, session: s, starts: false) } else { sessions[target].append(s) }
+    }
+
+    /// A session ended (its count ran out, or its setup failed): a waiting iteration starts its replacement.
+    private func sessionEnded(target: Int) {
+        liveSessions[target] -= 1
+        guard lifecycle.running, let p = awaitingSession[target].pop(), let spec = plan.session else { return }
+        liveSessions[target] += 1
+        launch(p, session: SessionState(vars: [:], remaining: Int.random(in: spec.iterations, using: &rng)), starts: true)
     }
 
     private func endIteration(_ it: Iteration, at now: UInt64) {
@@ -231,10 +270,12 @@ final class LoadEngineShard: @unchecked Sendable {
         if !it.failed { iterationsCompleted += 1 }
         // A session whose setup failed is dropped (the next iteration logs in afresh); otherwise it keeps what
         // this iteration gathered and serves the next, until its count runs out.
-        if let s = it.session, it.afterSetup == nil {
-            s.vars = it.vars
-            s.remaining -= 1
-            if s.remaining > 0, lifecycle.running { sessions[it.target].append(s) }
+        if let s = it.session {
+            if it.afterSetup == nil {
+                s.vars = it.vars
+                s.remaining -= 1
+            }
+            if it.afterSetup == nil, s.remaining > 0, lifecycle.running { release(s, target: it.target) } else { sessionEnded(target: it.target) }
         }
         if it.vu >= 0, lifecycle.running, vuActive[it.vu] {
             let think = plan.think.sampleNanos(using: &rng)

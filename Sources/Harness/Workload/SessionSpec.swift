@@ -10,4 +10,7 @@ public struct SessionSpec: Sendable {
         self.setup = setup
         self.iterations = iterations
     }
+
+    /// Iterations a session serves on average.
+    public var meanIterations: Double { Double(iterations.lowerBound + iterations.upperBound) / 2 }
 }
