@@ -224,7 +224,8 @@ final class LoadEngineShard: @unchecked Sendable {
         sessionCredit = min(sessionCredit + 1 / spec.meanIterations, Self.sessionBurst)
         if let s = sessions[target].popLast() {
             launch(pending, session: s, starts: false)
-        } else if sessionCredit >= 1 || liveSessions[target] == 0 {
+        } else if vu >= 0 || sessionCredit >= 1 || liveSessions[target] == 0 {
+            // A closed model's users are its VUs, each with a session of its own: no credit applies.
             sessionCredit = max(sessionCredit - 1, 0)
             liveSessions[target] += 1
             launch(pending, session: SessionState(vars: [:], remaining: Int.random(in: spec.iterations, using: &rng)), starts: true)
