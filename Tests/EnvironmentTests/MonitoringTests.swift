@@ -35,8 +35,10 @@ import Testing
     @Test func resourcesFollowARestartedServerToItsNewProcess() throws {
         func spin() throws -> Process {
             let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/sh")
-            p.arguments = ["-c", "while :; do :; done"]
+            // Ends by itself within a minute: a test run killed before it kills this leaves no spinner behind (one
+            // orphaned unbounded loop took a core for 17 minutes and ignored SIGTERM, whose mask it inherits).
+            p.executableURL = URL(fileURLWithPath: "/bin/bash")
+            p.arguments = ["-c", "while (( SECONDS < 60 )); do :; done"]
             try p.run()
             return p
         }
