@@ -23,10 +23,6 @@ public enum ServerSettings {
             ("default_statistics_target", "100"),
             ("random_page_cost", "1.1"),
             ("effective_io_concurrency", "200"),
-            // The stack starts empty and a run fills it within seconds; with the default minute between autovacuum
-            // rounds, a run could end before its tables had statistics, measuring plans no running system uses
-            // (the campaign list sorted all of a tenant's campaigns per page).
-            ("autovacuum_naptime", "10s"),
             ("log_min_duration_statement", "1000"),
             ("log_checkpoints", "on"),
             // Seed 000 logs connections; the pool connects once, so this is cheap and helps debugging.
