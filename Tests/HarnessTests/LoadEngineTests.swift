@@ -81,11 +81,7 @@ import Testing
     @Test func aSessionLogsInOnceAndKeepsItsVariablesAcrossIterations() async throws {
         let server = try TestHTTPServer()
         defer { server.shutdown() }
-        var p = LoadPlan(target: try TargetAddress(url: server.url),
-                         workload: .open(pacer: ConstantRate(perSecond: 200, durationSeconds: 1), maxInFlight: 100),
-                         journeys: [Journey(name: "read", steps: [Step("GET /item", path: "/item?token={{token}}&i={{iteration}}")])])
-        p.session = SessionSpec(setup: [Step("POST /login", method: "POST", path: "/login", body: "{}", extract: [("token", "n")])], iterations: 5...5)
-        let r = try await LoadRunner(plan: p).run()
+        let r = try await LoadRunner(plan: try Self.sessionPlan(server, seconds: 1, maxInFlight: 100, iterations: 5, path: "/item?token={{token}}&i={{iteration}}")).run()
         #expect(r.overall.errorCount == 0)
         #expect(r.endpoints.map(\.name) == ["POST /login", "GET /item"])
         #expect(r.endpoints[1].requests == 200)
@@ -108,11 +104,7 @@ import Testing
     @Test func aStallDoesNotStartALoginPerIteration() async throws {
         let server = try TestHTTPServer()
         defer { server.shutdown() }
-        var p = LoadPlan(target: try TargetAddress(url: server.url),
-                         workload: .open(pacer: ConstantRate(perSecond: 200, durationSeconds: 3), maxInFlight: 1000),
-                         journeys: [Journey(name: "read", steps: [Step("GET /item", path: "/item?token={{token}}")])])
-        p.session = SessionSpec(setup: [Step("POST /login", method: "POST", path: "/login", body: "{}", extract: [("token", "n")])], iterations: 20...20)
-        let runner = LoadRunner(plan: p)
+        let runner = LoadRunner(plan: try Self.sessionPlan(server, seconds: 3, maxInFlight: 1000, iterations: 20, path: "/item?token={{token}}"))
         Task { try await Task.sleep(for: .seconds(1)); server.pause(seconds: 1) }
         let r = try await runner.run()
         #expect(r.overall.errorCount == 0 && r.droppedIterations == 0)
@@ -121,6 +113,16 @@ import Testing
         #expect(logins <= 600 / 20 + 2 * Int(8), "\(logins) logins for 600 iterations in sessions of 20")
         // The wait for a session counts: iterations due in the stall still show it.
         #expect(r.endpoints[1].latency.millis(at: 99) > 800)
+    }
+
+    /// 200 iterations a second of GET `path`, in sessions of `iterations` that each log in once (POST /login, token).
+    static func sessionPlan(_ server: TestHTTPServer, seconds: Double, maxInFlight: Int, iterations: Int, path: String) throws -> LoadPlan {
+        var p = LoadPlan(target: try TargetAddress(url: server.url),
+                         workload: .open(pacer: ConstantRate(perSecond: 200, durationSeconds: seconds), maxInFlight: maxInFlight),
+                         journeys: [Journey(name: "read", steps: [Step("GET /item", path: path)])])
+        p.session = SessionSpec(setup: [Step("POST /login", method: "POST", path: "/login", body: "{}", extract: [("token", "n")])],
+                                iterations: iterations...iterations)
+        return p
     }
 
     /// wrk2's point: a stall must show in the tail of an open-model run, and a closed loop hides it.

@@ -228,7 +228,7 @@ final class LoadEngineShard: @unchecked Sendable {
             // A closed model's users are its VUs, each with a session of its own: no credit applies.
             sessionCredit = max(sessionCredit - 1, 0)
             liveSessions[target] += 1
-            launch(pending, session: SessionState(vars: [:], remaining: Int.random(in: spec.iterations, using: &rng)), starts: true)
+            launch(pending, session: newSession(spec), starts: true)
         } else {
             awaitingSession[target].push(pending)
         }
@@ -253,6 +253,11 @@ final class LoadEngineShard: @unchecked Sendable {
         send(it, due: p.due)
     }
 
+    /// A session that has yet to log in, serving a drawn number of iterations.
+    private func newSession(_ spec: SessionSpec) -> SessionState {
+        SessionState(vars: [:], remaining: Int.random(in: spec.iterations, using: &rng))
+    }
+
     /// A session is free for another iteration: the oldest waiting one, or the idle pool.
     private func release(_ s: SessionState, target: Int) {
         if let p = awaitingSession[target].pop() { launch(p, session: s, starts: false) } else { sessions[target].append(s) }
@@ -263,7 +268,7 @@ final class LoadEngineShard: @unchecked Sendable {
         liveSessions[target] -= 1
         guard lifecycle.running, let p = awaitingSession[target].pop(), let spec = plan.session else { return }
         liveSessions[target] += 1
-        launch(p, session: SessionState(vars: [:], remaining: Int.random(in: spec.iterations, using: &rng)), starts: true)
+        launch(p, session: newSession(spec), starts: true)
     }
 
     private func endIteration(_ it: Iteration, at now: UInt64) {
@@ -272,11 +277,12 @@ final class LoadEngineShard: @unchecked Sendable {
         // A session whose setup failed is dropped (the next iteration logs in afresh); otherwise it keeps what
         // this iteration gathered and serves the next, until its count runs out.
         if let s = it.session {
-            if it.afterSetup == nil {
+            let served = it.afterSetup == nil
+            if served {
                 s.vars = it.vars
                 s.remaining -= 1
             }
-            if it.afterSetup == nil, s.remaining > 0, lifecycle.running { release(s, target: it.target) } else { sessionEnded(target: it.target) }
+            if served, s.remaining > 0, lifecycle.running { release(s, target: it.target) } else { sessionEnded(target: it.target) }
         }
         if it.vu >= 0, lifecycle.running, vuActive[it.vu] {
             let think = plan.think.sampleNanos(using: &rng)
