@@ -38,7 +38,8 @@ public struct ChaosScenario: Scenario {
                                               note: "", moreSettings: ["send_rate", "recipients"])
         let s = try send(profile: profile, overrides: overrides, duration: Double(p.workload.durationNanos) / 1e9)
         // Contacts are dealt over the tenants; the send goes to the first tenant's.
-        p.seed = SeedRequest(tenants: p.seed.tenants, usersPerTenant: p.seed.usersPerTenant, contacts: s.recipients * p.seed.tenants, allActive: true)
+        p.seed.contacts = s.recipients * p.seed.tenants
+        p.seed.allActive = true
         p.campaigndArguments = ["--send-rate", BasicScenario.format(s.rate)]
         p.sink = .counts
         p.describe += ", a campaign to \(s.recipients) recipients at \(BasicScenario.format(s.rate)) emails/s beside it, with faults"

@@ -84,10 +84,13 @@ public struct SeedRequest: Sendable, Equatable {
     public var contacts: Int
     /// Every contact subscribed (a send then reaches exactly `contacts` recipients).
     public var allActive: Bool
-    public init(tenants: Int = 2, usersPerTenant: Int = 50, contacts: Int = 1000, allActive: Bool = false) {
+    /// Real tenants have campaigns already; a fresh database with none plans the list badly (Seeder.historySQL).
+    public var campaignsPerTenant: Int
+    public init(tenants: Int = 2, usersPerTenant: Int = 50, contacts: Int = 1000, allActive: Bool = false, campaignsPerTenant: Int = 20) {
         self.tenants = tenants
         self.usersPerTenant = usersPerTenant
         self.contacts = contacts
         self.allActive = allActive
+        self.campaignsPerTenant = campaignsPerTenant
     }
 }

@@ -186,7 +186,7 @@ public struct ScenarioRunner: Sendable {
         let exe = try CampaignServer.locate(binary)
         let out = try ManagedProcess.runToEnd(exe, [
             "seed", "--database-url", db, "--tenants", String(req.tenants), "--users-per-tenant", String(req.usersPerTenant),
-            "--contacts", String(req.contacts), "--password", password, "--quiet",
+            "--contacts", String(req.contacts), "--campaigns-per-tenant", String(req.campaignsPerTenant), "--password", password, "--quiet",
         ] + (req.allActive ? ["--all-active"] : []))
         guard out.status == 0 else { throw StackError("seeding failed (exit \(out.status)): \(out.output.suffix(800))") }
         let users = out.output.split(separator: "\n").map(String.init).filter { $0.contains("@") }

@@ -136,6 +136,7 @@ struct Seed: AsyncParsableCommand {
     @Option(help: "Tenants.") var tenants = 2
     @Option(help: "Users per tenant.") var usersPerTenant = 50
     @Option(help: "Contacts wanted in all, spread over the tenants; only the missing ones are added.") var contacts = 1000
+    @Option(help: "Draft campaigns each tenant already has; only the missing ones are added.") var campaignsPerTenant = 0
     @Flag(help: "No progress bar on stderr.") var quiet = false
     @Flag(help: "Make every contact subscribed (by default 5% are unsubscribed or bounced).") var allActive = false
     @Option(help: "Every user's password.") var password = "mailstorm-pass"
@@ -145,6 +146,7 @@ struct Seed: AsyncParsableCommand {
         guard tenants >= 1 else { throw ValidationError("--tenants must be at least 1") }
         guard usersPerTenant >= 1 else { throw ValidationError("--users-per-tenant must be at least 1") }
         guard contacts >= 0 else { throw ValidationError("--contacts must not be negative") }
+        guard campaignsPerTenant >= 0 else { throw ValidationError("--campaigns-per-tenant must not be negative") }
         guard (4...12).contains(kdfCost) else { throw ValidationError("--kdf-cost must be 4 to 12") }
     }
 
@@ -157,6 +159,7 @@ struct Seed: AsyncParsableCommand {
         plan.password = password
         plan.kdfCost = kdfCost
         plan.allActive = allActive
+        plan.campaignsPerTenant = campaignsPerTenant
         do {
             _ = try await db.migrate()
             let bar = ProgressBar(label: "contacts", enabled: !quiet)

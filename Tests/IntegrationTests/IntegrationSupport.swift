@@ -72,9 +72,9 @@ extension CampaignAPI {
 
 extension Integration {
     /// Seeds `contacts` through campaignd's own seeder.
-    static func seed(_ stack: Stack, contacts: Int) throws {
+    static func seed(_ stack: Stack, contacts: Int, _ more: [String] = []) throws {
         let r = try ManagedProcess.runToEnd(binary("campaignd"), ["seed", "--database-url", stack.endpoints.databaseURL!,
-                                                                   "--contacts", String(contacts), "--quiet"])
+                                                                   "--contacts", String(contacts), "--quiet"] + more)
         guard r.status == 0 else { throw StackError("seed failed: \(r.output)") }
     }
 

@@ -16,11 +16,25 @@ public struct Seeder: Sendable {
         public var kdfCost = 6
         /// Every contact subscribed, so a send reaches exactly `contacts` recipients.
         public var allActive = false
+        /// Draft campaigns each tenant already has, oldest first; only the missing ones are added.
+        public var campaignsPerTenant = 0
         public init() {}
     }
 
     let db: Database
     public init(db: Database) { self.db = db }
+
+    /// The history is there so the planner's statistics see how campaigns spread over tenants.
+    static let historySQL = """
+        INSERT INTO campaigns (tenant_id, owner_id, name, subject, created_at)
+        SELECT t.id, o.id, 'history ' || g, 'Seeded history ' || g, now() - ($1::int + 1 - g) * interval '1 day'
+        FROM tenants t
+        CROSS JOIN LATERAL (SELECT min(id) AS id FROM users WHERE tenant_id = t.id) o
+        CROSS JOIN generate_series(1, $1::int) g
+        WHERE t.name ~ '^tenant[0-9]+$' AND substring(t.name from 7)::int <= $2::int
+          AND g > (SELECT count(*) FROM campaigns c WHERE c.tenant_id = t.id AND c.name LIKE 'history %')
+        ORDER BY t.id, g
+        """
 
     static let copySQL = "COPY contacts (tenant_id, email, first_name, last_name, company, source, status, tags, custom_fields, created_at) FROM STDIN"
 
@@ -39,9 +53,15 @@ public struct Seeder: Sendable {
                 """, [String(plan.usersPerTenant), plan.password, String(plan.kdfCost), String(plan.tenants)])
             let ids = try conn.query("SELECT id FROM tenants WHERE name ~ '^tenant[0-9]+$' AND substring(name from 7)::int <= $1::int ORDER BY id",
                                      [String(plan.tenants)]).rows.compactMap { $0[0].flatMap(Int64.init) }
+            if plan.campaignsPerTenant > 0 {
+                _ = try conn.query(Self.historySQL, [String(plan.campaignsPerTenant), String(plan.tenants)])
+            }
             let n = try conn.query("SELECT count(*) FROM contacts").rows[0][0].flatMap(Int.init) ?? 0
             return (ids, n)
         }
+        // A fresh stack's tables have no statistics until autovacuum's first round, a minute in; until then the
+        // planner sorted a tenant's whole campaign list for every page.
+        _ = try await db.query("ANALYZE tenants, users, campaigns")
         let missing = plan.contacts - existing
         if missing > 0 {
             // Several COPY streams, one per pool connection: index upkeep, not parsing, bounds one stream, and
