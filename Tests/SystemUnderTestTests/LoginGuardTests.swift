@@ -27,6 +27,7 @@ import Testing
         gate.continuation.yield()
         try await first.value
         #expect(try await second.value == "second")
+        #expect(g.pendingTimers == 0, "the served waiter's give-up timer still sleeps")
         #expect(timing.wait > 0 && timing.db == 0)
         let header = timing.header(totalNanos: timing.wait + 2_000_000)
         #expect(header.contains("wait;dur=\(ServerTiming.ms(timing.wait))") && header.hasSuffix("render;dur=2.000"), "\(header)")

@@ -21,6 +21,8 @@ public final class LoginGuard: Sendable {
         var running = 0
         var waiting: [(id: UInt64, continuation: CheckedContinuation<Bool, Never>)] = []
         var nextID: UInt64 = 0
+        /// Each waiter's give-up timer, cancelled when the turn comes first (else each sleeps out its wait).
+        var timers: [UInt64: Task<Void, Never>] = [:]
     }
 
     public init(cache: any KeyValueCache, perEmail: Int = 10, perAddress: Int = 100, windowSeconds: Int = 900, concurrent: Int,
@@ -68,24 +70,37 @@ public final class LoginGuard: Sendable {
                 return t.nextID
             }
             guard let id else { c.resume(returning: true); return }
-            Task { [weak self] in
-                try? await Task.sleep(for: .seconds(wait))
+            let timer = Task { [weak self] in
+                guard (try? await Task.sleep(for: .seconds(wait))) != nil else { return }
                 // Still waiting: give up the place (a turn handed over meanwhile was already resumed with true).
                 let late = self?.turns.withLock { t -> CheckedContinuation<Bool, Never>? in
+                    t.timers[id] = nil
                     guard let i = t.waiting.firstIndex(where: { $0.id == id }) else { return nil }
                     return t.waiting.remove(at: i).continuation
                 }
                 late?.resume(returning: false)
             }
+            // The turn may have come already, before the timer was on record.
+            let served = turns.withLock { t -> Bool in
+                guard t.waiting.contains(where: { $0.id == id }) else { return true }
+                t.timers[id] = timer
+                return false
+            }
+            if served { timer.cancel() }
         }
     }
 
+    /// Give-up timers still running (for tests).
+    var pendingTimers: Int { turns.withLock { $0.timers.count } }
+
     /// Hands the turn to the longest waiter, or frees it.
     func release() {
-        let next = turns.withLock { t -> CheckedContinuation<Bool, Never>? in
+        let next = turns.withLock { t -> (CheckedContinuation<Bool, Never>, Task<Void, Never>?)? in
             if t.waiting.isEmpty { t.running -= 1; return nil }
-            return t.waiting.removeFirst().continuation
+            let w = t.waiting.removeFirst()
+            return (w.continuation, t.timers.removeValue(forKey: w.id))
         }
-        next?.resume(returning: true)
+        next?.1?.cancel()
+        next?.0.resume(returning: true)
     }
 }
