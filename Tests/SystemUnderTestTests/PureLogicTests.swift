@@ -1,7 +1,20 @@
+import Foundation
 import Testing
 @testable import SystemUnderTest
 
 @Suite struct PureLogicTests {
+    /// A campaign written by hand reads back, through Foundation's JSON readers, as the campaign and as what
+    /// JSONEncoder writes for it, whatever its strings hold.
+    @Test func campaignJSONReadsBackAsJSONEncoderWritesIt() throws {
+        for text in ["Spring launch", "a\"b\\c/d", "line\nbreak\t\r\u{01}\u{1f}", "é ü 日本 🚀", ""] {
+            let c = Campaign(id: 9_007_199_254_740_993, name: text, subject: "re: " + text, status: "draft", createdAt: "2026-11-30T22:04:08Z")
+            #expect(try JSONDecoder().decode(Campaign.self, from: Data(c.json.utf8)) == c, "\(c.json)")
+            let mine = try JSONSerialization.jsonObject(with: Data(c.json.utf8)) as? NSDictionary
+            let theirs = try JSONSerialization.jsonObject(with: JSONEncoder().encode(c)) as? NSDictionary
+            #expect(mine != nil && mine == theirs, "\(c.json)")
+        }
+    }
+
     @Test func routeLabelsCollapseIdsAndTokens() {
         #expect(HTTPMetrics.unmatchedLabel(method: "GET") == "GET (unmatched)")
         #expect(HTTPMetrics.unmatchedLabel(method: "BREW") == "OTHER (unmatched)", "a made-up method is not a label of its own")

@@ -38,12 +38,6 @@ struct CampaignRoutes {
         }
     }
 
-    struct Page: Encodable {
-        var campaigns: [Campaign]
-        var nextBefore: Int64?
-        enum CodingKeys: String, CodingKey { case campaigns, nextBefore = "next_before" }
-    }
-
     static func key(_ tenant: Int64, _ id: Int64) -> String { "campaign:\(tenant):\(id)" }
 
     static func validName(_ s: String?) throws -> String? {
@@ -84,7 +78,9 @@ struct CampaignRoutes {
                 return n
             }
             let list = try await context.timing.db { try await store.listCampaigns(tenant: s.tenantID, limit: limit, before: before) }
-            return try JSON.response(Page(campaigns: list, nextBefore: list.count == limit ? list.last?.id : nil))
+            var page = "{\"campaigns\":[" + list.map(\.json).joined(separator: ",") + "]"
+            if list.count == limit, let last = list.last { page += ",\"next_before\":\(last.id)" }
+            return JSON.raw(page + "}")
         }
         group.post("/campaigns") { request, context in
             let s = try context.requireSession()
@@ -95,7 +91,7 @@ struct CampaignRoutes {
                                   template: try Self.validTemplate(b.template) ?? message ?? "")
             let c = try await context.timing.db { try await store.createCampaign(tenant: s.tenantID, owner: s.userID, new) }
             try await afterWrite(s.tenantID, nil, timing: context.timing)
-            return try JSON.response(c, status: .created)
+            return JSON.raw(c.json, status: .created)
         }
         group.get("/campaigns/{id}") { _, context in
             let s = try context.requireSession()

@@ -68,6 +68,14 @@ extension JSON {
     }
 }
 
+extension Campaign {
+    /// The campaign as a JSON object, written directly: JSONEncoder's tree of boxed values made encoding a page
+    /// of 20 most of the list route's CPU in campaignd.
+    var json: String {
+        "{\"id\":\(id),\"name\":\(JSON.quote(name)),\"subject\":\(JSON.quote(subject)),\"status\":\(JSON.quote(status)),\"created_at\":\(JSON.quote(createdAt))}"
+    }
+}
+
 extension CampaignOutcome {
     /// The value, or 404 / 409 naming the campaign's status.
     func value(action: String) throws -> T {
