@@ -77,7 +77,15 @@ extension Mailstorm {
         @Option(help: "Contacts wanted in all (only the missing ones are added).") var contacts = 10_000
         @Option(help: "Tenants (workspaces).") var tenants = 2
         @Option(help: "Users per tenant.") var usersPerTenant = 50
+        @Option(help: "Draft campaigns each tenant already has (the scenarios seed 20).") var campaignsPerTenant = 0
         @Option(help: "campaignd binary.") var campaignd: String?
+
+        func validate() throws {
+            for (name, value, least) in [("--tenants", tenants, 1), ("--users-per-tenant", usersPerTenant, 1), ("--contacts", contacts, 0),
+                                         ("--campaigns-per-tenant", campaignsPerTenant, 0)] where value < least {
+                throw ValidationError("\(name) must be at least \(least), not \(value)")
+            }
+        }
 
         func run() async throws {
             let binary: String
@@ -86,7 +94,7 @@ extension Mailstorm {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: binary)
             p.arguments = ["seed", "--database-url", databaseURL, "--contacts", String(contacts), "--tenants", String(tenants),
-                           "--users-per-tenant", String(usersPerTenant)]
+                           "--users-per-tenant", String(usersPerTenant), "--campaigns-per-tenant", String(campaignsPerTenant)]
             p.standardOutput = FileHandle.nullDevice
             try p.run()
             p.waitUntilExit()

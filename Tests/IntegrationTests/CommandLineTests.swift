@@ -31,6 +31,12 @@ extension RealStack {
         #expect(out.output.contains(culprit), "\(out.output)")
     }
 
+    /// campaignd would refuse it too, but naming its own option under another program's usage line.
+    @Test func seedRefusesANegativeCountNamingTheOption() throws {
+        let out = try Integration.mailstorm(["seed", "--database-url", "postgresql://x@127.0.0.1:9/y", "--campaigns-per-tenant=-1"])
+        #expect(out.status == 2 && out.output.contains("--campaigns-per-tenant must be at least 0, not -1"), "\(out.output)")
+    }
+
     @Test func badBaselineOutputAndRunFoldersExitTwoBeforeAnythingStarts() throws {
         let out = NSTemporaryDirectory() + "ms-cli-early-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: out) }
