@@ -93,4 +93,10 @@ public struct SeedRequest: Sendable, Equatable {
         self.allActive = allActive
         self.campaignsPerTenant = campaignsPerTenant
     }
+
+    /// `campaignd seed` arguments for this request: the one place that spells them, for the runner and `mailstorm seed`.
+    public func campaigndArguments(databaseURL: String) -> [String] {
+        ["seed", "--database-url", databaseURL, "--tenants", String(tenants), "--users-per-tenant", String(usersPerTenant),
+         "--contacts", String(contacts), "--campaigns-per-tenant", String(campaignsPerTenant)] + (allActive ? ["--all-active"] : [])
+    }
 }

@@ -184,10 +184,7 @@ public struct ScenarioRunner: Sendable {
             return (1...req.tenants).flatMap { t in (1...req.usersPerTenant).map { "user\($0)@tenant\(t).example" } }
         }
         let exe = try CampaignServer.locate(binary)
-        let out = try ManagedProcess.runToEnd(exe, [
-            "seed", "--database-url", db, "--tenants", String(req.tenants), "--users-per-tenant", String(req.usersPerTenant),
-            "--contacts", String(req.contacts), "--campaigns-per-tenant", String(req.campaignsPerTenant), "--password", password, "--quiet",
-        ] + (req.allActive ? ["--all-active"] : []))
+        let out = try ManagedProcess.runToEnd(exe, req.campaigndArguments(databaseURL: db) + ["--password", password, "--quiet"])
         guard out.status == 0 else { throw StackError("seeding failed (exit \(out.status)): \(out.output.suffix(800))") }
         let users = out.output.split(separator: "\n").map(String.init).filter { $0.contains("@") }
         guard !users.isEmpty else { throw StackError("seeding produced no users") }

@@ -3,6 +3,7 @@ import Foundation
 import Harness
 import Environment
 import Reports
+import Scenarios
 
 extension MailTransportKind: ExpressibleByArgument {}
 
@@ -93,8 +94,8 @@ extension Mailstorm {
             // campaignd owns the schema and the generator; this is the harness's front door to it.
             let p = Process()
             p.executableURL = URL(fileURLWithPath: binary)
-            p.arguments = ["seed", "--database-url", databaseURL, "--contacts", String(contacts), "--tenants", String(tenants),
-                           "--users-per-tenant", String(usersPerTenant), "--campaigns-per-tenant", String(campaignsPerTenant)]
+            p.arguments = SeedRequest(tenants: tenants, usersPerTenant: usersPerTenant, contacts: contacts, campaignsPerTenant: campaignsPerTenant)
+                .campaigndArguments(databaseURL: databaseURL)
             p.standardOutput = FileHandle.nullDevice
             try p.run()
             p.waitUntilExit()

@@ -110,7 +110,7 @@ import Testing
         #expect(r.overall.errorCount == 0 && r.droppedIterations == 0)
         #expect(r.endpoints[1].requests == 600)
         let logins = server.requestLines.filter { $0.hasPrefix("POST /login") }.count
-        #expect(logins <= 600 / 20 + 2 * Int(8), "\(logins) logins for 600 iterations in sessions of 20")
+        #expect(logins <= 600 / 20 + 2 * Int(LoadEngineShard.sessionBurst), "\(logins) logins for 600 iterations in sessions of 20")
         // The wait for a session counts: iterations due in the stall still show it.
         #expect(r.endpoints[1].latency.millis(at: 99) > 800)
     }

@@ -31,7 +31,7 @@ extension RealStack {
         #expect(out.output.contains(culprit), "\(out.output)")
     }
 
-    /// campaignd would refuse it too, but naming its own option under another program's usage line.
+    /// Passed on unchecked, campaignd read "-1" as a missing value and answered under its own usage line.
     @Test func seedRefusesANegativeCountNamingTheOption() throws {
         let out = try Integration.mailstorm(["seed", "--database-url", "postgresql://x@127.0.0.1:9/y", "--campaigns-per-tenant=-1"])
         #expect(out.status == 2 && out.output.contains("--campaigns-per-tenant must be at least 0, not -1"), "\(out.output)")

@@ -71,7 +71,7 @@ extension CampaignAPI {
 }
 
 extension Integration {
-    /// Seeds `contacts` through campaignd's own seeder.
+    /// Seeds `contacts` through campaignd's own seeder, with `more` of its options.
     static func seed(_ stack: Stack, contacts: Int, _ more: [String] = []) throws {
         let r = try ManagedProcess.runToEnd(binary("campaignd"), ["seed", "--database-url", stack.endpoints.databaseURL!,
                                                                    "--contacts", String(contacts), "--quiet"] + more)

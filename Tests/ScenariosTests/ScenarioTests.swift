@@ -82,6 +82,10 @@ import Environment
         let plan = try ChaosScenario().plan(profile: .smoke, overrides: Overrides([]))
         #expect(plan.campaigndArguments == ["--send-rate", "400"] && plan.seed.contacts == 14_400 * plan.seed.tenants && plan.seed.allActive)
         #expect(plan.describe.contains("a campaign to 14400 recipients at 400 emails/s"))
+        // The seed keeps the scenario's history and asks campaignd for subscribed contacts.
+        #expect(plan.seed.campaigndArguments(databaseURL: "postgresql://db") == [
+            "seed", "--database-url", "postgresql://db", "--tenants", "2", "--users-per-tenant", "50", "--contacts", "28800",
+            "--campaigns-per-tenant", "20", "--all-active"])
         let set = try ChaosScenario().plan(profile: .smoke, overrides: Overrides(["send_rate=100", "recipients=1000"]))
         #expect(set.campaigndArguments == ["--send-rate", "100"] && set.seed.contacts == 1000 * set.seed.tenants)
         #expect(throws: UsageError.self) { try ChaosScenario().plan(profile: .smoke, overrides: Overrides(["recipients=1.5"])) }

@@ -52,7 +52,8 @@ public struct PostgresCampaignStore: CampaignStore {
 
     /// A tenant's campaigns, newest first: $1 tenant, $2 limit, and for a later page $3, the last id seen. Once
     /// PostgreSQL has statistics on campaigns, a page reads about `limit` rows (idx_campaigns_tenant_id, migration 13);
-    /// before (a table that filled within autovacuum's last minute), it may sort all of the tenant's.
+    /// before (a table that filled within autovacuum's last minute), it may sort all of the tenant's. The seeder's
+    /// history and ANALYZE give a fresh stack those statistics (Seeder.historySQL).
     static let listSelect = """
         SELECT id, name, subject, status, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
         FROM campaigns WHERE tenant_id = $1
