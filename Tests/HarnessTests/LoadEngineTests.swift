@@ -78,6 +78,25 @@ import Testing
     }
 
     /// Sessions: one login serves a session's iterations, and what it gathered (the token) is used by each of them.
+    /// A request larger than the socket takes at once goes out partly by the engine's own send and the rest
+    /// through NIO. A server that answers on the head lets the next request fall due while that rest is still
+    /// queued: it must go out behind it, or its head lands inside the previous body.
+    @Test func aRequestTooLargeForOneSendKeepsItsBytesInOrder() async throws {
+        let server = try TestHTTPServer(answerBeforeBody: true)
+        defer { server.shutdown() }
+        let body = String(repeating: "x", count: 4 << 20)
+        var p = LoadPlan(target: try TargetAddress(url: server.url),
+                         workload: .open(pacer: ConstantRate(perSecond: 2000, durationSeconds: 0.01), maxInFlight: 100),
+                         journeys: [Journey(name: "upload", steps: [Step("POST /upload", method: "POST", path: "/upload", body: body)])],
+                         requestTimeoutSeconds: 10)
+        p.maxConnections = 1  // each request waits for the one connection, and goes out as the answer comes
+        let r = try await LoadRunner(plan: p).run()
+        #expect(r.overall.requests == 20)
+        #expect(r.overall.errorCount == 0)
+        #expect(server.requests == 20)
+        #expect(server.requestLines.allSatisfy { $0 == "POST /upload HTTP/1.1" })
+    }
+
     @Test func aSessionLogsInOnceAndKeepsItsVariablesAcrossIterations() async throws {
         let server = try TestHTTPServer()
         defer { server.shutdown() }

@@ -5,7 +5,9 @@ import Synchronization
 
 /// A real HTTP/1.1 server on loopback for engine tests: answers every request with 200 and `{"n":"N"}` (N counting
 /// requests from 1), records each request line, and can pause
-/// all answers for a while (a stall, like a GC pause or a lock), which is what coordinated omission hides.
+/// all answers for a while (a stall, like a GC pause or a lock), which is what coordinated omission hides. With
+/// `answerBeforeBody` it answers each request as soon as its head arrives, as a server refusing an upload early
+/// does, and then discards the body.
 final class TestHTTPServer: Sendable {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let channel: Channel
@@ -18,13 +20,13 @@ final class TestHTTPServer: Sendable {
     /// Each request's first line ("GET /path HTTP/1.1"), in arrival order.
     var requestLines: [String] { state.lines.withLock { $0 } }
 
-    init() throws {
+    init(answerBeforeBody: Bool = false) throws {
         let state = self.state
         channel = try ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { ch in
-                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(Handler(state: state)) }
+                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(Handler(state: state, answerBeforeBody: answerBeforeBody)) }
             }
             .bind(host: "127.0.0.1", port: 0).wait()
     }
@@ -43,23 +45,38 @@ final class TestHTTPServer: Sendable {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
         let state: ServerState
+        let answerBeforeBody: Bool
         var pending = ByteBuffer()
-        init(state: ServerState) { self.state = state }
+        /// Body bytes still to discard, when answering before the body.
+        var skip = 0
+        init(state: ServerState, answerBeforeBody: Bool) {
+            self.state = state
+            self.answerBeforeBody = answerBeforeBody
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             var buf = unwrapInboundIn(data)
             pending.writeBuffer(&buf)
-            while let end = pending.readableBytesView.firstRange(of: Array("\r\n\r\n".utf8)) {
+            while true {
+                let n = min(skip, pending.readableBytes)
+                pending.moveReaderIndex(forwardBy: n)
+                skip -= n
+                guard skip == 0, let end = pending.readableBytesView.firstRange(of: Array("\r\n\r\n".utf8)) else { break }
                 let headLength = end.upperBound - pending.readerIndex
                 let head = pending.getString(at: pending.readerIndex, length: headLength) ?? ""
                 let bodyLength = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
                     .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
-                guard pending.readableBytes >= headLength + bodyLength else { break }
-                pending.moveReaderIndex(forwardBy: headLength + bodyLength)
-                let (n, until) = state.m.withLock { s -> (Int, NIODeadline) in s.requests += 1; return (s.requests, s.pausedUntil) }
+                if answerBeforeBody {
+                    pending.moveReaderIndex(forwardBy: headLength)
+                    skip = bodyLength
+                } else {
+                    guard pending.readableBytes >= headLength + bodyLength else { break }
+                    pending.moveReaderIndex(forwardBy: headLength + bodyLength)
+                }
+                let (count, until) = state.m.withLock { s -> (Int, NIODeadline) in s.requests += 1; return (s.requests, s.pausedUntil) }
                 state.arrivals.withLock { $0.append(NIODeadline.now().uptimeNanoseconds) }
                 state.lines.withLock { $0.append(String(head.split(separator: "\r\n").first ?? "")) }
-                let body = "{\"n\":\"\(n)\"}"
+                let body = "{\"n\":\"\(count)\"}"
                 let response = ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
                 let ctx = NIOLoopBound(context, eventLoop: context.eventLoop)
                 if until > .now() {

@@ -108,73 +108,155 @@ public struct HTTPResponseParser {
             swap(&partial, &buffer)
             partial.clear()
         }
-        guard let end = Self.find(crlfcrlf, in: buffer) else {
+        let timing = captureServerTiming
+        guard let head = buffer.withUnsafeReadableBytes({ Head.scan($0, serverTiming: timing) }) else {
             if buffer.readableBytes > 64 * 1024 { return .invalid("response head over 64 KiB") }
             partial.writeBuffer(&buffer)
             return nil
         }
-        let headLength = end + 4
-        let result = buffer.withUnsafeReadableBytes { raw in interpretHead(raw.prefix(headLength)) }
-        buffer.moveReaderIndex(forwardBy: headLength)
-        return result
-    }
-
-    private mutating func interpretHead(_ head: Slice<UnsafeRawBufferPointer>) -> Outcome {
-        let bytes = head
-        let base = bytes.startIndex
-        guard bytes.count >= 12, bytes[base] == UInt8(ascii: "H"), bytes[base + 8] == UInt8(ascii: " ") else {
-            return .invalid("not an HTTP/1.x status line")
-        }
-        var code = 0
-        for i in 9..<12 {
-            let d = Int(bytes[base + i]) - 48
-            guard (0...9).contains(d) else { return .invalid("bad status code") }
-            code = code * 10 + d
-        }
-        status = code
-        keepAlive = bytes[base + 7] == UInt8(ascii: "1")  // HTTP/1.1 defaults to keep-alive
-        var contentLength: Int?
-        var chunked = false
-        serverTiming = nil
-        // Walk header lines, dispatching on the first letter: most lines (Server, Date, Content-Type) match no
-        // header that decides framing, and one byte rules them out.
-        var i = Self.lineEnd(bytes, from: base) + 1
-        while i < bytes.endIndex {
-            let j = Self.lineEnd(bytes, from: i)
-            let line = bytes[i..<j]
-            i = j + 1
-            guard line.count > 2 else { continue }
-            switch line[line.startIndex] | 0x20 {
-            case UInt8(ascii: "c"):
-                if Self.hasPrefix(line, "content-length:") {
-                    contentLength = Self.decimal(line.dropFirst(15))
-                } else if Self.hasPrefix(line, "connection:") {
-                    if Self.contains(line, "close") { keepAlive = false }
-                    else if Self.contains(line, "keep-alive") { keepAlive = true }
-                }
-            case UInt8(ascii: "t"):
-                if Self.hasPrefix(line, "transfer-encoding:") { chunked = Self.contains(line, "chunked") }
-            case UInt8(ascii: "s"):
-                if captureServerTiming && Self.hasPrefix(line, "server-timing:") {
-                    serverTiming = ServerStages(db: Self.duration(line, "db;dur="), cache: Self.duration(line, "cache;dur="),
-                                                wait: Self.duration(line, "wait;dur="), render: Self.duration(line, "render;dur="))
-                }
-            default:
-                break
-            }
-        }
+        buffer.moveReaderIndex(forwardBy: head.length)
+        if let problem = head.invalid { return .invalid(problem) }
+        status = head.status
+        keepAlive = head.keepAlive
+        serverTiming = head.serverTiming
         body = nil
-        if expectNoBody || code == 204 || code == 304 || (100..<200).contains(code) {
+        if expectNoBody || status == 204 || status == 304 || (100..<200).contains(status) {
             state = .fixedBody(remaining: 0)
-        } else if chunked {
+        } else if head.chunked {
             state = .chunkSize
-        } else if let n = contentLength {
+        } else if let n = head.contentLength {
             state = .fixedBody(remaining: n)
         } else {
             state = .untilClose
             keepAlive = false
         }
         return .needMoreData
+    }
+
+    /// What a response head says about the status and the framing of its body.
+    struct Head {
+        /// The head's bytes, up to and including the blank line.
+        var length = 0
+        var status = 0
+        var keepAlive = true
+        var contentLength: Int?
+        var chunked = false
+        var serverTiming: ServerStages?
+        var invalid: String?
+
+        typealias Line = UnsafeBufferPointer<UInt8>
+
+        /// One pass over the head's lines, memchr finding each LF: nil until the blank line that ends it arrives.
+        /// Raw pointers, since indexing a slice checks bounds on every byte, and the head was the largest part
+        /// of the generator's own instructions per response.
+        static func scan(_ raw: UnsafeRawBufferPointer, serverTiming: Bool) -> Head? {
+            guard let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+            var head = Head()
+            var i = 0
+            var first = true
+            while i < raw.count, let hit = memchr(base + i, 10, raw.count - i) {
+                let lf = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(hit))
+                let end = lf > i && base[lf - 1] == 13 ? lf - 1 : lf
+                let line = Line(start: base + i, count: end - i)
+                i = lf + 1
+                if first {
+                    first = false
+                    head.statusLine(line)
+                } else if line.isEmpty {
+                    head.length = i
+                    return head
+                } else if head.invalid == nil {
+                    head.header(line, serverTiming: serverTiming)
+                }
+            }
+            return nil
+        }
+
+        mutating func statusLine(_ line: Line) {
+            guard line.count >= 12, line[0] == UInt8(ascii: "H"), line[8] == UInt8(ascii: " ") else {
+                invalid = "not an HTTP/1.x status line"
+                return
+            }
+            for k in 9..<12 {
+                let d = Int(line[k]) - 48
+                guard (0...9).contains(d) else { invalid = "bad status code"; return }
+                status = status * 10 + d
+            }
+            keepAlive = line[7] == UInt8(ascii: "1")  // HTTP/1.1 defaults to keep-alive
+        }
+
+        /// Dispatches on the first letter: most lines (Server, Date, Content-Type) match no header that decides
+        /// framing, and one byte rules them out.
+        mutating func header(_ line: Line, serverTiming: Bool) {
+            switch line[0] | 0x20 {
+            case UInt8(ascii: "c"):
+                if Self.hasPrefix(line, "content-length:") {
+                    contentLength = Self.decimal(Line(rebasing: line[15...]))
+                } else if Self.hasPrefix(line, "connection:") {
+                    if Self.find("close", in: line) != nil { keepAlive = false }
+                    else if Self.find("keep-alive", in: line) != nil { keepAlive = true }
+                }
+            case UInt8(ascii: "t"):
+                if Self.hasPrefix(line, "transfer-encoding:") { chunked = Self.find("chunked", in: line) != nil }
+            case UInt8(ascii: "s"):
+                if serverTiming && Self.hasPrefix(line, "server-timing:") {
+                    self.serverTiming = ServerStages(db: Self.duration(line, "db;dur="), cache: Self.duration(line, "cache;dur="),
+                                                     wait: Self.duration(line, "wait;dur="), render: Self.duration(line, "render;dur="))
+                }
+            default:
+                break
+            }
+        }
+
+        static func hasPrefix(_ line: Line, _ lowercased: StaticString) -> Bool {
+            let n = lowercased.utf8CodeUnitCount
+            guard line.count >= n else { return false }
+            let p = lowercased.utf8Start
+            for k in 0..<n where line[k] | 0x20 != p[k] | 0x20 { return false }
+            return true
+        }
+
+        /// Where `lowercased` ends in `line`, matching ASCII case-insensitively; nil if absent.
+        static func find(_ lowercased: StaticString, in line: Line) -> Int? {
+            let n = lowercased.utf8CodeUnitCount
+            let p = lowercased.utf8Start
+            var start = 0
+            while start + n <= line.count {
+                var k = 0
+                while k < n && line[start + k] | 0x20 == p[k] | 0x20 { k += 1 }
+                if k == n { return start + n }
+                start += 1
+            }
+            return nil
+        }
+
+        /// The milliseconds after `key` (e.g. "db;dur=") in a Server-Timing line, as nanoseconds; 0 if absent.
+        static func duration(_ line: Line, _ key: StaticString) -> UInt64 {
+            guard var i = find(key, in: line) else { return 0 }
+            var whole: UInt64 = 0, frac: UInt64 = 0, scale: UInt64 = 1_000_000, inFrac = false
+            while i < line.count {
+                let b = line[i]
+                if b == UInt8(ascii: ".") {
+                    inFrac = true
+                } else if b >= 48 && b <= 57 {
+                    if !inFrac { whole = whole * 10 + UInt64(b - 48) } else if scale > 1 { scale /= 10; frac += UInt64(b - 48) * scale }
+                } else {
+                    break
+                }
+                i += 1
+            }
+            return whole * 1_000_000 + frac
+        }
+
+        static func decimal(_ s: Line) -> Int? {
+            var v = 0, seen = false
+            for b in s {
+                if b >= 48 && b <= 57 { v = v * 10 + Int(b - 48); seen = true }
+                else if b == 32 || b == 9 || b == 13 { if seen { break } }
+                else { return nil }
+            }
+            return seen ? v : nil
+        }
     }
 
     /// Reads one CRLF-terminated line (without the CRLF) as bytes; nil if incomplete (kept in `partial`).
@@ -191,13 +273,6 @@ public struct HTTPResponseParser {
         let line = buffer.readBytes(length: end) ?? []
         buffer.moveReaderIndex(forwardBy: 2)
         return line
-    }
-
-    /// Where the next LF at or after `from` is, or `endIndex`; memchr scans a word at a time.
-    static func lineEnd(_ bytes: Slice<UnsafeRawBufferPointer>, from: Int) -> Int {
-        guard from < bytes.endIndex, let base = bytes.base.baseAddress,
-              let hit = memchr(base + from, 10, bytes.endIndex - from) else { return bytes.endIndex }
-        return base.distance(to: UnsafeRawPointer(hit))
     }
 
     /// The offset of the first `needle` (CRLF or CRLFCRLF, both ending in LF) in the readable bytes: memchr finds
@@ -219,64 +294,6 @@ public struct HTTPResponseParser {
         }
     }
 
-    static func hasPrefix(_ line: Slice<UnsafeRawBufferPointer>, _ lowercased: StaticString) -> Bool {
-        let n = lowercased.utf8CodeUnitCount
-        guard line.count >= n else { return false }
-        let p = lowercased.utf8Start
-        var i = line.startIndex
-        for k in 0..<n {
-            if line[i] | 0x20 != p[k] | 0x20 { return false }
-            i += 1
-        }
-        return true
-    }
-
-    static func contains(_ line: Slice<UnsafeRawBufferPointer>, _ lowercased: StaticString) -> Bool {
-        find(lowercased, in: line) != nil
-    }
-
-    /// Where `lowercased` ends in `line`, matching ASCII case-insensitively; nil if absent.
-    static func find(_ lowercased: StaticString, in line: Slice<UnsafeRawBufferPointer>) -> Int? {
-        let n = lowercased.utf8CodeUnitCount
-        let p = lowercased.utf8Start
-        var start = line.startIndex
-        while start + n <= line.endIndex {
-            var k = 0
-            while k < n && line[start + k] | 0x20 == p[k] | 0x20 { k += 1 }
-            if k == n { return start + n }
-            start += 1
-        }
-        return nil
-    }
-
-    /// The milliseconds after `key` (e.g. "db;dur=") in a Server-Timing line, as nanoseconds; 0 if absent.
-    static func duration(_ line: Slice<UnsafeRawBufferPointer>, _ key: StaticString) -> UInt64 {
-        guard var i = find(key, in: line) else { return 0 }
-        var whole: UInt64 = 0, frac: UInt64 = 0, scale: UInt64 = 1_000_000, inFrac = false
-        while i < line.endIndex {
-            let b = line[i]
-            if b == UInt8(ascii: ".") {
-                inFrac = true
-            } else if b >= 48 && b <= 57 {
-                if !inFrac { whole = whole * 10 + UInt64(b - 48) } else if scale > 1 { scale /= 10; frac += UInt64(b - 48) * scale }
-            } else {
-                break
-            }
-            i += 1
-        }
-        return whole * 1_000_000 + frac
-    }
-
-    static func decimal(_ s: Slice<UnsafeRawBufferPointer>) -> Int? {
-        var v = 0, seen = false
-        for b in s {
-            if b >= 48 && b <= 57 { v = v * 10 + Int(b - 48); seen = true }
-            else if b == 32 || b == 9 || b == 13 { if seen { break } }
-            else { return nil }
-        }
-        return seen ? v : nil
-    }
-
     static func hexPrefix(_ line: [UInt8]) -> Int? {
         var v = 0, seen = false
         for b in line {
@@ -296,5 +313,4 @@ public struct HTTPResponseParser {
     }
 }
 
-private let crlfcrlf: [UInt8] = [13, 10, 13, 10]
 private let crlf: [UInt8] = [13, 10]

@@ -350,7 +350,7 @@ final class LoadEngineShard: @unchecked Sendable {
         let bytes = step.bytes(req.iteration.vars)
         req.sentNanos = Self.now()
         conn.state.write(req)
-        conn.context!.writeAndFlush(NIOAny(bytes), promise: nil)
+        conn.send(bytes)
         return req.sentNanos
     }
 
@@ -372,7 +372,7 @@ final class LoadEngineShard: @unchecked Sendable {
             .whenComplete { result in
                 switch result {
                 case .success(let channel):
-                    conn.channel = channel
+                    conn.connected(channel)
                     switch conn.state.connected() {
                     case .write(let req): self.write(req, on: conn)
                     case .close: channel.close(promise: nil)
