@@ -17,22 +17,23 @@ final class ClientConnection: @unchecked Sendable {
     /// Writes handed to NIO and not yet flushed: while any is, later requests queue behind them there.
     private var queuedInNIO = 0
 
-    /// The channel connected: keeps its socket for `send`.
-    func connected(_ channel: Channel) {
-        self.channel = channel
-        socket = try? channel.pipeline.syncOperations.withUnsafeTransportIfAvailable(of: NIOBSDSocket.Handle.self) { $0 }
-    }
-
     /// A connection opened for `request`, which it writes once connected.
     init(for request: InFlightRequest) {
         target = request.iteration.target
         state = ConnectionStateMachine(connectingFor: request)
     }
 
+    /// The channel connected: keeps its socket for `send`.
+    func connected(_ channel: Channel) {
+        self.channel = channel
+        socket = try? channel.pipeline.syncOperations.withUnsafeTransportIfAvailable(of: NIOBSDSocket.Handle.self) { $0 }
+    }
+
     /// Sends a request. NIO's write path (pipeline, pending-writes queue, flush) cost about as much user CPU as
     /// the rest of a request at 10k req/s; with one request at a time the socket's send buffer is empty, so one
     /// send(2) takes it whole. What the socket does not take (or an error) goes NIO's way, which reports failures
-    /// as before, and later requests follow it there until it is flushed, to keep the bytes in order.
+    /// as before, and later requests follow it there until it is flushed, to keep the bytes in order. Bypassing the
+    /// pipeline is sound only while it has no outbound handler: plain HTTP (TargetAddress refuses https).
     func send(_ bytes: ByteBuffer) {
         var rest = bytes
         if queuedInNIO == 0, let fd = socket, channel?.isActive == true {
