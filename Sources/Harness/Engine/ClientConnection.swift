@@ -7,13 +7,13 @@ import NIOCore
 final class ClientConnection: @unchecked Sendable {
     /// The index of the target it is connected to.
     let target: Int
-    var channel: Channel?
+    private(set) var channel: Channel?
     var context: ChannelHandlerContext?
     var parser = HTTPResponseParser()
     var state: ConnectionStateMachine
     /// The socket, read once when connected: asking NIO for it costs a runtime cast each time. Used only while
     /// the channel is active, since NIO closes it (and the number may be reused) only on this loop.
-    var socket: NIOBSDSocket.Handle?
+    private(set) var socket: NIOBSDSocket.Handle?
     /// Writes handed to NIO and not yet flushed: while any is, later requests queue behind them there.
     private var queuedInNIO = 0
 

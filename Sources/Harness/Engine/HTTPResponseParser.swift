@@ -275,8 +275,8 @@ public struct HTTPResponseParser {
         return line
     }
 
-    /// The offset of the first `needle` (CRLF or CRLFCRLF, both ending in LF) in the readable bytes: memchr finds
-    /// each LF, and only the bytes ending there are compared.
+    /// The offset of the first `needle` (a CRLF: chunk sizes and trailers) in the readable bytes: memchr finds each
+    /// LF, and only the bytes ending there are compared.
     static func find(_ needle: [UInt8], in buffer: ByteBuffer) -> Int? {
         buffer.withUnsafeReadableBytes { p -> Int? in
             let n = needle.count
