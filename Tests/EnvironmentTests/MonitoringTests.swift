@@ -134,6 +134,8 @@ import Testing
             """)
         #expect(PrometheusText.sum(m, "campaignd_cache_hits_total") == 95)
         #expect(PrometheusText.sum(m, "campaignd_cache_hits_total", having: #"level="l1""#) == 90)
+        #expect(PrometheusText.sum(m, "campaignd_cache_hits") == 0)  // a prefix of a name is another name
+        #expect(PrometheusText.sum(m, "campaignd_db_pool_busy") == 2)
         let (hits, lookups) = ServiceSampler.appCache([:], m)
         #expect(hits == 95 && lookups == 100)
         // 100 statements between two scrapes: 60 under 1 ms, 36 more under 5 ms, 4 under 25 ms.

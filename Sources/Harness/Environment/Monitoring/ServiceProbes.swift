@@ -148,10 +148,18 @@ enum PrometheusText {
     }
 
     /// The sum of every sample whose name (before labels) is `name` and whose labels contain `having`.
+    /// Each scrape asks for some 20 sums over campaignd's few thousand samples; splitting every key into a new
+    /// String was 8% of mailstorm's CPU in an api run at 2,000 req/s, so the name is compared in place.
     static func sum(_ m: [String: Double], _ name: String, having: String = "") -> Double {
-        m.reduce(0) { acc, kv in
-            let base = kv.key.split(separator: "{").first.map(String.init) ?? kv.key
-            return base == name && (having.isEmpty || kv.key.contains(having)) ? acc + kv.value : acc
-        }
+        var total = 0.0
+        for (key, value) in m where isSample(key, of: name) && (having.isEmpty || key.contains(having)) { total += value }
+        return total
+    }
+
+    /// Whether `key` is a sample of `name`: the name alone, or followed by its labels in braces.
+    static func isSample(_ key: String, of name: String) -> Bool {
+        let k = key.utf8, n = name.utf8
+        guard k.count >= n.count, k.starts(with: n) else { return false }
+        return k.count == n.count || k[k.index(k.startIndex, offsetBy: n.count)] == UInt8(ascii: "{")
     }
 }
