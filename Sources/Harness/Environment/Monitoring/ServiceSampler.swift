@@ -215,7 +215,8 @@ public final class ServiceSampler: @unchecked Sendable {
     /// Cumulative buckets of a Prometheus histogram between two scrapes, [upper bound, count], ascending.
     static func buckets(_ x: [String: Double], _ y: [String: Double], _ name: String) -> [[Double]] {
         var buckets: [(le: Double, count: Double)] = []
-        for (k, v) in y where k.hasPrefix(name + "_bucket{") {
+        let prefix = name + "_bucket{"  // once, not a new String for each of the scrape's samples
+        for (k, v) in y where k.hasPrefix(prefix) {
             guard let r = k.range(of: "le=\""), let end = k[r.upperBound...].firstIndex(of: "\"") else { continue }
             let le = String(k[r.upperBound..<end])
             buckets.append((le == "+Inf" ? .infinity : Double(le) ?? .infinity, increase(x[k] ?? 0, v)))
