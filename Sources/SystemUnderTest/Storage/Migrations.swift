@@ -395,6 +395,33 @@ public enum Migrations {
             CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_campaigns_tenant_id ON campaigns (tenant_id, id);
             DROP INDEX CONCURRENTLY IF EXISTS idx_campaigns_tenant_created;
             """, concurrently: true),
+        // The outbox is claimed a batch at a time (Sender.claimSQL), not a row at a time through an index on queued
+        // rows. That index named the status every delivery changes, as (campaign_id, sent_at) named sent_at, so no
+        // delivered update could be HOT: each wrote three index entries, and each claim first walked the index's dead
+        // entries. pg_stat_statements over a 300,000-message HTTP send: 1,571 WAL records per 500 delivered, 503 more
+        // per claim of 500. The hourly chart now reads a campaign's rows by the primary key, as its totals already did.
+        // Rows queued before this migration are batched by campaign, 50 to a batch.
+        Migration(version: 14, name: "outbox claimed by batch", sql: """
+            CREATE TABLE send_batches (
+                id bigserial PRIMARY KEY,
+                campaign_id bigint NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+                created_at timestamptz NOT NULL,
+                first_contact bigint NOT NULL,
+                last_contact bigint NOT NULL,
+                messages int NOT NULL,
+                next_attempt_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX idx_send_batches_due ON send_batches (next_attempt_at);
+            CREATE INDEX idx_send_batches_campaign ON send_batches (campaign_id);
+            INSERT INTO send_batches (campaign_id, created_at, first_contact, last_contact, messages, next_attempt_at)
+                SELECT campaign_id, created_at, min(contact_id), max(contact_id), count(*), min(next_attempt_at)
+                FROM (SELECT campaign_id, created_at, contact_id, next_attempt_at,
+                             (row_number() OVER (PARTITION BY campaign_id, created_at ORDER BY contact_id) - 1) / 50 AS run
+                      FROM email_sends WHERE status = 'queued') q
+                GROUP BY campaign_id, created_at, run;
+            DROP INDEX idx_email_sends_outbox;
+            DROP INDEX idx_email_sends_campaign_sent;
+            """, concurrently: false),
     ]
 }
 
