@@ -142,8 +142,70 @@ import Testing
         let reply = #"{"results":[{"message_id":"<1.1@campaignd.mailstorm>","status":"accepted"},{"message_id":"<1.2@campaignd.mailstorm>","status":"rejected"}]}"#
         #expect(HTTPProviderTransport.results(Array(reply.utf8), ms) == [.sent, .permanent("provider rejected"), .transient("not in provider reply")])
         #expect(HTTPProviderTransport.results(Array("garbage".utf8), ms).allSatisfy { if case .transient = $0 { true } else { false } })
-        let payload = HTTPProviderTransport.payload(ms, from: "f@x")
-        #expect((try? JSONSerialization.jsonObject(with: Data(payload.utf8))) != nil)
+        // Out of order, matched by Message-ID.
+        let shuffled = #"{"results":[{"status":"rejected","message_id":"<1.3@campaignd.mailstorm>"},{"message_id":"<1.1@campaignd.mailstorm>","status":"deferred"}]}"#
+        #expect(HTTPProviderTransport.results(Array(shuffled.utf8), ms) == [.transient("provider deferred"), .transient("not in provider reply"), .permanent("provider rejected")])
+        for bad in [#"{"results":[{"message_id":"<1.1@campaignd.mailstorm>"}]}"#, #"{"result":[]}"#, #"{"results":[]} x"#, #"{"results":[1]}"#] {
+            #expect(HTTPProviderTransport.results(Array(bad.utf8), ms).allSatisfy { $0 == .transient("unreadable provider reply") }, "\(bad)")
+        }
+    }
+
+    /// The request body, read back by Foundation's JSON reader, which no one here wrote, holds every message as it was.
+    @Test func providerPayloadReadsBack() throws {
+        let ms = (1...3).map { OutgoingMessage(identity: MessageIdentity(campaign: 7, contact: Int64($0)), to: "x\($0)@y.z", subject: "s \"\($0)\"\n",
+                                                html: "<a href=\"u\">é\\\u{01}</a>", enqueuedMs: 1_700_000_000_000 + Int64($0), openURL: "o\($0)",
+                                                clickURL: $0 == 2 ? nil : "c\($0)") }
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(HTTPProviderTransport.payload(ms, from: "f@x"))) as? [String: Any])
+        #expect((body["from"] as? [String: String])?["email"] == "f@x")
+        let ps = try #require(body["personalizations"] as? [[String: Any]])
+        #expect(ps.count == 3)
+        for (p, m) in zip(ps, ms) {
+            #expect((p["to"] as? [[String: String]])?.first?["email"] == m.to && p["subject"] as? String == m.subject)
+            #expect((p["headers"] as? [String: String])?["Message-ID"] == m.identity.messageID)
+            #expect((p["custom_args"] as? [String: String])?["enqueued_ms"] == String(m.enqueuedMs))
+            let subs = p["substitutions"] as? [String: String]
+            #expect(subs?["open_url"] == m.openURL && subs?["click_url"] == m.clickURL)
+            #expect((p["content"] as? [[String: String]])?.first?["value"] == m.html)
+        }
+    }
+
+    /// The reply reader against Foundation's JSON reader on random replies: escapes (`\u003c`, surrogate pairs),
+    /// whitespace, members in any order, values of every kind beside them, and broken text. Where Foundation reads
+    /// a reply of the right shape, so does it, to the same items; where Foundation finds no JSON, neither does it.
+    @Test func providerReplyReaderAgreesWithFoundation() {
+        var rng = SystemRandomNumberGenerator()
+        func pick<T>(_ xs: [T]) -> T { xs.randomElement(using: &rng)! }
+        let ws = ["", " ", "\n ", "\t"]
+        let strings = [#""<1.2@campaignd.mailstorm>""#, #""\u003c1.2@campaignd.mailstorm\u003e""#, #""accepted""#, #""a\"b\\c\/d\n""#,
+                       #""\ud83d\ude00 é""#, #""""#]
+        let others = ["1", "-0.5e+3", "true", "false", "null", #"{"a":[1,{"b":null}]}"#, "[]", #""x""#]
+        func value() -> String { Bool.random(using: &rng) ? pick(strings) : pick(others) }
+        func item() -> String {
+            var members = ["\"message_id\":" + pick(ws) + pick(strings), "\"status\":" + pick(ws) + pick(strings)]
+            if Int.random(in: 0..<3, using: &rng) == 0 { members.removeLast() }
+            if Bool.random(using: &rng) { members.append("\"extra\":" + value()) }
+            return "{" + pick(ws) + members.shuffled(using: &rng).joined(separator: "," + pick(ws)) + pick(ws) + "}"
+        }
+        var read = 0
+        for _ in 0..<2000 {
+            var text = pick(ws) + "{\"results\":" + pick(ws) + "[" + (0..<Int.random(in: 0..<4, using: &rng)).map { _ in item() }.joined(separator: ",") + "]"
+                + (Bool.random(using: &rng) ? ",\"id\":" + value() : "") + "}" + pick(ws)
+            if Int.random(in: 0..<5, using: &rng) == 0 {  // broken: a byte dropped
+                var b = Array(text.utf8)
+                b.remove(at: Int.random(in: 0..<b.count, using: &rng))
+                text = String(decoding: b, as: UTF8.self)
+            }
+            let ours = ProviderReply(Array(text.utf8))
+            let theirs = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
+            let items = (theirs?["results"] as? [Any])?.map { ($0 as? [String: Any]).flatMap { d -> ProviderReply.Item? in
+                guard let id = d["message_id"] as? String, let st = d["status"] as? String else { return nil }
+                return ProviderReply.Item(messageID: id, status: st)
+            } }
+            let expected = items.flatMap { $0.contains { $0 == nil } ? nil : ProviderReply(results: $0.map { $0! }) }
+            #expect(ours == expected, "\(text)")
+            if ours != nil { read += 1 }
+        }
+        #expect(read > 200, "too few replies of the right shape were tried")
     }
 
     @Test func jsonQuoteEscapes() {

@@ -20,44 +20,6 @@ extension JSON {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
     }
 
-    /// `s` as a JSON string literal: `"` and `\` escaped, control characters as `\n`, `\r`, `\t` or `\u00xx`,
-    /// everything else as it is. Works on UTF-8 bytes, sized in a first pass: the sender quotes every message it
-    /// batches, and appending scalar by scalar was a quarter of campaignd's CPU in a send.
-    static func quote(_ s: String) -> String {
-        var s = s
-        return s.withUTF8 { u in
-            var extra = 0
-            for b in u where b < 0x20 || b == 0x22 || b == 0x5C {
-                extra += b == 0x0A || b == 0x0D || b == 0x09 || b >= 0x20 ? 1 : 5
-            }
-            return String(unsafeUninitializedCapacity: u.count + extra + 2) { out in
-                out[0] = 0x22
-                var o = 1
-                if extra == 0 {
-                    _ = UnsafeMutableBufferPointer(rebasing: out[1...]).initialize(from: u)
-                    o += u.count
-                } else {
-                    for b in u {
-                        switch b {
-                        case 0x22, 0x5C: out[o] = 0x5C; out[o + 1] = b; o += 2
-                        case 0x0A: out[o] = 0x5C; out[o + 1] = UInt8(ascii: "n"); o += 2
-                        case 0x0D: out[o] = 0x5C; out[o + 1] = UInt8(ascii: "r"); o += 2
-                        case 0x09: out[o] = 0x5C; out[o + 1] = UInt8(ascii: "t"); o += 2
-                        case ..<0x20:
-                            let low = b & 15
-                            (out[o], out[o + 1], out[o + 2], out[o + 3]) = (0x5C, UInt8(ascii: "u"), 0x30, 0x30)
-                            (out[o + 4], out[o + 5]) = (0x30 + (b >> 4), low < 10 ? 0x30 + low : UInt8(ascii: "a") + low - 10)
-                            o += 6
-                        default: out[o] = b; o += 1
-                        }
-                    }
-                }
-                out[o] = 0x22
-                return o + 1
-            }
-        }
-    }
-
     /// The body as bytes, at most `limit`, or 413.
     static func body(_ request: Request, limit: Int) async throws -> Data {
         do {

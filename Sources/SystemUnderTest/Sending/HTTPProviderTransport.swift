@@ -20,7 +20,7 @@ public final class HTTPProviderTransport: MailTransport {
 
     public func deliver(_ messages: [OutgoingMessage]) -> [DeliveryResult] {
         guard !messages.isEmpty else { return [] }
-        let body = Array(Self.payload(messages, from: from).utf8)
+        let body = Self.payload(messages, from: from)
         let key = "\(messages[0].identity.campaign)-\(messages[0].identity.contact)-\(messages.count)"
         let headers = CurlList(["Content-Type: application/json", "Idempotency-Key: \(key)", "Expect:"])
         ccurl_setopt_ptr(curl.h, CURLOPT_HTTPHEADER, headers.list)
@@ -35,43 +35,57 @@ public final class HTTPProviderTransport: MailTransport {
         return Self.results(curl.response, messages)
     }
 
-    static func payload(_ ms: [OutgoingMessage], from: String) -> String {
-        var s = "{\"from\":{\"email\":\(JSON.quote(from))},\"personalizations\":["
+    /// The request body, built as bytes: as a String, each message's pieces were appended and copied again (a fifth
+    /// of campaignd's CPU in an HTTP send).
+    static func payload(_ ms: [OutgoingMessage], from: String) -> [UInt8] {
+        var s: [UInt8] = []
+        s.reserveCapacity(ms.reduce(64) { $0 + $1.html.utf8.count + $1.openURL.utf8.count + ($1.clickURL?.utf8.count ?? 0) + 240 })
+        s += #"{"from":{"email":"#.utf8
+        JSON.appendQuoted(from, to: &s)
+        s += #"},"personalizations":["#.utf8
         for (i, m) in ms.enumerated() {
-            if i > 0 { s += "," }
-            s += "{\"to\":[{\"email\":\(JSON.quote(m.to))}],\"subject\":\(JSON.quote(m.subject))"
-            s += ",\"headers\":{\"Message-ID\":\(JSON.quote(m.identity.messageID))}"
-            s += ",\"custom_args\":{\"enqueued_ms\":\"\(m.enqueuedMs)\"}"
-            s += ",\"substitutions\":{\"open_url\":\(JSON.quote(m.openURL))"
-            if let c = m.clickURL { s += ",\"click_url\":\(JSON.quote(c))" }
-            s += "},\"content\":[{\"type\":\"text/html\",\"value\":\(JSON.quote(m.html))}]}"
+            s += (i > 0 ? #",{"to":[{"email":"# : #"{"to":[{"email":"#).utf8
+            JSON.appendQuoted(m.to, to: &s)
+            s += #"}],"subject":"#.utf8
+            JSON.appendQuoted(m.subject, to: &s)
+            s += #","headers":{"Message-ID":"#.utf8
+            JSON.appendQuoted(m.identity.messageID, to: &s)
+            s += #"},"custom_args":{"enqueued_ms":""#.utf8
+            s += String(m.enqueuedMs).utf8
+            s += #""},"substitutions":{"open_url":"#.utf8
+            JSON.appendQuoted(m.openURL, to: &s)
+            if let c = m.clickURL {
+                s += #","click_url":"#.utf8
+                JSON.appendQuoted(c, to: &s)
+            }
+            s += #"},"content":[{"type":"text/html","value":"#.utf8
+            JSON.appendQuoted(m.html, to: &s)
+            s += "}]}".utf8
         }
-        return s + "]}"
-    }
-
-    struct Reply: Decodable {
-        struct Item: Decodable {
-            var messageID: String
-            var status: String
-            enum CodingKeys: String, CodingKey { case status, messageID = "message_id" }
-        }
-        var results: [Item]
+        s += "]}".utf8
+        return s
     }
 
     /// Per-message verdicts from the provider's reply; a reply that does not list a message leaves it to retry.
+    /// Providers answer in the order asked, so items are matched by position, and by Message-ID only when they are not.
     static func results(_ body: [UInt8], _ ms: [OutgoingMessage]) -> [DeliveryResult] {
-        guard let r = try? JSONDecoder().decode(Reply.self, from: Data(body)) else {
+        guard let r = ProviderReply(body) else {
             return Array(repeating: .transient("unreadable provider reply"), count: ms.count)
+        }
+        if r.results.count == ms.count, zip(r.results, ms).allSatisfy({ $0.messageID == $1.identity.messageID }) {
+            return r.results.map { verdict($0.status) }
         }
         var by: [String: String] = [:]
         for i in r.results { by[i.messageID] = i.status }
-        return ms.map { m in
-            switch by[m.identity.messageID] {
-            case "accepted": return .sent
-            case "rejected": return .permanent("provider rejected")
-            case "deferred": return .transient("provider deferred")
-            default: return .transient("not in provider reply")
-            }
+        return ms.map { verdict(by[$0.identity.messageID]) }
+    }
+
+    static func verdict(_ status: String?) -> DeliveryResult {
+        switch status {
+        case "accepted": return .sent
+        case "rejected": return .permanent("provider rejected")
+        case "deferred": return .transient("provider deferred")
+        default: return .transient("not in provider reply")
         }
     }
 }
