@@ -219,6 +219,9 @@ import Testing
             let s = String((0..<(n % 40)).map { _ in pool.randomElement(using: &rng)! })
             let back = try? JSONSerialization.jsonObject(with: Data(JSON.quote(s).utf8), options: .fragmentsAllowed) as? String
             #expect(back == s, "\(Array(s.unicodeScalars))")
+            var appended = Array("x".utf8)
+            JSON.appendQuoted(s, to: &appended)
+            #expect(appended == Array(("x" + JSON.quote(s)).utf8), "\(Array(s.unicodeScalars))")
         }
     }
 }

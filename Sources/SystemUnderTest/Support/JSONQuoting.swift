@@ -11,13 +11,20 @@ extension JSON {
         }
     }
 
-    /// Appends `s` as a JSON string literal to a body being built as bytes (the provider batches the sender posts).
+    /// Appends `s` as a JSON string literal to a body being built as bytes (the provider batches the sender posts),
+    /// in one pass: runs between escapes are appended whole, and an array grows by doubling anyway.
     static func appendQuoted(_ s: String, to bytes: inout [UInt8]) {
         var s = s
         s.withUTF8 { u in
-            let start = bytes.count, n = quotedCount(u)
-            bytes.append(contentsOf: repeatElement(0, count: n))
-            bytes.withUnsafeMutableBufferPointer { _ = writeQuoted(u, to: UnsafeMutableBufferPointer(rebasing: $0[start..<start + n])) }
+            bytes.append(0x22)
+            var run = 0
+            for i in u.indices where needsEscape(u[i]) {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[run..<i]))
+                run = i + 1
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 6) { e in bytes.append(contentsOf: e[..<escape(u[i], to: e, at: 0)]) }
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[run...]))
+            bytes.append(0x22)
         }
     }
 
@@ -43,21 +50,25 @@ extension JSON {
         for i in u.indices where needsEscape(u[i]) {
             copyRun(to: i)
             run = i + 1
-            let b = u[i]
-            switch b {
-            case 0x22, 0x5C: out[o] = 0x5C; out[o + 1] = b; o += 2
-            case 0x0A: out[o] = 0x5C; out[o + 1] = UInt8(ascii: "n"); o += 2
-            case 0x0D: out[o] = 0x5C; out[o + 1] = UInt8(ascii: "r"); o += 2
-            case 0x09: out[o] = 0x5C; out[o + 1] = UInt8(ascii: "t"); o += 2
-            default:
-                let low = b & 15
-                (out[o], out[o + 1], out[o + 2], out[o + 3]) = (0x5C, UInt8(ascii: "u"), 0x30, 0x30)
-                (out[o + 4], out[o + 5]) = (0x30 + (b >> 4), low < 10 ? 0x30 + low : UInt8(ascii: "a") + low - 10)
-                o += 6
-            }
+            o = escape(u[i], to: out, at: o)
         }
         copyRun(to: u.count)
         out[o] = 0x22
         return o + 1
+    }
+
+    /// Writes the escape for `b` (one `needsEscape` accepts) at `out[o]`; returns the index after it.
+    private static func escape(_ b: UInt8, to out: UnsafeMutableBufferPointer<UInt8>, at o: Int) -> Int {
+        switch b {
+        case 0x22, 0x5C: out[o] = 0x5C; out[o + 1] = b; return o + 2
+        case 0x0A: out[o] = 0x5C; out[o + 1] = UInt8(ascii: "n"); return o + 2
+        case 0x0D: out[o] = 0x5C; out[o + 1] = UInt8(ascii: "r"); return o + 2
+        case 0x09: out[o] = 0x5C; out[o + 1] = UInt8(ascii: "t"); return o + 2
+        default:
+            let low = b & 15
+            (out[o], out[o + 1], out[o + 2], out[o + 3]) = (0x5C, UInt8(ascii: "u"), 0x30, 0x30)
+            (out[o + 4], out[o + 5]) = (0x30 + (b >> 4), low < 10 ? 0x30 + low : UInt8(ascii: "a") + low - 10)
+            return o + 6
+        }
     }
 }
