@@ -219,9 +219,10 @@ public final class Sender: SendTrigger, @unchecked Sendable {
         // from being resolved twice. ON CONFLICT DO NOTHING, as a guard, made each row a speculative insertion, with
         // a log record more and an index probe first (3.1 against 1.8 µs of PostgreSQL per row, 300,000 rows).
         let b = try conn.query("""
-            WITH batch AS (SELECT id, email FROM contacts WHERE tenant_id = $1 AND id > $2 AND \(sql.predicate) ORDER BY id LIMIT $3),
-            ins AS (INSERT INTO email_sends (campaign_id, contact_id, tenant_id, email, created_at)
-                    SELECT $4, id, $1, email, $5::timestamptz FROM batch RETURNING contact_id),
+            WITH batch AS (SELECT id, email, first_name, last_name, company FROM contacts
+                           WHERE tenant_id = $1 AND id > $2 AND \(sql.predicate) ORDER BY id LIMIT $3),
+            ins AS (INSERT INTO email_sends (campaign_id, contact_id, tenant_id, email, first_name, last_name, company, created_at)
+                    SELECT $4, id, $1, email, first_name, last_name, company, $5::timestamptz FROM batch RETURNING contact_id),
             runs AS (INSERT INTO send_batches (campaign_id, created_at, first_contact, last_contact, messages)
                      SELECT $4, $5::timestamptz, min(contact_id), max(contact_id), count(*)
                      FROM (SELECT contact_id, (row_number() OVER (ORDER BY contact_id) - 1) / $6 AS run FROM ins) r GROUP BY run)
@@ -307,13 +308,14 @@ public final class Sender: SendTrigger, @unchecked Sendable {
         """
 
     /// A claimed batch's queued rows, locked: a webhook or an open for one of them waits for its result to commit,
-    /// so a bounce finds the message sent.
+    /// so a bounce finds the message sent. The merge fields are the row's own, copied when it was resolved: looking
+    /// each contact up here was 0.7 of this statement's 1.1 ms for 500 rows (EXPLAIN ANALYZE).
     static let batchRowsSQL = """
-        SELECT s.contact_id, s.tenant_id, s.email, s.attempts, (extract(epoch FROM s.enqueued_at) * 1000)::bigint,
-               s.next_attempt_at <= now(), ct.first_name, ct.last_name, ct.company
-        FROM email_sends s LEFT JOIN contacts ct ON ct.id = s.contact_id
-        WHERE s.campaign_id = $1 AND s.created_at = $2::timestamptz AND s.contact_id BETWEEN $3 AND $4 AND s.status = 'queued'
-        ORDER BY s.contact_id FOR UPDATE OF s
+        SELECT contact_id, tenant_id, email, attempts, (extract(epoch FROM enqueued_at) * 1000)::bigint,
+               next_attempt_at <= now(), first_name, last_name, company
+        FROM email_sends
+        WHERE campaign_id = $1 AND created_at = $2::timestamptz AND contact_id BETWEEN $3 AND $4 AND status = 'queued'
+        ORDER BY contact_id FOR UPDATE
         """
 
     /// Claims a batch, renders, delivers up to `limit` of its due messages and records them; false when no batch was due.
@@ -343,7 +345,7 @@ public final class Sender: SendTrigger, @unchecked Sendable {
             for start in stride(from: 0, to: messages.count, by: transport.batchSize) {
                 results += transport.deliver(Array(messages[start..<min(start + transport.batchSize, messages.count)]))
             }
-            try record(rows, results, conn)
+            try record(batch, rows, results, conn)
         }
         try settle(batch, left: queued.count - rows.count + results.count { if case .transient = $0 { return true }; return false }, conn)
         try conn.execute("COMMIT")
@@ -371,7 +373,7 @@ public final class Sender: SendTrigger, @unchecked Sendable {
     }
 
     /// Writes each message's outcome: final (sent, bounced, failed) or queued again after a backoff.
-    func record(_ rows: [Claimed], _ results: [DeliveryResult], _ conn: PostgresConnection) throws {
+    func record(_ batch: Batch, _ rows: [Claimed], _ results: [DeliveryResult], _ conn: PostgresConnection) throws {
         var status: [String] = [], errors: [String?] = [], delays: [String] = []
         for (r, res) in zip(rows, results) {
             switch res {
@@ -389,17 +391,19 @@ public final class Sender: SendTrigger, @unchecked Sendable {
                 delays.append(String(config.retry.delay(afterAttempt: r.attempts + 1, u: Double.random(in: 0..<1))))
             }
         }
+        // The batch's own partition and range bound the rows looked at: with the partition and campaign alone, the
+        // generic plan read the whole partition for each batch (117 ms a statement in a 1M send).
         _ = try conn.query("""
             UPDATE email_sends s SET status = r.st, attempts = s.attempts + 1, last_error = r.err,
                 sent_at = CASE WHEN r.st = 'sent' THEN now() ELSE s.sent_at END,
                 finished_at = CASE WHEN r.st = 'queued' THEN NULL ELSE now() END,
                 next_attempt_at = CASE WHEN r.st = 'queued' THEN now() + make_interval(secs => r.delay) ELSE s.next_attempt_at END
-            FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::float8[]) AS r(c, k, st, err, delay)
-            WHERE s.campaign_id = r.c AND s.contact_id = r.k AND s.status = 'queued'
-            """, ["{" + rows.map { String($0.identity.campaign) }.joined(separator: ",") + "}",
-                  "{" + rows.map { String($0.identity.contact) }.joined(separator: ",") + "}",
+            FROM unnest($1::bigint[], $2::text[], $3::text[], $4::float8[]) AS r(k, st, err, delay)
+            WHERE s.campaign_id = $5 AND s.created_at = $6::timestamptz AND s.contact_id BETWEEN $7 AND $8
+              AND s.contact_id = r.k AND s.status = 'queued'
+            """, ["{" + rows.map { String($0.identity.contact) }.joined(separator: ",") + "}",
                   "{" + status.joined(separator: ",") + "}", PostgresEventStore.nullableArray(errors),
-                  "{" + delays.joined(separator: ",") + "}"])
+                  "{" + delays.joined(separator: ",") + "}", String(batch.campaign), batch.createdAt, batch.firstContact, batch.lastContact])
     }
 
     /// Marks campaigns whose outbox is empty as sent.

@@ -422,6 +422,14 @@ public enum Migrations {
             DROP INDEX idx_email_sends_outbox;
             DROP INDEX idx_email_sends_campaign_sent;
             """, concurrently: false),
+        // A message's merge fields are copied into its row when it is resolved (the resolver reads the contact anyway),
+        // so a delivery reads its batch's rows alone rather than looking up each contact. Rows already queued get
+        // theirs here.
+        Migration(version: 15, name: "merge fields resolved with the message", sql: """
+            ALTER TABLE email_sends ADD COLUMN first_name text, ADD COLUMN last_name text, ADD COLUMN company text;
+            UPDATE email_sends s SET first_name = c.first_name, last_name = c.last_name, company = c.company
+            FROM contacts c WHERE c.id = s.contact_id AND s.status = 'queued';
+            """, concurrently: false),
     ]
 }
 
