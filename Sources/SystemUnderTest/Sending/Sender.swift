@@ -282,6 +282,13 @@ public final class Sender: SendTrigger, @unchecked Sendable {
         var createdAt: String
         var firstContact: String
         var lastContact: String
+
+        /// The batch's rows of `email_sends`, as a condition on parameters `$n` to `$n+3` (`params`): its partition
+        /// and contact range bound what a statement reads, whatever plan PostgreSQL picks.
+        static func rows(from n: Int) -> String {
+            "campaign_id = $\(n) AND created_at = $\(n + 1)::timestamptz AND contact_id BETWEEN $\(n + 2) AND $\(n + 3)"
+        }
+        var params: [String?] { [String(campaign), createdAt, firstContact, lastContact] }
     }
 
     struct Claimed {
@@ -313,8 +320,7 @@ public final class Sender: SendTrigger, @unchecked Sendable {
     static let batchRowsSQL = """
         SELECT contact_id, tenant_id, email, attempts, (extract(epoch FROM enqueued_at) * 1000)::bigint,
                next_attempt_at <= now(), first_name, last_name, company
-        FROM email_sends
-        WHERE campaign_id = $1 AND created_at = $2::timestamptz AND contact_id BETWEEN $3 AND $4 AND status = 'queued'
+        FROM email_sends WHERE \(Batch.rows(from: 1)) AND status = 'queued'
         ORDER BY contact_id FOR UPDATE
         """
 
@@ -326,7 +332,7 @@ public final class Sender: SendTrigger, @unchecked Sendable {
             return false
         }
         let batch = Batch(id: b[0]!, campaign: campaign, createdAt: b[2]!, firstContact: b[3]!, lastContact: b[4]!)
-        let queued = try conn.query(Self.batchRowsSQL, [String(campaign), batch.createdAt, batch.firstContact, batch.lastContact]).rows.map { r in
+        let queued = try conn.query(Self.batchRowsSQL, batch.params).rows.map { r in
             Claimed(identity: MessageIdentity(campaign: campaign, contact: Int64(r[0]!)!), tenant: Int64(r[1]!)!, email: r[2]!,
                     attempts: Int(r[3]!)!, enqueuedMs: Int64(r[4]!)!, due: r[5] == "t",
                     fields: ["email": r[2]!, "first_name": r[6] ?? "", "last_name": r[7] ?? "", "company": r[8] ?? ""])
@@ -347,11 +353,11 @@ public final class Sender: SendTrigger, @unchecked Sendable {
             }
             try record(batch, rows, results, conn)
         }
-        try settle(batch, left: queued.count - rows.count + results.count { if case .transient = $0 { return true }; return false }, conn)
+        let transient = results.count { if case .transient = $0 { true } else { false } }
+        try settle(batch, left: queued.count - rows.count + transient, conn)
         try conn.execute("COMMIT")
-        let reached = results.filter { if case .transient = $0 { return false }; return true }.count
         if !results.isEmpty {
-            breaker.withLock { $0.record(delivered: reached, failed: results.count - reached, now: Date().timeIntervalSince1970) }
+            breaker.withLock { $0.record(delivered: results.count - transient, failed: transient, now: Date().timeIntervalSince1970) }
         }
         return true
     }
@@ -365,11 +371,10 @@ public final class Sender: SendTrigger, @unchecked Sendable {
             return
         }
         _ = try conn.query("""
-            WITH q AS (SELECT count(*) AS n, min(next_attempt_at) AS at FROM email_sends
-                       WHERE campaign_id = $2 AND created_at = $3::timestamptz AND contact_id BETWEEN $4 AND $5 AND status = 'queued'),
+            WITH q AS (SELECT count(*) AS n, min(next_attempt_at) AS at FROM email_sends WHERE \(Batch.rows(from: 2)) AND status = 'queued'),
             gone AS (DELETE FROM send_batches WHERE id = $1 AND (SELECT n FROM q) = 0)
             UPDATE send_batches b SET next_attempt_at = q.at, messages = q.n FROM q WHERE b.id = $1 AND q.n > 0
-            """, [batch.id, String(batch.campaign), batch.createdAt, batch.firstContact, batch.lastContact])
+            """, [batch.id] + batch.params)
     }
 
     /// Writes each message's outcome: final (sent, bounced, failed) or queued again after a backoff.
@@ -391,19 +396,18 @@ public final class Sender: SendTrigger, @unchecked Sendable {
                 delays.append(String(config.retry.delay(afterAttempt: r.attempts + 1, u: Double.random(in: 0..<1))))
             }
         }
-        // The batch's own partition and range bound the rows looked at: with the partition and campaign alone, the
-        // generic plan read the whole partition for each batch (117 ms a statement in a 1M send).
+        // Named by campaign and partition alone, the rows took this statement 117 ms a batch in one 1M send (not
+        // reproduced on a scratch copy); with the batch's range it takes 1.1 ms.
         _ = try conn.query("""
             UPDATE email_sends s SET status = r.st, attempts = s.attempts + 1, last_error = r.err,
                 sent_at = CASE WHEN r.st = 'sent' THEN now() ELSE s.sent_at END,
                 finished_at = CASE WHEN r.st = 'queued' THEN NULL ELSE now() END,
                 next_attempt_at = CASE WHEN r.st = 'queued' THEN now() + make_interval(secs => r.delay) ELSE s.next_attempt_at END
             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::float8[]) AS r(k, st, err, delay)
-            WHERE s.campaign_id = $5 AND s.created_at = $6::timestamptz AND s.contact_id BETWEEN $7 AND $8
-              AND s.contact_id = r.k AND s.status = 'queued'
+            WHERE \(Batch.rows(from: 5)) AND s.contact_id = r.k AND s.status = 'queued'
             """, ["{" + rows.map { String($0.identity.contact) }.joined(separator: ",") + "}",
                   "{" + status.joined(separator: ",") + "}", PostgresEventStore.nullableArray(errors),
-                  "{" + delays.joined(separator: ",") + "}", String(batch.campaign), batch.createdAt, batch.firstContact, batch.lastContact])
+                  "{" + delays.joined(separator: ",") + "}"] + batch.params)
     }
 
     /// Marks campaigns whose outbox is empty as sent.
