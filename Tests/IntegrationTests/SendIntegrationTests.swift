@@ -238,6 +238,30 @@ extension RealStack {
         })
     }
 
+    /// Two instances on one database share a campaign's outbox: each batch is claimed by one of them, so both send
+    /// and no recipient gets two messages.
+    @Test func twoInstancesSendEachMessageOnce() async throws {
+        let stack = try Stack.up(Integration.stackOptions())
+        defer { stack.down() }
+        try Integration.seed(stack, contacts: 20_000)
+        let again = try Self.campaigndAgain(stack)
+        defer { again.process.stop() }
+        let api = try await APIClient.login(stack.endpoints.target)
+        let id = try await Self.startCampaign(api)
+        #expect(try await Self.waitSent(api, id))
+        let recipients = Int(try Integration.sql(stack.endpoints.databaseURL!, "SELECT recipients FROM campaigns WHERE id = \(id)"))!
+        let states = try Self.states(stack, id)
+        #expect(recipients > 5000 && states == ["sent": recipients], "\(states)")
+        let sink = Self.sinkStats(stack)
+        #expect(sink.unique == recipients && sink.duplicates == 0, "unique \(sink.unique) of \(recipients), duplicates \(sink.duplicates)")
+        func sent(_ base: String) async throws -> Int {
+            let line = try await Integration.get(base + "/metrics").split(separator: "\n").first { $0.hasPrefix(#"campaignd_emails_total{result="sent"}"#) }
+            return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        }
+        let (first, second) = (try await sent(stack.endpoints.target), try await sent(again.url))
+        #expect(first > 0 && second > 0 && first + second == recipients, "sent \(first) + \(second) of \(recipients)")
+    }
+
     @Test func killedMidSendResumesWithoutLoss() async throws {
         let stack = try Stack.up(Integration.stackOptions())
         defer { stack.down() }
