@@ -75,6 +75,30 @@ extension RealStack {
         #expect(sink.rejectedTransient > 0 && (states["bounced"] ?? 0) > 0, "the faults were injected")
         let stats = try await api.call("GET", "/api/campaigns/\(id)/stats").json
         #expect(stats["sent"] as? Int == states["sent"] && stats["queued"] as? Int == 0)
+        try await Self.expectStatsMatchRows(api, stack, id)
+    }
+
+    /// The campaign's stats, totals and hourly chart, against the queries they replaced (one pass per figure, the
+    /// hour formatted per row).
+    static func expectStatsMatchRows(_ api: APIClient, _ stack: Stack, _ id: Int) async throws {
+        let stats = try await api.call("GET", "/api/campaigns/\(id)/stats").json
+        let db = stack.endpoints.databaseURL!
+        let totals = try Integration.sql(db, """
+            SELECT concat_ws(',', count(*) FILTER (WHERE status = 'queued'), count(*) FILTER (WHERE status = 'sent'),
+                   count(*) FILTER (WHERE status = 'bounced'), count(*) FILTER (WHERE status = 'failed'),
+                   count(delivered_at), count(opened_at), count(clicked_at))
+            FROM email_sends WHERE campaign_id = \(id)
+            """)
+        #expect(["queued", "sent", "bounced", "failed", "delivered", "opened", "clicked"].map { "\(stats[$0] ?? "")" }.joined(separator: ",") == totals)
+        let hourly = (stats["hourly"] as? [[String: Any]] ?? []).map { h in
+            ["hour", "sent", "bounced", "opened", "clicked"].map { "\(h[$0] ?? "")" }.joined(separator: ",")
+        }
+        let expected = try Integration.sql(db, """
+            SELECT to_char(date_trunc('hour', sent_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:00:00"Z"') || ',' || count(*) || ','
+                   || count(*) FILTER (WHERE status = 'bounced') || ',' || count(opened_at) || ',' || count(clicked_at)
+            FROM email_sends WHERE campaign_id = \(id) AND sent_at IS NOT NULL GROUP BY date_trunc('hour', sent_at) ORDER BY 1
+            """).split(separator: "\n").map(String.init)
+        #expect(!hourly.isEmpty && hourly == expected, "\(hourly) against \(expected)")
     }
 
     /// A delivery reads and locks one batch's rows, not the outbox: PostgreSQL's own plan, with 2,000 queued in
@@ -236,6 +260,7 @@ extension RealStack {
             try Integration.sql(db, "SELECT s.status || ',' || c.status FROM email_sends s JOIN contacts c ON c.id = s.contact_id WHERE s.campaign_id = \(id) AND s.contact_id = \(contact)")
                 == "bounced,bounced"
         })
+        try await Self.expectStatsMatchRows(api, stack, id)
     }
 
     /// Two instances on one database share a campaign's outbox: each batch is claimed by one of them, so both send
