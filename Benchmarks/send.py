@@ -39,7 +39,7 @@ def sink():
     return p, smtp, http
 
 
-def peer_http(n_batches=40):
+def peer_http():
     """wrk POSTing a 500-personalization batch (as campaignd renders it) to a sink for 10 s: emails/s."""
     p, _, http = sink()
     try:

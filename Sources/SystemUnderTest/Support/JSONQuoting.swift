@@ -7,25 +7,22 @@ extension JSON {
     static func quote(_ s: String) -> String {
         var s = s
         return s.withUTF8 { u in
-            String(unsafeUninitializedCapacity: quotedCount(u)) { writeQuoted(u, to: $0) }
+            String(unsafeUninitializedCapacity: quotedCount(u)) { out in
+                var o = 0
+                quoted(u) { piece in
+                    _ = UnsafeMutableBufferPointer(rebasing: out[o..<o + piece.count]).initialize(from: piece)
+                    o += piece.count
+                }
+                return o
+            }
         }
     }
 
     /// Appends `s` as a JSON string literal to a body being built as bytes (the provider batches the sender posts),
-    /// in one pass: runs between escapes are appended whole, and an array grows by doubling anyway.
+    /// in one pass: sizing first scanned each rendered message twice, and an array grows by doubling anyway.
     static func appendQuoted(_ s: String, to bytes: inout [UInt8]) {
         var s = s
-        s.withUTF8 { u in
-            bytes.append(0x22)
-            var run = 0
-            for i in u.indices where needsEscape(u[i]) {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[run..<i]))
-                run = i + 1
-                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 6) { e in bytes.append(contentsOf: e[..<escape(u[i], to: e, at: 0)]) }
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[run...]))
-            bytes.append(0x22)
-        }
+        s.withUTF8 { u in quoted(u) { bytes.append(contentsOf: $0) } }
     }
 
     private static func needsEscape(_ b: UInt8) -> Bool { b < 0x20 || b == 0x22 || b == 0x5C }
@@ -37,38 +34,36 @@ extension JSON {
         return u.count + extra + 2
     }
 
-    /// Writes the literal into `out`, sized by `quotedCount`; returns its length. Runs between escapes are copied
-    /// whole: rendered HTML has a quote in every attribute.
-    private static func writeQuoted(_ u: UnsafeBufferPointer<UInt8>, to out: UnsafeMutableBufferPointer<UInt8>) -> Int {
-        out[0] = 0x22
-        var o = 1, run = 0
-        func copyRun(to end: Int) {
-            guard end > run else { return }
-            _ = UnsafeMutableBufferPointer(rebasing: out[o..<o + end - run]).initialize(from: UnsafeBufferPointer(rebasing: u[run..<end]))
-            o += end - run
+    /// Hands `emit` the literal in pieces: the quotes, each run between escapes whole (rendered HTML has a quote in
+    /// every attribute), and each escape.
+    private static func quoted(_ u: UnsafeBufferPointer<UInt8>, _ emit: (UnsafeBufferPointer<UInt8>) -> Void) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 6) { e in
+            e[0] = 0x22
+            emit(UnsafeBufferPointer(rebasing: e[..<1]))
+            var run = 0
+            for i in u.indices where needsEscape(u[i]) {
+                if i > run { emit(UnsafeBufferPointer(rebasing: u[run..<i])) }
+                run = i + 1
+                emit(UnsafeBufferPointer(rebasing: e[..<escape(u[i], to: e)]))
+            }
+            if u.count > run { emit(UnsafeBufferPointer(rebasing: u[run...])) }
+            e[0] = 0x22
+            emit(UnsafeBufferPointer(rebasing: e[..<1]))
         }
-        for i in u.indices where needsEscape(u[i]) {
-            copyRun(to: i)
-            run = i + 1
-            o = escape(u[i], to: out, at: o)
-        }
-        copyRun(to: u.count)
-        out[o] = 0x22
-        return o + 1
     }
 
-    /// Writes the escape for `b` (one `needsEscape` accepts) at `out[o]`; returns the index after it.
-    private static func escape(_ b: UInt8, to out: UnsafeMutableBufferPointer<UInt8>, at o: Int) -> Int {
+    /// Writes the escape for `b` (one `needsEscape` accepts) at the start of `out`; returns its length.
+    private static func escape(_ b: UInt8, to out: UnsafeMutableBufferPointer<UInt8>) -> Int {
         switch b {
-        case 0x22, 0x5C: out[o] = 0x5C; out[o + 1] = b; return o + 2
-        case 0x0A: out[o] = 0x5C; out[o + 1] = UInt8(ascii: "n"); return o + 2
-        case 0x0D: out[o] = 0x5C; out[o + 1] = UInt8(ascii: "r"); return o + 2
-        case 0x09: out[o] = 0x5C; out[o + 1] = UInt8(ascii: "t"); return o + 2
+        case 0x22, 0x5C: out[0] = 0x5C; out[1] = b; return 2
+        case 0x0A: out[0] = 0x5C; out[1] = UInt8(ascii: "n"); return 2
+        case 0x0D: out[0] = 0x5C; out[1] = UInt8(ascii: "r"); return 2
+        case 0x09: out[0] = 0x5C; out[1] = UInt8(ascii: "t"); return 2
         default:
             let low = b & 15
-            (out[o], out[o + 1], out[o + 2], out[o + 3]) = (0x5C, UInt8(ascii: "u"), 0x30, 0x30)
-            (out[o + 4], out[o + 5]) = (0x30 + (b >> 4), low < 10 ? 0x30 + low : UInt8(ascii: "a") + low - 10)
-            return o + 6
+            (out[0], out[1], out[2], out[3]) = (0x5C, UInt8(ascii: "u"), 0x30, 0x30)
+            (out[4], out[5]) = (0x30 + (b >> 4), low < 10 ? 0x30 + low : UInt8(ascii: "a") + low - 10)
+            return 6
         }
     }
 }
