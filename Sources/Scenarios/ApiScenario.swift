@@ -26,12 +26,12 @@ public struct ApiScenario: Scenario {
     public func plan(profile: Profile, overrides: Overrides) throws(UsageError) -> ScenarioPlan {
         try overrides.check(known: ["rate", "duration", "timeout", "start", "max", "step", "growth"], scenario: name)
         let d = Self.defaults(profile)
-        let timeout = try overrides.duration("timeout", 10)
+        let timeout = try overrides.duration("timeout", 10, in: Overrides.timeouts)
         if let s = try search(profile: profile, overrides: overrides) {
             return Self.constantPlan(rate: s.search.startRate, duration: s.stepSeconds, timeout: timeout, kpiSet: "none",
                                      describe: "the knee: steps of \(BasicScenario.format(s.stepSeconds)) s from \(BasicScenario.format(s.search.startRate)) requests/s, ×\(s.search.growth) until p99 > 100 ms, errors or drops > 1%, then bisection; each step after a 3 s ramp; sessions of 20-50 requests after one login")
         }
-        let rate = try overrides.number("rate", d.rate)
+        let rate = try overrides.number("rate", d.rate, in: Overrides.rates)
         let duration = try overrides.duration("duration", d.duration)
         return Self.constantPlan(rate: rate, duration: duration, timeout: timeout, kpiSet: "api",
                                  describe: "\(BasicScenario.format(rate)) requests/s for \(BasicScenario.format(duration)) s after a \(BasicScenario.format(Self.rampSeconds)) s ramp, open model, in sessions of 20-50 requests after one login")
@@ -39,14 +39,16 @@ public struct ApiScenario: Scenario {
 
     /// `--set max=R` asks for the knee instead of one rate: the stress scenario's search, over this mix.
     func search(profile: Profile, overrides: Overrides) throws(UsageError) -> (search: StepSearch, stepSeconds: Double)? {
-        guard overrides.has("max") || overrides.has("start") else { return nil }
+        guard overrides.has("max") || overrides.has("start") else {
+            if let k = ["step", "growth"].first(where: overrides.has) {
+                throw UsageError("\(overrides.given(k)) shapes a knee search: give --set max= (or start=) too, or leave it out")
+            }
+            return nil
+        }
         guard !overrides.has("rate"), !overrides.has("duration") else {
             throw UsageError("api: --set max= (or start=) searches for the knee; give step= for each step's length, not rate or duration")
         }
-        let growth = try overrides.number("growth", 1.5)
-        guard growth > 1.05 else { throw UsageError("--set growth=\(growth): must be above 1.05") }
-        let search = StepSearch(startRate: try overrides.number("start", 500), growth: growth, maxRate: try overrides.number("max", 20000), maxSteps: 16)
-        return (search, try overrides.duration("step", 10))
+        return (try StepSearch.from(overrides, start: 500, max: 20000, maxSteps: 16), try overrides.duration("step", 10))
     }
 
     static let rampSeconds = 3.0

@@ -27,9 +27,9 @@ public struct BasicScenario: Scenario {
     static func journeyPlan(scenario: String, defaults d: (rate: Double, duration: Double), overrides: Overrides, kpiSet: String,
                             note: String = "", moreSettings: [String] = []) throws(UsageError) -> ScenarioPlan {
         try overrides.check(known: ["rate", "duration", "timeout"] + moreSettings, scenario: scenario)
-        let rate = try overrides.number("rate", d.rate)
+        let rate = try overrides.number("rate", d.rate, in: Overrides.rates)
         let duration = try overrides.duration("duration", d.duration)
-        let timeout = try overrides.duration("timeout", 10)
+        let timeout = try overrides.duration("timeout", 10, in: Overrides.timeouts)
         return constantPlan(rate: rate, duration: duration, timeout: timeout, kpiSet: kpiSet,
                             describe: "\(format(rate)) iterations/s (4 requests each) for \(format(duration)) s, open model" + note)
     }

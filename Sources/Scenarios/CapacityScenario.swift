@@ -20,8 +20,8 @@ public struct CapacityScenario: Scenario {
     public func sweep(profile: Profile, overrides: Overrides) throws(UsageError) -> (levels: [Int], seconds: Double, target: Double) {
         try overrides.check(known: ["level", "target", "max_vus"], scenario: name)
         let d = Self.defaults(profile)
-        let maxVUs = try overrides.number("max_vus", Double(d.levels.last!))
-        return (d.levels.filter { Double($0) <= maxVUs }, try overrides.duration("level", d.seconds), try overrides.number("target", 10_000))
+        let maxVUs = try overrides.count("max_vus", d.levels.last!, in: d.levels.first!...100_000)
+        return (d.levels.filter { $0 <= maxVUs }, try overrides.duration("level", d.seconds), try overrides.number("target", 10_000, in: Overrides.rates))
     }
 
     /// No faults: several loads, one per concurrency level.

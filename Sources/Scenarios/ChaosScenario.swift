@@ -27,10 +27,9 @@ public struct ChaosScenario: Scenario {
     }
 
     func send(profile: Profile, overrides: Overrides, duration: Double) throws(UsageError) -> Send {
-        let rate = try overrides.number("send_rate", 400)
-        let n = try overrides.number("recipients", (rate * duration * 0.8).rounded())
-        guard n == n.rounded(), n <= 10_000_000 else { throw UsageError("--set recipients=\(n): expected a whole number up to 10,000,000") }
-        return Send(rate: rate, recipients: Int(n))
+        let rate = try overrides.number("send_rate", 400, in: Overrides.rates)
+        let n = try overrides.count("recipients", Int(min(rate * duration * 0.8, 10_000_000).rounded()), in: 1...10_000_000)
+        return Send(rate: rate, recipients: n)
     }
 
     public func plan(profile: Profile, overrides: Overrides) throws(UsageError) -> ScenarioPlan {

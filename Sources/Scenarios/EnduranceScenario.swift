@@ -20,7 +20,7 @@ public struct EnduranceScenario: Scenario {
     public func plan(profile: Profile, overrides: Overrides) throws(UsageError) -> ScenarioPlan {
         try overrides.check(known: ["rate", "duration"], scenario: name)
         let d = Self.defaults(profile)
-        let rate = try overrides.number("rate", d.rate), duration = try overrides.duration("duration", d.duration)
+        let rate = try overrides.number("rate", d.rate, in: Overrides.rates), duration = try overrides.duration("duration", d.duration)
         return BasicScenario.constantPlan(rate: rate, duration: duration, timeout: 10, kpiSet: "api",
                                           describe: "\(BasicScenario.format(rate)) iterations/s (6 requests each: the session deletes what it creates) for \(BasicScenario.format(duration)) s, open model, soak",
                                           journey: Journeys.steadyState)

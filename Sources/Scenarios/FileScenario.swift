@@ -115,6 +115,13 @@ struct Reader {
         return v
     }
 
+    /// A rate (or a VU stage's target), up to what `--set rate=` allows: 1e308 must be an error, not a crash.
+    func perSecond(_ n: Node, _ field: String, positive: Bool = true) throws -> Double {
+        let v = try number(n, field, positive: positive)
+        guard v <= Overrides.rates.upperBound else { throw UsageError("\(at(n, field)) must be at most \(Overrides.text(Overrides.rates.upperBound))") }
+        return v
+    }
+
     /// A whole number from `least` to `most`: counts such as VUs, where 1e30 must be an error, not a crash.
     func count(_ n: Node, _ field: String, least: Int = 1, most: Int) throws -> Int {
         let v = try number(n, field, positive: least > 0)
@@ -139,7 +146,7 @@ struct Reader {
             guard m["stages"] == nil else {
                 throw UsageError("\(file): the workload has stages; --duration, --rate and --vus set a constant workload, so edit the stages instead")
             }
-            if model == "closed" { _ = try overrides.number("vus", 1) } else { _ = try overrides.number("rate", 1) }
+            if model == "closed" { _ = try overrides.count("vus", 1, in: 1...Self.maxVUs) } else { _ = try overrides.number("rate", 1, in: Overrides.rates) }
             _ = try overrides.duration("duration", 1)
             for key in ["rate", "duration", "vus"] { if let v = overrides.values[key] { m[key] = Node(v) } }
         }
@@ -149,9 +156,8 @@ struct Reader {
             for (i, s) in seq.enumerated() {
                 let sm = try mapping(s, "workload.stages[\(i)]", keys: ["target", "duration"])
                 guard let t = sm["target"], let d = sm["duration"] else { throw UsageError("\(at(s, "workload.stages[\(i)]")) needs target and duration") }
-                let target = try number(t, "workload.stages[\(i)].target", positive: false)
                 // A VU stage's target becomes a count; a rate's stays a rate, but neither may be absurd.
-                guard target <= 1e7 else { throw UsageError("\(at(t, "workload.stages[\(i)].target")) must be at most 10,000,000") }
+                let target = try perSecond(t, "workload.stages[\(i)].target", positive: false)
                 out.append((target, try duration(d, "workload.stages[\(i)].duration")))
             }
             return out
@@ -160,7 +166,7 @@ struct Reader {
         case "open":
             if let st = m["stages"] {
                 let s = try stages(st)
-                let start = try m["rate"].map { try number($0, "workload.rate", positive: false) } ?? 0
+                let start = try m["rate"].map { try perSecond($0, "workload.rate", positive: false) } ?? 0
                 let peak = max(start, s.map(\.0).max() ?? 0)
                 let inFlight = try m["max_in_flight"].map { try count($0, "workload.max_in_flight", most: 1_000_000) }
                     ?? LoadPlan.defaultMaxInFlight(rate: peak, timeoutSeconds: timeout)
@@ -168,7 +174,7 @@ struct Reader {
                         "open model, \(s.count) rate stages from \(start) it/s, peak \(peak) it/s")
             }
             guard let r = m["rate"], let d = m["duration"] else { throw UsageError("\(at(n, "workload")): the open model needs rate and duration, or stages") }
-            let rate = try number(r, "workload.rate"), dur = try duration(d, "workload.duration")
+            let rate = try perSecond(r, "workload.rate"), dur = try duration(d, "workload.duration")
             let inFlight = try m["max_in_flight"].map { try count($0, "workload.max_in_flight", most: 1_000_000) } ?? LoadPlan.defaultMaxInFlight(rate: rate, timeoutSeconds: timeout)
             return (.open(pacer: ConstantRate(perSecond: rate, durationSeconds: dur), maxInFlight: inFlight), "\(rate) iterations/s for \(dur) s, open model")
         case "closed":

@@ -33,19 +33,43 @@ public struct Overrides: Sendable {
 
     public func has(_ key: String) -> Bool { values[key] != nil }
 
-    /// A positive number, or `fallback` when not set.
-    public func number(_ key: String, _ fallback: Double) throws(UsageError) -> Double {
+    /// Requests (or iterations) per second a setting may ask for: the pacer's interval is 100 ns at the top.
+    public static let rates = 0.001...10_000_000.0
+    /// A test, step or phase: under a second is below the reporting grain, over 30 days is a typo; past that the
+    /// engine's nanoseconds would overflow (1e12 s was a crash, not an error).
+    public static let phases = 1.0...DurationText.longest
+    /// A request's or a whole send's time limit.
+    public static let timeouts = 0.001...DurationText.longest
+
+    /// A number in `range`, or `fallback` when not set.
+    public func number(_ key: String, _ fallback: Double, in range: ClosedRange<Double>) throws(UsageError) -> Double {
         guard let s = values[key] else { return fallback }
-        guard let n = Double(s), n > 0, n.isFinite else { throw UsageError("\(given(key)): expected a positive number") }
+        guard let n = Double(s), range.contains(n) else {
+            throw UsageError("\(given(key)): expected a number from \(Self.text(range.lowerBound)) to \(Self.text(range.upperBound))")
+        }
         return n
     }
 
-    /// A duration such as 30, 30s, 5m or 1h (in seconds), or `fallback`.
-    public func duration(_ key: String, _ fallback: Double) throws(UsageError) -> Double {
+    /// A whole number in `range` (1e5 is one), or `fallback`: counts such as rows and VUs.
+    public func count(_ key: String, _ fallback: Int, in range: ClosedRange<Int>) throws(UsageError) -> Int {
         guard let s = values[key] else { return fallback }
-        guard let d = DurationText.seconds(s) else { throw UsageError("\(given(key)): expected a duration like 30s, 5m or 1h") }
+        guard let n = Double(s), n == n.rounded(), n >= Double(range.lowerBound), n <= Double(range.upperBound) else {
+            throw UsageError("\(given(key)): expected a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return Int(n)
+    }
+
+    /// A duration such as 30, 30s, 5m or 1h (in seconds) in `range`, or `fallback`.
+    public func duration(_ key: String, _ fallback: Double, in range: ClosedRange<Double> = Self.phases) throws(UsageError) -> Double {
+        guard let s = values[key] else { return fallback }
+        guard let d = DurationText.seconds(s), range.contains(d) else {
+            throw UsageError("\(given(key)): expected a duration from \(DurationText.text(range.lowerBound)) to \(DurationText.text(range.upperBound)), like 30s, 5m or 1h")
+        }
         return d
     }
+
+    /// 10000000 and 0.001, not 1e+07 and 0.001.
+    static func text(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
 
     /// Throws when a key is not among `known`, so a typo is not silently ignored.
     public func check(known: [String], scenario: String) throws(UsageError) {

@@ -10,7 +10,7 @@ public struct SendScenario: Scenario {
 
     public init() {}
 
-    static func defaults(_ p: Profile) -> (recipients: Double, timeout: Double) {
+    static func defaults(_ p: Profile) -> (recipients: Int, timeout: Double) {
         switch p {
         case .smoke: (5_000, 50)
         case .nightly: (100_000, 600)
@@ -22,9 +22,7 @@ public struct SendScenario: Scenario {
     public func settings(profile: Profile, overrides: Overrides) throws(UsageError) -> (recipients: Int, timeout: Double) {
         try overrides.check(known: ["recipients", "timeout"], scenario: name)
         let d = Self.defaults(profile)
-        let n = try overrides.number("recipients", d.recipients)
-        guard n == n.rounded(), n <= 50_000_000 else { throw UsageError("--set recipients=\(n): expected a whole number up to 50,000,000") }
-        return (Int(n), try overrides.duration("timeout", d.timeout))
+        return (try overrides.count("recipients", d.recipients, in: 1...50_000_000), try overrides.duration("timeout", d.timeout, in: Overrides.timeouts))
     }
 
     public func plan(profile: Profile, overrides: Overrides) throws(UsageError) -> ScenarioPlan {

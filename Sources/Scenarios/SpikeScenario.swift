@@ -20,8 +20,8 @@ public struct SpikeScenario: Scenario {
     public func shape(profile: Profile, overrides: Overrides) throws(UsageError) -> (rate: Double, factor: Double, start: Double, end: Double, total: Double) {
         try overrides.check(known: ["rate", "factor", "before", "spike", "after"], scenario: name)
         let d = Self.defaults(profile)
-        let rate = try overrides.number("rate", d.rate)
-        let factor = try overrides.number("factor", 10)
+        let rate = try overrides.number("rate", d.rate, in: Overrides.rates)
+        let factor = try overrides.number("factor", 10, in: 0.001...(Overrides.rates.upperBound / rate))
         let before = try overrides.duration("before", d.before), spike = try overrides.duration("spike", d.spike)
         let after = try overrides.duration("after", d.after)
         return (rate, factor, before, before + spike, before + spike + after)

@@ -18,6 +18,15 @@ public struct StepSearch: Sendable {
         self.maxSteps = maxSteps
     }
 
+    /// The search `--set start= max= growth=` ask for; a start above the max is an error, not a search of no steps.
+    static func from(_ overrides: Overrides, start: Double, max: Double, maxSteps: Int) throws(UsageError) -> StepSearch {
+        let growth = try overrides.number("growth", 1.5, in: 1.05...100)
+        let start = try overrides.number("start", start, in: Overrides.rates)
+        let max = try overrides.number("max", max, in: Overrides.rates)
+        guard start <= max else { throw UsageError("\(overrides.given("start")) is above the max, \(BasicScenario.format(max)): the search would have no step") }
+        return StepSearch(startRate: start, growth: growth, maxRate: max, maxSteps: maxSteps)
+    }
+
     /// The steps in the order they ran, the knee (highest passing rate) and the breaking point (lowest failing).
     public func run(_ measure: (Double) async throws -> StepResult) async rethrows -> (steps: [StepResult], knee: Double?, breaking: Double?) {
         var steps: [StepResult] = []

@@ -30,10 +30,7 @@ public struct StressScenario: Scenario {
     public func search(profile: Profile, overrides: Overrides) throws(UsageError) -> (search: StepSearch, stepSeconds: Double, maxSteps: Int) {
         try overrides.check(known: ["start", "max", "step", "growth"], scenario: name)
         let d = Self.defaults(profile)
-        let growth = try overrides.number("growth", 1.5)
-        guard growth > 1.05 else { throw UsageError("--set growth=\(growth): must be above 1.05") }
-        let search = StepSearch(startRate: try overrides.number("start", d.start), growth: growth,
-                                maxRate: try overrides.number("max", d.max), maxSteps: d.maxSteps)
+        let search = try StepSearch.from(overrides, start: d.start, max: d.max, maxSteps: d.maxSteps)
         return (search, try overrides.duration("step", d.step), d.maxSteps)
     }
 

@@ -9,7 +9,8 @@ public enum AdHocPlan {
     ) throws(UsageError) -> LoadPlan {
         let target = try TargetAddress(url: url)
         guard durationSeconds > 0 else { throw UsageError("--duration must be positive") }
-        guard connections >= 1 else { throw UsageError("--connections must be at least 1") }
+        // Bounds past which counts would overflow or exhaust the machine, as `run --set` has them.
+        guard (1...100_000).contains(connections) else { throw UsageError("--connections must be 1 to 100000") }
         guard timeoutSeconds > 0 else { throw UsageError("--timeout must be positive") }
         var parsed: [(String, String)] = []
         for h in headers {
@@ -20,9 +21,9 @@ public enum AdHocPlan {
         guard !m.isEmpty, m.allSatisfy({ $0.isLetter }) else { throw UsageError("--method '\(method)' is not an HTTP method") }
         let workload: Workload
         if let rate {
-            guard rate > 0 else { throw UsageError("--rate must be positive") }
+            guard rate > 0, rate <= 10_000_000 else { throw UsageError("--rate must be above 0 and at most 10000000") }
             let cap = maxInFlight ?? LoadPlan.defaultMaxInFlight(rate: rate, timeoutSeconds: timeoutSeconds)
-            guard cap >= 1 else { throw UsageError("--max-in-flight must be at least 1") }
+            guard (1...10_000_000).contains(cap) else { throw UsageError("--max-in-flight must be 1 to 10000000") }
             workload = .open(pacer: ConstantRate(perSecond: rate, durationSeconds: durationSeconds), maxInFlight: cap)
         } else {
             workload = .closed(startVUs: connections, stages: [VUStage(target: connections, durationSeconds: durationSeconds)])

@@ -61,7 +61,8 @@ public struct LoadPlan: Sendable {
 
     /// The default in-flight cap for an open model: enough for `rate` x the request timeout (k6's maxVUs analogue).
     public static func defaultMaxInFlight(rate: Double, timeoutSeconds: Double) -> Int {
-        max(64, Int((rate * timeoutSeconds).rounded(.up)))
+        // Capped: a day's timeout at 10M req/s would otherwise ask for 10^12 slots.
+        min(1_000_000, max(64, Int((rate * timeoutSeconds).rounded(.up))))
     }
 }
 
