@@ -197,7 +197,9 @@ struct Reader {
         let m = try mapping(n, "think", keys: ["min", "max", "mean"])
         if let mean = m["mean"] { return .exponential(mean: try duration(mean, "think.mean")) }
         guard let lo = m["min"], let hi = m["max"] else { throw UsageError("\(at(n, "think")) needs min and max, or mean") }
-        return .uniform(min: try duration(lo, "think.min"), max: try duration(hi, "think.max"))
+        let (a, b) = (try duration(lo, "think.min"), try duration(hi, "think.max"))
+        guard a <= b else { throw UsageError("\(at(hi, "think.max")) must not be below think.min") }
+        return .uniform(min: a, max: b)
     }
 
     func variables(_ n: Node) throws -> [[String: String]] {

@@ -288,7 +288,7 @@ import Environment
     @Test func thresholdsOverrideAndRejectBadInput() throws {
         let t = try Thresholds.default.overriding(["p99=0.2", "error_rate=1", "figures=0.3"])
         #expect(t.change["p99"] == 0.2 && t.change["error_rate"] == 1 && t.figureChange == 0.3)
-        for bad in ["p42=0.1", "p99=abc", "p99=-1", "p99", "p99=nan"] {
+        for bad in ["p42=0.1", "p99=abc", "p99=-1", "p99", "p99=nan", "p99=inf", "error_rate=101", "error_rate=1e308"] {
             #expect { try Thresholds.default.overriding([bad]) } throws: { ($0 as? ReportError)?.description.contains(bad) == true }
         }
     }

@@ -83,6 +83,15 @@ import Environment
         #expect(v.outcome == .fail && v.reasons == ["send: 3 recipients never arrived"])
     }
 
+    /// A KPI the run could not measure (campaignd's cache saw no lookup) fails, and says so, not "nan%".
+    @Test func aKPIThatWasNotMeasuredFailsAndSaysSo() throws {
+        let kpis = SummaryBuilder.evaluate(KPICatalog.api, latency: Summary.Percentiles(LatencyHistogram.latency()), errorRate: 0, services: nil)
+        let ratio = try #require(kpis.first { $0.name == "cache hit ratio" })
+        #expect(!ratio.pass && ratio.measured == "not measured")
+        let v = Verdict.make(kpis: kpis, problems: [], interrupted: false, comparison: nil, advisory: false)
+        #expect(v.outcome == .fail && v.reasons.contains("KPI cache hit ratio: not measured, threshold ≥ 80.00%"))
+    }
+
     @Test func theCombinedIndexShowsTheWorstMember() {
         var pass = ComparisonTests.summary(level: 10)
         pass.judge(comparison: nil, advisory: false)

@@ -262,6 +262,10 @@ import Environment
         #expect(error("workload: {rate: 1, duration: 1s}\njourneys: [{steps: [{path: /, expect: 1e30}]}]\n").contains("expect must be a whole number from 100 to 599"))
         #expect(error("workload: {rate: 1, duration: 1s}\njourneys: [{steps: [{path: /, headers: {X-A: \"v\\r\\nX-Evil: 1\"}}]}]\n").contains("without CR, LF"))
         #expect(error("workload: {rate: 1, duration: 1s}\njourneys: [{steps: [{path: /, headers: {\"X-A: b\": v}}]}]\n").contains("without CR, LF"))
+        #expect(error("workload: {rate: 1e308, duration: 1s}" + ok).contains("workload.rate must be at most 10000000"))
+        #expect(error("workload: {rate: 1, duration: 1e12s}" + ok).contains("workload.duration must be a duration"))
+        #expect(error("workload: {rate: 1, duration: 1s}\nthink: {min: 5s, max: 1s}" + ok).contains("think.max must not be below think.min"))
+        #expect(error("workload: {rate: 1, duration: 1s}\nthresholds: {http_req_failed: [\"rate<nan\"]}" + ok).contains("'nan' is not a finite number"))
     }
 
     /// `run --duration --rate --vus` map onto a scenario's settings and a file's workload, as k6's flags do.

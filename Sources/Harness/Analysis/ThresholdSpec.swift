@@ -33,7 +33,8 @@ public struct ThresholdSpec: Sendable, Equatable, Codable {
             throw UsageError("\(source): threshold '\(expression)' has no comparison (<, <=, >, >=)")
         }
         let lhs = String(text[..<opRange.lowerBound]), rhs = String(text[opRange.upperBound...])
-        guard let v = Double(rhs) else { throw UsageError("\(source): threshold '\(expression)': '\(rhs)' is not a number") }
+        // nan would compare false with everything: a threshold that fails every run, whatever it measured.
+        guard let v = Double(rhs), v.isFinite else { throw UsageError("\(source): threshold '\(expression)': '\(rhs)' is not a finite number") }
         var stat = lhs, pct: Double? = nil
         if lhs.hasPrefix("p("), lhs.hasSuffix(")") {
             guard let p = Double(lhs.dropFirst(2).dropLast()), p > 0, p <= 100 else {

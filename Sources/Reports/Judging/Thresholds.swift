@@ -35,8 +35,9 @@ public struct Thresholds: Codable, Sendable, Equatable {
             guard parts.count == 2, names.contains(parts[0]) else {
                 throw ReportError("--threshold '\(s)': expected metric=value with metric one of \(names.joined(separator: ", "))")
             }
-            guard let v = Double(parts[1]), v.isFinite, v > 0, parts[0] == "error_rate" || v < 10 else {
-                throw ReportError("--threshold '\(s)': '\(parts[1])' is not a positive number (a fraction such as 0.05, or percentage points for error_rate)")
+            // A fraction under 10 (1000%), or for error_rate percentage points up to 100.
+            guard let v = Double(parts[1]), v > 0, parts[0] == "error_rate" ? v <= 100 : v < 10 else {
+                throw ReportError("--threshold '\(s)': '\(parts[1])' is not a positive number (a fraction under 10 such as 0.05, or percentage points up to 100 for error_rate)")
             }
             if parts[0] == "figures" { t.figureChange = v } else { t.change[parts[0]] = v }
         }

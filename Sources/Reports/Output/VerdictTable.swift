@@ -32,6 +32,8 @@ public enum VerdictTable {
     }
 
     static func format(_ v: Double, _ unit: String) -> String {
+        // A KPI this run could not measure (a cache hit ratio of 0 lookups) fails; it says so rather than "nan%".
+        if v.isNaN { return "not measured" }
         if unit == "ratio" { return String(format: "%.2f%%", v * 100) }
         if unit == "/h" { return String(format: "%.0f /h", v) }
         return String(format: "%.2f %@", v, unit)
