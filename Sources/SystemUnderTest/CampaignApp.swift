@@ -49,6 +49,26 @@ public struct CampaignConfig: Sendable {
         self.databaseURL = databaseURL
         self.redisURL = redisURL
     }
+
+    /// What a flag can get wrong, checked before connecting to anything: a bad URL exits 2 naming it, where it
+    /// was found after PostgreSQL's migrations had run (and, with the database down, reported as exit 3).
+    public func check() throws {
+        guard webhookSecret.utf8.count >= 16 else {
+            throw ConfigError("a webhook secret of 16 characters or more is required (--webhook-secret or CAMPAIGND_WEBHOOK_SECRET)")
+        }
+        try PostgresConnection.checkURL(databaseURL)
+        _ = try RedisCache.parse(redisURL)
+        if let sender { try checkMailURL(sender.mailURL) }
+        if let publicURL, !Self.isHTTP(publicURL) { throw ConfigError("--public-url '\(publicURL)': expected http(s)://host[:port][/path]") }
+        _ = try InjectedDelays(injectDelays)
+        _ = try InjectedDelays(injectCPU, flag: "--inject-cpu")
+    }
+
+    /// An http or https URL with a host and, if any, a port in range.
+    static func isHTTP(_ url: String) -> Bool {
+        guard let u = URLComponents(string: url), ["http", "https"].contains(u.scheme), let h = u.host, !h.isEmpty else { return false }
+        return u.port.map { (1...65_535).contains($0) } ?? true
+    }
 }
 
 /// The campaign platform's parts, wired together; `application` serves them over HTTP.
@@ -72,9 +92,7 @@ public struct CampaignApp: Sendable {
 
     /// Connects the pools and runs migrations; throws with a clear message if PostgreSQL is unreachable.
     public static func make(_ config: CampaignConfig) async throws -> CampaignApp {
-        guard config.webhookSecret.utf8.count >= 16 else {
-            throw ConfigError("a webhook secret of 16 characters or more is required (--webhook-secret or CAMPAIGND_WEBHOOK_SECRET)")
-        }
+        try config.check()
         let metrics = HTTPMetrics()
         let db = Database(url: config.databaseURL, size: config.dbPoolSize, statementTimeoutMs: config.statementTimeoutMs) { metrics.recordQuery(nanos: $0) }
         try await db.checkConnection()

@@ -62,6 +62,13 @@ struct Serve: AsyncParsableCommand {
         guard sendThreads.map({ (1...64).contains($0) }) ?? true else { throw ValidationError("--send-threads must be 1 to 64") }
         guard sendRate >= 0 else { throw ValidationError("--send-rate must not be negative") }
         guard outboxAhead >= 0 else { throw ValidationError("--outbox-ahead must not be negative") }
+        // Upper bounds: each pool connection is a thread and a backend; past a day a timeout's nanoseconds overflow.
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+        guard dbPool <= 256, redisPool <= 256, dbPoolMin <= 256 else { throw ValidationError("--db-pool, --db-pool-min and --redis-pool must be at most 256") }
+        guard statementTimeoutMs <= 86_400_000, idleTimeoutS <= 86_400 else { throw ValidationError("--statement-timeout-ms and --idle-timeout-s must be at most a day") }
+        guard retryBaseMs <= 3_600_000, sendRate <= 10_000_000, outboxAhead <= 100_000_000 else {
+            throw ValidationError("--retry-base-ms must be at most 3600000, --send-rate at most 10000000 and --outbox-ahead at most 100000000")
+        }
         guard retryBaseMs > 0, (1...20).contains(maxAttempts) else { throw ValidationError("--retry-base-ms must be positive and --max-attempts 1 to 20") }
     }
 
@@ -93,8 +100,6 @@ struct Serve: AsyncParsableCommand {
         }
         let app: CampaignApp
         do {
-            _ = try InjectedDelays(injectDelay)
-            _ = try InjectedDelays(injectCpu, flag: "--inject-cpu")
             app = try await CampaignApp.make(config)
         } catch let e as ConfigError {
             throw fail(e.description, code: 2)

@@ -113,6 +113,13 @@ extension RealStack {
         #expect(out.output.contains("/nonexistent/campaignd"))
     }
 
+    /// A value campaignd refuses (it exits 2) is the user's input, not broken infrastructure: exit 2, naming it.
+    @Test func aValueCampaigndRefusesExitsTwoNamingIt() throws {
+        let out = try Integration.mailstorm(["run", "basic", "--campaignd", Integration.binary("campaignd"), "--campaignd-arg=--public-url=notaurl",
+                                             "--no-baseline", "--out", NSTemporaryDirectory() + "ms-cli-tests"])
+        #expect(out.status == 2 && out.output.contains("--public-url 'notaurl'"), "\(out.output)")
+    }
+
     @Test func aRunWritesItsFilesAndPrintsTheVerdict() throws {
         let dir = NSTemporaryDirectory() + "ms-cli-run-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -72,6 +72,37 @@ import Testing
         #expect(throws: CacheError.self) { try RedisCache.parse("http://x") }
         #expect(throws: CacheError.self) { try RedisCache.parse("redis://h:port") }
         #expect(try! RedisCache.parse("redis://127.0.0.1:7000") == ("127.0.0.1", 7000))
+        #expect(throws: CacheError.self) { try RedisCache.parse("redis://h:99999") }
+    }
+
+    /// Every URL and knob campaignd takes is checked before it connects to anything: a bad one is exit 2 naming
+    /// it, not exit 3 (database down) or a failure after migrations ran.
+    @Test func configIsCheckedBeforeConnecting() throws {
+        func config(_ change: (inout CampaignConfig) -> Void) -> CampaignConfig {
+            // Port 1: nothing listens, so a check that connected would fail differently.
+            var c = CampaignConfig(databaseURL: "postgresql://postgres@127.0.0.1:1/x", redisURL: "redis://127.0.0.1:1")
+            c.webhookSecret = "0123456789abcdef"
+            change(&c)
+            return c
+        }
+        try config { _ in }.check()
+        try config { $0.sender = SenderConfig(mailURL: "smtp://[::1]:2525"); $0.publicURL = "https://mail.example:8443/t" }.check()
+        try config { $0.sender = SenderConfig(mailURL: "http://127.0.0.1:9/v3/mail/send"); $0.databaseURL = "host=/tmp port=5432 dbname=x" }.check()
+        let bad: [(String, (inout CampaignConfig) -> Void)] = [
+            ("webhook secret", { $0.webhookSecret = "short" }),
+            ("--database-url 'host=x bogus'", { $0.databaseURL = "host=x bogus" }),
+            ("--database-url 'postgresql://h/x?foo=1'", { $0.databaseURL = "postgresql://h/x?foo=1" }),
+            ("redis URL 'redis://h:99999'", { $0.redisURL = "redis://h:99999" }),
+            ("--mail-url 'ftp://x'", { $0.sender = SenderConfig(mailURL: "ftp://x") }),
+            ("--mail-url 'http://'", { $0.sender = SenderConfig(mailURL: "http://") }),
+            ("--mail-url 'smtp://h:99999'", { $0.sender = SenderConfig(mailURL: "smtp://h:99999") }),
+            ("--public-url 'notaurl'", { $0.publicURL = "notaurl" }),
+            ("--inject-cpu", { $0.injectCPU = ["GET /x=-1"] }),
+        ]
+        for (culprit, change) in bad {
+            #expect(throws: (any Error).self, "\(culprit)") { try config(change).check() }
+            do { try config(change).check() } catch { #expect("\(error)".contains(culprit), "\(error)") }
+        }
     }
 }
 

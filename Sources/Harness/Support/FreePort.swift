@@ -43,5 +43,10 @@ public enum FreePort {
 /// The stack could not start or stop: exit code 3.
 public struct StackError: Error, CustomStringConvertible, Sendable {
     public var description: String
-    public init(_ message: String) { description = message }
+    /// The stack could not start because of what the user gave it (campaignd exited 2 on a flag or URL): exit 2, not 3.
+    public var isUsage = false
+    public init(_ message: String, isUsage: Bool = false) {
+        description = message
+        self.isUsage = isUsage
+    }
 }

@@ -21,7 +21,7 @@ public enum ExitStatus {
         switch error {
         case let e as UsageError: (usage, e.description)
         case let e as ReportError: (usage, e.description)
-        case let e as StackError: (infrastructure, e.description)
+        case let e as StackError: (e.isUsage ? usage : infrastructure, e.description)
         default: nil
         }
     }

@@ -23,7 +23,7 @@ public final class RedisCache: KeyValueCache {
         let parts = hp.split(separator: ":")
         guard let host = parts.first, !host.isEmpty else { throw CacheError("redis URL '\(url)' has no host") }
         let port = parts.count > 1 ? Int(parts[1]) : 6379
-        guard let port else { throw CacheError("redis URL '\(url)' has a bad port") }
+        guard let port, (1...65_535).contains(port) else { throw CacheError("redis URL '\(url)' has a bad port") }
         return (String(host), port)
     }
 

@@ -32,6 +32,12 @@ public protocol MailTransport: AnyObject {
 }
 
 /// The transport for a URL: `smtp://host:port` or `http(s)://host:port/path` (a provider's send endpoint).
+/// Throws unless `url` names a transport `makeTransport` can build; opens nothing.
+public func checkMailURL(_ url: String) throws {
+    if url.hasPrefix("smtp://") { _ = try SMTPTransport.address(url); return }
+    guard CampaignConfig.isHTTP(url) else { throw ConfigError("--mail-url '\(url)': expected smtp://host:port or http(s)://host/path") }
+}
+
 public func makeTransport(url: String, from: String) throws -> any MailTransport {
     if url.hasPrefix("smtp://") { return try SMTPTransport(url: url, from: from) }
     if url.hasPrefix("http://") || url.hasPrefix("https://") { return try HTTPProviderTransport(url: url, from: from) }

@@ -25,7 +25,7 @@ public final class SMTPTransport: MailTransport {
     /// Host and port of `smtp://host[:port]` (25 by default).
     static func address(_ url: String) throws -> (String, Int) {
         guard let u = URLComponents(string: url), u.scheme == "smtp", var host = u.host, !host.isEmpty,
-              u.path.isEmpty || u.path == "/", u.query == nil, u.user == nil else {
+              u.path.isEmpty || u.path == "/", u.query == nil, u.user == nil, (1...65_535).contains(u.port ?? 25) else {
             throw ConfigError("--mail-url '\(url)': expected smtp://host[:port]")
         }
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

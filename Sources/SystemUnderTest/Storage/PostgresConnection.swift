@@ -33,6 +33,17 @@ public final class PostgresConnection {
 
     deinit { PQfinish(conn) }
 
+    /// Throws when libpq cannot parse `url` (a URL or conninfo string), without connecting to anything.
+    public static func checkURL(_ url: String) throws(ConfigError) {
+        var err: UnsafeMutablePointer<CChar>? = nil
+        guard let options = PQconninfoParse(url, &err) else {
+            let why = err.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "out of memory"
+            if let err { PQfreemem(err) }
+            throw ConfigError("--database-url '\(url)': \(why)")
+        }
+        PQconninfoFree(options)
+    }
+
     /// False once the server went away; the pool then replaces the connection before using it.
     ///
     /// A server that stopped or restarted closed the socket, often after a last FATAL message: an idle
