@@ -51,12 +51,13 @@ public struct RunFolder: Sendable {
 
     /// Writes run.json before the load starts, so a killed run can still be reported.
     public func writeStart(_ info: RunInfo) throws {
-        try ReportJSON.encoder.encode(info).write(to: URL(fileURLWithPath: file("run.json")))
+        // Atomic (a temporary file renamed): a kill mid-write leaves the old file or none, never half of one.
+        try ReportJSON.encoder.encode(info).write(to: URL(fileURLWithPath: file("run.json")), options: .atomic)
     }
 
     /// Writes summary.json and every report derived from it.
     public func write(_ s: Summary, comparison: Comparison? = nil, baseline: Baseline? = nil) throws {
-        try s.encoded().write(to: URL(fileURLWithPath: file("summary.json")))
+        try s.encoded().write(to: URL(fileURLWithPath: file("summary.json")), options: .atomic)
         try MarkdownReport.render(s, comparison: comparison).write(toFile: file("report.md"), atomically: true, encoding: .utf8)
         // The flame graph is inlined so report.html stays one self-contained file; only a file of this folder,
         // and only an SVG without scripts (a summary from elsewhere must not inline /etc/passwd, or run code).
@@ -69,13 +70,15 @@ public struct RunFolder: Sendable {
         try HTMLReport.render(s, comparison: comparison, baseline: baseline, flameGraph: flame)
             .write(toFile: file("report.html"), atomically: true, encoding: .utf8)
         try JUnitReport.render(s, comparison: comparison).write(toFile: file("junit.xml"), atomically: true, encoding: .utf8)
-        if let comparison { try ReportJSON.encoder.encode(comparison).write(to: URL(fileURLWithPath: file("comparison.json"))) }
+        if let comparison { try ReportJSON.encoder.encode(comparison).write(to: URL(fileURLWithPath: file("comparison.json")), options: .atomic) }
     }
 
     /// run.json, written before the load started.
     public func readInfo() throws -> RunInfo {
         guard let d = FileManager.default.contents(atPath: file("run.json")) else { throw ReportError("\(path) has no run.json") }
-        return try ReportJSON.decoder.decode(RunInfo.self, from: d)
+        do { return try ReportJSON.decoder.decode(RunInfo.self, from: d) } catch {
+            throw ReportError("\(file("run.json")) is not a valid run description: \(Baseline.describe(error))")
+        }
     }
 
     /// comparison.json as the run judged it; nil when the run compared nothing.
@@ -83,6 +86,15 @@ public struct RunFolder: Sendable {
         guard let d = FileManager.default.contents(atPath: file("comparison.json")) else { return nil }
         do { return try ReportJSON.decoder.decode(Comparison.self, from: d) } catch {
             throw ReportError("\(file("comparison.json")) is not a valid comparison: \(Baseline.describe(error))")
+        }
+    }
+
+    /// summary.json, or when it is missing (a killed run) or unreadable, the summary rebuilt from the raw files
+    /// (`SummaryRecovery`), with a note saying why: what was measured is never lost to a damaged summary.
+    public func summaryOrRecovered() throws -> (summary: Summary, note: String?) {
+        guard FileManager.default.fileExists(atPath: file("summary.json")) else { return (try SummaryRecovery.recover(self), nil) }
+        do { return (try readSummary(), nil) } catch {
+            return (try SummaryRecovery.recover(self), "\(error); rebuilt from run.json, timeseries.csv and latency.hlog")
         }
     }
 

@@ -64,7 +64,8 @@ extension Mailstorm {
                     print(MarkdownReport.stepSummary(s, comparison: c), terminator: "")
                     throw ExitCode(s.verdict.exitCode)
                 }
-                let stored = FileManager.default.fileExists(atPath: folder.file("summary.json")) ? try folder.readSummary() : try SummaryRecovery.recover(folder)
+                let (stored, note) = try folder.summaryOrRecovered()
+                if let note { FileHandle.standardError.write(Data("mailstorm: \(note)\n".utf8)) }
                 let judge = try judging.judge(scenario: stored.scenario, profile: stored.profile)
                 let (summary, comparison) = judge.judged(stored)
                 throw ExitCode(try Mailstorm.publish(summary, comparison: comparison, baseline: judge.baseline, folder: folder, quiet: false))

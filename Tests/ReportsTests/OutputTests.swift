@@ -101,6 +101,13 @@ final class XMLCollector: NSObject, XMLParserDelegate {
         #expect(s.interrupted && s.verdict.outcome == .fail)
         #expect(abs(s.latencyMs.p50 - 2) < 0.01)
         #expect(s.timeseries.count == 3)
+        // A damaged summary.json loses nothing either: the raw files rebuild it, with a note naming the file.
+        try Data("{\"schema_version\": 2, \"scen".utf8).write(to: URL(fileURLWithPath: folder.file("summary.json")))
+        let (again, note) = try RunFolder(existing: folder.path).summaryOrRecovered()
+        #expect(again.requests.total == 300 && note?.contains("summary.json is not a valid summary") == true)
+        // A damaged run.json is named, not a bare decoding error.
+        try Data("{\"scenario\": \"ba".utf8).write(to: URL(fileURLWithPath: folder.file("run.json")))
+        #expect { _ = try RunFolder(existing: folder.path).summaryOrRecovered() } throws: { "\($0)".contains("run.json is not a valid run description") }
     }
 }
 
