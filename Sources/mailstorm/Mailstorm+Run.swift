@@ -27,8 +27,7 @@ extension Mailstorm {
                     throw UsageError("--out \(spec): outputs are json=FILE, prometheus=URL, or a folder for run folders")
                 }
                 if kind == "json" {
-                    let dir = URL(fileURLWithPath: value).deletingLastPathComponent().path
-                    guard FileManager.default.isWritableFile(atPath: dir) else { throw UsageError("--out \(spec): the folder \(dir) does not exist or is not writable") }
+                    try OutputPath.checkWritable(value, flag: "--out \(spec)")
                 } else {
                     _ = try PrometheusRemoteWriteSink.receiver(value)
                 }
@@ -150,10 +149,7 @@ extension Mailstorm {
             guard try streams().isEmpty || !(scenario is ComprehensiveScenario) else { throw UsageError("--out json= goes with one scenario") }
             if let path = summaryExport {
                 guard !(scenario is ComprehensiveScenario) else { throw UsageError("--summary-export goes with one scenario; comprehensive writes one summary per member") }
-                let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
-                guard path == "-" || FileManager.default.isWritableFile(atPath: dir) else {
-                    throw UsageError("--summary-export \(path): the folder \(dir) does not exist or is not writable")
-                }
+                if path != "-" { try OutputPath.checkWritable(path, flag: "--summary-export \(path)") }
             }
             let control = RunControl()
             let trap = SignalTrap { _ in control.interrupt() }

@@ -14,6 +14,7 @@ extension Mailstorm {
 
         func run() throws {
             do {
+                if let html { try OutputPath.checkWritable(html, flag: "--html \(html)") }
                 let text: String
                 if file == "-" {
                     text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
