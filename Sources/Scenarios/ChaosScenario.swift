@@ -28,7 +28,7 @@ public struct ChaosScenario: Scenario {
 
     func send(profile: Profile, overrides: Overrides, duration: Double) throws(UsageError) -> Send {
         let rate = try overrides.number("send_rate", 400, in: Overrides.rates)
-        let n = try overrides.count("recipients", Int(min(rate * duration * 0.8, 10_000_000).rounded()), in: 1...10_000_000)
+        let n = try overrides.count("recipients", Int(min(max(rate * duration * 0.8, 1), 10_000_000).rounded()), in: 1...10_000_000)
         return Send(rate: rate, recipients: n)
     }
 
