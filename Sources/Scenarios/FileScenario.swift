@@ -168,14 +168,14 @@ struct Reader {
                 let s = try stages(st)
                 let start = try m["rate"].map { try perSecond($0, "workload.rate", positive: false) } ?? 0
                 let peak = max(start, s.map(\.0).max() ?? 0)
-                let inFlight = try m["max_in_flight"].map { try count($0, "workload.max_in_flight", most: 1_000_000) }
+                let inFlight = try m["max_in_flight"].map { try count($0, "workload.max_in_flight", most: LoadPlan.maxInFlightLimit) }
                     ?? LoadPlan.defaultMaxInFlight(rate: peak, timeoutSeconds: timeout)
                 return (.open(pacer: RampingRate(startRate: start, stages: s.map { RateStage(target: $0.0, durationSeconds: $0.1) }), maxInFlight: inFlight),
                         "open model, \(s.count) rate stages from \(start) it/s, peak \(peak) it/s")
             }
             guard let r = m["rate"], let d = m["duration"] else { throw UsageError("\(at(n, "workload")): the open model needs rate and duration, or stages") }
             let rate = try perSecond(r, "workload.rate"), dur = try duration(d, "workload.duration")
-            let inFlight = try m["max_in_flight"].map { try count($0, "workload.max_in_flight", most: 1_000_000) } ?? LoadPlan.defaultMaxInFlight(rate: rate, timeoutSeconds: timeout)
+            let inFlight = try m["max_in_flight"].map { try count($0, "workload.max_in_flight", most: LoadPlan.maxInFlightLimit) } ?? LoadPlan.defaultMaxInFlight(rate: rate, timeoutSeconds: timeout)
             return (.open(pacer: ConstantRate(perSecond: rate, durationSeconds: dur), maxInFlight: inFlight), "\(rate) iterations/s for \(dur) s, open model")
         case "closed":
             if let st = m["stages"] {

@@ -33,8 +33,8 @@ public struct Overrides: Sendable {
 
     public func has(_ key: String) -> Bool { values[key] != nil }
 
-    /// Requests (or iterations) per second a setting may ask for: the pacer's interval is 100 ns at the top.
-    public static let rates = 0.001...10_000_000.0
+    /// Requests (or iterations) per second a setting may ask for.
+    public static let rates = 0.001...LoadPlan.maxRate
     /// A test, step or phase: under a second is below the reporting grain, over 30 days is a typo; past that the
     /// engine's nanoseconds would overflow (1e12 s was a crash, not an error).
     public static let phases = 1.0...DurationText.longest

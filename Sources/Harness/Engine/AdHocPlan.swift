@@ -21,9 +21,9 @@ public enum AdHocPlan {
         guard !m.isEmpty, m.allSatisfy({ $0.isLetter }) else { throw UsageError("--method '\(method)' is not an HTTP method") }
         let workload: Workload
         if let rate {
-            guard rate > 0, rate <= 10_000_000 else { throw UsageError("--rate must be above 0 and at most 10000000") }
+            guard rate > 0, rate <= LoadPlan.maxRate else { throw UsageError("--rate must be above 0 and at most \(Int(LoadPlan.maxRate))") }
             let cap = maxInFlight ?? LoadPlan.defaultMaxInFlight(rate: rate, timeoutSeconds: timeoutSeconds)
-            guard (1...10_000_000).contains(cap) else { throw UsageError("--max-in-flight must be 1 to 10000000") }
+            guard (1...LoadPlan.maxInFlightLimit).contains(cap) else { throw UsageError("--max-in-flight must be 1 to \(LoadPlan.maxInFlightLimit)") }
             workload = .open(pacer: ConstantRate(perSecond: rate, durationSeconds: durationSeconds), maxInFlight: cap)
         } else {
             workload = .closed(startVUs: connections, stages: [VUStage(target: connections, durationSeconds: durationSeconds)])

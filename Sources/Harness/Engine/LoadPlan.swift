@@ -59,10 +59,15 @@ public struct LoadPlan: Sendable {
         return seen
     }
 
+    /// The highest rate any plan may ask for, per second: the pacer's interval is then 100 ns.
+    public static let maxRate = 10_000_000.0
+    /// The most requests an open model keeps in flight.
+    public static let maxInFlightLimit = 1_000_000
+
     /// The default in-flight cap for an open model: enough for `rate` x the request timeout (k6's maxVUs analogue).
     public static func defaultMaxInFlight(rate: Double, timeoutSeconds: Double) -> Int {
         // Capped: a day's timeout at 10M req/s would otherwise ask for 10^12 slots.
-        min(1_000_000, max(64, Int((rate * timeoutSeconds).rounded(.up))))
+        min(maxInFlightLimit, max(64, Int((rate * timeoutSeconds).rounded(.up))))
     }
 }
 

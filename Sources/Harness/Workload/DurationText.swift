@@ -14,7 +14,11 @@ public enum DurationText {
 
     /// Seconds as `seconds(_:)` reads them back: "1ms", "2.5s", "720h".
     public static func text(_ seconds: Double) -> String {
-        let (n, unit) = seconds < 1 ? (seconds * 1000, "ms") : seconds >= 3600 && seconds.truncatingRemainder(dividingBy: 3600) == 0 ? (seconds / 3600, "h") : (seconds, "s")
+        let (n, unit) = switch seconds {
+        case ..<1: (seconds * 1000, "ms")
+        case 3600... where seconds.truncatingRemainder(dividingBy: 3600) == 0: (seconds / 3600, "h")
+        default: (seconds, "s")
+        }
         return (n == n.rounded() ? String(Int(n)) : "\(n)") + unit
     }
 }

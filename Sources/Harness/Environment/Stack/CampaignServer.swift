@@ -44,7 +44,7 @@ public final class CampaignServer: Sendable {
                 process.stop()
                 // campaignd exits 2 on a bad flag or URL it was given (--database-url, --campaignd-arg=...): that
                 // is the user's input, named in its log, not broken infrastructure.
-                if let st = process.status, st & 0x7f == 0, (st >> 8) & 0xff == 2 {
+                if process.exitCode == 2 {
                     let tail = process.logTail(lines: 8).split(separator: "\n")
                     let why = tail.first { $0.hasPrefix("campaignd:") || $0.hasPrefix("Error:") } ?? tail.last ?? "exit 2"
                     throw StackError("campaignd refused its configuration: \(why)", isUsage: true)

@@ -40,6 +40,12 @@ public final class ManagedProcess: @unchecked Sendable {
     /// The exit status once the process has ended.
     public var status: Int32? { reap(block: false) }
 
+    /// The exit code once the process has ended, as a shell gives it: 128 + N when signal N ended it.
+    public var exitCode: Int32? { status.map(Self.exitCode) }
+
+    /// A waitpid status as a shell's exit code.
+    static func exitCode(_ st: Int32) -> Int32 { (st & 0x7f) == 0 ? (st >> 8) & 0xff : 128 + (st & 0x7f) }
+
     /// The last lines of the log, for error messages.
     public func logTail(lines: Int = 15) -> String {
         let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
@@ -104,8 +110,7 @@ public final class ManagedProcess: @unchecked Sendable {
         close(fds[0])
         var st: Int32 = 0
         while waitpid(pid, &st, 0) < 0 && errno == EINTR {}
-        let code: Int32 = (st & 0x7f) == 0 ? (st >> 8) & 0xff : 128 + (st & 0x7f)
-        return (code, String(decoding: data, as: UTF8.self))
+        return (exitCode(st), String(decoding: data, as: UTF8.self))
     }
 
     /// posix_spawn with stdin from /dev/null, stdout and stderr to `output`, default signal handling.
