@@ -16,6 +16,14 @@ struct Campaignd: AsyncParsableCommand {
 struct StorageOptions: ParsableArguments {
     @Option(help: "PostgreSQL URL.") var databaseURL = "postgresql://postgres@127.0.0.1:5432/mailstorm"
     @Option(help: "Redis URL.") var redisURL = "redis://127.0.0.1:6379"
+
+    /// Every subcommand's URLs are read before anything connects: a bad one is exit 2 naming it, not exit 3.
+    func validate() throws {
+        do {
+            try PostgresConnection.checkURL(databaseURL)
+            _ = try RedisCache.parse(redisURL)
+        } catch { throw ValidationError("\(error)") }
+    }
 }
 
 /// Exit codes shared with mailstorm: 2 bad configuration, 3 infrastructure unreachable.
@@ -148,10 +156,10 @@ struct Seed: AsyncParsableCommand {
     @Option(help: "bcrypt cost for the password hashes (4-12).") var kdfCost = 6
 
     func validate() throws {
-        guard tenants >= 1 else { throw ValidationError("--tenants must be at least 1") }
-        guard usersPerTenant >= 1 else { throw ValidationError("--users-per-tenant must be at least 1") }
-        guard contacts >= 0 else { throw ValidationError("--contacts must not be negative") }
-        guard campaignsPerTenant >= 0 else { throw ValidationError("--campaigns-per-tenant must not be negative") }
+        guard (1...10_000).contains(tenants) else { throw ValidationError("--tenants must be 1 to 10000") }
+        guard (1...100_000).contains(usersPerTenant) else { throw ValidationError("--users-per-tenant must be 1 to 100000") }
+        guard (0...100_000_000).contains(contacts) else { throw ValidationError("--contacts must be 0 to 100000000") }
+        guard (0...1_000_000).contains(campaignsPerTenant) else { throw ValidationError("--campaigns-per-tenant must be 0 to 1000000") }
         guard (4...12).contains(kdfCost) else { throw ValidationError("--kdf-cost must be 4 to 12") }
     }
 

@@ -54,6 +54,11 @@ extension Mailstorm {
         @Option(help: "The secret webhooks carry (campaignd's --webhook-secret); default CAMPAIGND_WEBHOOK_SECRET.") var webhookSecret: String?
         @OptionGroup var sink: SinkOptions
 
+        func validate() throws {
+            // NIO would bind 99999 as 99999 mod 65536: a port nobody asked for.
+            guard (0...65_535).contains(smtpPort), (0...65_535).contains(httpPort) else { throw ValidationError("--smtp-port and --http-port must be 0 to 65535") }
+        }
+
         func run() async throws {
             var (faults, engagement) = try sink.plans()
             engagement.campaigndURL = campaignd

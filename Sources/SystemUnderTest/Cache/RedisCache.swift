@@ -17,7 +17,7 @@ public final class RedisCache: KeyValueCache {
         pool = BlockingWorkerPool(name: "redis", threads: size, acquireTimeout: 1) { RedisSlot(host: host, port: port) }
     }
 
-    static func parse(_ url: String) throws -> (String, Int) {
+    public static func parse(_ url: String) throws -> (String, Int) {
         guard url.hasPrefix("redis://") else { throw CacheError("redis URL '\(url)' must start with redis://") }
         let hp = url.dropFirst(8).prefix { $0 != "/" }
         let parts = hp.split(separator: ":")
