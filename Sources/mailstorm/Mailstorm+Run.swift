@@ -113,6 +113,9 @@ extension Mailstorm {
                                          databaseURL: databaseURL, redisURL: redisURL)
             options.stack.transport = transport
             (options.stack.faults, options.stack.engagement) = try sink.plans()
+            if let sinkURL {
+                do { _ = try TargetAddress(url: sinkURL) } catch { throw UsageError("--sink-url: \(error)") }
+            }
             options.sinkURL = sinkURL
             options.profileServer = profileServer
             do { options.faults = try faults.map { try FaultSpec(parsing: $0) } } catch { throw UsageError("\(error)") }

@@ -71,6 +71,12 @@ import Environment
         #expect(ExitStatus.classify(ReportError("baseline 'x' is unreadable"))?.code == ExitStatus.usage)
         #expect(ExitStatus.classify(StackError("postgres did not start"))?.code == ExitStatus.infrastructure)
         #expect(ExitStatus.classify(CancellationError()) == nil)
+        #expect(ExitStatus.classify(StackError("campaignd refused its configuration", isUsage: true))?.code == ExitStatus.usage)
+        // A server that did not answer is infrastructure, said in the words of the innermost error.
+        let refused = NSError(domain: NSURLErrorDomain, code: -1004, userInfo: [
+            NSURLErrorFailingURLErrorKey: URL(string: "http://127.0.0.1:1/api/login")!,
+            NSUnderlyingErrorKey: NSError(domain: NSURLErrorDomain, code: -1004, userInfo: [NSLocalizedDescriptionKey: "Couldn't connect to server"])])
+        #expect(ExitStatus.classify(refused)! == (ExitStatus.infrastructure, "http://127.0.0.1:1/api/login: Couldn't connect to server"))
     }
 
     @Test func interruptedRunsExit130AndNeverPass() {
