@@ -198,6 +198,13 @@ def percentile(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
+def side(ratios, bound):
+    """Three answers, as Pinpoint gives them: the ratios' 90% interval wholly "below" `bound`, wholly "above" it, or
+    across it ("unclear")."""
+    _, lo, hi = ratio_interval(ratios)
+    return "below" if hi < bound else "above" if lo > bound else "unclear"
+
+
 def ratio_interval(ratios, level=0.90):
     """The geometric mean of paired ratios and its `level` interval, Student's t (scipy) on the log ratios: costs
     multiply, so ratios are averaged as logs. With one pair the interval is unbounded."""

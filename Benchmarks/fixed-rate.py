@@ -21,7 +21,7 @@ Usage: Benchmarks/fixed-rate.py [--rates 1000,2000,10000,50000] [--duration 20] 
        [--wrk2 PATH] [--send-window 1ms] [--no-stall]
 """
 import argparse, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, threading, time
-from common import Nginx, ensure_packages, release_binary, run_timed, child_cpu, millis, ratio_interval
+from common import Nginx, ensure_packages, release_binary, run_timed, child_cpu, millis, ratio_interval, side
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--rates", default="1000,2000,10000,50000")
@@ -134,13 +134,8 @@ def run_locust(target, rate, duration):
 
 
 def verdict(ratios):
-    """Three answers, as Pinpoint gives them: the ratio's 90% interval below 1, above 1, or across it (unclear)."""
-    _, lo, hi = ratio_interval(ratios)
-    if hi < 1.0:
-        return "under wrk2"
-    if lo > 1.0:
-        return "above wrk2"
-    return "unclear"
+    """mailstorm's CPU per request against wrk2's: under it, above it, or unclear."""
+    return {"below": "under wrk2", "above": "above wrk2"}.get(side(ratios, 1.0), "unclear")
 
 
 def spread(xs):

@@ -17,7 +17,7 @@ trials while unclear, up to --max-trials.
 Usage: Benchmarks/send.py [--recipients 1000000] [--transport smtp http] [--trials 3] [--max-trials 6]
 """
 import argparse, glob, json, os, re, shutil, subprocess, tempfile, time
-from common import ensure_packages, free_port, ratio_interval, release_binary, wait_listening
+from common import ensure_packages, free_port, ratio_interval, release_binary, side, wait_listening
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--recipients", type=int, default=1_000_000)
@@ -106,8 +106,7 @@ def send(t):
 
 
 def answer(ratios, goal):
-    _, lo, hi = ratio_interval(ratios)
-    return "at or above the goal" if lo >= goal else "below the goal" if hi < goal else "unclear"
+    return {"below": "below the goal", "above": "above the goal"}.get(side(ratios, goal), "unclear")
 
 
 for t in a.transport:

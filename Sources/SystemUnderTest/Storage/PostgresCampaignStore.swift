@@ -156,15 +156,21 @@ public struct PostgresCampaignStore: CampaignStore {
                          count(opened_at) AS opened, count(clicked_at) AS clicked
                   FROM email_sends WHERE campaign_id = $1 GROUP BY 1) g
             ORDER BY h
-            """, [String(id)]).rows.map { r in (hour: r[0], n: r.dropFirst().map { $0.flatMap(Int.init) ?? 0 }) }
+            """, [String(id)]).rows.map { r in (hour: r[0], n: StatCounts(r.dropFirst().map { $0.flatMap(Int.init) ?? 0 })) }
         // Seed 001 getEmailPerformanceOptimized: per hour of sending.
         let hours = groups.compactMap { g in
-            g.hour.map { CampaignStats.Hour(hour: $0, sent: g.n[0], bounced: g.n[3], opened: g.n[6], clicked: g.n[7]) }
+            g.hour.map { CampaignStats.Hour(hour: $0, sent: g.n.rows, bounced: g.n.bounced, opened: g.n.opened, clicked: g.n.clicked) }
         }
-        let sum = { (i: Int) in groups.reduce(0) { $0 + $1.n[i] } }
-        return CampaignStats(campaignID: id, status: c.status, recipients: c.recipients, queued: sum(1), sent: sum(2),
-                             bounced: sum(3), failed: sum(4), delivered: sum(5), opened: sum(6), clicked: sum(7),
-                             hourly: hours)
+        let sum = { (k: KeyPath<StatCounts, Int>) in groups.reduce(0) { $0 + $1.n[keyPath: k] } }
+        return CampaignStats(campaignID: id, status: c.status, recipients: c.recipients, queued: sum(\.queued), sent: sum(\.sent),
+                             bounced: sum(\.bounced), failed: sum(\.failed), delivered: sum(\.delivered), opened: sum(\.opened),
+                             clicked: sum(\.clicked), hourly: hours)
+    }
+
+    /// One group's counts, in the stats query's column order after the hour.
+    struct StatCounts {
+        let rows, queued, sent, bounced, failed, delivered, opened, clicked: Int
+        init(_ c: [Int]) { (rows, queued, sent, bounced, failed, delivered, opened, clicked) = (c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]) }
     }
 
     static func campaign(_ row: [String?]) -> Campaign {
