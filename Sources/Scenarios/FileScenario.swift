@@ -68,7 +68,7 @@ public struct FileScenario: Scenario {
         } ?? String(((file as NSString).lastPathComponent as NSString).deletingPathExtension.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" })
         purpose = try top["description"].map { try r.string($0, "description") } ?? "User-defined scenario from \(file)"
         target = try top["target"].map { try r.string($0, "target") }
-        timeout = try top["timeout"].map { try r.duration($0, "timeout") } ?? 10
+        timeout = try top["timeout"].map { try r.duration($0, "timeout", in: Overrides.timeouts) } ?? 10
         guard let w = top["workload"] else { throw UsageError("\(file): missing field 'workload'") }
         (workload, describe) = try r.workload(w, timeout: timeout, overrides: overrides, scenario: name)
         think = try top["think"].map { try r.think($0) } ?? .none
@@ -131,9 +131,13 @@ struct Reader {
         return Int(v)
     }
 
-    func duration(_ n: Node, _ field: String) throws -> Double {
+    /// A positive duration; `range`, when given, is what `--set` allows for the same setting.
+    func duration(_ n: Node, _ field: String, in range: ClosedRange<Double>? = nil) throws -> Double {
         guard let s = n.scalar?.string, let d = DurationText.seconds(s), d > 0 else {
             throw UsageError("\(at(n, field)) must be a duration like 30s, 5m or 1h, not '\(n.scalar?.string ?? "?")'")
+        }
+        if let range, !range.contains(d) {
+            throw UsageError("\(at(n, field)) must be from \(DurationText.text(range.lowerBound)) to \(DurationText.text(range.upperBound)), not '\(s)'")
         }
         return d
     }
@@ -174,7 +178,7 @@ struct Reader {
                         "open model, \(s.count) rate stages from \(start) it/s, peak \(peak) it/s")
             }
             guard let r = m["rate"], let d = m["duration"] else { throw UsageError("\(at(n, "workload")): the open model needs rate and duration, or stages") }
-            let rate = try perSecond(r, "workload.rate"), dur = try duration(d, "workload.duration")
+            let rate = try perSecond(r, "workload.rate"), dur = try duration(d, "workload.duration", in: Overrides.phases)
             let inFlight = try m["max_in_flight"].map { try count($0, "workload.max_in_flight", most: LoadPlan.maxInFlightLimit) } ?? LoadPlan.defaultMaxInFlight(rate: rate, timeoutSeconds: timeout)
             return (.open(pacer: ConstantRate(perSecond: rate, durationSeconds: dur), maxInFlight: inFlight), "\(rate) iterations/s for \(dur) s, open model")
         case "closed":
@@ -185,7 +189,7 @@ struct Reader {
                         "closed model, \(s.count) VU stages from \(start) VUs")
             }
             guard let v = m["vus"], let d = m["duration"] else { throw UsageError("\(at(n, "workload")): the closed model needs vus and duration, or stages") }
-            let vus = try count(v, "workload.vus", most: Self.maxVUs), dur = try duration(d, "workload.duration")
+            let vus = try count(v, "workload.vus", most: Self.maxVUs), dur = try duration(d, "workload.duration", in: Overrides.phases)
             return (.closed(startVUs: vus, stages: [VUStage(target: vus, durationSeconds: dur)]), "\(vus) VUs for \(dur) s, closed model")
         default:
             throw UsageError("\(at(m["model"]!, "workload.model")) must be open or closed, not '\(model)'")

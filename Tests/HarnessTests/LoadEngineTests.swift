@@ -204,6 +204,18 @@ import Testing
         #expect(refused.overall.errors[.connectRefused] == 5)
     }
 
+    /// Timeouts are swept every 100 ms; a response later than a shorter timeout must still be one (wrk counts a
+    /// response beyond --timeout as a timeout when it arrives).
+    @Test func aResponseAfterItsTimeoutIsATimeoutEvenBetweenSweeps() async throws {
+        let server = try TestHTTPServer()
+        defer { server.shutdown() }
+        server.pause(seconds: 0.06)
+        let r = try await LoadRunner(plan: plan(server, .open(pacer: ConstantRate(perSecond: 40, durationSeconds: 0.05), maxInFlight: 100), timeout: 0.02)).run()
+        #expect(r.overall.requests > 0)
+        #expect(r.overall.errors[.timeout] == r.overall.requests)
+        #expect(r.overall.latency.totalCount == 0)
+    }
+
     @Test func shardsMergeExactly() async throws {
         let server = try TestHTTPServer()
         defer { server.shutdown() }

@@ -264,6 +264,10 @@ import Environment
         #expect(error("workload: {rate: 1, duration: 1s}\njourneys: [{steps: [{path: /, headers: {\"X-A: b\": v}}]}]\n").contains("without CR, LF"))
         #expect(error("workload: {rate: 1e308, duration: 1s}" + ok).contains("workload.rate must be at most 10000000"))
         #expect(error("workload: {rate: 1, duration: 1e12s}" + ok).contains("workload.duration must be a duration"))
+        // The same ranges as --set: a run of a nanosecond, or a timeout no sweep or server could honour, is refused.
+        #expect(error("workload: {rate: 1, duration: 1e-9s}" + ok).contains("workload.duration must be from 1s to"))
+        #expect(error("workload: {model: closed, vus: 1, duration: 500ms}" + ok).contains("workload.duration must be from 1s to"))
+        #expect(error("workload: {rate: 1, duration: 1s}\ntimeout: 0.0001s" + ok).contains("timeout must be from 1ms to"))
         #expect(error("workload: {rate: 1, duration: 1s}\nthink: {min: 5s, max: 1s}" + ok).contains("think.max must not be below think.min"))
         #expect(error("workload: {rate: 1, duration: 1s}\nthresholds: {http_req_failed: [\"rate<nan\"]}" + ok).contains("'nan' is not a finite number"))
     }

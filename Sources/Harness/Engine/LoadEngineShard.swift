@@ -19,6 +19,8 @@ final class LoadEngineShard: @unchecked Sendable {
     let cumulativeWeights: [Double]
     /// Per journey: whether any step reads or writes variables. Static journeys skip the per-iteration dictionary.
     let usesVariables: [Bool]
+    /// The plan's request timeout in nanoseconds, from the send.
+    let timeoutNanos: UInt64
     let sinks: IntervalCollector?
     var rng: SplitMix64
 
@@ -96,6 +98,7 @@ final class LoadEngineShard: @unchecked Sendable {
         } else {
             openCap = 0
         }
+        timeoutNanos = UInt64(plan.requestTimeoutSeconds * 1e9)
         usesVariables = compiled[0].map { steps in steps.contains { $0.staticBytes == nil || $0.needsBody } }
         var acc = 0.0
         cumulativeWeights = plan.journeys.map { acc += $0.weight; return acc }
@@ -404,6 +407,15 @@ final class LoadEngineShard: @unchecked Sendable {
         let now = Self.now()
         let it = req.iteration
         let step = journeys[it.journey][it.step]
+        // The sweep finds overdue requests only every 100 ms: one answered after its timeout but before the sweep
+        // is a timeout all the same (as in wrk), or a timeout under 100 ms would not hold.
+        if now &- req.sentNanos > timeoutNanos {
+            recorder.transportError(step.endpoint, .timeout)
+            if reuse { self.reuse(conn) } else { release(conn) }
+            it.failed = true
+            endIteration(it, at: now)
+            return
+        }
         let passed = step.expect.contains(status)
         recorder.response(step.endpoint, status: status, latency: now &- min(req.dueNanos, req.sentNanos), service: now &- req.sentNanos, passed: passed)
         if let t = conn.parser.serverTiming { recorder.stages(step.endpoint, t) }
@@ -492,7 +504,7 @@ final class LoadEngineShard: @unchecked Sendable {
         loop.scheduleTask(in: .milliseconds(100)) {
             guard !self.lifecycle.finished else { return }
             let now = Self.now()
-            let limit = UInt64(self.plan.requestTimeoutSeconds * 1e9)
+            let limit = self.timeoutNanos
             for conn in self.open.values where conn.state.overdue(now: now, limit: limit) {
                 self.transportFailed(on: conn, as: .timeout)
             }
