@@ -68,6 +68,17 @@ import Testing
         #expect(parseAll("HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n") == [.response(status: 204, body: nil, keepAlive: true)])
     }
 
+    /// Interim responses come before the final one and do not answer the request; read as final, a 103 would fail
+    /// the request and leave the real answer arriving on a connection with nothing in flight.
+    @Test(arguments: [1, 3, 7, 1000])
+    func interimResponsesPrecedeTheFinalOne(chunk: Int) {
+        let text = "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n" +
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        #expect(parseAll(text, chunkSize: chunk, capture: true) == [.response(status: 200, body: ByteBuffer(string: "ok"), keepAlive: true)])
+        #expect(parseAll("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", chunkSize: chunk)
+            == [.response(status: 101, body: nil, keepAlive: true)])
+    }
+
     @Test func rejectsGarbageAndTruncation() {
         guard case .invalid = parseAll("SSH-2.0-OpenSSH\r\n\r\n").first else { Issue.record("garbage accepted"); return }
         guard case .invalid = parseAll("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc").first else { Issue.record("truncation accepted"); return }

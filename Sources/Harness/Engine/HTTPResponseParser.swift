@@ -116,11 +116,14 @@ public struct HTTPResponseParser {
         }
         buffer.moveReaderIndex(forwardBy: head.length)
         if let problem = head.invalid { return .invalid(problem) }
+        // An interim response (100 Continue, 103 Early Hints) comes before the final one, which answers the request
+        // (RFC 9110 15.2); 101 ends HTTP/1.1 on the connection, so it is final here.
+        if (100..<200).contains(head.status), head.status != 101 { return .needMoreData }
         status = head.status
         keepAlive = head.keepAlive
         serverTiming = head.serverTiming
         body = nil
-        if expectNoBody || status == 204 || status == 304 || (100..<200).contains(status) {
+        if expectNoBody || status == 204 || status == 304 || status == 101 {
             state = .fixedBody(remaining: 0)
         } else if head.chunked {
             state = .chunkSize
