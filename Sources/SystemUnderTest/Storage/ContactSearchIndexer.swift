@@ -9,7 +9,7 @@ public struct ContactSearchIndexer: Sendable {
     /// the next step sees) soon has the cores to itself.
     public static let batch = 10_000
     /// The advisory lock every insert into contacts holds shared until it ends (migration 10's statement trigger).
-    static let insertLock = 727275
+    public static let insertLock = 727275
     static let index = "idx_contact_search_email_trgm"
 
     public init(db: Database) { self.db = db }
