@@ -409,16 +409,14 @@ final class LoadEngineShard: @unchecked Sendable {
         let step = journeys[it.journey][it.step]
         // The sweep finds overdue requests only every 100 ms: one answered after its timeout but before the sweep
         // is a timeout all the same (as in wrk), or a timeout under 100 ms would not hold.
-        if now &- req.sentNanos > timeoutNanos {
+        let late = now &- req.sentNanos > timeoutNanos
+        let passed = !late && step.expect.contains(status)
+        if late {
             recorder.transportError(step.endpoint, .timeout)
-            if reuse { self.reuse(conn) } else { release(conn) }
-            it.failed = true
-            endIteration(it, at: now)
-            return
+        } else {
+            recorder.response(step.endpoint, status: status, latency: now &- min(req.dueNanos, req.sentNanos), service: now &- req.sentNanos, passed: passed)
+            if let t = conn.parser.serverTiming { recorder.stages(step.endpoint, t) }
         }
-        let passed = step.expect.contains(status)
-        recorder.response(step.endpoint, status: status, latency: now &- min(req.dueNanos, req.sentNanos), service: now &- req.sentNanos, passed: passed)
-        if let t = conn.parser.serverTiming { recorder.stages(step.endpoint, t) }
         if reuse { self.reuse(conn) } else { release(conn) }
         guard passed else { it.failed = true; endIteration(it, at: now); return }
         if step.needsBody { Self.extract(step.extract, from: body, into: &it.vars) }
