@@ -98,7 +98,13 @@ public struct Comparison: Codable, Sendable {
         // Between sessions, each route's latency moves by its own amount as well (below): a latency change is
         // decided only beyond three times that on top of the machine's drift. Within one job both sides share the session.
         let spread = machine.driftAllowance > 0 ? sessionSpread(specs) : nil
-        for i in specs.indices where specs[i].isLatency { specs[i].spread = 3 * (spread ?? 0) }
+        if spread != nil {
+            for i in specs.indices where specs[i].isLatency {
+                // A route's own change must not widen the margin it is judged by: the other routes set it.
+                let others = specs[i].scope == "overall" ? nil : sessionSpread(specs, leavingOut: specs[i].scope)
+                specs[i].spread = 3 * (others ?? spread!)
+            }
+        }
         let rows = specs.map { $0.row(family: specs.count) }
         return Comparison(baselineGitSha: baselineGitSha, baselineCreatedAt: baselineCreatedAt, baselineTrials: reference.count,
                           currentTrials: current.count, machine: machine, setAside: setAside.isEmpty ? nil : setAside,
@@ -111,9 +117,10 @@ public struct Comparison: Codable, Sendable {
     /// within 1%, with 2-3% trial-to-trial noise. The spread is estimated from this comparison's own latency rows, as the median
     /// absolute deviation of their changes from the median change (times 1.4826, a standard deviation when
     /// normal): robust to the minority of rows that a change of code moves, and no larger than the noise when
-    /// every route moved alike. Fewer than 6 latency rows estimate nothing.
-    static func sessionSpread(_ specs: [RowSpec]) -> Double? {
-        let changes = specs.filter(\.isLatency).map(\.estimate)
+    /// every route moved alike. The overall rows are left out: they mix the routes, so they would count a
+    /// route's change twice. Fewer than 6 latency rows estimate nothing.
+    static func sessionSpread(_ specs: [RowSpec], leavingOut route: String? = nil) -> Double? {
+        let changes = specs.filter { $0.isLatency && $0.scope != "overall" && $0.scope != route }.map(\.estimate)
         guard changes.count >= 6 else { return nil }
         let m = changes.median
         return 1.4826 * changes.map { abs($0 - m) }.median
@@ -154,7 +161,7 @@ public struct Comparison: Codable, Sendable {
         }
         let spreadPercent = sessionSpread.map { (exp($0) - 1) * 100 }
         if let spreadPercent {
-            out += String(format: "routes' latencies moved apart between the sessions by ±%.0f%% (1 sd, from the rows themselves); a latency change is decided beyond the drift plus three times that, and called the same only inside the usual margin\n",
+            out += String(format: "routes' latencies moved apart between the sessions by ±%.0f%% (1 sd, from the routes' rows); a route's latency change is decided beyond the drift plus three times the other routes' spread, and called the same only inside the usual margin\n",
                           spreadPercent)
         }
         out += Table.render(header: Self.header, rows: rows.map(\.cells))
