@@ -98,12 +98,11 @@ public struct Comparison: Codable, Sendable {
         // Between sessions, each route's latency moves by its own amount as well (below): a latency change is
         // decided only beyond three times that on top of the machine's drift. Within one job both sides share the session.
         let spread = machine.driftAllowance > 0 ? sessionSpread(specs) : nil
-        if spread != nil {
-            for i in specs.indices where specs[i].isLatency {
-                // A route's own change must not widen the margin it is judged by: the other routes set it.
-                let others = specs[i].scope == "overall" ? nil : sessionSpread(specs, leavingOut: specs[i].scope)
-                specs[i].spread = 3 * (others ?? spread!)
-            }
+        if let spread {
+            // A route's own change must not widen the margin it is judged by: the other routes set it.
+            let routes = Set(specs.filter(\.isRouteLatency).map(\.scope))
+            let others = Dictionary(uniqueKeysWithValues: routes.map { ($0, sessionSpread(specs, leavingOut: $0) ?? spread) })
+            for i in specs.indices where specs[i].isLatency { specs[i].spread = 3 * (others[specs[i].scope] ?? spread) }
         }
         let rows = specs.map { $0.row(family: specs.count) }
         return Comparison(baselineGitSha: baselineGitSha, baselineCreatedAt: baselineCreatedAt, baselineTrials: reference.count,
@@ -120,7 +119,7 @@ public struct Comparison: Codable, Sendable {
     /// every route moved alike. The overall rows are left out: they mix the routes, so they would count a
     /// route's change twice. Fewer than 6 latency rows estimate nothing.
     static func sessionSpread(_ specs: [RowSpec], leavingOut route: String? = nil) -> Double? {
-        let changes = specs.filter { $0.isLatency && $0.scope != "overall" && $0.scope != route }.map(\.estimate)
+        let changes = specs.filter { $0.isRouteLatency && $0.scope != route }.map(\.estimate)
         guard changes.count >= 6 else { return nil }
         let m = changes.median
         return 1.4826 * changes.map { abs($0 - m) }.median
@@ -194,6 +193,8 @@ struct RowSpec {
     var spread = 0.0
 
     var isLatency: Bool { scope != "scenario" && [ComparedMetric.p50, .p95, .p99].contains { $0.rawValue == metric } }
+    /// One route's latency, not the overall mix of them all.
+    var isRouteLatency: Bool { isLatency && scope != "overall" }
     /// The change of the means on the test's scale, as `TrialTest` estimates it.
     var estimate: Double { scaled(mean(b)) - scaled(mean(a)) }
 
