@@ -20,7 +20,7 @@ extension Mailstorm {
         @Option(help: "HTTP method.") var method = "GET"
         @Option(help: "Header 'Name: value'; repeatable.") var header: [String] = []
         @Option(help: "Request body.") var body: String?
-        @Option(help: "Request timeout, e.g. 5s.") var timeout = "10s"
+        @Option(help: "Request timeout, e.g. 5s; it bounds the connect too.") var timeout = "10s"
         @Option(help: "Load-generator threads.") var threads = 1
         @Option(help: "Write summary.json, timeseries.csv and latency.hlog under this folder.") var out: String?
         @Flag(help: "Print only requests/sec and p99.") var quiet = false

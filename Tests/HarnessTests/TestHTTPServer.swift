@@ -20,15 +20,24 @@ final class TestHTTPServer: Sendable {
     /// Each request's first line ("GET /path HTTP/1.1"), in arrival order.
     var requestLines: [String] { state.lines.withLock { $0 } }
 
-    init(answerBeforeBody: Bool = false) throws {
+    /// With `acceptAfter`, the listener's queue holds one connection and nothing is accepted for that long: a
+    /// server too busy to accept, whose kernel drops further SYNs until the client retries.
+    init(answerBeforeBody: Bool = false, acceptAfter: Double? = nil) throws {
         let state = self.state
         channel = try ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.backlog, value: Int32(acceptAfter == nil ? 1024 : 0))
+            .serverChannelOption(.autoRead, value: acceptAfter == nil)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(Handler(state: state, answerBeforeBody: answerBeforeBody)) }
             }
             .bind(host: "127.0.0.1", port: 0).wait()
+        if let acceptAfter {
+            let channel = self.channel
+            channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(acceptAfter * 1e9))) {
+                channel.setOption(.autoRead, value: true).whenFailure { _ in }
+            }
+        }
     }
 
     /// Holds every response, including ones already waiting, until `seconds` from now.

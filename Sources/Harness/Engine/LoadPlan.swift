@@ -8,6 +8,8 @@ public struct LoadPlan: Sendable {
     public var think: ThinkTime
     /// A request with no response this long after it was written fails as a timeout.
     public var requestTimeoutSeconds: Double
+    /// The request timeout by default, as in k6: a connect is part of the request. A fixed 2 s failed connects to
+    /// a server too busy to accept that a later SYN retry completed well within the user's timeout.
     public var connectTimeoutSeconds: Double
     /// After the schedule ends, how long in-flight iterations may finish (k6's gracefulStop).
     public var gracefulStopSeconds: Double
@@ -36,7 +38,7 @@ public struct LoadPlan: Sendable {
 
     public init(
         target: TargetAddress, workload: Workload, journeys: [Journey], variables: VariablePool = VariablePool(),
-        think: ThinkTime = .none, requestTimeoutSeconds: Double = 10, connectTimeoutSeconds: Double = 2,
+        think: ThinkTime = .none, requestTimeoutSeconds: Double = 10, connectTimeoutSeconds: Double? = nil,
         gracefulStopSeconds: Double? = nil, threads: Int = 1, seed: UInt64 = 0x5EED, session: SessionSpec? = nil
     ) {
         self.session = session
@@ -46,7 +48,7 @@ public struct LoadPlan: Sendable {
         self.variables = variables
         self.think = think
         self.requestTimeoutSeconds = requestTimeoutSeconds
-        self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.connectTimeoutSeconds = connectTimeoutSeconds ?? requestTimeoutSeconds
         self.gracefulStopSeconds = gracefulStopSeconds ?? requestTimeoutSeconds
         self.threads = max(1, threads)
         self.seed = seed
