@@ -12,7 +12,9 @@
    clients. Each route is printed as a ratio to nginx, to /health and to pgbench.
 3. Seed 000's journey logs in once in every 4 requests, so bcrypt bounds it: wrk posts logins flat out while
    campaignd's and PostgreSQL's CPU is read from /proc; the bound is cores / CPU per login, times 4 requests.
-   It is printed beside the stress scenario's knee for that journey (`mailstorm run stress`).
+   It is printed beside the stress scenario's knee for that journey (`mailstorm run stress`), and beside the
+   journey's own CPU bound, the most the knee could reach with every core busy: every process's CPU per second at
+   0.25 and 0.75 of the knee (measured as in 1), fitted as a fixed part plus a cost per journey.
 
 Each knee is searched --knees times (3 by default) and printed as the median with its range: one search here
 moved by about a fifth between runs of the same build (750-1,182 iterations/s), so one figure says little.
@@ -40,6 +42,17 @@ def run_summary(args):
     return json.load(open(glob.glob(os.path.join(out, "*", "summary.json"))[0]))
 
 
+def steady_cpu(scenario, rate):
+    """Requests and each process's CPU seconds over 30 s at `rate` (the scenario's --set rate): a 40 s run less a 10 s
+    one, so that starting the stack and seeding cancel out."""
+    def load(seconds):
+        s = run_summary([scenario, "--set", f"rate={rate:.1f}", "--set", f"duration={seconds}"])
+        return s["requests"]["total"], {n: r["cpu_seconds"] for n, r in s["resources"].items()}
+    n1, c1 = load(10)
+    n2, c2 = load(40)
+    return n2 - n1, {n: c2[n] - c1[n] for n in c2 if n in c1}
+
+
 def knees(args):
     """The knee of `a.knees` whole searches: one search moves by about a fifth between runs here."""
     found = []
@@ -62,16 +75,11 @@ if not a.skip_knee:
     for name, r in sorted(s.get("resources", {}).items()):
         print(f"   {name:10s} CPU {r.get('cpu_percent_mean', float('nan')):6.1f}% of a core on average over the last search")
 
-    def load(rate, seconds):
-        s = run_summary(["api", "--set", f"rate={rate:.0f}", "--set", f"duration={seconds}"])
-        return s["requests"]["total"], {n: r["cpu_seconds"] for n, r in s["resources"].items()}
-
     if not knee:
         print("   CPU bound: no knee was found, so there is no rate to measure it at")
     else:
-        n1, c1 = load(knee, 10)
-        n2, c2 = load(knee, 40)
-        per = {n: (c2[n] - c1[n]) / (n2 - n1) for n in c2 if n in c1}
+        n, cpu = steady_cpu("api", round(knee))
+        per = {p: c / n for p, c in cpu.items()}
         total = sum(per.values())
         print(f"   CPU per request at {knee:,.0f} req/s (a 40 s run less a 10 s one): "
               + ", ".join(f"{n} {v * 1e6:.0f} µs" for n, v in sorted(per.items())) + f"; all four {total * 1e6:.0f} µs")
@@ -123,3 +131,21 @@ if not a.skip_stress:
     knee, lo, hi, _ = knees(["stress"])
     print(f"   seed-000 journey knee median {knee:,.0f} req/s ({lo:,.0f}-{hi:,.0f}) = {knee / (bound * 4):.2f} of the bound"
           f" ({lo / (bound * 4):.2f}-{hi / (bound * 4):.2f}; goal 0.8)")
+    if knee:
+        # basic runs the same journey at a constant rate of iterations (4 requests each). What the processes do every
+        # second whatever the load (timers, pollers, PostgreSQL's background writers) is no cost per journey: CPU/s
+        # at two rates, fitted as fixed + rate x per-journey, tells the two apart.
+        points = []
+        for share in (0.25, 0.75):
+            n, cpu = steady_cpu("basic", share * knee / 4)
+            points.append((n / 4 / 30, {p: c / 30 for p, c in cpu.items()}))
+            print(f"   at {share * knee:,.0f} req/s offered: {n / 30:,.0f} req/s measured, all four processes {sum(cpu.values()) / 30:.2f} cores", flush=True)
+        (r1, p1), (r2, p2) = points
+        each = {p: (p2[p] - p1[p]) / (r2 - r1) for p in p2 if p in p1}
+        journey = sum(each.values())
+        fixed = sum(p1[p] - r1 * each[p] for p in each)
+        cap = (cores - fixed) / journey * 4
+        print(f"   fit: {fixed:.2f} cores whatever the load, plus {journey * 1e3:.2f} ms of CPU per journey ("
+              + ", ".join(f"{p} {v * 1e3:.2f}" for p, v in sorted(each.items())) + f"); a login flat out is {per_login * 1e3:.2f} ms")
+        print(f"   the journey's CPU bound: ({cores} - {fixed:.2f}) cores / {journey * 1e3:.2f} ms x 4 = {cap:,.0f} req/s = {cap / (bound * 4):.2f} of the"
+              f" bcrypt bound, the most the knee could reach with every core busy (goal 0.8); the knee is {knee / cap:.2f} of it")
