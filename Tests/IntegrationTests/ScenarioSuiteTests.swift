@@ -69,9 +69,15 @@ extension RealStack {
         let (o, s) = try await smoke(SpikeScenario())
         let sp = try #require(o.results.first(SpikeOutcome.self))
         #expect(sp.levelP99Ms > 0 && sp.spikeP99Ms > 0 && sp.recoveryLimitMs >= sp.levelP99Ms + 5)
-        let before = o.result.intervals.filter { $0.t >= 2 && $0.t < 15 }.map(\.rps)
-        let during = o.result.intervals.filter { $0.t >= 15 && $0.t < 20 }.map(\.rps)
-        #expect(during.max()! > 3 * before.max()!, "before \(before), during \(during)")
+        let before = o.result.intervals.filter { $0.t >= 2 && $0.t < 15 }
+        let during = o.result.intervals.filter { $0.t >= 15 && $0.t < 20 }
+        // The surge is the harness's to offer, whatever the stack can finish: on a slow machine here the stack
+        // finished at most 289 req/s of the 1,000 offered, and the rest waited in flight or was dropped. So the
+        // offer counts requests finished, plus 4 per iteration dropped or added to those in flight.
+        let finished = during.reduce(0.0) { $0 + Double($1.requests) }
+        let backlog = 4 * Double(during.reduce(0) { $0 + Int($1.dropped) } + during.last!.inFlight - before.last!.inFlight)
+        #expect(finished + backlog > 3 * Double(during.count) * before.map(\.rps).max()!,
+                "before \(before.map(\.rps)), during \(during.map(\.rps)), dropped \(during.map(\.dropped)), in flight \(during.map(\.inFlight))")
         #expect(MarkdownReport.render(s).contains("## Spike"))
         #expect(try s.results?["spike"]?.decode(SpikeOutcome.self) == sp)
     }
