@@ -34,6 +34,7 @@ ensure_packages("wrk")
 mailstorm = release_binary("mailstorm")
 release_binary("campaignd")
 cores = os.cpu_count()
+JOURNEY = 4  # requests in one seed-000 journey: login, list, stats, create
 
 
 def run_summary(args):
@@ -42,15 +43,15 @@ def run_summary(args):
     return json.load(open(glob.glob(os.path.join(out, "*", "summary.json"))[0]))
 
 
-def steady_cpu(scenario, rate):
-    """Requests and each process's CPU seconds over 30 s at `rate` (the scenario's --set rate): a 40 s run less a 10 s
-    one, so that starting the stack and seeding cancel out."""
+def steady_cpu(scenario, rate, short=10, long=40):
+    """Requests per second and each process's CPU in cores at `rate` (the scenario's --set rate): a long run less a
+    short one, so that starting the stack and seeding cancel out."""
     def load(seconds):
         s = run_summary([scenario, "--set", f"rate={rate:.1f}", "--set", f"duration={seconds}"])
         return s["requests"]["total"], {n: r["cpu_seconds"] for n, r in s["resources"].items()}
-    n1, c1 = load(10)
-    n2, c2 = load(40)
-    return n2 - n1, {n: c2[n] - c1[n] for n in c2 if n in c1}
+    n1, c1 = load(short)
+    n2, c2 = load(long)
+    return (n2 - n1) / (long - short), {n: (c2[n] - c1[n]) / (long - short) for n in c2 if n in c1}
 
 
 def knees(args):
@@ -78,8 +79,8 @@ if not a.skip_knee:
     if not knee:
         print("   CPU bound: no knee was found, so there is no rate to measure it at")
     else:
-        n, cpu = steady_cpu("api", round(knee))
-        per = {p: c / n for p, c in cpu.items()}
+        rps, cores_by = steady_cpu("api", round(knee))
+        per = {p: c / rps for p, c in cores_by.items()}
         total = sum(per.values())
         print(f"   CPU per request at {knee:,.0f} req/s (a 40 s run less a 10 s one): "
               + ", ".join(f"{n} {v * 1e6:.0f} µs" for n, v in sorted(per.items())) + f"; all four {total * 1e6:.0f} µs")
@@ -124,28 +125,29 @@ with Stack() as st:
     per_login = cpu / total
     bound = cores / per_login
     print(f"   logins flat out: {rps:,.0f}/s; campaignd + PostgreSQL CPU per login {per_login * 1000:.2f} ms")
-    print(f"   bound: {cores} cores / {per_login * 1000:.2f} ms = {bound:,.0f} logins/s = {bound * 4:,.0f} req/s of the seed-000 journey (1 login in 4 requests)")
+    bound_rps = bound * JOURNEY
+    print(f"   bound: {cores} cores / {per_login * 1000:.2f} ms = {bound:,.0f} logins/s = {bound_rps:,.0f} req/s of the seed-000 journey (1 login in {JOURNEY} requests)")
 
 if not a.skip_stress:
     print("   seed-000 journey, `mailstorm run stress`:")
     knee, lo, hi, _ = knees(["stress"])
-    print(f"   seed-000 journey knee median {knee:,.0f} req/s ({lo:,.0f}-{hi:,.0f}) = {knee / (bound * 4):.2f} of the bound"
-          f" ({lo / (bound * 4):.2f}-{hi / (bound * 4):.2f}; goal 0.8)")
+    print(f"   seed-000 journey knee median {knee:,.0f} req/s ({lo:,.0f}-{hi:,.0f}) = {knee / bound_rps:.2f} of the bound"
+          f" ({lo / bound_rps:.2f}-{hi / bound_rps:.2f}; goal 0.8)")
     if knee:
         # basic runs the same journey at a constant rate of iterations (4 requests each). What the processes do every
         # second whatever the load (timers, pollers, PostgreSQL's background writers) is no cost per journey: CPU/s
         # at two rates, fitted as fixed + rate x per-journey, tells the two apart.
         points = []
         for share in (0.25, 0.75):
-            n, cpu = steady_cpu("basic", share * knee / 4)
-            points.append((n / 4 / 30, {p: c / 30 for p, c in cpu.items()}))
-            print(f"   at {share * knee:,.0f} req/s offered: {n / 30:,.0f} req/s measured, all four processes {sum(cpu.values()) / 30:.2f} cores", flush=True)
+            rps, cores_by = steady_cpu("basic", share * knee / JOURNEY)
+            points.append((rps / JOURNEY, cores_by))
+            print(f"   at {share * knee:,.0f} req/s offered: {rps:,.0f} req/s measured, all four processes {sum(cores_by.values()):.2f} cores", flush=True)
         (r1, p1), (r2, p2) = points
         each = {p: (p2[p] - p1[p]) / (r2 - r1) for p in p2 if p in p1}
         journey = sum(each.values())
         fixed = sum(p1[p] - r1 * each[p] for p in each)
-        cap = (cores - fixed) / journey * 4
+        cap = (cores - fixed) / journey * JOURNEY
         print(f"   fit: {fixed:.2f} cores whatever the load, plus {journey * 1e3:.2f} ms of CPU per journey ("
               + ", ".join(f"{p} {v * 1e3:.2f}" for p, v in sorted(each.items())) + f"); a login flat out is {per_login * 1e3:.2f} ms")
-        print(f"   the journey's CPU bound: ({cores} - {fixed:.2f}) cores / {journey * 1e3:.2f} ms x 4 = {cap:,.0f} req/s = {cap / (bound * 4):.2f} of the"
+        print(f"   the journey's CPU bound: ({cores} - {fixed:.2f}) cores / {journey * 1e3:.2f} ms x {JOURNEY} = {cap:,.0f} req/s = {cap / bound_rps:.2f} of the"
               f" bcrypt bound, the most the knee could reach with every core busy (goal 0.8); the knee is {knee / cap:.2f} of it")

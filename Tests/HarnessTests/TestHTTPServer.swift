@@ -11,6 +11,8 @@ import Synchronization
 final class TestHTTPServer: Sendable {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let channel: Channel
+    /// With `acceptAfter`: the connection that fills the listener's queue.
+    let filler: Channel?
     let state = ServerState()
     var port: Int { channel.localAddress!.port! }
     var url: String { "http://127.0.0.1:\(port)" }
@@ -20,8 +22,8 @@ final class TestHTTPServer: Sendable {
     /// Each request's first line ("GET /path HTTP/1.1"), in arrival order.
     var requestLines: [String] { state.lines.withLock { $0 } }
 
-    /// With `acceptAfter`, the listener's queue holds one connection and nothing is accepted for that long: a
-    /// server too busy to accept, whose kernel drops further SYNs until the client retries.
+    /// With `acceptAfter`, the listener's queue holds one connection, filled here, and nothing is accepted for that
+    /// long: a server too busy to accept, whose kernel drops further SYNs until the client retries.
     init(answerBeforeBody: Bool = false, acceptAfter: Double? = nil) throws {
         let state = self.state
         channel = try ServerBootstrap(group: group)
@@ -33,10 +35,13 @@ final class TestHTTPServer: Sendable {
             }
             .bind(host: "127.0.0.1", port: 0).wait()
         if let acceptAfter {
+            filler = try ClientBootstrap(group: group).connect(host: "127.0.0.1", port: channel.localAddress!.port!).wait()
             let channel = self.channel
             channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(acceptAfter * 1e9))) {
                 channel.setOption(.autoRead, value: true).whenFailure { _ in }
             }
+        } else {
+            filler = nil
         }
     }
 
@@ -46,6 +51,7 @@ final class TestHTTPServer: Sendable {
     }
 
     func shutdown() {
+        try? filler?.close().wait()
         try? channel.close().wait()
         try? group.syncShutdownGracefully()
     }
