@@ -26,8 +26,7 @@ public final class PostgresServer: Sendable {
         if !exists {
             try FileManager.default.createDirectory(atPath: socketDir, withIntermediateDirectories: true)
             if geteuid() == 0 { _ = try ManagedProcess.runToEnd("/bin/chown", ["-R", "postgres:postgres", directory]) }
-            let initdb = try ManagedProcess.runToEnd(bin + "/initdb", ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"], asUser: "postgres")
-            guard initdb.status == 0 else { throw StackError("initdb failed:\n\(initdb.output.suffix(1500))") }
+            try ClusterTemplate.create(data, bin: bin)
         }
         port = try wanted ?? FreePort.pick()
         var args = ["-D", data, "-p", "\(port)", "-k", socketDir, "-c", "listen_addresses=127.0.0.1"]
