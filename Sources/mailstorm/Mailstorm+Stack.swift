@@ -9,12 +9,40 @@ extension Mailstorm {
         static let configuration = CommandConfiguration(
             commandName: "stack", abstract: "Start or stop the embedded stack by hand.", subcommands: [Up.self, Down.self])
 
-        /// Where a running `stack up` leaves its pid and endpoints for `stack down` and for people.
-        static let stateFile = NSTemporaryDirectory() + "mailstorm-stack.json"
+        /// Where a running `stack up` leaves its pid and endpoints for `stack down` and for people: a file of its
+        /// own, since two may run at once and the second's end must not lose the first.
+        static func stateFile(_ pid: Int32) -> String { NSTemporaryDirectory() + "mailstorm-up-\(pid).json" }
 
         struct State: Codable {
             var pid: Int32
             var endpoints: StackEndpoints
+        }
+
+        /// Alive and not a zombie: a `stack up` that has exited but that its parent has not reaped yet is stopped.
+        static func isRunning(_ pid: Int32) -> Bool {
+            guard kill(pid, 0) == 0, let stat = FileManager.default.contents(atPath: "/proc/\(pid)/stat") else { return false }
+            let text = String(decoding: stat, as: UTF8.self)
+            return text.lastIndex(of: ")").map { !text[$0...].hasPrefix(") Z") } ?? true
+        }
+
+        /// The stacks `stack up` runs now, newest first. A file whose process is gone (killed, or its pid now
+        /// another program's) is removed.
+        static func running() -> [State] {
+            let dir = NSTemporaryDirectory()
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix("mailstorm-up-") && $0.hasSuffix(".json") }
+            var live: [(State, Date)] = []
+            for name in names {
+                let path = dir + name
+                guard let data = FileManager.default.contents(atPath: path), let state = try? JSONDecoder().decode(State.self, from: data),
+                      let cmdline = FileManager.default.contents(atPath: "/proc/\(state.pid)/cmdline"),
+                      String(decoding: cmdline, as: UTF8.self).contains("\0stack\0up") else {
+                    try? FileManager.default.removeItem(atPath: path)
+                    continue
+                }
+                let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantPast
+                live.append((state, modified))
+            }
+            return live.sorted { $0.1 > $1.1 }.map(\.0)
         }
 
         struct Up: AsyncParsableCommand {
@@ -35,7 +63,8 @@ extension Mailstorm {
                     throw ExitStatus.map(error)
                 }
                 let state = State(pid: getpid(), endpoints: stack.endpoints)
-                try JSONEncoder().encode(state).write(to: URL(fileURLWithPath: StackCommand.stateFile))
+                let stateFile = StackCommand.stateFile(state.pid)
+                try JSONEncoder().encode(state).write(to: URL(fileURLWithPath: stateFile))
                 // Unbuffered: whoever waits on this output (a script, a pipe) sees it at once.
                 FileHandle.standardOutput.write(Data("""
                     campaignd  \(stack.endpoints.target)
@@ -49,26 +78,27 @@ extension Mailstorm {
                 while !stopped.isInterrupted, stack.deadServer == nil { try await Task.sleep(for: .milliseconds(200)) }
                 let dead = stack.deadServer
                 stack.down()
-                try? FileManager.default.removeItem(atPath: StackCommand.stateFile)
+                try? FileManager.default.removeItem(atPath: stateFile)
                 _ = trap
                 if let dead { throw ExitStatus.fail("\(dead) exited; stack torn down", ExitStatus.infrastructure) }
             }
         }
 
         struct Down: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Stop the stack that `stack up` started.")
+            static let configuration = CommandConfiguration(
+                abstract: "Stop the stack that `stack up` started; of several, the newest.")
             func run() throws {
-                guard let data = FileManager.default.contents(atPath: StackCommand.stateFile),
-                      let state = try? JSONDecoder().decode(State.self, from: data) else {
-                    throw ExitStatus.fail("no running stack (no \(StackCommand.stateFile))", ExitStatus.usage)
+                let live = StackCommand.running()
+                guard let state = live.first else {
+                    throw ExitStatus.fail("no running stack: no live `stack up` left its \(NSTemporaryDirectory())mailstorm-up-PID.json", ExitStatus.usage)
                 }
                 guard kill(state.pid, SIGTERM) == 0 else {
-                    try? FileManager.default.removeItem(atPath: StackCommand.stateFile)
-                    throw ExitStatus.fail("stack process \(state.pid) is gone; removed stale state", ExitStatus.infrastructure)
+                    throw ExitStatus.fail("stack process \(state.pid) could not be signalled: errno \(errno)", ExitStatus.infrastructure)
                 }
                 let deadline = Date().addingTimeInterval(30)
-                while kill(state.pid, 0) == 0 && Date() < deadline { usleep(100_000) }
-                print("stack stopped")
+                while StackCommand.isRunning(state.pid) && Date() < deadline { usleep(100_000) }
+                print("stack stopped (pid \(state.pid), campaignd \(state.endpoints.target))"
+                      + (live.count > 1 ? "; \(live.count - 1) more running: `stack down` again stops the newest" : ""))
             }
         }
     }

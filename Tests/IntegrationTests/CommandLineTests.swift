@@ -179,6 +179,33 @@ extension RealStack {
         #expect(try Integration.mailstorm(["stack", "up", "--help"]).output.contains("--keep-stack"))
     }
 
+    /// Two `stack up`s at once, in a temporary folder of the test's own: `stack down` stops the newest, then the
+    /// other, and says so; the second one's end no longer takes the first one's state with it.
+    @Test func stackDownStopsTheNewestOfSeveralAndLosesNone() async throws {
+        let tmp = NSTemporaryDirectory() + "ms-stack-cli-\(getpid())"
+        // Anyone may write in it, as in /tmp: PostgreSQL runs as postgres when the tests run as root.
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o1777])
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let env = ["TMPDIR=\(tmp)/", Integration.binary("mailstorm"), "stack"]
+        func down() throws -> (status: Int32, output: String) { try ManagedProcess.runToEnd("/usr/bin/env", env + ["down"]) }
+        var ups: [ManagedProcess] = []
+        defer { ups.forEach { $0.stop() } }
+        for i in 0..<2 {
+            let up = try ManagedProcess(name: "stack-up-\(i)", executable: "/usr/bin/env",
+                                        arguments: env + ["up", "--campaignd", Integration.binary("campaignd")], logPath: tmp + "/up-\(i).log")
+            ups.append(up)
+            #expect(try await Integration.eventually(30) { up.logTail().contains("Ctrl-C") }, "\(up.logTail())")
+        }
+        let first = try down()
+        #expect(first.status == 0 && first.output.contains("pid \(ups[1].pid)") && first.output.contains("1 more running"), "\(first.output)")
+        #expect(try await Integration.eventually(10) { !ups[1].isRunning } && ups[0].isRunning)
+        let second = try down()
+        #expect(second.status == 0 && second.output.contains("pid \(ups[0].pid)") && !second.output.contains("more running"), "\(second.output)")
+        #expect(try await Integration.eventually(10) { !ups[0].isRunning })
+        let none = try down()
+        #expect(none.status == 2 && none.output.contains("no running stack"), "\(none.output)")
+    }
+
     @Test func aRegressionInjectedIntoCampaigndFailsTheKPIs() throws {
         let dir = NSTemporaryDirectory() + "ms-cli-slow-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: dir) }
