@@ -1,7 +1,7 @@
 import Foundation
 import Harness
 
-/// An ephemeral PostgreSQL cluster: initdb into the stack's directory, a free port, seed-000 settings.
+/// An ephemeral PostgreSQL cluster: a fresh one in the stack's directory (ClusterTemplate), a free port, seed-000 settings.
 public final class PostgresServer: Sendable {
     public let port: Int
     public let process: ManagedProcess
