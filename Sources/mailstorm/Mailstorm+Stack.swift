@@ -18,13 +18,6 @@ extension Mailstorm {
             var endpoints: StackEndpoints
         }
 
-        /// Alive and not a zombie: a `stack up` that has exited but that its parent has not reaped yet is stopped.
-        static func isRunning(_ pid: Int32) -> Bool {
-            guard kill(pid, 0) == 0, let stat = FileManager.default.contents(atPath: "/proc/\(pid)/stat") else { return false }
-            let text = String(decoding: stat, as: UTF8.self)
-            return text.lastIndex(of: ")").map { !text[$0...].hasPrefix(") Z") } ?? true
-        }
-
         /// The stacks `stack up` runs now, newest first. A file whose process is gone (killed, or its pid now
         /// another program's) is removed.
         static func running() -> [State] {
@@ -96,7 +89,8 @@ extension Mailstorm {
                     throw ExitStatus.fail("stack process \(state.pid) could not be signalled: errno \(errno)", ExitStatus.infrastructure)
                 }
                 let deadline = Date().addingTimeInterval(30)
-                while StackCommand.isRunning(state.pid) && Date() < deadline { usleep(100_000) }
+                // A `stack up` that exited but is not yet reaped (a zombie) is stopped.
+                while ProcStat.isRunning(state.pid) && Date() < deadline { usleep(100_000) }
                 print("stack stopped (pid \(state.pid), campaignd \(state.endpoints.target))"
                       + (live.count > 1 ? "; \(live.count - 1) more running: `stack down` again stops the newest" : ""))
             }

@@ -14,14 +14,25 @@ public struct ProcStat: Sendable, Equatable {
     /// Parses /proc/<pid>/stat. The command name (field 2) may hold spaces and parentheses, so fields are
     /// counted from the last ')'.
     public static func parse(stat text: String, pid: Int32, ticksPerSecond: Double, pageSize: UInt64) -> ProcStat? {
-        guard let close = text.lastIndex(of: ")") else { return nil }
-        let f = text[text.index(after: close)...].split(separator: " ")
+        guard let f = fields(stat: text) else { return nil }
         // After the name: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14) ... num_threads(17) ... rss pages(21).
         // cutime and cstime hold children already reaped (PostgreSQL backends that ended), so a tree's CPU
         // does not shrink when one of them exits.
         guard f.count > 21, let ppid = Int32(f[1]), let ut = Double(f[11]), let st = Double(f[12]),
               let cut = Double(f[13]), let cst = Double(f[14]), let th = Int(f[17]), let rss = UInt64(f[21]) else { return nil }
         return ProcStat(pid: pid, parent: ppid, cpuSeconds: (ut + st + cut + cst) / ticksPerSecond, rssBytes: rss * pageSize, threads: th, fds: 0)
+    }
+
+    /// The fields of /proc/<pid>/stat after the command name (field 2), which may hold spaces and parentheses.
+    static func fields(stat text: String) -> [Substring]? {
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        return text[text.index(after: close)...].split(separator: " ")
+    }
+
+    /// Alive and not a zombie (state Z: exited, not yet reaped by its parent).
+    public static func isRunning(_ pid: Int32) -> Bool {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let f = fields(stat: text) else { return false }
+        return f.first != "Z"
     }
 
     /// Reads a live process, or nil if it is gone; its memory is PSS, read through `pss` at `now` (seconds).
