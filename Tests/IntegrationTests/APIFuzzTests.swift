@@ -3,7 +3,7 @@ import Testing
 import Harness
 import Environment
 
-extension RealStack {
+extension SharedMachine {
 /// schemathesis (PyPI, written by others; `make setup` installs it into .build/venv) against docs/openapi.yaml
 /// and a live campaignd: every check over every operation, a bounded and seeded count of examples. The full
 /// count is Benchmarks/api-fuzz.py.

@@ -5,7 +5,7 @@ import Environment
 import Reports
 import Scenarios
 
-extension RealStack {
+extension SharedMachine {
 @Suite struct BasicScenarioIntegrationTests {
     /// The harness's counts must agree with what campaignd and PostgreSQL saw.
     @Test func countsAgreeWithTheServer() async throws {

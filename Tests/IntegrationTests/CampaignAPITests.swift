@@ -4,7 +4,7 @@ import Harness
 import Environment
 import SystemUnderTest
 
-extension RealStack {
+extension SharedMachine {
 /// Every route of campaignd against the real PostgreSQL and Redis.
 @Suite struct CampaignAPITests {
     @Test func campaignLifecycleAndCacheInvalidation() async throws {

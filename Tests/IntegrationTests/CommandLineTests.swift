@@ -4,7 +4,7 @@ import Harness
 import Environment
 import Reports
 
-extension RealStack {
+extension SharedMachine {
 @Suite struct CommandLineTests {
     @Test(arguments: [
         (["run", "nope"], "unknown scenario 'nope'"),

@@ -5,7 +5,7 @@ import Environment
 import Reports
 import Synchronization
 
-extension RealStack {
+extension SharedMachine {
 /// Segments of one load, run as separate processes against one stack and merged: the whole load, exactly.
 @Suite struct DistributedTests {
     static func runs(under root: String) -> [String] {

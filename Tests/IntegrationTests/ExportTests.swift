@@ -4,7 +4,7 @@ import Harness
 import Environment
 @testable import Reports
 
-extension RealStack {
+extension SharedMachine {
     /// `--out prometheus=URL` against the real receiver a team runs: Prometheus 2.42 with its remote-write
     /// receiver (the Debian package `make test` installs). What Prometheus stores must be what the run counted.
     @Suite struct ExportTests {

@@ -3,7 +3,7 @@ import Testing
 import Harness
 import Environment
 
-extension RealStack {
+extension SharedMachine {
 /// campaignd riding out faults of its dependencies, of its provider and of its own process, on the real servers.
 @Suite struct FaultToleranceTests {
     typealias Send = SendIntegrationTests

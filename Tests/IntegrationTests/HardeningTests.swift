@@ -4,7 +4,7 @@ import Harness
 import Environment
 import SystemUnderTest
 
-extension RealStack {
+extension SharedMachine {
 /// campaignd against hostile input, on the real servers: each test first failed against the code before it.
 @Suite struct HardeningTests {
     static func anon(_ stack: Stack) -> APIClient { APIClient(base: stack.endpoints.target) }

@@ -3,13 +3,20 @@ import Testing
 import Harness
 import Environment
 import SystemUnderTest
+import Scenarios
+import Reports
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 
-/// Every integration suite nests in this one, so they all run one at a time: they start real servers and
-/// measure latency, and running them side by side on 2 cores would measure each other.
-@Suite(.serialized) struct RealStack {}
+/// Integration suites that check what the stack does (counts, states, outputs), with waits that allow for a busy
+/// machine, nest here. They run one at a time here, and `make test` runs two processes of them side by side
+/// (scripts/integration-tests.sh).
+@Suite(.serialized) struct SharedMachine {}
+
+/// Integration suites whose figures are the machine's nest here: trials judged for regressions, the profiler, and
+/// scenarios that drive the stack past what the machine can do. `make test` runs them with nothing beside them.
+@Suite(.serialized) struct WholeMachine {}
 
 /// Helpers for tests that drive the real stack and the real binaries.
 enum Integration {
@@ -101,5 +108,32 @@ extension Integration {
             try await Task.sleep(for: .milliseconds(100))
         }
         return try await condition()
+    }
+}
+
+extension Integration {
+    /// A scenario in its smoke profile on a stack of its own, and its summary.
+    static func smoke(_ scenario: any Scenario, settings: [String] = [], campaigndArguments: [String] = [],
+               faults: [String] = []) async throws -> (ScenarioOutcome, Summary) {
+        var options = RunOptions()
+        options.faults = try faults.map { try FaultSpec(parsing: $0) }
+        options.profile = .smoke
+        options.overrides = try Overrides(settings)
+        options.stack = stackOptions()
+        options.stack.campaigndArguments += campaigndArguments
+        let o = try await ScenarioRunner().run(scenario, options: options)
+        let s = SummaryBuilder.build(scenario: o.scenario, profile: "smoke", load: o.describe, target: o.target, embedded: o.embedded,
+                                     result: o.result, kpis: KPICatalog.set(o.kpiSet) + o.thresholds.map(KPI.init), results: o.results,
+                                     resources: o.resources,
+                                     faults: o.faults, services: o.services)
+        // Every summary round-trips through its JSON form, and every run samples the services.
+        _ = try Summary.decode(try s.encoded())
+        #expect(s.services?.pgCommitsPerS != nil && s.services?.redisOpsPerS != nil, "services were not sampled")
+        return (o, s)
+    }
+
+    /// Speed KPIs are this machine's to pass or fail; the one verdict must follow them and nothing else.
+    static func verdictFollowsItsKPIs(_ s: Summary) -> Bool {
+        s.verdict.outcome == (s.kpis.allSatisfy(\.pass) && s.problems.isEmpty ? .pass : .fail)
     }
 }

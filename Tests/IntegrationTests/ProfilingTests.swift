@@ -3,7 +3,7 @@ import Testing
 import Harness
 import Reports
 
-extension RealStack {
+extension WholeMachine {
 /// `--profile-server` against a known hot spot: campaignd burning 8 ms of CPU on every GET /api/stats.
 @Suite struct ProfilingTests {
     @Test func aKnownHotSpotIsOnTopOfTheProfileAndWideInTheGraph() throws {

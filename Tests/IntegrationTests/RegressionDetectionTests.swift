@@ -5,7 +5,7 @@ import Environment
 import Reports
 import Scenarios
 
-extension RealStack {
+extension WholeMachine {
 /// End to end with campaignd's latency knob, trials against trials: an unchanged build never regresses, and a
 /// slowed route regresses, named as the one most to blame.
 @Suite struct RegressionDetectionTests {

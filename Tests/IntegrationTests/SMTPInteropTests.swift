@@ -4,7 +4,7 @@ import Harness
 import Environment
 @testable import SystemUnderTest
 
-extension RealStack {
+extension SharedMachine {
 /// campaignd's SMTP client against postfix's smtp-sink, a server no one here wrote: pipelined and one command at a
 /// time, through refusals, a server that hangs up, and one that says goodbye.
 @Suite struct SMTPInteropTests {

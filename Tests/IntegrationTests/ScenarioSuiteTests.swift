@@ -5,37 +5,14 @@ import Environment
 import Reports
 import Scenarios
 
-extension RealStack {
-/// Every scenario in its real smoke profile (≤60 s each, as CI runs it; endurance 30 s of its 50) on the real
-/// stack; each must produce its own section in the summary and the reports. Verdicts on latency are not asserted:
-/// a debug build on a shared CI machine is too noisy to promise them; consistency (nothing lost, counts agree) is.
+extension SharedMachine {
+/// Every scenario that stays within the machine (SaturatingScenarioTests has the others) in its real smoke profile
+/// (≤60 s each, as CI runs it; endurance 30 s of its 50) on the real stack; each must produce its own section in the
+/// summary and the reports. Verdicts on latency are not asserted: a debug build on a shared CI machine is too noisy
+/// to promise them; consistency (nothing lost, counts agree) is.
 @Suite struct ScenarioSuiteTests {
-    func smoke(_ scenario: any Scenario, settings: [String] = [], campaigndArguments: [String] = [],
-               faults: [String] = []) async throws -> (ScenarioOutcome, Summary) {
-        var options = RunOptions()
-        options.faults = try faults.map { try FaultSpec(parsing: $0) }
-        options.profile = .smoke
-        options.overrides = try Overrides(settings)
-        options.stack = Integration.stackOptions()
-        options.stack.campaigndArguments += campaigndArguments
-        let o = try await ScenarioRunner().run(scenario, options: options)
-        let s = SummaryBuilder.build(scenario: o.scenario, profile: "smoke", load: o.describe, target: o.target, embedded: o.embedded,
-                                     result: o.result, kpis: KPICatalog.set(o.kpiSet) + o.thresholds.map(KPI.init), results: o.results,
-                                     resources: o.resources,
-                                     faults: o.faults, services: o.services)
-        // Every summary round-trips through its JSON form, and every run samples the services.
-        _ = try Summary.decode(try s.encoded())
-        #expect(s.services?.pgCommitsPerS != nil && s.services?.redisOpsPerS != nil, "services were not sampled")
-        return (o, s)
-    }
-
-    /// Speed KPIs are this machine's to pass or fail; the one verdict must follow them and nothing else.
-    func verdictFollowsItsKPIs(_ s: Summary) -> Bool {
-        s.verdict.outcome == (s.kpis.allSatisfy(\.pass) && s.problems.isEmpty ? .pass : .fail)
-    }
-
     @Test func basic() async throws {
-        let (o, s) = try await smoke(BasicScenario())
+        let (o, s) = try await Integration.smoke(BasicScenario())
         #expect(o.result.iterationsStarted == 500 && o.result.overall.errorCount == 0)
         #expect(s.kpis.map(\.name).contains("cache hit ratio") && s.services?.appCacheHitRatio != nil)
         #expect(MarkdownReport.render(s).contains("## KPIs"))
@@ -43,7 +20,7 @@ extension RealStack {
 
     /// Sessions log in once for 20-50 requests; pixel hits and webhooks name messages a real send delivered.
     @Test func apiKeepsSessionsAndServesTheWholeMix() async throws {
-        let (o, s) = try await smoke(ApiScenario())
+        let (o, s) = try await Integration.smoke(ApiScenario())
         let r = o.result
         #expect(r.overall.errorCount == 0, "\(r.endpoints.filter { $0.errorCount > 0 }.map(\.name))")
         let names = Set(r.endpoints.map(\.name))
@@ -55,36 +32,9 @@ extension RealStack {
         #expect(s.kpis.map(\.name).contains("API p99 latency"))
     }
 
-    @Test func stressFindsAKneeAndBreaksAboveIt() async throws {
-        let (o, s) = try await smoke(StressScenario())
-        let st = try #require(o.results.first(StressOutcome.self))
-        let knee = try #require(st.knee), breaking = try #require(st.breaking)
-        #expect(knee >= 25 && breaking > knee)
-        #expect(st.steps.first?.pass == true && st.steps.contains { !$0.pass })
-        #expect(MarkdownReport.render(s).contains("## Stress search"))
-        #expect(HTMLReport.render(s).contains(String(format: "class=\"marker\"><title>%.0f/s</title>", st.steps.last!.rate)), "each step marked where it began")
-    }
-
-    @Test func spikeSurgesAndIsAnalysed() async throws {
-        let (o, s) = try await smoke(SpikeScenario())
-        let sp = try #require(o.results.first(SpikeOutcome.self))
-        #expect(sp.levelP99Ms > 0 && sp.spikeP99Ms > 0 && sp.recoveryLimitMs >= sp.levelP99Ms + 5)
-        let before = o.result.intervals.filter { $0.t >= 2 && $0.t < 15 }
-        let during = o.result.intervals.filter { $0.t >= 15 && $0.t < 20 }
-        // The surge is the harness's to offer, whatever the stack can finish: on a slow machine here the stack
-        // finished at most 289 req/s of the 1,000 offered, and the rest waited in flight or was dropped. So the
-        // offer counts requests finished, plus 4 per iteration dropped or added to those in flight.
-        let finished = during.reduce(0.0) { $0 + Double($1.requests) }
-        let backlog = 4 * Double(during.reduce(0) { $0 + Int($1.dropped) } + during.last!.inFlight - before.last!.inFlight)
-        #expect(finished + backlog > 3 * Double(during.count) * before.map(\.rps).max()!,
-                "before \(before.map(\.rps)), during \(during.map(\.rps)), dropped \(during.map(\.dropped)), in flight \(during.map(\.inFlight))")
-        #expect(MarkdownReport.render(s).contains("## Spike"))
-        #expect(try s.results?["spike"]?.decode(SpikeOutcome.self) == sp)
-    }
-
     /// 30 s of the smoke profile's 50, as the leak test below runs it: every trend is fitted by then.
     @Test func enduranceReportsTrends() async throws {
-        let (o, s) = try await smoke(EnduranceScenario(), settings: ["duration=30s"])
+        let (o, s) = try await Integration.smoke(EnduranceScenario(), settings: ["duration=30s"])
         let e = try #require(o.results.first(EnduranceOutcome.self))
         #expect(e.p99Trend != nil && e.throughputTrend != nil && e.databaseBytes?.count == 2)
         #expect(e.memoryTrends["campaignd"] != nil && e.memoryTrends["postgres"] != nil)
@@ -95,28 +45,18 @@ extension RealStack {
 
     @Test func enduranceNamesALeakInCampaignd() async throws {
         // 64 KiB kept per request at 150 requests/s: about 9 MiB/s that no stored data explains.
-        let (o, s) = try await smoke(EnduranceScenario(), settings: ["duration=30s"], campaigndArguments: ["--inject-leak=65536"])
+        let (o, s) = try await Integration.smoke(EnduranceScenario(), settings: ["duration=30s"], campaigndArguments: ["--inject-leak=65536"])
         #expect(o.results.first(EnduranceOutcome.self)?.memoryTrends["campaignd"]?.significant == true)
         #expect(s.problems.contains { $0.hasPrefix("endurance: campaignd memory grows") && $0.hasSuffix("a leak") }, "\(s.problems)")
         #expect(s.verdict.outcome == .fail)
     }
 
-    @Test func capacityFitsTheUSL() async throws {
-        let (o, s) = try await smoke(CapacityScenario())
-        let c = try #require(o.results.first(CapacityOutcome.self))
-        #expect(c.levels.map(\.vus) == [1, 2, 4, 8, 16, 32, 64])
-        #expect(c.usl != nil && c.kneeRps != nil && c.instancesNeeded != nil)
-        #expect(MarkdownReport.render(s).contains("## Capacity"))
-        let html = HTMLReport.render(s)
-        #expect(html.contains("id=\"chart-capacity\"") && html.contains("USL fit") && html.contains("knee "))
-    }
-
     @Test func sendDeliversEveryRecipientOnce() async throws {
-        let (o, s) = try await smoke(SendScenario())
+        let (o, s) = try await Integration.smoke(SendScenario())
         let e = try #require(o.results.first(EmailOutcome.self))
         #expect(e.requested == 5000 && e.recipients == 5000)
         #expect(e.sink.unique == 5000 && e.sink.duplicates == 0 && e.states == ["sent": 5000])
-        #expect(e.problems.isEmpty && s.problems.isEmpty && verdictFollowsItsKPIs(s), "\(e.problems)")
+        #expect(e.problems.isEmpty && s.problems.isEmpty && Integration.verdictFollowsItsKPIs(s), "\(e.problems)")
         #expect(MarkdownReport.render(s).contains("## Send"))
     }
 
@@ -124,7 +64,7 @@ extension RealStack {
     /// the machine's to say; that each fault happened, was answered with 503 and never 500, ended with every
     /// server back, and lost no email, is not.
     @Test func chaosCarriesOutItsFaultsAndCampaigndAnswers503NotErrors() async throws {
-        let (o, s) = try await smoke(ChaosScenario(), settings: ["recipients=6000", "send_rate=200"])
+        let (o, s) = try await Integration.smoke(ChaosScenario(), settings: ["recipients=6000", "send_rate=200"])
         let f = try #require(o.faults), e = try #require(o.results.first(EmailOutcome.self))
         #expect(f.windows.map { $0.fault.prefix { $0 != ":" } } == ["postgres", "campaignd", "redis", "campaignd", "postgres-net"])
         #expect(f.windows.allSatisfy { $0.error == nil && $0.ended >= $0.began }, "\(f.windows)")
@@ -137,12 +77,12 @@ extension RealStack {
         #expect(e.recipients == 6000 && e.sink.unique == 6000 && e.states == ["sent": 6000], "\(e.sink) \(e.states)")
         #expect(f.windows.map { $0.repeatsAllowed } == [400, 400, 0, 0, 0] && f.windows[3].emailsRepeated == 0, "\(f.windows)")
         #expect(f.windows.reduce(0) { $0 + ($1.emailsRepeated ?? 0) } <= e.sink.duplicates && e.sink.duplicates <= 800)
-        #expect(verdictFollowsItsKPIs(s) && MarkdownReport.render(s).contains("emails twice"))
+        #expect(Integration.verdictFollowsItsKPIs(s) && MarkdownReport.render(s).contains("emails twice"))
         #expect(HTMLReport.render(s).contains("class=\"band\""))
     }
 
     @Test func aSendRidesOutCampaigndsSigtermAndSigkill() async throws {
-        let (o, s) = try await smoke(SendScenario(), settings: ["recipients=20000"], campaigndArguments: ["--send-rate", "2000"],
+        let (o, s) = try await Integration.smoke(SendScenario(), settings: ["recipients=20000"], campaigndArguments: ["--send-rate", "2000"],
                                      faults: ["campaignd:term@2s", "campaignd:kill@5s"])
         let e = try #require(o.results.first(EmailOutcome.self)), f = try #require(o.faults)
         #expect(f.windows.allSatisfy { $0.error == nil } && !f.recoveryJudged, "\(f.windows)")
@@ -155,7 +95,7 @@ extension RealStack {
     /// The mail sink refuses everything over SMTP (421) for 3 s, then is slow for 3 s: campaignd's breaker
     /// holds the mail back and sends it afterwards, none lost and none twice.
     @Test func aSendRidesOutTheSinksOutageAndSlowness() async throws {
-        let (o, s) = try await smoke(SendScenario(), settings: ["recipients=6000"], campaigndArguments: ["--send-rate", "1000"],
+        let (o, s) = try await Integration.smoke(SendScenario(), settings: ["recipients=6000"], campaigndArguments: ["--send-rate", "1000"],
                                      faults: ["sink:outage@1s+3s", "sink:latency=200ms@5s+3s"])
         let e = try #require(o.results.first(EmailOutcome.self)), f = try #require(o.faults)
         #expect(f.windows.allSatisfy { $0.error == nil } && f.windows.map(\.repeatsAllowed) == [0, 0], "\(f.windows)")
@@ -168,7 +108,7 @@ extension RealStack {
     /// crash, a reset of every database connection, a Redis partition and database packet loss. Each is carried
     /// out, ends with its server answering, and fails no request with a 500.
     @Test func everyOtherFaultKindIsCarriedOutOnTheRealServers() async throws {
-        let (o, s) = try await smoke(BasicScenario(), settings: ["duration=24s", "rate=10"],
+        let (o, s) = try await Integration.smoke(BasicScenario(), settings: ["duration=24s", "rate=10"],
                                      faults: ["postgres:kill@2s+1s", "postgres-net:reset@7s", "redis-net:drop@11s+2s", "postgres-net:loss=5%@17s+3s"])
         let f = try #require(o.faults)
         #expect(f.windows.map(\.fault) == ["postgres:kill@2s+1s", "postgres-net:reset@7s", "redis-net:drop@11s+2s", "postgres-net:loss=5%@17s+3s"])
@@ -178,16 +118,16 @@ extension RealStack {
     }
 
     @Test func importLoadsEveryRow() async throws {
-        let (o, s) = try await smoke(ImportScenario())
+        let (o, s) = try await Integration.smoke(ImportScenario())
         let i = try #require(o.results.first(ImportOutcome.self))
         #expect(i.rows == 100_000 && i.imported == 100_000 && i.problems.isEmpty)
-        #expect(s.problems.isEmpty && verdictFollowsItsKPIs(s) && MarkdownReport.render(s).contains("## Import"))
+        #expect(s.problems.isEmpty && Integration.verdictFollowsItsKPIs(s) && MarkdownReport.render(s).contains("## Import"))
     }
 
     @Test func scenarioFileRunsWithItsThresholds() async throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("examples/browse.yaml").path
-        let (o, s) = try await smoke(try FileScenario(path: path))
+        let (o, s) = try await Integration.smoke(try FileScenario(path: path))
         #expect(o.result.overall.requests > 0 && o.thresholds.count == 5)
         let names = s.kpis.map(\.name)
         #expect(names.contains("http_req_duration p(95)<50") && names.contains("dropped_iterations count<1"))

@@ -4,7 +4,7 @@ import Harness
 import Environment
 @testable import SystemUnderTest
 
-extension RealStack {
+extension SharedMachine {
 /// The sender and the mail sink, end to end: every recipient ends in exactly one state, none is lost.
 @Suite struct SendIntegrationTests {
     static let template = "<html><body>Hi {{first_name}} of {{company}}, <a href=\"https://example.com/offer\">the offer</a></body></html>"
