@@ -38,9 +38,9 @@ JOURNEY = 4  # requests in one seed-000 journey: login, list, stats, create
 
 
 def run_summary(args):
-    out = tempfile.mkdtemp(prefix="ms-api-")
-    subprocess.run([mailstorm, "run", *args, "--no-baseline", "--quiet", "--out", out], capture_output=True)
-    return json.load(open(glob.glob(os.path.join(out, "*", "summary.json"))[0]))
+    with tempfile.TemporaryDirectory(prefix="ms-api-") as out:
+        subprocess.run([mailstorm, "run", *args, "--no-baseline", "--quiet", "--out", out], capture_output=True)
+        return json.load(open(glob.glob(os.path.join(out, "*", "summary.json"))[0]))
 
 
 def steady_cpu(scenario, rate, short=10, long=40):
@@ -120,6 +120,7 @@ with Stack() as st:
     pids = [st.pid_of("campaignd"), st.pid_of("postgres")]
     c0 = sum(tree_cpu(p) for p in pids if p)
     w = wrk(st.url + "/api/login", script=lua.name)
+    os.unlink(lua.name)
     rps, total = w["rps"], w["requests"]
     cpu = sum(tree_cpu(p) for p in pids if p) - c0
     per_login = cpu / total

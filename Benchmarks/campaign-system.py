@@ -32,25 +32,25 @@ def csv_rows(start, n):
 
 def pgbench(db, sql, params, transactions=None, rate=None, duration=None):
     """Runs `sql` with pgbench (prepared, parameters bound like campaignd's); returns latencies in ms from its log."""
-    d = tempfile.mkdtemp(prefix="ms-pgbench-")
-    script = os.path.join(d, "q.sql")
-    with open(script, "w") as f:
-        for i in range(len(params), 0, -1):
-            sql = sql.replace(f"${i}", f":p{i}")
-        f.write(sql + ";\n")
-    cmd = ["pgbench", "-n", "-M", "prepared", "-f", script, "-l", "--log-prefix", os.path.join(d, "log")]
-    for i, p in enumerate(params, 1):
-        cmd += ["-D", f"p{i}={p}"]
-    cmd += ["-t", str(transactions)] if transactions else ["-R", str(rate), "-T", str(duration)]
-    r = subprocess.run(cmd + [db], capture_output=True, text=True, cwd=d)
-    if r.returncode != 0:
-        raise RuntimeError(f"pgbench failed: {r.stderr[-400:]}")
-    lat = []
-    for name in os.listdir(d):
-        if name.startswith("log"):
-            with open(os.path.join(d, name)) as f:
-                lat += [int(line.split()[2]) / 1000 for line in f]
-    return lat
+    with tempfile.TemporaryDirectory(prefix="ms-pgbench-") as d:
+        script = os.path.join(d, "q.sql")
+        with open(script, "w") as f:
+            for i in range(len(params), 0, -1):
+                sql = sql.replace(f"${i}", f":p{i}")
+            f.write(sql + ";\n")
+        cmd = ["pgbench", "-n", "-M", "prepared", "-f", script, "-l", "--log-prefix", os.path.join(d, "log")]
+        for i, p in enumerate(params, 1):
+            cmd += ["-D", f"p{i}={p}"]
+        cmd += ["-t", str(transactions)] if transactions else ["-R", str(rate), "-T", str(duration)]
+        r = subprocess.run(cmd + [db], capture_output=True, text=True, cwd=d)
+        if r.returncode != 0:
+            raise RuntimeError(f"pgbench failed: {r.stderr[-400:]}")
+        lat = []
+        for name in os.listdir(d):
+            if name.startswith("log"):
+                with open(os.path.join(d, name)) as f:
+                    lat += [int(line.split()[2]) / 1000 for line in f]
+        return lat
 
 
 with Stack() as s:
@@ -129,11 +129,11 @@ with Stack() as s:
         "email contains 'kwame.okafor1999'": ("email=kwame.okafor1999", EMAIL_PEER, [0, "%kwame.okafor1999%"]),
     }
     for name, (query, sql, params) in searches.items():
-        d = tempfile.mkdtemp(prefix="ms-search-")
         url = f"{s.url}/api/contacts?limit=50" + (f"&{query}" if query else "")
-        subprocess.run([mailstorm, "http", url, "--rate", str(a.rate), "--duration", "10s", "--header", f"Authorization: Bearer {token}",
-                        "--quiet", "--out", d], check=True, capture_output=True)
-        summary = json.load(open(glob.glob(os.path.join(d, "*", "summary.json"))[0]))
+        with tempfile.TemporaryDirectory(prefix="ms-search-") as d:
+            subprocess.run([mailstorm, "http", url, "--rate", str(a.rate), "--duration", "10s", "--header", f"Authorization: Bearer {token}",
+                            "--quiet", "--out", d], check=True, capture_output=True)
+            summary = json.load(open(glob.glob(os.path.join(d, "*", "summary.json"))[0]))
         lat = summary["latency_ms"]
         peer = pgbench(s.db, sql, params, rate=a.rate, duration=10)
         print(f"   {name:36s} API p50 {lat['p50']:6.2f}  p95 {lat['p95']:6.2f}  p99 {lat['p99']:6.2f} ms  errors {summary['requests']['errors']}"

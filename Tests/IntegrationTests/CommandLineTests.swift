@@ -108,15 +108,19 @@ extension SharedMachine {
     }
 
     @Test func aStackThatCannotStartExitsThree() throws {
-        let out = try Integration.mailstorm(["run", "basic", "--campaignd", "/nonexistent/campaignd", "--out", NSTemporaryDirectory() + "ms-cli-tests"])
+        let dir = NSTemporaryDirectory() + "ms-cli-nostack-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = try Integration.mailstorm(["run", "basic", "--campaignd", "/nonexistent/campaignd", "--out", dir])
         #expect(out.status == 3, "\(out.output)")
         #expect(out.output.contains("/nonexistent/campaignd"))
     }
 
     /// A value campaignd refuses (it exits 2) is the user's input, not broken infrastructure: exit 2, naming it.
     @Test func aValueCampaigndRefusesExitsTwoNamingIt() throws {
+        let dir = NSTemporaryDirectory() + "ms-cli-refused-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = try Integration.mailstorm(["run", "basic", "--campaignd", Integration.binary("campaignd"), "--campaignd-arg=--public-url=notaurl",
-                                             "--no-baseline", "--out", NSTemporaryDirectory() + "ms-cli-tests"])
+                                             "--no-baseline", "--out", dir])
         #expect(out.status == 2 && out.output.contains("--public-url 'notaurl'"), "\(out.output)")
     }
 

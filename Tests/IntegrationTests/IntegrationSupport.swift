@@ -37,8 +37,10 @@ enum Integration {
     static func chromium(_ html: String, screenshot: String) throws -> (dom: String, console: [String]) {
         let exe = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
         guard let exe else { throw StackError("no chromium: `make test` installs it (scripts/setup.sh)") }
+        let profile = NSTemporaryDirectory() + "ms-chromium-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: profile) }
         let common = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--enable-logging=stderr", "--v=0",
-                      "--user-data-dir=" + NSTemporaryDirectory() + "ms-chromium-\(getpid())"]
+                      "--user-data-dir=" + profile]
         let url = URL(fileURLWithPath: html).absoluteString
         let shot = try ManagedProcess.runToEnd(exe, common + ["--window-size=1000,2400", "--screenshot=" + screenshot, url])
         guard shot.status == 0 else { throw StackError("chromium --screenshot exited \(shot.status): \(shot.output.suffix(500))") }

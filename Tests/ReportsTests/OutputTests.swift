@@ -133,6 +133,7 @@ final class XMLCollector: NSObject, XMLParserDelegate {
         #expect(FileName.safe("..") == "_.." && FileName.safe("") == "_" && FileName.safe(String(repeating: "a", count: 99)).count == 64)
         #expect(Baseline.path(scenario: "../../x", profile: "smoke") == "baselines/.._.._x-smoke.json")
         let root = NSTemporaryDirectory() + "hostile-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let f = try? RunFolder(root: root, scenario: "../../escaped")
         #expect(f.map { ($0.path as NSString).deletingLastPathComponent == root } == true, "\(f?.path ?? "none")")
     }
@@ -140,6 +141,7 @@ final class XMLCollector: NSObject, XMLParserDelegate {
     /// svg_file names a file of the run folder, and only an SVG without script is inlined into report.html.
     @Test func onlyTheRunsOwnScriptFreeFlameGraphIsInlined() throws {
         let root = NSTemporaryDirectory() + "hostile-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let folder = try RunFolder(root: root, scenario: "basic")
         let secret = root + "/secret.svg"
         try "<svg>TOP-SECRET</svg>".write(toFile: secret, atomically: true, encoding: .utf8)

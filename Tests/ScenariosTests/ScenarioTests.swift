@@ -177,9 +177,14 @@ import Environment
     }
 }
 
-@Suite struct FileScenarioTests {
+@Suite final class FileScenarioTests {
+    /// Each test's scenario files, in a folder of its own that goes when the test does.
+    let folder = NSTemporaryDirectory() + "mailstorm-file-scenarios-\(UUID().uuidString)/"
+    init() throws { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+    deinit { try? FileManager.default.removeItem(atPath: folder) }
+
     func write(_ text: String) -> String {
-        let path = NSTemporaryDirectory() + "scenario-\(UUID().uuidString).yaml"
+        let path = folder + "scenario-\(UUID().uuidString).yaml"
         try! text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
