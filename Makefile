@@ -25,12 +25,11 @@ release: setup
 bench: release
 	$(RELEASE_BIN)/mailstorm run basic --profile smoke --baseline-advisory
 
-# Unit tests (in parallel), then the integration tests, which start real PostgreSQL, Redis and campaignd
-# themselves: those that measure the machine alone, the others in two lanes (scripts/integration-tests.sh).
+# The integration tests start real PostgreSQL, Redis and campaignd themselves. Those that measure the machine run
+# alone; then the unit tests and the others run side by side (scripts/test.sh).
 test: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip IntegrationTests
-	SWIFT=$(SWIFT) scripts/integration-tests.sh
+	SWIFT=$(SWIFT) scripts/test.sh
 
 test-unit: setup
 	$(SWIFT) test --skip IntegrationTests

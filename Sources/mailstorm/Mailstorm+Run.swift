@@ -176,7 +176,7 @@ extension Mailstorm {
             // Given at all (0/1 too), the run is a segment: `merge` takes it.
             let segment = self.segment == nil ? nil : options.segment.description
             try folder.writeStart(RunInfo(scenario: scenario.name, profile: profile.rawValue, load: plan.describe, target: options.target ?? "embedded",
-                                          kpiSet: plan.kpiSet, startedAt: ISO8601DateFormatter().string(from: Date()), gitSha: GitInfo.sha(),
+                                          kpiSet: plan.kpiSet, startedAt: ISO8601DateFormatter().string(from: Date()), gitSha: GitInfo.currentSha,
                                           segment: segment, kpis: KPICatalog.set(plan.kpiSet) + plan.thresholds.map(KPI.init)))
             var sinks: [any IntervalSink] = [try TimeseriesCSVSink(path: folder.file("timeseries.csv")),
                                              try HdrLogSink(path: folder.file("latency.hlog"))]

@@ -106,15 +106,18 @@ import Testing
         #expect(r.endpoints[1].requests == 200)
         let lines = server.requestLines
         let logins = lines.filter { $0.hasPrefix("POST /login") }.count
-        #expect(logins == 40, "200 iterations in sessions of 5")
-        // Each token (the login's request number) is used by exactly its session's five iterations.
+        // Each token (the login's request number) is used by its own session's iterations, five at most.
         var uses: [String: Int] = [:]
         for l in lines where l.hasPrefix("GET /item") {
             let token = l.split(separator: "=")[1].split(separator: "&")[0]
             uses[String(token), default: 0] += 1
         }
-        #expect(uses.count == 40)
-        #expect(uses.values.allSatisfy { $0 == 5 })
+        #expect(uses.count == logins && uses.values.allSatisfy { $0 <= 5 })
+        // 200 iterations fill 40 sessions of 5. An iteration due while every session is busy starts another, so on
+        // a slow machine some sessions are unfinished when the run ends: no more than were alive at once, which is
+        // no more than the iterations in flight at the peak. When none overlap, every session is full: 40 logins.
+        let unfinished = uses.values.filter { $0 < 5 }.count
+        #expect(unfinished <= r.peakInFlight, "\(logins) logins, \(unfinished) unfinished, peak in flight \(r.peakInFlight)")
     }
 
     /// Users log in at their own arrival rate, whatever the latency: a stall makes iterations wait for a free

@@ -11,7 +11,7 @@ import FoundationNetworking
 
 /// Integration suites that check what the stack does (counts, states, outputs), with waits that allow for a busy
 /// machine, nest here. They run one at a time here, and `make test` runs two processes of them side by side
-/// (scripts/integration-tests.sh).
+/// (scripts/test.sh).
 @Suite(.serialized) struct SharedMachine {}
 
 /// Integration suites whose figures are the machine's nest here: trials judged for regressions, the profiler, and
