@@ -24,13 +24,12 @@ failed=()
 run --filter 'IntegrationTests\.WholeMachine/' 2>&1 | tee "$logs/whole-machine.log"
 passed "$logs/whole-machine.log" || failed+=("WholeMachine")
 
-names=(unit lane-1 lane-2)
-run --skip 'IntegrationTests\.' > "$logs/unit.log" 2>&1 &
-pids=($!)
-run --filter "$lane1" > "$logs/lane-1.log" 2>&1 &
-pids+=($!)
-run --filter 'IntegrationTests\.' --skip 'IntegrationTests\.WholeMachine/' --skip "$lane1" > "$logs/lane-2.log" 2>&1 &
-pids+=($!)
+# Starts a run in the background, its output to $logs/NAME.log.
+names=() pids=()
+start() { local name=$1; shift; run "$@" > "$logs/$name.log" 2>&1 & names+=("$name"); pids+=($!); }
+start unit --skip 'IntegrationTests\.'
+start lane-1 --filter "$lane1"
+start lane-2 --filter 'IntegrationTests\.' --skip 'IntegrationTests\.WholeMachine/' --skip "$lane1"
 trap 'kill ${pids[*]} 2>/dev/null' EXIT
 wait "${pids[@]}"
 trap - EXIT

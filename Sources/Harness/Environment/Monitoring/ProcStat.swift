@@ -29,10 +29,15 @@ public struct ProcStat: Sendable, Equatable {
         return text[text.index(after: close)...].split(separator: " ")
     }
 
+    /// The same fields of a live process, or nil if it is gone.
+    static func fields(_ pid: Int32) -> [Substring]? {
+        (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)).flatMap { fields(stat: $0) }
+    }
+
     /// Alive and not a zombie (state Z: exited, not yet reaped by its parent).
     public static func isRunning(_ pid: Int32) -> Bool {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let f = fields(stat: text) else { return false }
-        return f.first != "Z"
+        guard let state = fields(pid)?.first else { return false }
+        return state != "Z"
     }
 
     /// Reads a live process, or nil if it is gone; its memory is PSS, read through `pss` at `now` (seconds).
@@ -56,10 +61,7 @@ public struct ProcStat: Sendable, Equatable {
     public static func parentMap() -> [Int32: Int32] {
         var parents: [Int32: Int32] = [:]
         for p in ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init) {
-            if let text = try? String(contentsOfFile: "/proc/\(p)/stat", encoding: .utf8), let close = text.lastIndex(of: ")") {
-                let f = text[text.index(after: close)...].split(separator: " ")
-                if f.count > 1, let pp = Int32(f[1]) { parents[p] = pp }
-            }
+            if let f = fields(p), f.count > 1, let pp = Int32(f[1]) { parents[p] = pp }
         }
         return parents
     }
