@@ -254,6 +254,37 @@ extension SharedMachine {
         #expect(try await needles() == ["held.needle@x.example", "late.needle@x.example"])
     }
 
+    /// The seeder's catch-up rebuilds the trigram index while campaignd's background indexer may be starting a
+    /// step, whose statement opens contact_search before it waits for the progress row. Taken in the other order,
+    /// the two deadlocked and a `mailstorm run api` failed seeding (40P01). Here a connection does what that step
+    /// does, by hand, at the moment the catch-up wants the table.
+    @Test func seedCatchUpAndABackgroundStepDoNotDeadlock() async throws {
+        let stack = try Stack.up(Integration.stackOptions())
+        defer { stack.down() }
+        let db = stack.endpoints.databaseURL!
+        try Integration.seed(stack, contacts: 100)
+        // An insert in flight keeps both indexers from indexing what is added next, so the catch-up rebuilds.
+        let inFlight = try PostgresConnection(url: db)
+        try inFlight.execute("BEGIN")
+        try inFlight.execute("SELECT pg_advisory_xact_lock_shared(\(ContactSearchIndexer.insertLock))")
+        _ = try Integration.sql(db, "INSERT INTO contacts (tenant_id, email) SELECT 1, 'late' || g || '@x.example' FROM generate_series(1, 500) g")
+        let step = try PostgresConnection(url: db)
+        try step.execute("BEGIN")
+        try step.execute("LOCK TABLE contact_search IN ROW EXCLUSIVE MODE")
+        let indexer = ContactSearchIndexer(db: Database(url: db, size: 1))
+        defer { indexer.db.shutdown() }
+        let catchUp = Task { try await indexer.catchUp() }
+        try inFlight.execute("COMMIT")
+        #expect(try await Integration.eventually(10) {
+            try Integration.sql(db, "SELECT count(*) FROM pg_locks WHERE NOT granted AND mode = 'AccessExclusiveLock' AND relation = 'contact_search'::regclass") == "1"
+        }, "the catch-up waits for the table")
+        // PostgreSQL looks for a deadlock after deadlock_timeout (1 s) of waiting; either side may be its victim.
+        #expect(throws: Never.self) { try step.execute("SELECT upto FROM contact_search_progress FOR UPDATE") }
+        try step.execute("COMMIT")
+        try await catchUp.value
+        #expect(try Integration.sql(db, "SELECT (SELECT count(*) FROM contact_search) = (SELECT count(*) FROM contacts)") == "t")
+    }
+
     /// Contacts' tenant is checked once per statement (migration 11), not by a foreign key; it must refuse all
     /// that the key refused, a tenant deleted while its contacts are being inserted included.
     @Test func contactsKeepToExistingTenants() async throws {

@@ -51,6 +51,9 @@ public struct ContactSearchIndexer: Sendable {
             final = try await finalID()
         }
         try await db.transaction { [final] conn in
+            // The table before the progress row, in the order a step's statement takes them; the other order
+            // deadlocked with a step that started meanwhile (40P01, a seed failed).
+            try conn.execute("LOCK TABLE contact_search IN ACCESS EXCLUSIVE MODE")
             let r = try conn.query("SELECT (SELECT upto FROM contact_search_progress FOR UPDATE), (SELECT count(*) FROM contact_search)").rows[0]
             let upto = r[0].flatMap(Int64.init) ?? 0, indexed = r[1].flatMap(Int64.init) ?? 0
             guard let final, final - upto > indexed, let definition = try conn.query("SELECT pg_get_indexdef('\(Self.index)'::regclass)").rows.first?[0] else { return }
