@@ -263,6 +263,59 @@ extension SharedMachine {
         try await Self.expectStatsMatchRows(api, stack, id)
     }
 
+    /// Opens and webhooks update many sends per statement. Each locks its rows in (campaign, contact) order, as the
+    /// sender does, before it updates them: in their joins' own orders a flush of opens and a webhook batch
+    /// deadlocked, and the opens were lost. Here the lowest row is held while each statement runs, events named
+    /// highest first: waiting for it, the statement must hold none of the others.
+    @Test func opensAndWebhooksLockTheirSendsInOneOrder() async throws {
+        let stack = try Stack.up(Integration.stackOptions())
+        defer { stack.down() }
+        try Integration.seed(stack, contacts: 40, ["--all-active"])
+        let db = stack.endpoints.databaseURL!
+        let api = try await APIClient.login(stack.endpoints.target)
+        let id = try await api.expect(201, "POST", "/api/campaigns", json: ["name": "locks", "subject": "s"]).json["id"] as! Int
+        _ = try Integration.sql(db, """
+            INSERT INTO email_sends (campaign_id, contact_id, tenant_id, email, status, created_at, sent_at)
+            SELECT \(id), id, tenant_id, email, 'sent', now(), now() FROM contacts WHERE tenant_id = 1 ORDER BY id DESC
+            """)  // stored highest first, as updates leave a real table: a scan's order is not the contacts' order
+        let contacts = try Integration.sql(db, "SELECT contact_id FROM email_sends WHERE campaign_id = \(id) ORDER BY 1").split(separator: "\n").map { Int64($0)! }
+        #expect(contacts.count >= 10)
+        let messages = contacts.reversed().map { MessageIdentity(campaign: Int64(id), contact: $0) }
+        let tokens = try #require(TrackingTokens(hex: try Integration.sql(db, "SELECT value FROM server_secrets WHERE name = 'tracking_key'")))
+        let anon = APIClient(base: stack.endpoints.target)
+        let held = try PostgresConnection(url: db)
+        func whileTheLowestIsHeld(_ events: () async throws -> Void) async throws {
+            try held.execute("BEGIN")
+            try held.execute("SELECT 1 FROM email_sends WHERE campaign_id = \(id) AND contact_id = \(contacts[0]) FOR UPDATE")
+            try await events()
+            #expect(try await Integration.eventually(10) {
+                try Integration.sql(db, "SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'") == "t"
+            }, "the statement waits for the held row")
+            #expect(throws: Never.self, "the waiting statement holds no other row") {
+                try held.execute("SELECT 1 FROM email_sends WHERE campaign_id = \(id) AND contact_id <> \(contacts[0]) FOR UPDATE NOWAIT")
+            }
+            try held.execute("COMMIT")
+        }
+        try await whileTheLowestIsHeld {
+            for m in messages {
+                let pixel = try await anon.call("GET", "/t/o/\(tokens.open(m))")
+                #expect(pixel.status == 200)
+            }
+        }
+        #expect(try await Integration.eventually(10) {
+            try Integration.sql(db, "SELECT count(*) FROM events WHERE campaign_id = \(id) AND kind = 'open'") == String(contacts.count)
+        }, "every open recorded")
+        try await whileTheLowestIsHeld {
+            let hook = messages.map { ["event": "delivered", "message_id": $0.messageID] }
+            let queued = try await anon.call("POST", "/api/webhooks/provider", json: hook,
+                                             headers: ["Authorization": "Bearer \(EngagementPlan().webhookSecret)"])
+            #expect(queued.status == 202)
+        }
+        #expect(try await Integration.eventually(10) {
+            try Integration.sql(db, "SELECT count(*) FROM email_sends WHERE campaign_id = \(id) AND delivered_at IS NOT NULL") == String(contacts.count)
+        }, "every delivery applied")
+    }
+
     /// Two instances on one database share a campaign's outbox: each batch is claimed by one of them, so both send
     /// and no recipient gets two messages.
     @Test func twoInstancesSendEachMessageOnce() async throws {
