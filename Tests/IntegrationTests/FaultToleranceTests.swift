@@ -105,8 +105,7 @@ extension SharedMachine {
             INSERT INTO webhook_queue (priority, payload, items) VALUES (1, '[{"e": "delivered", "c": \(id), "k": \(contacts[0]), "t": "yesterday-ish"}]', 1)
             """)
         let hook = [["event": "delivered", "message_id": "<\(id).\(contacts[1])@campaignd.mailstorm>", "timestamp": Date().timeIntervalSince1970]]
-        let queued = try await APIClient(base: stack.endpoints.target).call("POST", "/api/webhooks/provider", json: hook,
-                                                                           headers: ["Authorization": "Bearer \(EngagementPlan().webhookSecret)"])
+        let queued = try await APIClient(base: stack.endpoints.target).webhook(hook)
         #expect(queued.status == 202)
         #expect(try await Integration.eventually(10) {
             try Self.count(stack, "SELECT count(*) FROM email_sends WHERE campaign_id = \(id) AND contact_id = \(contacts[1]) AND delivered_at IS NOT NULL") == 1
@@ -115,8 +114,7 @@ extension SharedMachine {
             .contains("invalid input syntax"))
         // The route itself refuses a timestamp no database holds.
         let far = [["event": "delivered", "message_id": "<\(id).\(contacts[1])@campaignd.mailstorm>", "timestamp": 1e15]]
-        let refused = try await APIClient(base: stack.endpoints.target).call("POST", "/api/webhooks/provider", json: far,
-                                                                            headers: ["Authorization": "Bearer \(EngagementPlan().webhookSecret)"])
+        let refused = try await APIClient(base: stack.endpoints.target).webhook(far)
         #expect(refused.status == 400 && refused.json["field"] as? String == "[0].timestamp")
     }
 

@@ -90,7 +90,7 @@ extension SharedMachine {
         let id = try await api.expect(201, "POST", "/api/campaigns", json: ["name": "x", "subject": "y"]).json["id"] as! Int
         let other = try Integration.sql(db, "SELECT c.id FROM contacts c JOIN tenants t ON t.id = c.tenant_id WHERE t.name <> 'tenant1' LIMIT 1")
         let hook = [["event": "bounced", "message_id": "<\(id).\(other)@campaignd.mailstorm>"]]
-        let r = try await Self.anon(stack).call("POST", "/api/webhooks/provider", json: hook, headers: ["Authorization": "Bearer \(EngagementPlan().webhookSecret)"])
+        let r = try await Self.anon(stack).webhook(hook)
         #expect(r.status == 202)
         #expect(try await Integration.eventually(5) { try Integration.sql(db, "SELECT count(*) FROM webhook_queue WHERE status = 'pending'") == "0" })
         #expect(try Integration.sql(db, "SELECT status FROM contacts WHERE id = \(other)") == "active")

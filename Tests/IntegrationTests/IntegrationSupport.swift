@@ -77,6 +77,18 @@ extension CampaignAPI {
     static func login(_ base: String, _ email: String = "user1@tenant1.example") async throws -> CampaignAPI {
         try await CampaignAPI(base: base).login(email: email, password: "mailstorm-pass")
     }
+
+    /// Posts provider webhook items with the secret the embedded sink's deliveries carry.
+    func webhook(_ items: Any) async throws -> Reply {
+        try await call("POST", "/api/webhooks/provider", json: items, headers: ["Authorization": "Bearer \(EngagementPlan().webhookSecret)"])
+    }
+}
+
+extension Integration {
+    /// The open and click tokens campaignd signs, with the key every instance shares (read where campaignd keeps it).
+    static func trackingTokens(_ db: String) throws -> TrackingTokens {
+        try #require(TrackingTokens(hex: try sql(db, "SELECT value FROM server_secrets WHERE name = 'tracking_key'")))
+    }
 }
 
 extension Integration {

@@ -235,8 +235,7 @@ extension SharedMachine {
         // By hand: a click redirects to the original link; a bounce webhook marks the send and the contact.
         let contact = Int(try Integration.sql(db, "SELECT contact_id FROM email_sends WHERE campaign_id = \(id) ORDER BY contact_id LIMIT 1"))!
         let anon = APIClient(base: stack.endpoints.target)
-        // Tokens are signed with the key every instance shares; the test reads it where campaignd keeps it.
-        let tokens = try #require(TrackingTokens(hex: try Integration.sql(db, "SELECT value FROM server_secrets WHERE name = 'tracking_key'")))
+        let tokens = try Integration.trackingTokens(db)
         let m = MessageIdentity(campaign: Int64(id), contact: Int64(contact))
         let click = try await anon.call("GET", "/t/c/\(tokens.click(m, link: 0))")
         #expect(click.status == 302 && click.header("Location") == "https://example.com/offer")
@@ -251,10 +250,9 @@ extension SharedMachine {
         #expect(try await anon.call("GET", "/t/o/\(forged)").status == 404)
         let hook = [["event": "bounced", "message_id": "<\(id).\(contact)@campaignd.mailstorm>", "timestamp": Date().timeIntervalSince1970]]
         #expect(try await anon.call("POST", "/api/webhooks/provider", json: hook, headers: ["Authorization": "Bearer wrong"]).status == 401)
-        let queued = try await anon.call("POST", "/api/webhooks/provider", json: hook, headers: ["Authorization": "Bearer \(EngagementPlan().webhookSecret)"])
+        let queued = try await anon.webhook(hook)
         #expect(queued.status == 202 && queued.json["queued"] as? Int == 1)
-        let badHook = try await anon.call("POST", "/api/webhooks/provider", json: [["event": "exploded", "message_id": "x"]],
-                                          headers: ["Authorization": "Bearer \(EngagementPlan().webhookSecret)"])
+        let badHook = try await anon.webhook([["event": "exploded", "message_id": "x"]])
         #expect(badHook.status == 400 && badHook.json["field"] as? String == "[0].event")
         #expect(try await Integration.eventually(5) {
             try Integration.sql(db, "SELECT s.status || ',' || c.status FROM email_sends s JOIN contacts c ON c.id = s.contact_id WHERE s.campaign_id = \(id) AND s.contact_id = \(contact)")
@@ -281,7 +279,7 @@ extension SharedMachine {
         let contacts = try Integration.sql(db, "SELECT contact_id FROM email_sends WHERE campaign_id = \(id) ORDER BY 1").split(separator: "\n").map { Int64($0)! }
         #expect(contacts.count >= 10)
         let messages = contacts.reversed().map { MessageIdentity(campaign: Int64(id), contact: $0) }
-        let tokens = try #require(TrackingTokens(hex: try Integration.sql(db, "SELECT value FROM server_secrets WHERE name = 'tracking_key'")))
+        let tokens = try Integration.trackingTokens(db)
         let anon = APIClient(base: stack.endpoints.target)
         let held = try PostgresConnection(url: db)
         func whileTheLowestIsHeld(_ events: () async throws -> Void) async throws {
@@ -307,8 +305,7 @@ extension SharedMachine {
         }, "every open recorded")
         try await whileTheLowestIsHeld {
             let hook = messages.map { ["event": "delivered", "message_id": $0.messageID] }
-            let queued = try await anon.call("POST", "/api/webhooks/provider", json: hook,
-                                             headers: ["Authorization": "Bearer \(EngagementPlan().webhookSecret)"])
+            let queued = try await anon.webhook(hook)
             #expect(queued.status == 202)
         }
         #expect(try await Integration.eventually(10) {

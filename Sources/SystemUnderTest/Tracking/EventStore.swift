@@ -52,9 +52,8 @@ public struct PostgresEventStore: EventStore {
             x AS (SELECT campaign_id AS c, contact_id AS k, min(at) FILTER (WHERE kind = 'open') opened,
                          min(at) FILTER (WHERE kind = 'click') clicked FROM e GROUP BY 1, 2),
             \(Self.lockedSends(of: "x")),
-            s AS (UPDATE email_sends s SET opened_at = coalesce(s.opened_at, x.opened), clicked_at = coalesce(s.clicked_at, x.clicked)
-                  FROM x JOIN locked l ON l.campaign_id = x.c AND l.contact_id = x.k
-                  WHERE \(Self.isLocked)
+            s AS (UPDATE email_sends s SET opened_at = coalesce(s.opened_at, l.opened), clicked_at = coalesce(s.clicked_at, l.clicked)
+                  \(Self.fromLocked)
                   RETURNING s.tenant_id, s.campaign_id, s.contact_id)
             INSERT INTO events (tenant_id, campaign_id, contact_id, kind, url, created_at)
             SELECT s.tenant_id, e.campaign_id, e.contact_id, e.kind, e.url, e.at FROM e JOIN s USING (campaign_id, contact_id)
@@ -103,17 +102,17 @@ public struct PostgresEventStore: EventStore {
 
     /// The sends a statement updates, locked first in (campaign, contact) order, the order the sender locks a
     /// batch's rows in: two statements that each locked in their own join's order deadlocked, and the tracking
-    /// batch that lost was dropped (40P01 twice in a 30 s `mailstorm run api` at 1,200 req/s). `keys` has c and k.
+    /// batch that lost was dropped (40P01 twice in a 30 s `mailstorm run api` at 1,200 req/s). `keys` names each
+    /// send by c (campaign) and k (contact); `locked` is its rows with each send's created_at.
     static func lockedSends(of keys: String) -> String {
         """
-        locked AS MATERIALIZED (SELECT s.campaign_id, s.contact_id, s.created_at FROM email_sends s
-                                JOIN \(keys) ON s.campaign_id = \(keys).c AND s.contact_id = \(keys).k
-                                ORDER BY s.campaign_id, s.contact_id FOR UPDATE OF s)
+        locked AS MATERIALIZED (SELECT w.*, s.created_at FROM email_sends s JOIN \(keys) w ON s.campaign_id = w.c AND s.contact_id = w.k
+                                ORDER BY w.c, w.k FOR UPDATE OF s)
         """
     }
 
-    /// The update's row is one `locked` holds (joined as l).
-    static let isLocked = "s.campaign_id = l.campaign_id AND s.contact_id = l.contact_id AND s.created_at = l.created_at"
+    /// The update's source: the rows `locked` holds, as l, each matched to its send.
+    static let fromLocked = "FROM locked l WHERE s.campaign_id = l.c AND s.contact_id = l.k AND s.created_at = l.created_at"
 
     // Claim with SKIP LOCKED (several instances share the queue; $2, when set, names the one delivery), fold each
     // message's items together, then update the sends, mark hard bounces on the contact, and record opens and
@@ -130,12 +129,11 @@ public struct PostgresEventStore: EventStore {
                            min(t) FILTER (WHERE e = 'opened') opened, min(t) FILTER (WHERE e = 'clicked') clicked
                     FROM x GROUP BY c, k),
             \(lockedSends(of: "agg")),
-            s AS (UPDATE email_sends s SET delivered_at = coalesce(s.delivered_at, agg.delivered),
-                         opened_at = coalesce(s.opened_at, agg.opened), clicked_at = coalesce(s.clicked_at, agg.clicked),
-                         status = CASE WHEN agg.bounced IS NOT NULL AND s.status = 'sent' THEN 'bounced' ELSE s.status END,
-                         finished_at = CASE WHEN agg.bounced IS NOT NULL AND s.status = 'sent' THEN agg.bounced ELSE s.finished_at END
-                  FROM agg JOIN locked l ON l.campaign_id = agg.c AND l.contact_id = agg.k
-                  WHERE \(isLocked)
+            s AS (UPDATE email_sends s SET delivered_at = coalesce(s.delivered_at, l.delivered),
+                         opened_at = coalesce(s.opened_at, l.opened), clicked_at = coalesce(s.clicked_at, l.clicked),
+                         status = CASE WHEN l.bounced IS NOT NULL AND s.status = 'sent' THEN 'bounced' ELSE s.status END,
+                         finished_at = CASE WHEN l.bounced IS NOT NULL AND s.status = 'sent' THEN l.bounced ELSE s.finished_at END
+                  \(fromLocked)
                   RETURNING s.tenant_id, s.campaign_id, s.contact_id),
             b AS (UPDATE contacts ct SET status = 'bounced' FROM s JOIN agg ON s.campaign_id = agg.c AND s.contact_id = agg.k
                   WHERE agg.bounced IS NOT NULL AND ct.id = s.contact_id AND ct.tenant_id = s.tenant_id AND ct.status = 'active'),
