@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Harness
 import Environment
+import SystemUnderTest
 
 extension SharedMachine {
 /// campaignd riding out faults of its dependencies, of its provider and of its own process, on the real servers.
@@ -63,6 +64,34 @@ extension SharedMachine {
         let r = try await api.call("POST", "/api/campaigns", json: Self.campaign)
         #expect(r.status == 503 && r.header("Retry-After") == "1", "\(r.status) \(r.text)")
         #expect(try await APIClient(base: stack.endpoints.target).call("GET", "/health").status == 503)
+    }
+
+    /// Pixels are answered from memory while the database is down; the opens are written when it is back.
+    @Test func opensDuringADatabaseOutageAreRecordedWhenItReturns() async throws {
+        let stack = try Stack.up(Integration.stackOptions())
+        defer { stack.down() }
+        try Integration.seed(stack, contacts: 30, ["--all-active"])
+        let db = stack.endpoints.databaseURL!
+        let api = try await APIClient.login(stack.endpoints.target)
+        let (id, contacts) = try await Integration.campaignMarkedSent(stack, api)
+        #expect(contacts.count >= 10)
+        let tokens = try Integration.trackingTokens(db)
+        let port = URLComponents(string: db)!.port!
+        kill(stack.pids["postgres"]!, SIGINT)
+        #expect(try await Integration.eventually(15) { stack.deadServer == "postgres" })
+        let anon = APIClient(base: stack.endpoints.target)
+        for k in contacts {
+            #expect(try await anon.call("GET", "/t/o/\(tokens.open(MessageIdentity(campaign: Int64(id), contact: k)))").status == 200)
+        }
+        try await Task.sleep(for: .milliseconds(600))  // several flushes (every 100 ms) fail meanwhile
+        let pg = try PostgresServer(directory: stack.directory, memoryBytes: Machine.current.memoryBytes, port: port)
+        defer { pg.process.stop() }
+        #expect(try await Integration.eventually(15) {
+            try Self.count(stack, "SELECT count(*) FROM email_sends WHERE campaign_id = \(id) AND opened_at IS NOT NULL") == contacts.count
+        }, "every open of the outage recorded")
+        #expect(try Self.count(stack, "SELECT count(*) FROM events WHERE campaign_id = \(id)") == contacts.count)
+        let metrics = try await api.call("GET", "/metrics").text
+        #expect(metrics.contains("campaignd_events_dropped_total 0"), "\(metrics.split(separator: "\n").filter { $0.contains("events_") })")
     }
 
     @Test func afterAPostgresRestartNoRequestFails() async throws {

@@ -89,6 +89,19 @@ extension Integration {
     static func trackingTokens(_ db: String) throws -> TrackingTokens {
         try #require(TrackingTokens(hex: try sql(db, "SELECT value FROM server_secrets WHERE name = 'tracking_key'")))
     }
+
+    /// A campaign to all of tenant 1's contacts, its sends written as sent without any mail, in `storedBy`'s order
+    /// (SQL over contacts); returns its id and the contacts, lowest first. For what happens after a send.
+    static func campaignMarkedSent(_ stack: Stack, _ api: APIClient, storedBy order: String = "id") async throws -> (id: Int, contacts: [Int64]) {
+        let db = stack.endpoints.databaseURL!
+        let id = try await api.expect(201, "POST", "/api/campaigns", json: ["name": "marked sent", "subject": "s"]).json["id"] as! Int
+        _ = try sql(db, """
+            INSERT INTO email_sends (campaign_id, contact_id, tenant_id, email, status, created_at, sent_at)
+            SELECT \(id), id, tenant_id, email, 'sent', now(), now() FROM contacts WHERE tenant_id = 1 ORDER BY \(order)
+            """)
+        let contacts = try sql(db, "SELECT contact_id FROM email_sends WHERE campaign_id = \(id) ORDER BY 1").split(separator: "\n").map { Int64($0)! }
+        return (id, contacts)
+    }
 }
 
 extension Integration {

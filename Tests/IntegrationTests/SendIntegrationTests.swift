@@ -271,12 +271,8 @@ extension SharedMachine {
         try Integration.seed(stack, contacts: 40, ["--all-active"])
         let db = stack.endpoints.databaseURL!
         let api = try await APIClient.login(stack.endpoints.target)
-        let id = try await api.expect(201, "POST", "/api/campaigns", json: ["name": "locks", "subject": "s"]).json["id"] as! Int
-        _ = try Integration.sql(db, """
-            INSERT INTO email_sends (campaign_id, contact_id, tenant_id, email, status, created_at, sent_at)
-            SELECT \(id), id, tenant_id, email, 'sent', now(), now() FROM contacts WHERE tenant_id = 1 ORDER BY id DESC
-            """)  // stored highest first, as updates leave a real table: a scan's order is not the contacts' order
-        let contacts = try Integration.sql(db, "SELECT contact_id FROM email_sends WHERE campaign_id = \(id) ORDER BY 1").split(separator: "\n").map { Int64($0)! }
+        // Stored highest first, as updates leave a real table: a scan's order is not the contacts' order.
+        let (id, contacts) = try await Integration.campaignMarkedSent(stack, api, storedBy: "id DESC")
         #expect(contacts.count >= 10)
         let messages = contacts.reversed().map { MessageIdentity(campaign: Int64(id), contact: $0) }
         let tokens = try Integration.trackingTokens(db)

@@ -2,11 +2,12 @@ import Foundation
 import Synchronization
 
 /// Buffers tracking events in memory and writes them in batches, so a pixel request costs no database
-/// round trip of its own. A crash loses at most one flush interval of opens and clicks.
+/// round trip of its own. A crash loses what is buffered: one flush interval of opens and clicks, or, while the
+/// database is away, all since it went.
 public final class EventRecorder: Sendable {
     let store: any EventStore
     private let buffer = Mutex<[TrackingEvent]>([])
-    /// Events dropped because the buffer was full (the database fell behind).
+    /// Events dropped: the buffer was full (the database fell behind or stayed away), or the database rejected them.
     public let dropped = Atomic<UInt64>(0)
     public let recorded = Atomic<UInt64>(0)
     public static let capacity = 200_000
@@ -23,21 +24,40 @@ public final class EventRecorder: Sendable {
     }
 
     /// Writes what is buffered; returns the number of events kept (those whose message exists).
+    ///
+    /// A chunk the database could not take for now (down, restarting, a deadlock lost) goes back to the front of
+    /// the buffer for the next flush: dropping it lost every open of an outage. Only a chunk the database rejects
+    /// for its data, which would fail again, is dropped and counted. A connection cut after a commit and before its
+    /// answer applies a chunk twice: the sends' first-open times hold, and the events table gets the rows again.
     @discardableResult
     public func flush() async -> Int {
         let batch = buffer.withLock { b -> [TrackingEvent] in defer { b = [] }; return b }
-        guard !batch.isEmpty else { return 0 }
-        do {
-            var kept = 0
-            for start in stride(from: 0, to: batch.count, by: 5000) {
-                kept += try await store.record(Array(batch[start..<min(start + 5000, batch.count)]))
+        var kept = 0
+        for start in stride(from: 0, to: batch.count, by: Self.chunk) {
+            let chunk = batch[start..<min(start + Self.chunk, batch.count)]
+            do {
+                kept += try await store.record(Array(chunk))
+            } catch let e as DatabaseError where e.isPersistent {
+                dropped.add(UInt64(chunk.count), ordering: .relaxed)
+            } catch {
+                requeue(batch[start...])
+                break
             }
-            recorded.add(UInt64(kept), ordering: .relaxed)
-            return kept
-        } catch {
-            dropped.add(UInt64(batch.count), ordering: .relaxed)
-            return 0
         }
+        recorded.add(UInt64(kept), ordering: .relaxed)
+        return kept
+    }
+
+    static let chunk = 5000
+
+    /// Puts events that are older than anything buffered since back in front; what no longer fits is dropped.
+    private func requeue(_ events: ArraySlice<TrackingEvent>) {
+        let lost = buffer.withLock { b -> Int in
+            let fit = events.prefix(max(0, Self.capacity - b.count))
+            b.insert(contentsOf: fit, at: 0)
+            return events.count - fit.count
+        }
+        if lost > 0 { dropped.add(UInt64(lost), ordering: .relaxed) }
     }
 
     /// Flushes every `interval` until the task is cancelled, then once more.
