@@ -13,12 +13,19 @@ p99 is near 1 - 0.01 x W s (0.8 s for mailstorm's 20 s). One that times from the
 wrk2 resets its histograms after a 10 s calibration (CALIBRATE_DELAY_MS in its wrk.h): it records the last 10 s,
 so the stall comes after that and its p99 should be near 0.9 s.
 
+Every tool runs on nginx's CPU, the last (--placement same), or on CPU 0 beside it (apart), or where the scheduler
+puts it (free). Placement alone moved a tool's cost 2-3 times here: at 10k req/s, wrk2 cost 33-53 us per request
+beside nginx's CPU and 12-17 us on it, and mailstorm 33-50 and 19-20. Apart, each request wakes an idle CPU, and on
+these VMs that wake-up costs more than the tool's own work (a one-byte TCP ping-pong: 7.5k round trips/s across
+CPUs, 105-140k on one), so unpinned pairs measured where each run happened to land. On one CPU the cost is the
+tool's own.
+
 Each rate runs --trials pairs (mailstorm and wrk2 in turn): the same tool moves by up to half between runs here, so
 one pair decides nothing. The answer per rate is one of three, from the 90% interval of the pairs' ratio (t on the
 log ratios): under wrk2, above, or unclear; while unclear, more pairs are run, up to --max-trials.
 
 Usage: Benchmarks/fixed-rate.py [--rates 1000,2000,10000,50000] [--duration 20] [--trials 3] [--max-trials 8] [--bin MAILSTORM]
-       [--wrk2 PATH] [--send-window 1ms] [--no-stall]
+       [--wrk2 PATH] [--send-window 1ms] [--placement apart|same|free] [--no-stall]
 """
 import argparse, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, threading, time
 from common import Nginx, ensure_packages, release_binary, run_timed, child_cpu, millis, ratio_interval, side
@@ -33,7 +40,32 @@ ap.add_argument("--wrk2", default=os.environ.get("WRK2") or shutil.which("wrk2")
 ap.add_argument("--send-window", default=None, help="mailstorm's --send-window (default: its own)")
 ap.add_argument("--locust-max", type=int, default=2000, help="highest rate offered with Locust")
 ap.add_argument("--no-stall", action="store_true", help="skip the 1 s stall check")
+ap.add_argument("--placement", choices=["same", "apart", "free"], default="same",
+                help="tools on nginx's CPU (the last), on CPU 0 beside it, or unpinned")
 a = ap.parse_args()
+
+CPUS = sorted(os.sched_getaffinity(0))
+SERVER_CPU = {CPUS[-1]}
+TOOL_CPU = None if a.placement == "free" or len(CPUS) < 2 else ({CPUS[0]} if a.placement == "apart" else SERVER_CPU)
+
+
+def on_tool_cpu():
+    """preexec_fn for every tool run: the same CPU for each tool, so placement is not part of the comparison."""
+    if TOOL_CPU:
+        os.sched_setaffinity(0, TOOL_CPU)
+
+
+def pin_server(target):
+    """nginx's master and worker onto the server's CPU."""
+    if not TOOL_CPU:
+        return
+    for _ in range(50):  # the worker is forked after the master listens
+        workers = [int(x) for x in subprocess.run(["pgrep", "-P", str(target.proc.pid)], capture_output=True, text=True).stdout.split()]
+        if workers:
+            break
+        time.sleep(0.05)
+    for p in [target.proc.pid] + workers:
+        os.sched_setaffinity(p, SERVER_CPU)
 
 ensure_packages("wrk")
 mailstorm = a.bin or release_binary("mailstorm")
@@ -69,7 +101,7 @@ def run_mailstorm(target, rate, duration):
     if a.send_window:
         cmd += ["--send-window", a.send_window]
     c0 = child_cpu()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, preexec_fn=on_tool_cpu)
     samples, t0 = [], time.time()
     while p.poll() is None:
         try:
@@ -94,7 +126,7 @@ def run_mailstorm(target, rate, duration):
 def run_wrk2(target, rate, duration):
     conns = max(16, min(256, rate // 200))  # each connection paces rate/c; enough that none falls behind
     c0 = child_cpu()
-    out, _ = run_timed([a.wrk2, "-t1", f"-c{conns}", f"-d{duration}s", f"-R{rate}", "--latency", target.url])
+    out, _ = run_timed([a.wrk2, "-t1", f"-c{conns}", f"-d{duration}s", f"-R{rate}", "--latency", target.url], preexec_fn=on_tool_cpu)
     cpu = child_cpu() - c0
     total = int(re.search(r"(\d+) requests in", out).group(1))
     pct = lambda q: millis(re.search(rf"\s{q}\s+(\S+)", out).group(1))
@@ -124,7 +156,7 @@ def run_locust(target, rate, duration):
     env = dict(os.environ, PER_USER=str(rate / users), PATH_ONLY=path)
     c0 = child_cpu()
     run_timed([sys.executable, "-m", "locust", "-f", f, "--headless", "-u", str(users), "-r", str(users), "-t", f"{duration}s",
-               "--host", host, "--only-summary", "--csv", os.path.join(d, "r")], env=env)
+               "--host", host, "--only-summary", "--csv", os.path.join(d, "r")], env=env, preexec_fn=on_tool_cpu)
     cpu = child_cpu() - c0
     rows = open(os.path.join(d, "r_stats.csv")).read().splitlines()
     agg = dict(zip(rows[0].split(","), rows[-1].split(",")))
@@ -143,8 +175,10 @@ def spread(xs):
 
 
 with Nginx() as target:
+    pin_server(target)
+    print(f"placement {a.placement}: " + (f"tools on CPU {min(TOOL_CPU)}, nginx on CPU {min(SERVER_CPU)}" if TOOL_CPU else "unpinned"), flush=True)
     c0 = child_cpu()
-    out, _ = run_timed(["wrk", "-t1", "-c64", "-d10s", target.url])
+    out, _ = run_timed(["wrk", "-t1", "-c64", "-d10s", target.url], preexec_fn=on_tool_cpu)
     wrk_us = (child_cpu() - c0) / int(re.search(r"(\d+) requests in", out).group(1)) * 1e6
     print(f"wrk flat out (-t1 -c64, 10 s): {wrk_us:.2f} us CPU per request", flush=True)
     if not a.wrk2:
