@@ -164,12 +164,13 @@ public struct CampaignApp: Sendable {
     }
 
     /// After the server has drained its requests (SIGTERM): each sender thread finishes and commits its batch,
-    /// the background work stops, and the recorder writes what it buffered. Then nothing is left in memory.
-    public func drain(background: Task<Void, Never>) async {
+    /// the background work stops, and the recorder writes what it buffered, waiting a while for a database that
+    /// is away. Returns the tracking events it could not write (nothing else is left in memory).
+    public func drain(background: Task<Void, Never>) async -> Int {
         await sender?.stopAndWait()
         background.cancel()
         await background.value
-        await recorder.flush()
+        return await recorder.drain()
     }
 
     /// The HTTP server; `onRunning` receives the bound port (useful with port 0).

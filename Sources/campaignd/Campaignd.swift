@@ -124,7 +124,8 @@ struct Serve: AsyncParsableCommand {
         let background = Task { await app.runBackground() }
         // SIGTERM or SIGINT: runService returns once in-flight requests are answered; then the rest drains.
         try await server.runService()
-        await app.drain(background: background)
+        let lost = await app.drain(background: background)
+        if lost > 0 { FileHandle.standardError.write(Data("campaignd: \(lost) opens and clicks not written: the database stayed away\n".utf8)) }
     }
 }
 

@@ -66,17 +66,14 @@ extension SharedMachine {
         #expect(try await APIClient(base: stack.endpoints.target).call("GET", "/health").status == 503)
     }
 
-    /// Pixels are answered from memory while the database is down; the opens are written when it is back.
-    @Test func opensDuringADatabaseOutageAreRecordedWhenItReturns() async throws {
-        let stack = try Stack.up(Integration.stackOptions())
-        defer { stack.down() }
+    /// Stops PostgreSQL, then opens each message of a campaign marked sent once: pixels answer from memory. Returns
+    /// the campaign, the number of opens, and a logged-in client.
+    static func openWhileTheDatabaseIsDown(_ stack: Stack) async throws -> (campaign: Int, opens: Int, api: APIClient) {
         try Integration.seed(stack, contacts: 30, ["--all-active"])
-        let db = stack.endpoints.databaseURL!
         let api = try await APIClient.login(stack.endpoints.target)
         let (id, contacts) = try await Integration.campaignMarkedSent(stack, api)
         #expect(contacts.count >= 10)
-        let tokens = try Integration.trackingTokens(db)
-        let port = URLComponents(string: db)!.port!
+        let tokens = try Integration.trackingTokens(stack.endpoints.databaseURL!)
         kill(stack.pids["postgres"]!, SIGINT)
         #expect(try await Integration.eventually(15) { stack.deadServer == "postgres" })
         let anon = APIClient(base: stack.endpoints.target)
@@ -84,14 +81,48 @@ extension SharedMachine {
             #expect(try await anon.call("GET", "/t/o/\(tokens.open(MessageIdentity(campaign: Int64(id), contact: k)))").status == 200)
         }
         try await Task.sleep(for: .milliseconds(600))  // several flushes (every 100 ms) fail meanwhile
-        let pg = try PostgresServer(directory: stack.directory, memoryBytes: Machine.current.memoryBytes, port: port)
+        return (id, contacts.count, api)
+    }
+
+    static func postgresAgain(_ stack: Stack) throws -> PostgresServer {
+        try PostgresServer(directory: stack.directory, memoryBytes: Machine.current.memoryBytes,
+                           port: URLComponents(string: stack.endpoints.databaseURL!)!.port!)
+    }
+
+    /// The opens of an outage are written when the database is back, and none is counted dropped.
+    @Test func opensDuringADatabaseOutageAreRecordedWhenItReturns() async throws {
+        let stack = try Stack.up(Integration.stackOptions())
+        defer { stack.down() }
+        let (id, opens, api) = try await Self.openWhileTheDatabaseIsDown(stack)
+        let pg = try Self.postgresAgain(stack)
         defer { pg.process.stop() }
         #expect(try await Integration.eventually(15) {
-            try Self.count(stack, "SELECT count(*) FROM email_sends WHERE campaign_id = \(id) AND opened_at IS NOT NULL") == contacts.count
+            try Self.count(stack, "SELECT count(*) FROM email_sends WHERE campaign_id = \(id) AND opened_at IS NOT NULL") == opens
         }, "every open of the outage recorded")
-        #expect(try Self.count(stack, "SELECT count(*) FROM events WHERE campaign_id = \(id)") == contacts.count)
+        #expect(try Self.count(stack, "SELECT count(*) FROM events WHERE campaign_id = \(id)") == opens)
         let metrics = try await api.call("GET", "/metrics").text
         #expect(metrics.contains("campaignd_events_dropped_total 0"), "\(metrics.split(separator: "\n").filter { $0.contains("events_") })")
+    }
+
+    /// Told to stop while the database is away, campaignd waits for it (within its drain budget) to write the opens.
+    @Test func opensBufferedAtAStopWaitForTheDatabase() async throws {
+        let stack = try Stack.up(Integration.stackOptions())
+        defer { stack.down() }
+        let (id, opens, _) = try await Self.openWhileTheDatabaseIsDown(stack)
+        let campaignd = stack.pids["campaignd"]!
+        kill(campaignd, SIGTERM)
+        try await Task.sleep(for: .seconds(1))
+        #expect(!Self.exited(campaignd), "campaignd waits for the database")
+        let pg = try Self.postgresAgain(stack)
+        defer { pg.process.stop() }
+        #expect(try await Integration.eventually(20) { Self.exited(campaignd) }, "campaignd exits once the opens are written")
+        #expect(try Self.count(stack, "SELECT count(*) FROM events WHERE campaign_id = \(id)") == opens)
+    }
+
+    /// Gone, or a zombie not yet reaped.
+    static func exited(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+        return stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? true
     }
 
     @Test func afterAPostgresRestartNoRequestFails() async throws {

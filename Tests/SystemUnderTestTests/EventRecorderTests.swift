@@ -73,4 +73,23 @@ import Testing
         #expect(await recorder.flush() == EventRecorder.capacity)
         #expect(store.kept.withLock { $0.first?.message.contact == 0 && $0.last?.message.contact == Int64(EventRecorder.capacity - 1) })
     }
+
+    /// A stop waits for a database that comes back within the budget, and writes everything.
+    @Test func aStopWaitsForTheDatabaseWithinItsBudget() async {
+        let down = DatabaseError(message: "no connection", sqlState: "08001")
+        let store = ScriptedStore([down, down, down])
+        let recorder = EventRecorder(store: store)
+        Self.opens(0..<4).forEach(recorder.add)
+        #expect(await recorder.drain(budget: .seconds(30), retryEvery: .milliseconds(5)) == 0)
+        #expect(store.kept.withLock { $0.count } == 4 && recorder.dropped.load(ordering: .relaxed) == 0)
+    }
+
+    /// Past the budget the stop gives up, and says how many events it loses.
+    @Test func aStopGivesUpAfterItsBudgetAndCountsWhatItLoses() async {
+        let store = ScriptedStore(Array(repeating: DatabaseError(message: "no connection", sqlState: "08001"), count: 100_000))
+        let recorder = EventRecorder(store: store)
+        Self.opens(0..<4).forEach(recorder.add)
+        #expect(await recorder.drain(budget: .milliseconds(50), retryEvery: .milliseconds(5)) == 4)
+        #expect(store.kept.withLock { $0.isEmpty } && recorder.dropped.load(ordering: .relaxed) == 4)
+    }
 }

@@ -60,6 +60,23 @@ public final class EventRecorder: Sendable {
         if lost > 0 { dropped.add(UInt64(lost), ordering: .relaxed) }
     }
 
+    /// For a stop: flushes until nothing is buffered or `budget` has passed, so a database that is restarting
+    /// when campaignd is told to stop has that long to come back. Returns the events left, which are lost with
+    /// the process, and counts them dropped.
+    public func drain(budget: Duration = .seconds(10), retryEvery: Duration = .milliseconds(100)) async -> Int {
+        let clock = ContinuousClock()
+        let end = clock.now + budget
+        while true {
+            await flush()
+            let left = buffer.withLock { $0.count }
+            guard left > 0 else { return 0 }
+            guard clock.now < end, (try? await Task.sleep(for: retryEvery)) != nil else {
+                dropped.add(UInt64(left), ordering: .relaxed)
+                return left
+            }
+        }
+    }
+
     /// Flushes every `interval` until the task is cancelled, then once more.
     public func run(interval: Duration = .milliseconds(100)) async {
         while !Task.isCancelled {
