@@ -46,7 +46,8 @@ def release_binary(name):
 
 
 class Nginx:
-    """nginx, one worker, serving a 12-byte static file on a free loopback port: the fast target of shared/NOTES.md."""
+    """nginx, one worker, serving a 12-byte static file on a free loopback port: the fast target of shared/NOTES.md.
+    `pids`: the master's and the worker's, for benchmarks that stop or pin the server."""
 
     def __enter__(self):
         ensure_packages("nginx-light")
@@ -65,8 +66,19 @@ http {{ access_log off; keepalive_requests 100000000;
 """)
         self.proc = subprocess.Popen(["nginx", "-c", conf, "-p", self.dir])
         wait_listening(self.port)
+        self.pids = [self.proc.pid] + self._worker()
         self.url = f"http://127.0.0.1:{self.port}/index.html"
         return self
+
+    def _worker(self, timeout=5):
+        """The worker's pid: it is forked after the master listens."""
+        end = time.time() + timeout
+        while time.time() < end:
+            out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True).stdout.split()
+            if out:
+                return [int(p) for p in out]
+            time.sleep(0.05)
+        raise RuntimeError("nginx started no worker")
 
     def __exit__(self, *a):
         self.proc.terminate()

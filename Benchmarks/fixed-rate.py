@@ -57,15 +57,9 @@ def on_tool_cpu():
 
 def pin_server(target):
     """nginx's master and worker onto the server's CPU."""
-    if not TOOL_CPU:
-        return
-    for _ in range(50):  # the worker is forked after the master listens
-        workers = [int(x) for x in subprocess.run(["pgrep", "-P", str(target.proc.pid)], capture_output=True, text=True).stdout.split()]
-        if workers:
-            break
-        time.sleep(0.05)
-    for p in [target.proc.pid] + workers:
-        os.sched_setaffinity(p, SERVER_CPU)
+    if TOOL_CPU:
+        for p in target.pids:
+            os.sched_setaffinity(p, SERVER_CPU)
 
 ensure_packages("wrk")
 mailstorm = a.bin or release_binary("mailstorm")
@@ -84,11 +78,10 @@ def stall_during(target, at, seconds):
     """Stops nginx (master and worker) for `seconds`, `at` seconds from now, on a thread."""
     def run():
         time.sleep(at)
-        pids = [target.proc.pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(target.proc.pid)], capture_output=True, text=True).stdout.split()]
-        for p in pids:
+        for p in target.pids:
             os.kill(p, signal.SIGSTOP)
         time.sleep(seconds)
-        for p in pids:
+        for p in target.pids:
             os.kill(p, signal.SIGCONT)
     t = threading.Thread(target=run)
     t.start()

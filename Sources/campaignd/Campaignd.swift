@@ -28,8 +28,12 @@ struct StorageOptions: ParsableArguments {
 
 /// Exit codes shared with mailstorm: 2 bad configuration, 3 infrastructure unreachable.
 func fail(_ message: String, code: Int32) -> ExitCode {
-    FileHandle.standardError.write(Data("campaignd: \(message)\n".utf8))
+    warn(message)
     return ExitCode(code)
+}
+
+func warn(_ message: String) {
+    FileHandle.standardError.write(Data("campaignd: \(message)\n".utf8))
 }
 
 struct Serve: AsyncParsableCommand {
@@ -125,7 +129,7 @@ struct Serve: AsyncParsableCommand {
         // SIGTERM or SIGINT: runService returns once in-flight requests are answered; then the rest drains.
         try await server.runService()
         let lost = await app.drain(background: background)
-        if lost > 0 { FileHandle.standardError.write(Data("campaignd: \(lost) opens and clicks not written: the database stayed away\n".utf8)) }
+        if lost > 0 { warn("\(lost) opens and clicks not written: the database stayed away") }
     }
 }
 

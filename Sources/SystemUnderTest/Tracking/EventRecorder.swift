@@ -32,6 +32,7 @@ public final class EventRecorder: Sendable {
     @discardableResult
     public func flush() async -> Int {
         let batch = buffer.withLock { b -> [TrackingEvent] in defer { b = [] }; return b }
+        guard !batch.isEmpty else { return 0 }
         var kept = 0
         for start in stride(from: 0, to: batch.count, by: Self.chunk) {
             let chunk = batch[start..<min(start + Self.chunk, batch.count)]
@@ -77,13 +78,10 @@ public final class EventRecorder: Sendable {
         }
     }
 
-    /// Flushes every `interval` until the task is cancelled, then once more.
+    /// Flushes every `interval` until the task is cancelled; what is left then is `drain()`'s, which waits for a
+    /// database that is away (two more flushes here made two more failed connections first).
     public func run(interval: Duration = .milliseconds(100)) async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
-            await flush()
-        }
-        await flush()
+        while (try? await Task.sleep(for: interval)) != nil { await flush() }
     }
 }
 
