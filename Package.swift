@@ -37,10 +37,12 @@ let package = Package(
         cLibrary("CCrypto", pkgConfig: "libcrypto", apt: "libssl-dev"),
         // glibc's posix_spawn_file_actions_addclosefrom_np, so spawned servers inherit no harness sockets.
         .systemLibrary(name: "CSpawn", path: "Sources/CSpawn"),
+        // epoll, eventfd and thread names, for the load engine's own event loop.
+        .systemLibrary(name: "CEventLoop", path: "Sources/CEventLoop"),
 
         // The load engine alone: pacers, workload, client, recording, and the result types it measures into.
         .target(name: "Harness", dependencies: [
-            "CZlib",
+            "CZlib", "CEventLoop",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

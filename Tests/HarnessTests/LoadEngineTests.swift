@@ -223,6 +223,17 @@ import Testing
         #expect(server.requests == 1)
     }
 
+    /// A connect timeout shorter than the request's ends the connect on its own, as the error it is.
+    @Test func aConnectPastItsTimeoutIsAConnectTimeout() async throws {
+        let server = try TestHTTPServer(acceptAfter: 2.5)
+        defer { server.shutdown() }
+        var p = try plan(server, .open(pacer: ConstantRate(perSecond: 2, durationSeconds: 0.5), maxInFlight: 10), timeout: 5)
+        p.connectTimeoutSeconds = 0.3
+        let r = try await LoadRunner(plan: p).run()
+        #expect(r.overall.errors[.connectTimeout] == 1)
+        #expect(r.overall.ok == 0)
+    }
+
     /// Timeouts are swept every 100 ms; a response later than a shorter timeout must still be one (wrk counts a
     /// response beyond --timeout as a timeout when it arrives).
     @Test func aResponseAfterItsTimeoutIsATimeoutEvenBetweenSweeps() async throws {

@@ -1,50 +1,151 @@
 import Glibc
 import NIOCore
 
-/// One keep-alive connection of the load engine, carrying one request at a time (as wrk does).
+/// One keep-alive connection of the load engine, carrying one request at a time (as wrk does): its socket, the
+/// parser of its responses, and its state. It reports what happens on the socket to the engine.
 ///
-/// Confined to the engine's event loop: every access happens there, so it needs no lock.
-final class ClientConnection: @unchecked Sendable {
+/// Confined to the engine's loop: every access happens there, so it needs no lock.
+final class ClientConnection: EngineSocket {
     /// The index of the target it is connected to.
     let target: Int
-    private(set) var channel: Channel?
-    var context: ChannelHandlerContext?
     var parser = HTTPResponseParser()
     var state: ConnectionStateMachine
-    /// The socket, read once when connected: asking NIO for it costs a runtime cast each time. Used only while
-    /// the channel is active, since NIO closes it (and the number may be reused) only on this loop.
-    private(set) var socket: NIOBSDSocket.Handle?
-    /// Writes handed to NIO and not yet flushed: while any is, later requests queue behind them there.
-    private var queuedInNIO = 0
+    unowned let engine: LoadEngineShard
+    private var fd: Int32 = -1
+    private var registration: EngineLoop.Registration?
+    /// The connect has not finished yet.
+    private(set) var connecting = true
+    /// Bytes the socket did not take yet: later requests queue behind them, to keep the bytes in order.
+    private var unsent: ByteBuffer?
 
     /// A connection opened for `request`, which it writes once connected.
-    init(for request: InFlightRequest) {
+    init(for request: InFlightRequest, engine: LoadEngineShard) {
         target = request.iteration.target
         state = ConnectionStateMachine(connectingFor: request)
+        self.engine = engine
     }
 
-    /// The channel connected: keeps its socket for `send`.
-    func connected(_ channel: Channel) {
-        self.channel = channel
-        socket = try? channel.pipeline.syncOperations.withUnsafeTransportIfAvailable(of: NIOBSDSocket.Handle.self) { $0 }
-    }
+    var isOpen: Bool { fd >= 0 }
 
-    /// Sends a request. NIO's write path (pipeline, pending-writes queue, flush) cost about as much user CPU as
-    /// the rest of a request at 10k req/s; with one request at a time the socket's send buffer is empty, so one
-    /// send(2) takes it whole. What the socket does not take (or an error) goes NIO's way, which reports failures
-    /// as before, and later requests follow it there until it is flushed, to keep the bytes in order. Bypassing the
-    /// pipeline is sound only while it has no outbound handler: plain HTTP (TargetAddress refuses https).
-    func send(_ bytes: ByteBuffer) {
-        var rest = bytes
-        if queuedInNIO == 0, let fd = socket, channel?.isActive == true {
-            let n = rest.withUnsafeReadableBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n > 0 { rest.moveReaderIndex(forwardBy: n) }
-            if rest.readableBytes == 0 { return }
+    /// Starts a nonblocking connect; nil if it is under way, or why it failed at once.
+    func connect(to address: ResolvedAddress) -> ErrorClass? {
+        fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return .connectOther }
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let rc = address.withSockAddr { Glibc.connect(fd, $0, $1) }
+        if rc != 0 && errno != EINPROGRESS {
+            let error = errno
+            close()
+            return Self.classify(connectErrno: error)
         }
-        queuedInNIO += 1
-        let flushed = context!.eventLoop.makePromise(of: Void.self)
-        flushed.futureResult.whenComplete { _ in self.queuedInNIO -= 1 }
-        context!.writeAndFlush(NIOAny(rest), promise: flushed)
+        // Writable when the connect finishes, either way; an immediate success reports the same way.
+        registration = engine.loop.add(fd, self, writes: true)
+        return nil
+    }
+
+    static func classify(connectErrno: Int32) -> ErrorClass {
+        switch connectErrno {
+        case ECONNREFUSED: .connectRefused
+        case ETIMEDOUT: .connectTimeout
+        default: .connectOther
+        }
+    }
+
+    /// Sends a request. With one request at a time the socket's send buffer is empty, so one send(2) nearly
+    /// always takes it whole; the rest waits for the socket to be writable.
+    func send(_ bytes: ByteBuffer) {
+        guard fd >= 0 else { return }
+        if unsent != nil {
+            var more = bytes
+            unsent!.writeBuffer(&more)
+            return
+        }
+        var rest = bytes
+        let n = rest.withUnsafeReadableBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        if n > 0 { rest.moveReaderIndex(forwardBy: n) }
+        if rest.readableBytes == 0 { return }
+        if n < 0 && errno != EAGAIN && errno != EINTR {
+            // Reported from the loop, not from inside the engine's write: a failure there starts the next request.
+            engine.loop.schedule(at: 0) { [self] in if isOpen { engine.transportFailed(on: self, as: .reset) } }
+            return
+        }
+        unsent = rest
+        engine.loop.watchWrites(fd, registration!, true)
+    }
+
+    /// Closes the socket (idempotent); nothing more is reported for it.
+    func close() {
+        guard fd >= 0 else { return }
+        if let registration { engine.loop.remove(fd, registration) }
+        Glibc.close(fd)
+        fd = -1
+        registration = nil
+    }
+
+    // MARK: Events from the loop
+
+    func writable() {
+        guard fd >= 0 else { return }
+        if connecting {
+            var error: Int32 = 0
+            var len = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len)
+            guard error == 0 else { return engine.connectFailed(self, as: Self.classify(connectErrno: error)) }
+            connecting = false
+            engine.loop.watchWrites(fd, registration!, false)
+            return engine.connected(self)
+        }
+        guard var rest = unsent else { return engine.loop.watchWrites(fd, registration!, false) }
+        let n = rest.withUnsafeReadableBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        if n < 0 {
+            if errno != EAGAIN && errno != EINTR { engine.transportFailed(on: self, as: .reset) }
+            return
+        }
+        rest.moveReaderIndex(forwardBy: n)
+        if rest.readableBytes > 0 { unsent = rest; return }
+        unsent = nil
+        engine.loop.watchWrites(fd, registration!, false)
+    }
+
+    func readable() {
+        guard fd >= 0, !connecting else { return }
+        var buffer = engine.takeReadBuffer()
+        defer { engine.returnReadBuffer(buffer) }
+        while fd >= 0 {
+            buffer.clear()
+            var got = 0
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 0) { p in
+                got = Glibc.read(fd, p.baseAddress, p.count)
+                return max(got, 0)
+            }
+            if got == 0 { return peerClosed() }
+            if got < 0 {
+                if errno == EINTR { continue }
+                if errno != EAGAIN { engine.transportFailed(on: self, as: .reset) }
+                return
+            }
+            let full = buffer.readableBytes == buffer.capacity
+            parsing: while fd >= 0 && buffer.readableBytes > 0 {
+                switch parser.parse(&buffer) {
+                case .needMoreData:
+                    break parsing
+                case .response(let status, let body, let keepAlive):
+                    engine.responseReceived(on: self, status: status, body: body, keepAlive: keepAlive)
+                case .invalid:
+                    return engine.transportFailed(on: self, as: .protocolError)
+                }
+            }
+            // A read that filled the buffer may have left more; otherwise the socket is drained (one read per wake).
+            guard full else { return }
+        }
+    }
+
+    private func peerClosed() {
+        if case .response(let status, let body, _) = parser.connectionClosed() {
+            engine.responseReceived(on: self, status: status, body: body, keepAlive: false)
+        }
+        engine.connectionClosed(self)
     }
 }
 
@@ -55,48 +156,4 @@ struct InFlightRequest {
     let dueNanos: UInt64
     /// When it was handed to the socket.
     var sentNanos: UInt64
-}
-
-/// Feeds bytes from the socket to the connection's parser and reports complete responses to the engine.
-final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    let connection: ClientConnection
-    unowned let engine: LoadEngineShard
-
-    init(connection: ClientConnection, engine: LoadEngineShard) {
-        self.connection = connection
-        self.engine = engine
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        connection.context = context
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        while buffer.readableBytes > 0 {
-            switch connection.parser.parse(&buffer) {
-            case .needMoreData:
-                return
-            case .response(let status, let body, let keepAlive):
-                engine.responseReceived(on: connection, status: status, body: body, keepAlive: keepAlive)
-            case .invalid:
-                engine.transportFailed(on: connection, as: .protocolError)
-                return
-            }
-        }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        if case .response(let status, let body, _) = connection.parser.connectionClosed() {
-            engine.responseReceived(on: connection, status: status, body: body, keepAlive: false)
-        }
-        engine.connectionClosed(connection)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        engine.transportFailed(on: connection, as: .reset)
-    }
 }

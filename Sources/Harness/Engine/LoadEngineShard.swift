@@ -1,13 +1,12 @@
 import Foundation
 import NIOCore
-import NIOPosix
 
-/// Generates one shard of a run's load on a single event loop, and records it.
+/// Generates one shard of a run's load on a single event loop of its own, and records it.
 ///
 /// All state lives on `loop`, so nothing here takes a lock; the class is `@unchecked Sendable` only so that
-/// NIO's `@Sendable` callbacks, which always run on that same loop, may capture it.
+/// `interrupt` may reach the loop from another thread.
 final class LoadEngineShard: @unchecked Sendable {
-    let loop: EventLoop
+    let loop: EngineLoop
     let plan: LoadPlan
     let shard: Int
     let shards: Int
@@ -28,7 +27,7 @@ final class LoadEngineShard: @unchecked Sendable {
     var t0: UInt64 = 0
     var nextIteration: UInt64
     var lifecycle = ShardStateMachine()
-    let promise: EventLoopPromise<RunResult>
+    private var done: CheckedContinuation<RunResult, Never>?
     var startedAt = Date()
 
     // Connections.
@@ -36,6 +35,10 @@ final class LoadEngineShard: @unchecked Sendable {
     var idle: [[ClientConnection]]
     /// `plan.targets`, built once: the plan's computed array would be rebuilt for every iteration.
     let targets: [TargetAddress]
+    /// Per target, its address, resolved when the run starts; nil if the name resolves to none.
+    var addresses: [ResolvedAddress?] = []
+    /// One buffer for every connection's reads: the loop serves one socket at a time.
+    private var readBuffer: ByteBuffer?
     /// This shard's part of the open model's in-flight cap (after the segment's part), fixed for the run.
     let openCap: Int
     var open: [ObjectIdentifier: ClientConnection] = [:]
@@ -73,8 +76,8 @@ final class LoadEngineShard: @unchecked Sendable {
 
     var recorder: ShardRecorder
 
-    init(loop: EventLoop, plan: LoadPlan, shard: Int, shards: Int, sinks: IntervalCollector?) {
-        self.loop = loop
+    init(plan: LoadPlan, shard: Int, shards: Int, sinks: IntervalCollector?) {
+        loop = EngineLoop(name: "engine-\(shard)")
         self.plan = plan
         self.shard = shard
         self.shards = shards
@@ -104,7 +107,6 @@ final class LoadEngineShard: @unchecked Sendable {
         cumulativeWeights = plan.journeys.map { acc += $0.weight; return acc }
         rng = SplitMix64(seed: plan.seed &+ UInt64(shard) &* 0x1000_0001)
         nextIteration = UInt64(shard)
-        promise = loop.makePromise()
         recorder = ShardRecorder(endpoints: names)
     }
 
@@ -112,21 +114,25 @@ final class LoadEngineShard: @unchecked Sendable {
 
     // MARK: Start and stop
 
-    func start() -> EventLoopFuture<RunResult> {
-        loop.execute {
-            self.startedAt = Date()
-            self.t0 = Self.now()
-            switch self.plan.workload {
-            case .open(let pacer, _):
-                let tick = OpenTick(shard: self, pacer: self.plan.segment.isWhole ? pacer : SegmentedPacer(pacer, segment: self.plan.segment))
-                self.tickOpen(tick)
-            case .closed(let startVUs, _): self.vuTarget = self.share(of: self.plan.segment.share(of: startVUs)); self.adjustVUs()
-            }
-            self.scheduleInterval()
-            self.scheduleSweep()
-            self.loop.scheduleTask(deadline: .uptimeNanoseconds(self.t0 + self.plan.workload.durationNanos)) { self.scheduleEnded() }
+    /// Runs the shard's schedule on its own thread; returns once in-flight requests are done or cut off.
+    func run() async -> RunResult {
+        await withCheckedContinuation { continuation in
+            done = continuation
+            loop.start { self.begin() }
         }
-        return promise.futureResult
+    }
+
+    private func begin() {
+        addresses = targets.map { ResolvedAddress.resolve(host: $0.host, port: $0.port) }
+        startedAt = Date()
+        t0 = Self.now()
+        switch plan.workload {
+        case .open(let pacer, _): tickOpen(plan.segment.isWhole ? pacer : SegmentedPacer(pacer, segment: plan.segment))
+        case .closed(let startVUs, _): vuTarget = share(of: plan.segment.share(of: startVUs)); adjustVUs()
+        }
+        scheduleInterval()
+        scheduleSweep()
+        loop.schedule(at: t0 + plan.workload.durationNanos) { self.scheduleEnded() }
     }
 
     /// Stops early (a signal): no new iterations; in-flight ones get one second.
@@ -142,7 +148,7 @@ final class LoadEngineShard: @unchecked Sendable {
             }
         }
         guard case .finish(let g, let now) = lifecycle.stop(interrupt: interrupt, grace: grace ?? plan.gracefulStopSeconds, inFlight: inFlight) else { return }
-        loop.scheduleTask(in: .nanoseconds(Int64(g * 1e9))) { self.finish() }
+        loop.schedule(in: UInt64(g * 1e9)) { self.finish() }
         if now { finish() }
     }
 
@@ -152,7 +158,7 @@ final class LoadEngineShard: @unchecked Sendable {
         // Whatever is still in flight is cut off by the end of the run, not by the server: count it as a timeout.
         for conn in open.values {
             if let req = conn.state.close() { recordTransportError(req, .timeout) }
-            conn.channel?.close(promise: nil)
+            conn.close()
         }
         for t in waiting.indices { while let req = waiting[t].pop() { recordTransportError(req, .timeout) } }
         emitInterval(at: end, final: true)
@@ -162,7 +168,9 @@ final class LoadEngineShard: @unchecked Sendable {
             iterationsStarted: iterationsStarted, intervals: [], peakConnections: peakConnections,
             peakInFlight: peakInFlight, interrupted: lifecycle.interrupted)
         result.heldForConnection = heldForConnection
-        promise.succeed(result)
+        loop.stop()
+        done?.resume(returning: result)
+        done = nil
     }
 
     /// This shard's part of a count split across shards.
@@ -171,14 +179,13 @@ final class LoadEngineShard: @unchecked Sendable {
 
     // MARK: Open model
 
-    fileprivate func tickOpen(_ tick: OpenTick) {
+    private func tickOpen(_ pacer: any Pacer) {
         guard lifecycle.running else { return }
         let now = Self.now()
-        while let due = tick.pacer.dueTime(ofIteration: nextIteration) {
+        while let due = pacer.dueTime(ofIteration: nextIteration) {
             let at = t0 + due
             if at > now + plan.sendWindowNanos {
-                // A loop that is shutting down refuses it; the run is ending then anyway.
-                _ = try? loop.scheduleCallback(at: .uptimeNanoseconds(at), handler: tick)
+                loop.schedule(at: at) { self.tickOpen(pacer) }
                 return
             }
             nextIteration += UInt64(shards)
@@ -290,7 +297,7 @@ final class LoadEngineShard: @unchecked Sendable {
         if it.vu >= 0, lifecycle.running, vuActive[it.vu] {
             let think = plan.think.sampleNanos(using: &rng)
             if think == 0 { startNextForVU(it.vu, due: now) }
-            else { loop.scheduleTask(deadline: .uptimeNanoseconds(now + think)) { self.startNextForVU(it.vu, due: now + think) } }
+            else { loop.schedule(at: now + think) { self.startNextForVU(it.vu, due: now + think) } }
         }
         if lifecycle.shouldFinish(inFlight: inFlight) { finish() }
     }
@@ -318,7 +325,7 @@ final class LoadEngineShard: @unchecked Sendable {
         guard let t = idle.firstIndex(where: { !$0.isEmpty }), let spare = idle[t].popLast() else { return false }
         _ = spare.state.close()
         open[ObjectIdentifier(spare)] = nil  // not forget(): that would hand the freed place to a waiting request
-        spare.channel?.close(promise: nil)
+        spare.close()
         return true
     }
 
@@ -358,49 +365,44 @@ final class LoadEngineShard: @unchecked Sendable {
     }
 
     private func connect(for request: InFlightRequest) {
-        let conn = ClientConnection(for: request)
-        let target = targets[conn.target]
+        let conn = ClientConnection(for: request, engine: self)
         conn.parser.captureServerTiming = plan.captureServerTiming
         open[ObjectIdentifier(conn)] = conn
         peakConnections = max(peakConnections, open.count)
-        ClientBootstrap(group: loop)
-            .connectTimeout(.nanoseconds(Int64(plan.connectTimeoutSeconds * 1e9)))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ClientConnectionHandler(connection: conn, engine: self))
-                }
-            }
-            .connect(host: target.host, port: target.port)
-            .whenComplete { result in
-                switch result {
-                case .success(let channel):
-                    conn.connected(channel)
-                    switch conn.state.connected() {
-                    case .write(let req): self.write(req, on: conn)
-                    case .close: channel.close(promise: nil)
-                    }
-                case .failure(let error):
-                    self.open[ObjectIdentifier(conn)] = nil
-                    if let req = conn.state.close() { self.recordTransportError(req, Self.classify(error)) }
-                    self.connectWaiting()
-                }
-            }
-    }
-
-    static func classify(_ error: Error) -> ErrorClass {
-        if case ChannelError.connectTimeout = error { return .connectTimeout }
-        let text = String(describing: error)
-        if text.contains("refused") || text.contains("errno: 111") { return .connectRefused }
-        if let e = error as? NIOConnectionError {
-            for (_, inner) in e.connectionErrors.map({ ($0.target, $0.error) }) {
-                if let io = inner as? IOError, io.errnoCode == ECONNREFUSED { return .connectRefused }
-            }
+        // Failures are reported from the loop, never from inside this call: its caller may be ending an iteration.
+        guard let address = addresses[conn.target] else {
+            return loop.schedule(at: 0) { self.connectFailed(conn, as: .connectOther) }
         }
-        return .connectOther
+        if let failed = conn.connect(to: address) {
+            return loop.schedule(at: 0) { self.connectFailed(conn, as: failed) }
+        }
+        loop.schedule(in: UInt64(plan.connectTimeoutSeconds * 1e9)) {
+            if conn.connecting && conn.isOpen { self.connectFailed(conn, as: .connectTimeout) }
+        }
     }
 
     // MARK: Events from connections
+
+    func connected(_ conn: ClientConnection) {
+        switch conn.state.connected() {
+        case .write(let req): write(req, on: conn)
+        case .close: release(conn)
+        }
+    }
+
+    func connectFailed(_ conn: ClientConnection, as cls: ErrorClass) {
+        conn.close()
+        open[ObjectIdentifier(conn)] = nil
+        if let req = conn.state.close() { recordTransportError(req, cls) }
+        connectWaiting()
+    }
+
+    func takeReadBuffer() -> ByteBuffer {
+        defer { readBuffer = nil }
+        return readBuffer ?? ByteBufferAllocator().buffer(capacity: 64 * 1024)
+    }
+
+    func returnReadBuffer(_ buffer: ByteBuffer) { readBuffer = buffer }
 
     func responseReceived(on conn: ClientConnection, status: Int, body: ByteBuffer?, keepAlive: Bool) {
         guard let (req, reuse) = conn.state.responseReceived(keepAlive: keepAlive, runFinished: lifecycle.finished) else { return }
@@ -429,7 +431,7 @@ final class LoadEngineShard: @unchecked Sendable {
         guard it.step < journeys[it.journey].count, !lifecycle.finished else { endIteration(it, at: now); return }
         let think = plan.think.sampleNanos(using: &rng)
         if think == 0 { send(it, due: now) }
-        else { loop.scheduleTask(deadline: .uptimeNanoseconds(now + think)) { self.send(it, due: now + think) } }
+        else { loop.schedule(at: now + think) { self.send(it, due: now + think) } }
     }
 
     func transportFailed(on conn: ClientConnection, as cls: ErrorClass) {
@@ -440,6 +442,7 @@ final class LoadEngineShard: @unchecked Sendable {
 
     func connectionClosed(_ conn: ClientConnection) {
         let req = conn.state.close()
+        conn.close()
         forget(conn)
         if let req { recordTransportError(req, .reset) }
     }
@@ -447,7 +450,7 @@ final class LoadEngineShard: @unchecked Sendable {
     /// Closes a connection the engine is done with (its state already closed).
     private func release(_ conn: ClientConnection) {
         forget(conn)
-        conn.channel?.close(promise: nil)
+        conn.close()
     }
 
     private func forget(_ conn: ClientConnection) {
@@ -478,7 +481,7 @@ final class LoadEngineShard: @unchecked Sendable {
 
     private func scheduleInterval() {
         let at = t0 + UInt64(recorder.intervalIndex + 1) * 1_000_000_000
-        loop.scheduleTask(deadline: .uptimeNanoseconds(at)) {
+        loop.schedule(at: at) {
             guard !self.lifecycle.finished else { return }
             self.emitInterval(at: at, final: false)
             self.scheduleInterval()
@@ -499,7 +502,7 @@ final class LoadEngineShard: @unchecked Sendable {
 
     /// Every 100 ms: request timeouts, and the closed model's VU ramp.
     private func scheduleSweep() {
-        loop.scheduleTask(in: .milliseconds(100)) {
+        loop.schedule(in: 100_000_000) {
             guard !self.lifecycle.finished else { return }
             let now = Self.now()
             let limit = self.timeoutNanos
@@ -517,19 +520,4 @@ final class LoadEngineShard: @unchecked Sendable {
             self.scheduleSweep()
         }
     }
-}
-
-/// The open model's wake-up, one per shard for the whole run: NIO's `scheduleTask` makes a task, a promise and a
-/// future each time, and at 1,000 req/s a shard wakes about once per request.
-private final class OpenTick: NIOScheduledCallbackHandler, @unchecked Sendable {
-    // Weak: a wake still scheduled when the run ends must not keep the shard alive.
-    weak var shard: LoadEngineShard?
-    let pacer: any Pacer
-
-    init(shard: LoadEngineShard, pacer: any Pacer) {
-        self.shard = shard
-        self.pacer = pacer
-    }
-
-    func handleScheduledCallback(eventLoop: some EventLoop) { shard?.tickOpen(self) }
 }

@@ -1,0 +1,96 @@
+import Foundation
+import Glibc
+import Testing
+@testable import Harness
+
+/// The engine's loop on its own: timer order, tasks from other threads, and sockets closed mid-batch.
+@Suite struct EngineLoopTests {
+    @Test func timersRunByDeadlineAndTiesInTheOrderScheduled() {
+        var heap = TimerHeap()
+        var ran: [Int] = []
+        for (i, deadline) in [50, 10, 30, 10, 20, 50].enumerated() { heap.push(UInt64(deadline)) { ran.append(i) } }
+        #expect(heap.popDue(now: 5) == nil)
+        while let task = heap.popDue(now: 100) { task() }
+        #expect(ran == [1, 3, 4, 2, 0, 5])
+        #expect(heap.count == 0)
+    }
+
+    /// A task from another thread wakes a loop that sleeps until a timer far ahead; timers then run on time.
+    @Test func aTaskFromAnotherThreadWakesTheLoop() async {
+        let loop = EngineLoop(name: "test-loop")
+        let seen = await withCheckedContinuation { (done: CheckedContinuation<[String], Never>) in
+            nonisolated(unsafe) var log: [String] = []
+            loop.start {
+                loop.schedule(in: 60_000_000_000) { log.append("far") }
+                loop.schedule(in: 20_000_000) { log.append("20ms") }
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 0.1) {
+                loop.execute {
+                    log.append("task")
+                    loop.schedule(in: 0) { log.append("at once"); loop.stop(); done.resume(returning: log) }
+                }
+            }
+        }
+        #expect(seen == ["20ms", "task", "at once"])
+    }
+
+    /// Two sockets readable in one batch, each closing the other when served: the one closed first is not served,
+    /// though its event was already fetched (its slot may even have been reused).
+    @Test func aSocketClosedEarlierInTheBatchGetsNoEvent() async {
+        let loop = EngineLoop(name: "test-loop")
+        var a: [Int32] = [0, 0], b: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &a) == 0)
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &b) == 0)
+        defer { [a[1], b[1]].forEach { _ = close($0) } }
+        let served = await withCheckedContinuation { (done: CheckedContinuation<Int, Never>) in
+            let first = Peer(fd: a[0], loop: loop), second = Peer(fd: b[0], loop: loop)
+            first.other = second
+            second.other = first
+            loop.start {
+                first.registration = loop.add(first.fd, first, writes: false)
+                second.registration = loop.add(second.fd, second, writes: false)
+                // A third socket that takes the freed slot must not receive the closed one's event either.
+                var c: [Int32] = [0, 0]
+                _ = socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &c)
+                first.spare = Peer(fd: c[0], loop: loop)
+                _ = write(a[1], "x", 1)
+                _ = write(b[1], "x", 1)
+                loop.schedule(in: 200_000_000) {
+                    loop.stop()
+                    for peer in [first, second, first.spare!] where peer.registration != nil { close(peer.fd) }
+                    close(c[1])
+                    done.resume(returning: first.served + second.served + first.spare!.served)
+                }
+            }
+        }
+        #expect(served == 1)
+    }
+
+    final class Peer: EngineSocket {
+        let fd: Int32
+        let loop: EngineLoop
+        var registration: EngineLoop.Registration?
+        weak var other: Peer?
+        var spare: Peer?
+        var served = 0
+
+        init(fd: Int32, loop: EngineLoop) {
+            self.fd = fd
+            self.loop = loop
+        }
+
+        func readable() {
+            served += 1
+            var byte: UInt8 = 0
+            _ = read(fd, &byte, 1)
+            guard let other, let reg = other.registration else { return }
+            loop.remove(other.fd, reg)
+            close(other.fd)
+            other.registration = nil
+            // Reuses the freed slot, with the next generation.
+            if let spare = spare ?? other.spare { spare.registration = loop.add(spare.fd, spare, writes: false) }
+        }
+
+        func writable() {}
+    }
+}
