@@ -66,6 +66,70 @@ import Testing
         #expect(served == 1)
     }
 
+    /// With a timer due within the horizon and an owner that reads late, a readable socket waits for the timer:
+    /// a tick and its responses take one wake.
+    @Test func aSocketWaitsForATimerDueWithinTheHorizon() async {
+        let loop = EngineLoop(name: "test-loop")
+        loop.socketsMayWait = { true }
+        var p: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &p) == 0)
+        defer { p.forEach { _ = close($0) } }
+        let reader = Peer(fd: p[0], loop: loop)
+        let (deadline, readAt) = await withCheckedContinuation { (done: CheckedContinuation<(UInt64, UInt64), Never>) in
+            loop.start {
+                reader.registration = loop.add(reader.fd, reader, writes: false)
+                _ = write(p[1], "x", 1)
+                let deadline = LoadEngineShard.now() + EngineLoop.readHorizon * 4 / 5
+                loop.schedule(at: deadline) {}
+                loop.schedule(at: deadline + 50_000_000) {
+                    loop.stop()
+                    loop.remove(reader.fd, reader.registration!)
+                    done.resume(returning: (deadline, reader.servedAt))
+                }
+            }
+        }
+        #expect(reader.served == 1)
+        #expect(readAt >= deadline)
+    }
+
+    /// A response read 50 ms after it came is timed at its arrival, by the kernel's stamp.
+    @Test func aReadLateIsTimedAtItsArrival() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { a in
+            _ = bind(listener, a, len)
+            _ = listen(listener, 1)
+            _ = getsockname(listener, a, &len)
+        } }
+        let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(client) }
+        var one: Int32 = 1
+        setsockopt(client, SOL_SOCKET, SO_TIMESTAMPNS, &one, socklen_t(MemoryLayout<Int32>.size))
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, len) } }
+        #expect(rc == 0)
+        let server = accept(listener, nil, nil)
+        defer { close(server) }
+
+        let before = LoadEngineShard.now()
+        _ = write(server, "HTTP/1.1 200 OK", 15)
+        let after = LoadEngineShard.now()
+        usleep(50_000)
+        var stamp: timespec?
+        var bytes = [UInt8](repeating: 0, count: 64)
+        let n = bytes.withUnsafeMutableBytes { ClientConnection.receive(client, into: $0, stamp: &stamp) }
+        let readAt = LoadEngineShard.now()
+        #expect(n == 15)
+        let stamped: timespec = try #require(stamp)
+        let arrived = LoadEngineShard.arrival(stamped)
+        // The clocks are sampled apart: a millisecond either side.
+        #expect(arrived + 1_000_000 >= before && arrived <= after + 1_000_000)
+        #expect(readAt - arrived >= 40_000_000)
+    }
+
     final class Peer: EngineSocket {
         let fd: Int32
         let loop: EngineLoop
@@ -73,6 +137,7 @@ import Testing
         weak var other: Peer?
         var spare: Peer?
         var served = 0
+        var servedAt: UInt64 = 0
 
         init(fd: Int32, loop: EngineLoop) {
             self.fd = fd
@@ -81,6 +146,7 @@ import Testing
 
         func readable() {
             served += 1
+            servedAt = LoadEngineShard.now()
             var byte: UInt8 = 0
             _ = read(fd, &byte, 1)
             guard let other, let reg = other.registration else { return }

@@ -33,6 +33,7 @@ final class ClientConnection: EngineSocket {
         guard fd >= 0 else { return .connectOther }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        if engine.stampsReads { setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, socklen_t(MemoryLayout<Int32>.size)) }
         let rc = address.withSockAddr { Glibc.connect(fd, $0, $1) }
         if rc != 0 && errno != EINPROGRESS {
             let error = errno
@@ -41,6 +42,7 @@ final class ClientConnection: EngineSocket {
         }
         // Writable when the connect finishes, either way; an immediate success reports the same way.
         registration = engine.loop.add(fd, self, writes: true)
+        engine.pendingConnects += 1
         return nil
     }
 
@@ -77,6 +79,7 @@ final class ClientConnection: EngineSocket {
     /// Closes the socket (idempotent); nothing more is reported for it.
     func close() {
         guard fd >= 0 else { return }
+        if connecting, registration != nil { connectEnded() }
         if let registration { engine.loop.remove(fd, registration) }
         Glibc.close(fd)
         fd = -1
@@ -92,7 +95,7 @@ final class ClientConnection: EngineSocket {
             var len = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len)
             guard error == 0 else { return engine.connectFailed(self, as: Self.classify(connectErrno: error)) }
-            connecting = false
+            connectEnded()
             engine.loop.watchWrites(fd, registration!, false)
             return engine.connected(self)
         }
@@ -115,10 +118,12 @@ final class ClientConnection: EngineSocket {
         while fd >= 0 {
             buffer.clear()
             var got = 0
+            var stamp: timespec?
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 0) { p in
-                got = Glibc.read(fd, p.baseAddress, p.count)
+                got = engine.stampsReads ? Self.receive(fd, into: p, stamp: &stamp) : Glibc.read(fd, p.baseAddress, p.count)
                 return max(got, 0)
             }
+            let arrived = LoadEngineShard.arrival(stamp)
             if got == 0 { return peerClosed() }
             if got < 0 {
                 if errno == EINTR { continue }
@@ -131,7 +136,7 @@ final class ClientConnection: EngineSocket {
                 case .needMoreData:
                     break parsing
                 case .response(let status, let body, let keepAlive):
-                    engine.responseReceived(on: self, status: status, body: body, keepAlive: keepAlive)
+                    engine.responseReceived(on: self, status: status, body: body, keepAlive: keepAlive, at: arrived)
                 case .invalid:
                     return engine.transportFailed(on: self, as: .protocolError)
                 }
@@ -143,9 +148,42 @@ final class ClientConnection: EngineSocket {
 
     private func peerClosed() {
         if case .response(let status, let body, _) = parser.connectionClosed() {
-            engine.responseReceived(on: self, status: status, body: body, keepAlive: false)
+            engine.responseReceived(on: self, status: status, body: body, keepAlive: false, at: LoadEngineShard.now())
         }
         engine.connectionClosed(self)
+    }
+
+    private func connectEnded() {
+        connecting = false
+        engine.pendingConnects -= 1
+    }
+
+    /// Reads like read(2), and takes the kernel's receive time of the last bytes read (SO_TIMESTAMPNS).
+    static func receive(_ fd: Int32, into p: UnsafeMutableRawBufferPointer, stamp: inout timespec?) -> Int {
+        withUnsafeTemporaryAllocation(byteCount: 64, alignment: 8) { control in
+            var iov = iovec(iov_base: p.baseAddress, iov_len: p.count)
+            return withUnsafeMutablePointer(to: &iov) { iovp in
+                var msg = msghdr()
+                msg.msg_iov = iovp
+                msg.msg_iovlen = 1
+                msg.msg_control = control.baseAddress
+                msg.msg_controllen = control.count
+                let n = recvmsg(fd, &msg, 0)
+                // cmsghdr is (len, level, type) in 16 bytes, its data after; the next one starts at len rounded up to 8.
+                var at = 0
+                while n > 0, at + 16 <= msg.msg_controllen {
+                    let len = control.load(fromByteOffset: at, as: Int.self)
+                    let level = control.load(fromByteOffset: at + 8, as: Int32.self)
+                    let type = control.load(fromByteOffset: at + 12, as: Int32.self)
+                    guard len >= 16 else { break }
+                    if level == SOL_SOCKET, type == SO_TIMESTAMPNS, len >= 16 + MemoryLayout<timespec>.size {
+                        stamp = control.loadUnaligned(fromByteOffset: at + 16, as: timespec.self)
+                    }
+                    at += (len + 7) & ~7
+                }
+                return n
+            }
+        }
     }
 }
 

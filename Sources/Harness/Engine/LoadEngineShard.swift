@@ -47,6 +47,12 @@ final class LoadEngineShard: @unchecked Sendable {
     /// Per target, requests waiting for a connection under that limit.
     var waiting: [FIFOQueue<InFlightRequest>]
     var heldForConnection: UInt64 = 0
+    /// Connects under way.
+    var pendingConnects = 0
+    /// Responses are timed by the kernel's receive stamp, so the loop may read them late (`EngineLoop.run`).
+    /// Only when a response starts nothing: an open model of one-request iterations without sessions. A next
+    /// step, a session's next iteration or a closed model's next request would start late and be timed from then.
+    let stampsReads: Bool
     var peakConnections = 0
 
     // Iterations.
@@ -108,6 +114,15 @@ final class LoadEngineShard: @unchecked Sendable {
         rng = SplitMix64(seed: plan.seed &+ UInt64(shard) &* 0x1000_0001)
         nextIteration = UInt64(shard)
         recorder = ShardRecorder(endpoints: names)
+        if case .open = plan.workload, plan.session == nil, plan.journeys.allSatisfy({ $0.steps.count == 1 }) {
+            stampsReads = true
+        } else {
+            stampsReads = false
+        }
+        if stampsReads {
+            // Not while a request waits for a connection, or for a connect: a late read or connect would start it late.
+            loop.socketsMayWait = { [unowned self] in pendingConnects == 0 && waiting.allSatisfy(\.isEmpty) }
+        }
     }
 
     static func now() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
@@ -404,9 +419,22 @@ final class LoadEngineShard: @unchecked Sendable {
 
     func returnReadBuffer(_ buffer: ByteBuffer) { readBuffer = buffer }
 
-    func responseReceived(on conn: ClientConnection, status: Int, body: ByteBuffer?, keepAlive: Bool) {
-        guard let (req, reuse) = conn.state.responseReceived(keepAlive: keepAlive, runFinished: lifecycle.finished) else { return }
+    /// When bytes read now arrived (monotonic ns): the kernel's stamp (real time) moved onto the monotonic clock,
+    /// or now without one.
+    static func arrival(_ stamp: timespec?) -> UInt64 {
         let now = Self.now()
+        guard let stamp else { return now }
+        var real = timespec()
+        clock_gettime(CLOCK_REALTIME, &real)
+        let ago = (real.tv_sec - stamp.tv_sec) * 1_000_000_000 + (real.tv_nsec - stamp.tv_nsec)
+        // A stamp from the future (the real clock stepped back) is taken as now.
+        return ago > 0 ? now &- UInt64(ago) : now
+    }
+
+    func responseReceived(on conn: ClientConnection, status: Int, body: ByteBuffer?, keepAlive: Bool, at arrived: UInt64) {
+        guard let (req, reuse) = conn.state.responseReceived(keepAlive: keepAlive, runFinished: lifecycle.finished) else { return }
+        // Never before the send: a real clock stepped forward would make the stamp too early.
+        let now = max(arrived, req.sentNanos)
         let it = req.iteration
         let step = journeys[it.journey][it.step]
         // The sweep finds overdue requests only every 100 ms: one answered after its timeout but before the sweep
