@@ -266,31 +266,15 @@ extension SharedMachine {
     /// deadlocked, and the opens were lost. Here the lowest row is held while each statement runs, events named
     /// highest first: waiting for it, the statement must hold none of the others.
     @Test func opensAndWebhooksLockTheirSendsInOneOrder() async throws {
-        let stack = try Stack.up(Integration.stackOptions())
+        let (stack, id, contacts) = try await Self.campaignToLockIn()
         defer { stack.down() }
-        try Integration.seed(stack, contacts: 40, ["--all-active"])
         let db = stack.endpoints.databaseURL!
-        let api = try await APIClient.login(stack.endpoints.target)
-        // Stored highest first, as updates leave a real table: a scan's order is not the contacts' order.
-        let (id, contacts) = try await Integration.campaignMarkedSent(stack, api, storedBy: "id DESC")
-        #expect(contacts.count >= 10)
         let messages = contacts.reversed().map { MessageIdentity(campaign: Int64(id), contact: $0) }
         let tokens = try Integration.trackingTokens(db)
         let anon = APIClient(base: stack.endpoints.target)
-        let held = try PostgresConnection(url: db)
-        func whileTheLowestIsHeld(_ events: () async throws -> Void) async throws {
-            try held.execute("BEGIN")
-            try held.execute("SELECT 1 FROM email_sends WHERE campaign_id = \(id) AND contact_id = \(contacts[0]) FOR UPDATE")
-            try await events()
-            #expect(try await Integration.eventually(10) {
-                try Integration.sql(db, "SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'") == "t"
-            }, "the statement waits for the held row")
-            #expect(throws: Never.self, "the waiting statement holds no other row") {
-                try held.execute("SELECT 1 FROM email_sends WHERE campaign_id = \(id) AND contact_id <> \(contacts[0]) FOR UPDATE NOWAIT")
-            }
-            try held.execute("COMMIT")
-        }
-        try await whileTheLowestIsHeld {
+        let lowest = "SELECT 1 FROM email_sends WHERE campaign_id = \(id) AND contact_id = \(contacts[0]) FOR UPDATE"
+        let others = "SELECT 1 FROM email_sends WHERE campaign_id = \(id) AND contact_id <> \(contacts[0]) FOR UPDATE NOWAIT"
+        try await Self.whileHeld(db, lowest, othersFree: others) {
             for m in messages {
                 let pixel = try await anon.call("GET", "/t/o/\(tokens.open(m))")
                 #expect(pixel.status == 200)
@@ -299,7 +283,7 @@ extension SharedMachine {
         #expect(try await Integration.eventually(10) {
             try Integration.sql(db, "SELECT count(*) FROM events WHERE campaign_id = \(id) AND kind = 'open'") == String(contacts.count)
         }, "every open recorded")
-        try await whileTheLowestIsHeld {
+        try await Self.whileHeld(db, lowest, othersFree: others) {
             let hook = messages.map { ["event": "delivered", "message_id": $0.messageID] }
             let queued = try await anon.webhook(hook)
             #expect(queued.status == 202)
@@ -307,6 +291,55 @@ extension SharedMachine {
         #expect(try await Integration.eventually(10) {
             try Integration.sql(db, "SELECT count(*) FROM email_sends WHERE campaign_id = \(id) AND delivered_at IS NOT NULL") == String(contacts.count)
         }, "every delivery applied")
+    }
+
+    /// A webhook batch marks its hard bounces on the contacts, locking them in id order: two batches (two
+    /// instances share the queue) that bounced the same contacts in their joins' own orders could deadlock. Here
+    /// the lowest contact is held while a batch bounces all of them, highest first: waiting for it, the statement
+    /// must hold no other contact.
+    @Test func bouncesLockTheirContactsInOneOrder() async throws {
+        let (stack, id, contacts) = try await Self.campaignToLockIn()
+        defer { stack.down() }
+        let db = stack.endpoints.databaseURL!
+        try await Self.whileHeld(db, "SELECT 1 FROM contacts WHERE id = \(contacts[0]) FOR UPDATE",
+                                 othersFree: "SELECT 1 FROM contacts WHERE tenant_id = 1 AND id <> \(contacts[0]) FOR UPDATE NOWAIT") {
+            let hook = contacts.reversed().map { ["event": "bounced", "message_id": MessageIdentity(campaign: Int64(id), contact: $0).messageID] }
+            let queued = try await APIClient(base: stack.endpoints.target).webhook(hook)
+            #expect(queued.status == 202)
+        }
+        #expect(try await Integration.eventually(10) {
+            try Integration.sql(db, "SELECT count(*) FROM contacts WHERE tenant_id = 1 AND status = 'bounced'") == String(contacts.count)
+        }, "every bounce applied")
+    }
+
+    /// A stack with 40 active contacts and a campaign marked sent to tenant 1's, stored highest first, as updates
+    /// leave a real table: a scan's order is not the contacts' order.
+    static func campaignToLockIn() async throws -> (Stack, id: Int, contacts: [Int64]) {
+        let stack = try Stack.up(Integration.stackOptions())
+        do {
+            try Integration.seed(stack, contacts: 40, ["--all-active"])
+            let api = try await APIClient.login(stack.endpoints.target)
+            let (id, contacts) = try await Integration.campaignMarkedSent(stack, api, storedBy: "id DESC")
+            #expect(contacts.count >= 10)
+            return (stack, id, contacts)
+        } catch {
+            stack.down()
+            throw error
+        }
+    }
+
+    /// Holds a row (`hold`) while `events` start a statement that needs it: the statement must wait for it, and
+    /// hold none of the rows `othersFree` locks without waiting.
+    static func whileHeld(_ db: String, _ hold: String, othersFree: String, _ events: () async throws -> Void) async throws {
+        let held = try PostgresConnection(url: db)
+        try held.execute("BEGIN")
+        try held.execute(hold)
+        try await events()
+        #expect(try await Integration.eventually(10) {
+            try Integration.sql(db, "SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'") == "t"
+        }, "the statement waits for the held row")
+        #expect(throws: Never.self, "the waiting statement holds no other row") { try held.execute(othersFree) }
+        try held.execute("COMMIT")
     }
 
     /// Two instances on one database share a campaign's outbox: each batch is claimed by one of them, so both send

@@ -116,7 +116,8 @@ public struct PostgresEventStore: EventStore {
 
     // Claim with SKIP LOCKED (several instances share the queue; $2, when set, names the one delivery), fold each
     // message's items together, then update the sends, mark hard bounces on the contact, and record opens and
-    // clicks, in one statement. Only messages campaignd sent count: a bounce for any other (campaign, contact)
+    // clicks, in one statement. Bounced contacts are locked in id order first (bc), as sends are: two instances'
+    // batches that bounced the same contacts in their joins' orders could deadlock. Only messages campaignd sent count: a bounce for any other (campaign, contact)
     // touches no contact, whatever id it names.
     static let applyWebhooks = """
             WITH q AS (
@@ -135,8 +136,10 @@ public struct PostgresEventStore: EventStore {
                          finished_at = CASE WHEN l.bounced IS NOT NULL AND s.status = 'sent' THEN l.bounced ELSE s.finished_at END
                   \(fromLocked)
                   RETURNING s.tenant_id, s.campaign_id, s.contact_id),
-            b AS (UPDATE contacts ct SET status = 'bounced' FROM s JOIN agg ON s.campaign_id = agg.c AND s.contact_id = agg.k
-                  WHERE agg.bounced IS NOT NULL AND ct.id = s.contact_id AND ct.tenant_id = s.tenant_id AND ct.status = 'active'),
+            bc AS MATERIALIZED (SELECT ct.id FROM contacts ct JOIN s ON ct.id = s.contact_id AND ct.tenant_id = s.tenant_id
+                                JOIN agg ON s.campaign_id = agg.c AND s.contact_id = agg.k
+                                WHERE agg.bounced IS NOT NULL AND ct.status = 'active' ORDER BY ct.id FOR UPDATE OF ct),
+            b AS (UPDATE contacts ct SET status = 'bounced' FROM bc WHERE ct.id = bc.id AND ct.status = 'active'),
             ev AS (INSERT INTO events (tenant_id, campaign_id, contact_id, kind, url, created_at)
                    SELECT s.tenant_id, x.c, x.k, CASE x.e WHEN 'opened' THEN 'open' ELSE 'click' END, x.u, x.t
                    FROM x JOIN s ON s.campaign_id = x.c AND s.contact_id = x.k WHERE x.e IN ('opened', 'clicked'))
