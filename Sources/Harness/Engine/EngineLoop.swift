@@ -138,7 +138,10 @@ final class EngineLoop: @unchecked Sendable {
             if stopped { break }
             var timeout = timespec()
             let n: Int32
-            if let next = timers.nextDeadline, next &- LoadEngineShard.now() &- 1 < Self.readHorizon, socketsMayWait?() == true {
+            let next = timers.nextDeadline
+            // How far ahead the next timer is; negative when it is due already (a timer ran late).
+            let ahead = next.map { Int64(bitPattern: $0 &- LoadEngineShard.now()) }
+            if let next, let ahead, ahead > 0, ahead <= Int64(Self.readHorizon), socketsMayWait?() == true {
                 // A timer is due within the horizon and the owner can read late (it times responses by the
                 // kernel's receive stamp): sleep until the timer and take the sockets then, so a tick and its
                 // responses cost one wake rather than two. On one CPU beside the server, the second wake (a
@@ -146,9 +149,9 @@ final class EngineLoop: @unchecked Sendable {
                 var due = timespec(tv_sec: Int(next / 1_000_000_000), tv_nsec: Int(next % 1_000_000_000))
                 while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, nil) == EINTR {}
                 n = epoll_pwait2(epoll, &events, Int32(events.count), &timeout, nil)
-            } else if let next = timers.nextDeadline {
-                // Due already (a timer ran late): poll without waiting, so sockets are served between timers.
-                let wait = UInt64(max(Int64(bitPattern: next &- LoadEngineShard.now()), 0))
+            } else if let ahead {
+                // Due already: poll without waiting, so sockets are served between timers.
+                let wait = UInt64(max(ahead, 0))
                 timeout.tv_sec = Int(wait / 1_000_000_000)
                 timeout.tv_nsec = Int(wait % 1_000_000_000)
                 n = epoll_pwait2(epoll, &events, Int32(events.count), &timeout, nil)
