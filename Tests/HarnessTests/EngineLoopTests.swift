@@ -94,23 +94,15 @@ import Testing
 
     /// A response read 50 ms after it came is timed at its arrival, by the kernel's stamp.
     @Test func aReadLateIsTimedAtItsArrival() throws {
+        let address = try #require(ResolvedAddress.resolve(host: "127.0.0.1", port: try FreePort.pick()))
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(listener) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { a in
-            _ = bind(listener, a, len)
-            _ = listen(listener, 1)
-            _ = getsockname(listener, a, &len)
-        } }
+        #expect(address.withSockAddr { bind(listener, $0, $1) } == 0 && listen(listener, 1) == 0)
         let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(client) }
         var one: Int32 = 1
         setsockopt(client, SOL_SOCKET, SO_TIMESTAMPNS, &one, socklen_t(MemoryLayout<Int32>.size))
-        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, len) } }
-        #expect(rc == 0)
+        #expect(address.withSockAddr { connect(client, $0, $1) } == 0)
         let server = accept(listener, nil, nil)
         defer { close(server) }
 
@@ -133,7 +125,7 @@ import Testing
         let readAt = LoadEngineShard.now()
         #expect(n == 15)
         let stamped: timespec = try #require(stamp)
-        let arrived = LoadEngineShard.arrival(stamped)
+        let arrived = ClientConnection.arrival(stamped)
         // The clocks are sampled apart: a millisecond either side.
         #expect(arrived + 1_000_000 >= before && arrived <= after + 1_000_000)
         #expect(readAt - arrived >= 40_000_000)

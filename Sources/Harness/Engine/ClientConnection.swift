@@ -64,16 +64,21 @@ final class ClientConnection: EngineSocket {
             return
         }
         var rest = bytes
-        let n = rest.withUnsafeReadableBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        if n > 0 { rest.moveReaderIndex(forwardBy: n) }
-        if rest.readableBytes == 0 { return }
-        if n < 0 && errno != EAGAIN && errno != EINTR {
+        guard sendSome(&rest) else {
             // Reported from the loop, not from inside the engine's write: a failure there starts the next request.
             engine.loop.schedule(at: 0) { [self] in if isOpen { engine.transportFailed(on: self, as: .reset) } }
             return
         }
+        if rest.readableBytes == 0 { return }
         unsent = rest
         engine.loop.watchWrites(fd, registration!, true)
+    }
+
+    /// Sends what the socket takes of `bytes` and leaves the rest in it; false on an error other than a full socket.
+    private func sendSome(_ bytes: inout ByteBuffer) -> Bool {
+        let n = bytes.withUnsafeReadableBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        if n > 0 { bytes.moveReaderIndex(forwardBy: n) }
+        return n >= 0 || errno == EAGAIN || errno == EINTR
     }
 
     /// Closes the socket (idempotent); nothing more is reported for it.
@@ -100,12 +105,7 @@ final class ClientConnection: EngineSocket {
             return engine.connected(self)
         }
         guard var rest = unsent else { return engine.loop.watchWrites(fd, registration!, false) }
-        let n = rest.withUnsafeReadableBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        if n < 0 {
-            if errno != EAGAIN && errno != EINTR { engine.transportFailed(on: self, as: .reset) }
-            return
-        }
-        rest.moveReaderIndex(forwardBy: n)
+        guard sendSome(&rest) else { return engine.transportFailed(on: self, as: .reset) }
         if rest.readableBytes > 0 { unsent = rest; return }
         unsent = nil
         engine.loop.watchWrites(fd, registration!, false)
@@ -120,16 +120,16 @@ final class ClientConnection: EngineSocket {
             var got = 0
             var stamp: timespec?
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 0) { p in
-                got = engine.stampsReads ? Self.receive(fd, into: p, stamp: &stamp) : Glibc.read(fd, p.baseAddress, p.count)
+                got = Self.receive(fd, into: p, stamp: &stamp)
                 return max(got, 0)
             }
-            let arrived = LoadEngineShard.arrival(stamp)
             if got == 0 { return peerClosed() }
             if got < 0 {
                 if errno == EINTR { continue }
                 if errno != EAGAIN { engine.transportFailed(on: self, as: .reset) }
                 return
             }
+            let arrived = Self.arrival(stamp)
             let full = buffer.readableBytes == buffer.capacity
             parsing: while fd >= 0 && buffer.readableBytes > 0 {
                 switch parser.parse(&buffer) {
@@ -148,7 +148,7 @@ final class ClientConnection: EngineSocket {
 
     private func peerClosed() {
         if case .response(let status, let body, _) = parser.connectionClosed() {
-            engine.responseReceived(on: self, status: status, body: body, keepAlive: false, at: LoadEngineShard.now())
+            engine.responseReceived(on: self, status: status, body: body, keepAlive: false, at: Self.arrival(nil))
         }
         engine.connectionClosed(self)
     }
@@ -158,7 +158,20 @@ final class ClientConnection: EngineSocket {
         engine.pendingConnects -= 1
     }
 
-    /// Reads like read(2), and takes the kernel's receive time of the last bytes read (SO_TIMESTAMPNS).
+    /// When bytes read now arrived (monotonic ns): the kernel's stamp (real time) moved onto the monotonic clock,
+    /// or now without one.
+    static func arrival(_ stamp: timespec?) -> UInt64 {
+        let now = EngineLoop.now()
+        guard let stamp else { return now }
+        var real = timespec()
+        clock_gettime(CLOCK_REALTIME, &real)
+        let ago = (real.tv_sec - stamp.tv_sec) * 1_000_000_000 + (real.tv_nsec - stamp.tv_nsec)
+        // A stamp from the future (the real clock stepped back) is taken as now.
+        return ago > 0 ? now &- UInt64(ago) : now
+    }
+
+    /// Reads like read(2), and takes the kernel's receive time of the last bytes read when the socket has
+    /// SO_TIMESTAMPNS (`LoadEngineShard.stampsReads`); one call for both, so there is one read path.
     static func receive(_ fd: Int32, into p: UnsafeMutableRawBufferPointer, stamp: inout timespec?) -> Int {
         withUnsafeTemporaryAllocation(byteCount: 64, alignment: 8) { control in
             var iov = iovec(iov_base: p.baseAddress, iov_len: p.count)

@@ -85,13 +85,20 @@ final class EngineLoop: @unchecked Sendable {
         _ = write(wake, &one, 8)
     }
 
-    /// Runs `task` at `deadline` (monotonic ns, as `LoadEngineShard.now`), or at once if it has passed.
+    /// Monotonic nanoseconds: the clock of deadlines, and of the sleep until one (`CLOCK_MONOTONIC` both).
+    static func now() -> UInt64 {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
+    }
+
+    /// Runs `task` at `deadline` (monotonic ns, as `now`), or at once if it has passed.
     func schedule(at deadline: UInt64, _ task: @escaping () -> Void) {
         timers.push(deadline, task)
     }
 
     func schedule(in nanos: UInt64, _ task: @escaping () -> Void) {
-        schedule(at: LoadEngineShard.now() + nanos, task)
+        schedule(at: Self.now() + nanos, task)
     }
 
     /// Ends the loop after the current event; its thread exits and pending timers never run.
@@ -136,28 +143,7 @@ final class EngineLoop: @unchecked Sendable {
             runSubmitted()
             runDueTimers()
             if stopped { break }
-            var timeout = timespec()
-            let n: Int32
-            let next = timers.nextDeadline
-            // How far ahead the next timer is; negative when it is due already (a timer ran late).
-            let ahead = next.map { Int64(bitPattern: $0 &- LoadEngineShard.now()) }
-            if let next, let ahead, ahead > 0, ahead <= Int64(Self.readHorizon), socketsMayWait?() == true {
-                // A timer is due within the horizon and the owner can read late (it times responses by the
-                // kernel's receive stamp): sleep until the timer and take the sockets then, so a tick and its
-                // responses cost one wake rather than two. On one CPU beside the server, the second wake (a
-                // context switch each way) cost more than the request.
-                var due = timespec(tv_sec: Int(next / 1_000_000_000), tv_nsec: Int(next % 1_000_000_000))
-                while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, nil) == EINTR {}
-                n = epoll_pwait2(epoll, &events, Int32(events.count), &timeout, nil)
-            } else if let ahead {
-                // Due already: poll without waiting, so sockets are served between timers.
-                let wait = UInt64(max(ahead, 0))
-                timeout.tv_sec = Int(wait / 1_000_000_000)
-                timeout.tv_nsec = Int(wait % 1_000_000_000)
-                n = epoll_pwait2(epoll, &events, Int32(events.count), &timeout, nil)
-            } else {
-                n = epoll_pwait2(epoll, &events, Int32(events.count), nil, nil)
-            }
+            let n = wait(for: &events)
             guard n > 0 else { continue }  // a timeout, or EINTR
             for i in 0..<Int(n) where !stopped {
                 let token = events[i].data.u64
@@ -166,13 +152,13 @@ final class EngineLoop: @unchecked Sendable {
                     _ = read(wake, &count, 8)
                     continue
                 }
-                let slot = Int(token & 0xFFFF_FFFF)
-                guard slots[slot].generation == UInt32(token >> 32), let socket = slots[slot].socket else { continue }
+                guard let socket = registered(token) else { continue }
                 let flags = events[i].events
                 if flags & EPOLLOUT.rawValue != 0 { socket.writable() }
-                // An error or hang-up is read too: the read reports it (0 bytes, or the errno).
+                // An error or hang-up is read too: the read reports it (0 bytes, or the errno). Not if the write
+                // closed it.
                 if flags & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0,
-                   slots[slot].generation == UInt32(token >> 32) {
+                   registered(token) != nil {
                     socket.readable()
                 }
             }
@@ -185,6 +171,32 @@ final class EngineLoop: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// The socket an event's token names, unless it was removed since (its slot's generation moved on).
+    private func registered(_ token: UInt64) -> (any EngineSocket)? {
+        let slot = Int(token & 0xFFFF_FFFF)
+        return slots[slot].generation == UInt32(token >> 32) ? slots[slot].socket : nil
+    }
+
+    /// Waits for events until the next timer is due (without a timer, until an event).
+    private func wait(for events: inout [epoll_event]) -> Int32 {
+        guard let next = timers.nextDeadline else { return epoll_pwait2(epoll, &events, Int32(events.count), nil, nil) }
+        // Negative when the next timer is due already (one ran late): then poll without waiting, so sockets are
+        // served between timers.
+        let ahead = Int64(bitPattern: next &- Self.now())
+        var wait = UInt64(max(ahead, 0))
+        if ahead > 0, ahead <= Int64(Self.readHorizon), socketsMayWait?() == true {
+            // A timer is due within the horizon and the owner can read late (it times responses by the kernel's
+            // receive stamp): sleep until the timer and take the sockets then, so a tick and its responses cost
+            // one wake rather than two. On one CPU beside the server, the second wake (a context switch each
+            // way) cost more than the request.
+            var due = timespec(tv_sec: Int(next / 1_000_000_000), tv_nsec: Int(next % 1_000_000_000))
+            while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, nil) == EINTR {}
+            wait = 0
+        }
+        var timeout = timespec(tv_sec: Int(wait / 1_000_000_000), tv_nsec: Int(wait % 1_000_000_000))
+        return epoll_pwait2(epoll, &events, Int32(events.count), &timeout, nil)
+    }
+
     private func runSubmitted() {
         lock.lock()
         let tasks = submitted
@@ -194,7 +206,7 @@ final class EngineLoop: @unchecked Sendable {
     }
 
     private func runDueTimers() {
-        let now = LoadEngineShard.now()
+        let now = Self.now()
         while !stopped, let task = timers.popDue(now: now) { task() }
     }
 }

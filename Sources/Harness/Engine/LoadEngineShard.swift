@@ -27,6 +27,8 @@ final class LoadEngineShard: @unchecked Sendable {
     var t0: UInt64 = 0
     var nextIteration: UInt64
     var lifecycle = ShardStateMachine()
+    /// The open model's wake, made once: a closure per wake would be an allocation per tick.
+    private var openTick: (() -> Void)?
     private var done: CheckedContinuation<RunResult, Never>?
     var startedAt = Date()
 
@@ -104,8 +106,10 @@ final class LoadEngineShard: @unchecked Sendable {
         connectionCap = plan.maxConnections.map { max(1, Self.share(of: plan.segment.share(of: $0), shard: shard, shards: shards)) }
         if case .open(_, let cap) = plan.workload {
             openCap = Self.share(of: plan.segment.share(of: cap), shard: shard, shards: shards)
+            stampsReads = plan.session == nil && plan.journeys.allSatisfy { $0.steps.count == 1 }
         } else {
             openCap = 0
+            stampsReads = false
         }
         timeoutNanos = UInt64(plan.requestTimeoutSeconds * 1e9)
         usesVariables = compiled[0].map { steps in steps.contains { $0.staticBytes == nil || $0.needsBody } }
@@ -114,18 +118,13 @@ final class LoadEngineShard: @unchecked Sendable {
         rng = SplitMix64(seed: plan.seed &+ UInt64(shard) &* 0x1000_0001)
         nextIteration = UInt64(shard)
         recorder = ShardRecorder(endpoints: names)
-        if case .open = plan.workload, plan.session == nil, plan.journeys.allSatisfy({ $0.steps.count == 1 }) {
-            stampsReads = true
-        } else {
-            stampsReads = false
-        }
         if stampsReads {
             // Not while a request waits for a connection, or for a connect: a late read or connect would start it late.
             loop.socketsMayWait = { [unowned self] in pendingConnects == 0 && waiting.allSatisfy(\.isEmpty) }
         }
     }
 
-    static func now() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
+    static func now() -> UInt64 { EngineLoop.now() }
 
     // MARK: Start and stop
 
@@ -142,7 +141,10 @@ final class LoadEngineShard: @unchecked Sendable {
         startedAt = Date()
         t0 = Self.now()
         switch plan.workload {
-        case .open(let pacer, _): tickOpen(plan.segment.isWhole ? pacer : SegmentedPacer(pacer, segment: plan.segment))
+        case .open(let pacer, _):
+            let pacer = plan.segment.isWhole ? pacer : SegmentedPacer(pacer, segment: plan.segment)
+            openTick = { [unowned self] in tickOpen(pacer) }
+            tickOpen(pacer)
         case .closed(let startVUs, _): vuTarget = share(of: plan.segment.share(of: startVUs)); adjustVUs()
         }
         scheduleInterval()
@@ -200,7 +202,7 @@ final class LoadEngineShard: @unchecked Sendable {
         while let due = pacer.dueTime(ofIteration: nextIteration) {
             let at = t0 + due
             if at > now + plan.sendWindowNanos {
-                loop.schedule(at: at) { self.tickOpen(pacer) }
+                loop.schedule(at: at, openTick!)
                 return
             }
             nextIteration += UInt64(shards)
@@ -418,18 +420,6 @@ final class LoadEngineShard: @unchecked Sendable {
     }
 
     func returnReadBuffer(_ buffer: ByteBuffer) { readBuffer = buffer }
-
-    /// When bytes read now arrived (monotonic ns): the kernel's stamp (real time) moved onto the monotonic clock,
-    /// or now without one.
-    static func arrival(_ stamp: timespec?) -> UInt64 {
-        let now = Self.now()
-        guard let stamp else { return now }
-        var real = timespec()
-        clock_gettime(CLOCK_REALTIME, &real)
-        let ago = (real.tv_sec - stamp.tv_sec) * 1_000_000_000 + (real.tv_nsec - stamp.tv_nsec)
-        // A stamp from the future (the real clock stepped back) is taken as now.
-        return ago > 0 ? now &- UInt64(ago) : now
-    }
 
     func responseReceived(on conn: ClientConnection, status: Int, body: ByteBuffer?, keepAlive: Bool, at arrived: UInt64) {
         guard let (req, reuse) = conn.state.responseReceived(keepAlive: keepAlive, runFinished: lifecycle.finished) else { return }
