@@ -79,7 +79,7 @@ import Testing
             loop.start {
                 reader.registration = loop.add(reader.fd, reader, writes: false)
                 _ = write(p[1], "x", 1)
-                let deadline = LoadEngineShard.now() + EngineLoop.readHorizon * 4 / 5
+                let deadline = LoadEngineShard.now() + loop.readHorizon * 4 / 5
                 loop.schedule(at: deadline) {}
                 loop.schedule(at: deadline + 50_000_000) {
                     loop.stop()

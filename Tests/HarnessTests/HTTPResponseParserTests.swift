@@ -38,6 +38,20 @@ import Testing
                         .response(status: 404, body: nil, keepAlive: true)])
     }
 
+    /// Every split point of a response, in the head or the body, leaves the parser partway; only the end does not.
+    @Test func knowsWhenItIsPartwayThroughAResponse() {
+        let bytes = Array("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello".utf8)
+        for cut in 1..<bytes.count {
+            var p = HTTPResponseParser()
+            var head = ByteBuffer(bytes: bytes[..<cut])
+            #expect(p.parse(&head) == .needMoreData)
+            #expect(p.midResponse, "cut at \(cut)")
+            var rest = ByteBuffer(bytes: bytes[cut...])
+            #expect(p.parse(&rest) == .response(status: 200, body: nil, keepAlive: true))
+            #expect(!p.midResponse)
+        }
+    }
+
     @Test(arguments: [1, 5, 1000])
     func framesChunkedBodies(chunk: Int) {
         let text = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n6;ext=1\r\npedia \r\n0\r\nX-Trailer: 1\r\n\r\n" +

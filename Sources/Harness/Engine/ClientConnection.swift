@@ -142,7 +142,10 @@ final class ClientConnection: EngineSocket {
                 }
             }
             // A read that filled the buffer may have left more; otherwise the socket is drained (one read per wake).
-            guard full else { return }
+            guard full else {
+                if engine.stampsReads { engine.lateReads.read(stamped: stamp != nil, endedMidResponse: parser.midResponse) }
+                return
+            }
         }
     }
 

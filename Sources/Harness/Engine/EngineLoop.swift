@@ -33,9 +33,10 @@ final class EngineLoop: @unchecked Sendable {
     private var slots: [Slot] = []
     private var freeSlots: [Int] = []
     private let name: String
-    /// Set by the owner: whether socket events may wait for a timer due within `readHorizon` (see `run`).
+    /// Set by the owner: whether socket events may wait for a timer due within `readHorizon` (see `wait`).
     var socketsMayWait: (() -> Bool)?
-    static let readHorizon: UInt64 = 1_000_000
+    /// How far ahead a timer may be for socket events to wait for it (ns); set by the owner.
+    var readHorizon: UInt64 = 1_000_000
 
     private struct Slot {
         var socket: (any EngineSocket)?
@@ -184,7 +185,7 @@ final class EngineLoop: @unchecked Sendable {
         // served between timers.
         let ahead = Int64(bitPattern: next &- Self.now())
         var wait = UInt64(max(ahead, 0))
-        if ahead > 0, ahead <= Int64(Self.readHorizon), socketsMayWait?() == true {
+        if ahead > 0, ahead <= Int64(readHorizon), socketsMayWait?() == true {
             // A timer is due within the horizon and the owner can read late (it times responses by the kernel's
             // receive stamp): sleep until the timer and take the sockets then, so a tick and its responses cost
             // one wake rather than two. On one CPU beside the server, the second wake (a context switch each

@@ -78,10 +78,13 @@ public struct HTTPResponseParser {
         }
     }
 
+    /// Part of a response has been read and the rest has not.
+    public var midResponse: Bool { state != .head || partial.readableBytes > 0 }
+
     /// The connection closed: completes a response framed by close, anything else is cut short.
     public mutating func connectionClosed() -> Outcome {
         if state == .untilClose { keepAlive = false; return finish() }
-        if state == .head && partial.readableBytes == 0 { return .needMoreData }
+        if !midResponse { return .needMoreData }
         return .invalid("connection closed mid-response")
     }
 

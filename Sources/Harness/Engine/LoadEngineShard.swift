@@ -55,6 +55,7 @@ final class LoadEngineShard: @unchecked Sendable {
     /// Only when a response starts nothing: an open model of one-request iterations without sessions. A next
     /// step, a session's next iteration or a closed model's next request would start late and be timed from then.
     let stampsReads: Bool
+    var lateReads = LateReads()
     var peakConnections = 0
 
     // Iterations.
@@ -119,8 +120,12 @@ final class LoadEngineShard: @unchecked Sendable {
         nextIteration = UInt64(shard)
         recorder = ShardRecorder(endpoints: names)
         if stampsReads {
-            // Not while a request waits for a connection, or for a connect: a late read or connect would start it late.
-            loop.socketsMayWait = { [unowned self] in pendingConnects == 0 && waiting.allSatisfy(\.isEmpty) }
+            // A tick sends what falls due within the send window, so from 1k req/s per shard the next tick is due
+            // within the window and a millisecond: responses then wait for it.
+            loop.readHorizon = plan.sendWindowNanos + 1_000_000
+            loop.socketsMayWait = { [unowned self] in
+                lateReads.allowed(connectsPending: pendingConnects > 0, requestsWaiting: !waiting.allSatisfy(\.isEmpty))
+            }
         }
     }
 
