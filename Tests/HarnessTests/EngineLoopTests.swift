@@ -15,9 +15,11 @@ import Testing
         #expect(heap.count == 0)
     }
 
-    /// A task from another thread wakes a loop that sleeps until a timer far ahead; timers then run on time.
-    @Test func aTaskFromAnotherThreadWakesTheLoop() async {
-        let loop = EngineLoop(name: "test-loop")
+    /// A task from another thread wakes a loop that sleeps until a timer far ahead; timers then run on time. With
+    /// epoll_pwait2's timeouts, and with a timerfd for kernels without it.
+    @Test(arguments: [false, true])
+    func aTaskFromAnotherThreadWakesTheLoop(waitsOnTimerFD: Bool) async {
+        let loop = EngineLoop(name: "test-loop", waitsOnTimerFD: waitsOnTimerFD)
         let seen = await withCheckedContinuation { (done: CheckedContinuation<[String], Never>) in
             nonisolated(unsafe) var log: [String] = []
             loop.start {
@@ -32,6 +34,27 @@ import Testing
             }
         }
         #expect(seen == ["20ms", "task", "at once"])
+    }
+
+    /// The loop sleeps until its next timer, however it waits: without epoll_pwait2, every wait had returned at
+    /// once and the loop spun, millions of waits for these five timers.
+    @Test(arguments: [false, true])
+    func theLoopSleepsBetweenTimers(waitsOnTimerFD: Bool) async {
+        let loop = EngineLoop(name: "test-loop", waitsOnTimerFD: waitsOnTimerFD)
+        let (waits, ranAt) = await withCheckedContinuation { (done: CheckedContinuation<(Int, [Bool]), Never>) in
+            nonisolated(unsafe) var ranAt: [Bool] = []
+            loop.start {
+                for i in 1...5 {
+                    let due = EngineLoop.now() + UInt64(i) * 20_000_000
+                    loop.schedule(at: due) {
+                        ranAt.append(EngineLoop.now() >= due)
+                        if i == 5 { loop.stop(); done.resume(returning: (loop.waits, ranAt)) }
+                    }
+                }
+            }
+        }
+        #expect(ranAt == [true, true, true, true, true])
+        #expect(waits <= 10, "\(waits) waits")
     }
 
     /// Two sockets readable in one batch, each closing the other when served: the one closed first is not served,
@@ -68,8 +91,9 @@ import Testing
 
     /// With a timer due within the horizon and an owner that reads late, a readable socket waits for the timer:
     /// a tick and its responses take one wake.
-    @Test func aSocketWaitsForATimerDueWithinTheHorizon() async {
-        let loop = EngineLoop(name: "test-loop")
+    @Test(arguments: [false, true])
+    func aSocketWaitsForATimerDueWithinTheHorizon(waitsOnTimerFD: Bool) async {
+        let loop = EngineLoop(name: "test-loop", waitsOnTimerFD: waitsOnTimerFD)
         loop.socketsMayWait = { true }
         var p: [Int32] = [0, 0]
         #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &p) == 0)

@@ -33,6 +33,11 @@ final class EngineLoop: @unchecked Sendable {
     private var slots: [Slot] = []
     private var freeSlots: [Int] = []
     private let name: String
+    /// Without epoll_pwait2 (Linux before 5.11, and valgrind), a timerfd armed before each wait: every call
+    /// returned ENOSYS at once, and the loop spun a whole CPU between timers. Nil when the kernel has it.
+    private let timerFD: Int32?
+    /// Waits so far: a loop that sleeps between timers waits about once per timer or event.
+    private(set) var waits = 0
     /// Set by the owner: whether socket events may wait for a timer due within `readHorizon` (see `wait`).
     var socketsMayWait: (() -> Bool)?
     /// How far ahead a timer may be for socket events to wait for it (ns); set by the owner.
@@ -51,19 +56,34 @@ final class EngineLoop: @unchecked Sendable {
     }
 
     private static let wakeToken = UInt64.max
+    private static let timerToken = UInt64.max - 1
 
-    init(name: String) {
+    /// Whether this kernel has epoll_pwait2, asked once with a wait that does not block.
+    static let kernelHasEpollPwait2: Bool = {
+        let probe = epoll_create1(Int32(EPOLL_CLOEXEC))
+        defer { close(probe) }
+        var event = epoll_event()
+        var zero = timespec()
+        return epoll_pwait2(probe, &event, 1, &zero, nil) >= 0 || errno != ENOSYS
+    }()
+
+    init(name: String, waitsOnTimerFD: Bool = !EngineLoop.kernelHasEpollPwait2) {
         self.name = name
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         wake = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
-        precondition(epoll >= 0 && wake >= 0, "epoll or eventfd: \(String(cString: strerror(errno)))")
-        var ev = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(u64: Self.wakeToken))
-        epoll_ctl(epoll, EPOLL_CTL_ADD, wake, &ev)
+        timerFD = waitsOnTimerFD ? timerfd_create(CLOCK_MONOTONIC, Int32(TFD_CLOEXEC | TFD_NONBLOCK)) : nil
+        precondition(epoll >= 0 && wake >= 0 && (timerFD ?? 0) >= 0, "epoll, eventfd or timerfd: \(String(cString: strerror(errno)))")
+        for (fd, token) in [(wake, Self.wakeToken), (timerFD, Self.timerToken)] {
+            guard let fd else { continue }
+            var ev = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(u64: token))
+            epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &ev)
+        }
     }
 
     deinit {
         close(epoll)
         close(wake)
+        if let timerFD { close(timerFD) }
     }
 
     /// Starts the thread, which runs `first` and then serves sockets and timers until `stop`.
@@ -148,9 +168,9 @@ final class EngineLoop: @unchecked Sendable {
             guard n > 0 else { continue }  // a timeout, or EINTR
             for i in 0..<Int(n) where !stopped {
                 let token = events[i].data.u64
-                if token == Self.wakeToken {
+                if token == Self.wakeToken || token == Self.timerToken {
                     var count: UInt64 = 0
-                    _ = read(wake, &count, 8)
+                    _ = read(token == Self.wakeToken ? wake : timerFD!, &count, 8)
                     continue
                 }
                 guard let socket = registered(token) else { continue }
@@ -180,11 +200,11 @@ final class EngineLoop: @unchecked Sendable {
 
     /// Waits for events until the next timer is due (without a timer, until an event).
     private func wait(for events: inout [epoll_event]) -> Int32 {
-        guard let next = timers.nextDeadline else { return epoll_pwait2(epoll, &events, Int32(events.count), nil, nil) }
+        waits += 1
+        guard let next = timers.nextDeadline else { return poll(&events, for: nil) }
         // Negative when the next timer is due already (one ran late): then poll without waiting, so sockets are
         // served between timers.
         let ahead = Int64(bitPattern: next &- Self.now())
-        var wait = UInt64(max(ahead, 0))
         if ahead > 0, ahead <= Int64(readHorizon), socketsMayWait?() == true {
             // A timer is due within the horizon and the owner can read late (it times responses by the kernel's
             // receive stamp): sleep until the timer and take the sockets then, so a tick and its responses cost
@@ -192,10 +212,23 @@ final class EngineLoop: @unchecked Sendable {
             // way) cost more than the request.
             var due = timespec(tv_sec: Int(next / 1_000_000_000), tv_nsec: Int(next % 1_000_000_000))
             while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, nil) == EINTR {}
-            wait = 0
+            return poll(&events, for: 0)
         }
-        var timeout = timespec(tv_sec: Int(wait / 1_000_000_000), tv_nsec: Int(wait % 1_000_000_000))
-        return epoll_pwait2(epoll, &events, Int32(events.count), &timeout, nil)
+        return poll(&events, for: UInt64(max(ahead, 0)))
+    }
+
+    /// Waits for events for at most `nanos` (nil: until one comes).
+    private func poll(_ events: inout [epoll_event], for nanos: UInt64?) -> Int32 {
+        let count = Int32(events.count)
+        let spec = nanos.map { timespec(tv_sec: Int($0 / 1_000_000_000), tv_nsec: Int($0 % 1_000_000_000)) }
+        guard let timerFD else {
+            guard var timeout = spec else { return epoll_pwait2(epoll, &events, count, nil, nil) }
+            return epoll_pwait2(epoll, &events, count, &timeout, nil)
+        }
+        guard let spec, nanos! > 0 else { return epoll_wait(epoll, &events, count, spec == nil ? -1 : 0) }
+        var due = itimerspec(it_interval: timespec(), it_value: spec)
+        timerfd_settime(timerFD, 0, &due, nil)
+        return epoll_wait(epoll, &events, count, -1)
     }
 
     private func runSubmitted() {
