@@ -199,8 +199,9 @@ public struct HTTPResponseParser {
                 if Self.hasPrefix(line, "content-length:") {
                     contentLength = Self.decimal(Line(rebasing: line[15...]))
                 } else if Self.hasPrefix(line, "connection:") {
-                    if Self.find("close", in: line) != nil { keepAlive = false }
-                    else if Self.find("keep-alive", in: line) != nil { keepAlive = true }
+                    let value = Line(rebasing: line[11...])
+                    if Self.find("close", in: value) != nil { keepAlive = false }
+                    else if Self.find("keep-alive", in: value) != nil { keepAlive = true }
                 }
             case UInt8(ascii: "t"):
                 if Self.hasPrefix(line, "transfer-encoding:") { chunked = Self.find("chunked", in: line) != nil }
