@@ -168,7 +168,7 @@ final class ClientConnection: EngineSocket {
         guard let stamp else { return now }
         var real = timespec()
         clock_gettime(CLOCK_REALTIME, &real)
-        let ago = (real.tv_sec - stamp.tv_sec) * 1_000_000_000 + (real.tv_nsec - stamp.tv_nsec)
+        let ago = real.nanos - stamp.nanos
         // A stamp from the future (the real clock stepped back) is taken as now.
         return ago > 0 ? now &- UInt64(ago) : now
     }

@@ -58,13 +58,14 @@ final class EngineLoop: @unchecked Sendable {
     private static let wakeToken = UInt64.max
     private static let timerToken = UInt64.max - 1
 
-    /// Whether this kernel has epoll_pwait2, asked once with a wait that does not block.
+    /// Whether epoll_pwait2 works here, asked once with a wait that does not block. Any failure counts: ENOSYS
+    /// from an old kernel, or EPERM from a container's seccomp filter that predates the call.
     static let kernelHasEpollPwait2: Bool = {
         let probe = epoll_create1(Int32(EPOLL_CLOEXEC))
         defer { close(probe) }
         var event = epoll_event()
         var zero = timespec()
-        return epoll_pwait2(probe, &event, 1, &zero, nil) >= 0 || errno != ENOSYS
+        return epoll_pwait2(probe, &event, 1, &zero, nil) >= 0
     }()
 
     init(name: String, waitsOnTimerFD: Bool = !EngineLoop.kernelHasEpollPwait2) {
@@ -110,7 +111,7 @@ final class EngineLoop: @unchecked Sendable {
     static func now() -> UInt64 {
         var t = timespec()
         clock_gettime(CLOCK_MONOTONIC, &t)
-        return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
+        return UInt64(t.nanos)
     }
 
     /// Runs `task` at `deadline` (monotonic ns, as `now`), or at once if it has passed.
@@ -210,7 +211,7 @@ final class EngineLoop: @unchecked Sendable {
             // receive stamp): sleep until the timer and take the sockets then, so a tick and its responses cost
             // one wake rather than two. On one CPU beside the server, the second wake (a context switch each
             // way) cost more than the request.
-            var due = timespec(tv_sec: Int(next / 1_000_000_000), tv_nsec: Int(next % 1_000_000_000))
+            var due = timespec(nanos: next)
             while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, nil) == EINTR {}
             return poll(&events, for: 0)
         }
@@ -220,15 +221,17 @@ final class EngineLoop: @unchecked Sendable {
     /// Waits for events for at most `nanos` (nil: until one comes).
     private func poll(_ events: inout [epoll_event], for nanos: UInt64?) -> Int32 {
         let count = Int32(events.count)
-        let spec = nanos.map { timespec(tv_sec: Int($0 / 1_000_000_000), tv_nsec: Int($0 % 1_000_000_000)) }
-        guard let timerFD else {
-            guard var timeout = spec else { return epoll_pwait2(epoll, &events, count, nil, nil) }
-            return epoll_pwait2(epoll, &events, count, &timeout, nil)
+        if let timerFD {
+            // epoll_wait's timeout is in milliseconds: a timer ahead wakes the loop through the timerfd instead.
+            if let nanos, nanos > 0 {
+                var due = itimerspec(it_interval: timespec(), it_value: timespec(nanos: nanos))
+                timerfd_settime(timerFD, 0, &due, nil)
+            }
+            return epoll_wait(epoll, &events, count, nanos == 0 ? 0 : -1)
         }
-        guard let spec, nanos! > 0 else { return epoll_wait(epoll, &events, count, spec == nil ? -1 : 0) }
-        var due = itimerspec(it_interval: timespec(), it_value: spec)
-        timerfd_settime(timerFD, 0, &due, nil)
-        return epoll_wait(epoll, &events, count, -1)
+        guard let nanos else { return epoll_pwait2(epoll, &events, count, nil, nil) }
+        var timeout = timespec(nanos: nanos)
+        return epoll_pwait2(epoll, &events, count, &timeout, nil)
     }
 
     private func runSubmitted() {

@@ -196,31 +196,31 @@ public struct HTTPResponseParser {
         mutating func header(_ line: Line, serverTiming: Bool) {
             switch line[0] | 0x20 {
             case UInt8(ascii: "c"):
-                if Self.hasPrefix(line, "content-length:") {
-                    contentLength = Self.decimal(Line(rebasing: line[15...]))
-                } else if Self.hasPrefix(line, "connection:") {
-                    let value = Line(rebasing: line[11...])
+                if let value = Self.value(line, of: "content-length:") {
+                    contentLength = Self.decimal(value)
+                } else if let value = Self.value(line, of: "connection:") {
                     if Self.find("close", in: value) != nil { keepAlive = false }
                     else if Self.find("keep-alive", in: value) != nil { keepAlive = true }
                 }
             case UInt8(ascii: "t"):
-                if Self.hasPrefix(line, "transfer-encoding:") { chunked = Self.find("chunked", in: line) != nil }
+                if let value = Self.value(line, of: "transfer-encoding:") { chunked = Self.find("chunked", in: value) != nil }
             case UInt8(ascii: "s"):
-                if serverTiming && Self.hasPrefix(line, "server-timing:") {
-                    self.serverTiming = ServerStages(db: Self.duration(line, "db;dur="), cache: Self.duration(line, "cache;dur="),
-                                                     wait: Self.duration(line, "wait;dur="), render: Self.duration(line, "render;dur="))
+                if serverTiming, let value = Self.value(line, of: "server-timing:") {
+                    self.serverTiming = ServerStages(db: Self.duration(value, "db;dur="), cache: Self.duration(value, "cache;dur="),
+                                                     wait: Self.duration(value, "wait;dur="), render: Self.duration(value, "render;dur="))
                 }
             default:
                 break
             }
         }
 
-        static func hasPrefix(_ line: Line, _ lowercased: StaticString) -> Bool {
-            let n = lowercased.utf8CodeUnitCount
-            guard line.count >= n else { return false }
-            let p = lowercased.utf8Start
-            for k in 0..<n where line[k] | 0x20 != p[k] | 0x20 { return false }
-            return true
+        /// The line after `name` (lowercase, with its colon) when the line is that header, matched in any case.
+        static func value(_ line: Line, of name: StaticString) -> Line? {
+            let n = name.utf8CodeUnitCount
+            guard line.count >= n else { return nil }
+            let p = name.utf8Start
+            for k in 0..<n where line[k] | 0x20 != p[k] | 0x20 { return nil }
+            return Line(rebasing: line[n...])
         }
 
         /// Where `lowercased` ends in `line`, matching ASCII case-insensitively; nil if absent.
