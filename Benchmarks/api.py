@@ -15,6 +15,10 @@
    It is printed beside the stress scenario's knee for that journey (`mailstorm run stress`), and beside the
    journey's own CPU bound, the most the knee could reach with every core busy: every process's CPU per second at
    0.25 and 0.75 of the knee (measured as in 1), fitted as a fixed part plus a cost per journey.
+   The api mix's floor comes from the same login: an api session logs in once per 37 requests on average, so even
+   if every other request cost only GET /health/live's campaignd CPU, and the generator what `mailstorm http --rate
+   10000` costs on nginx's CPU, the cores could serve no more than cores / (login / 37 + 36/37 x /health + generator)
+   req/s: an upper bound on the api knee on this machine.
 
 Each knee is searched --knees times (3 by default) and printed as the median with its range: one search here
 moved by about a fifth between runs of the same build (750-1,182 iterations/s), so one figure says little.
@@ -22,7 +26,7 @@ moved by about a fifth between runs of the same build (750-1,182 iterations/s), 
 Usage: Benchmarks/api.py [--step 10s] [--knees 3] [--skip-knee] [--skip-stress]
 """
 import argparse, glob, json, os, re, statistics, subprocess, tempfile
-from common import Nginx, Stack, api, ensure_packages, release_binary, tree_cpu, wrk
+from common import Nginx, Stack, api, child_cpu, ensure_packages, release_binary, tree_cpu, wrk
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--step", default="10s")
@@ -35,6 +39,7 @@ mailstorm = release_binary("mailstorm")
 release_binary("campaignd")
 cores = os.cpu_count()
 JOURNEY = 4  # requests in one seed-000 journey: login, list, stats, create
+SESSION = 2 + (20 + 50) / 2  # requests in one api session on average: login and create, then 20-50 of the mix
 
 
 def run_summary(args):
@@ -90,6 +95,15 @@ if not a.skip_knee:
 print("\n2. ceilings, wrk -t1 -c64, 10 s each")
 with Nginx() as n:
     nginx = wrk(n.url)["rps"]
+    # The generator's own cost at seed 001's rate, at its cheapest: one URL, nginx and mailstorm on one CPU.
+    cpu = {min(os.sched_getaffinity(0))}
+    for p in n.pids:
+        os.sched_setaffinity(p, cpu)
+    with tempfile.TemporaryDirectory(prefix="ms-api-") as out:
+        c0 = child_cpu()
+        subprocess.run([mailstorm, "http", n.url, "--rate", "10000", "--duration", "10s", "--quiet", "--out", out],
+                       capture_output=True, check=True, preexec_fn=lambda: os.sched_setaffinity(0, cpu))
+        gen_cpu = (child_cpu() - c0) / json.load(open(glob.glob(os.path.join(out, "*", "summary.json"))[0]))["requests"]["total"]
 with Stack() as st:
     # Full pages, as the api scenario's sessions see them: the list's cost grows with the rows it returns.
     st.seed(2000, extra=["--campaigns-per-tenant", "20"])
@@ -97,13 +111,15 @@ with Stack() as st:
     auth = [f"Authorization: Bearer {token}"]
     cid = api(st.url, "POST", "/api/campaigns", json.dumps({"name": "bench", "subject": "s"}).encode(), token)["id"]
     seg = api(st.url, "POST", "/api/segments", json.dumps({"name": "all", "conditions": {"all": []}}).encode(), token)["id"]
-    health = wrk(st.url + "/health/live")["rps"]
+    c0 = tree_cpu(st.pid_of("campaignd"))
+    w = wrk(st.url + "/health/live")
+    health, health_cpu = w["rps"], (tree_cpu(st.pid_of("campaignd")) - c0) / w["requests"]
     dbname = st.db
     subprocess.run(["pgbench", "-i", "-q", "-s", "1", dbname], check=True, capture_output=True)
     pg = subprocess.run(["pgbench", "-S", "-M", "prepared", "-c", "16", "-j", "2", "-T", "10", dbname], capture_output=True, text=True, check=True).stdout
     pgtps = float(re.search(r"tps = ([\d.]+)", pg).group(1))
-    print(f"   nginx static file:        {nginx:10,.0f} req/s")
-    print(f"   campaignd GET /health/live: {health:8,.0f} req/s  ({health / nginx:.2f} of nginx)")
+    print(f"   nginx static file:        {nginx:10,.0f} req/s; mailstorm http --rate 10000 on nginx's CPU costs {gen_cpu * 1e6:.1f} µs per request")
+    print(f"   campaignd GET /health/live: {health:8,.0f} req/s  ({health / nginx:.2f} of nginx), campaignd CPU {health_cpu * 1e6:.0f} µs per request")
     print(f"   pgbench -S (16 clients):  {pgtps:10,.0f} tx/s")
     routes = [("GET /api/campaigns", "/api/campaigns"), ("GET /api/campaigns/{id}", f"/api/campaigns/{cid}"), ("GET /api/stats", "/api/stats"),
               ("GET /api/contacts?email=smith9", "/api/contacts?email=smith9&limit=20"), ("GET /api/segments/{id}/count", f"/api/segments/{seg}/count")]
@@ -128,6 +144,14 @@ with Stack() as st:
     print(f"   logins flat out: {rps:,.0f}/s; campaignd + PostgreSQL CPU per login {per_login * 1000:.2f} ms")
     bound_rps = bound * JOURNEY
     print(f"   bound: {cores} cores / {per_login * 1000:.2f} ms = {bound:,.0f} logins/s = {bound_rps:,.0f} req/s of the seed-000 journey (1 login in {JOURNEY} requests)")
+    # What the api mix could reach here if every request but the login cost campaignd no more than the framework's
+    # floor, PostgreSQL and Redis nothing, and the generator what it costs on one URL: a lower bound on the CPU per
+    # request, so the rate it gives is an upper bound on the api knee on this machine.
+    floor = (per_login + (SESSION - 1) * health_cpu) / SESSION + gen_cpu
+    print(f"   api mix floor: a login per {SESSION:.0f} requests ({per_login * 1e3:.2f} ms), GET /health/live's campaignd CPU"
+          f" ({health_cpu * 1e6:.0f} µs) for each of the others, mailstorm's own at 10,000 req/s ({gen_cpu * 1e6:.1f} µs) ="
+          f" {floor * 1e6:.0f} µs per request; {cores} cores could serve {cores / floor:,.0f} req/s at most,"
+          f" {cores / floor / 10000:.2f} of seed 001's 10,000, even if no other route cost more than /health/live")
 
 if not a.skip_stress:
     print("   seed-000 journey, `mailstorm run stress`:")
