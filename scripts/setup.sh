@@ -32,4 +32,9 @@ if [ ! -x "$venv/bin/kubernetes-validate" ]; then
   echo "setup: installing kubernetes-validate into $venv"
   "$venv/bin/pip" install -q --disable-pip-version-check "kubernetes-validate>=1.31"
 fi
+# hdrhistogram (PyPI) reads run folders' latency.hlog in the tests, as a reader no one here wrote would.
+if ! "$venv/bin/python" -c "import hdrh" 2>/dev/null; then
+  echo "setup: installing hdrhistogram into $venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "hdrhistogram>=0.10,<1"
+fi
 echo "setup: done"

@@ -150,6 +150,20 @@ extension SharedMachine {
         let intervals = lines.filter { $0["type"] as? String == "interval" }
         #expect(intervals.reduce(0) { $0 + ($1["requests"] as? Int ?? 0) } == 80, "\(intervals.count) intervals")
         #expect(lines.first?["event"] as? String == "trial_started" && lines.last?["verdict"] as? String == summary.verdict.label)
+        // latency.hlog as another tool reads it: the PyPI hdrhistogram's log reader sums the intervals to the run's
+        // requests, and to the summary's percentiles within a bucket (hdrhistogram reports a bucket's highest value;
+        // the summary clamps the top one to the largest value recorded). Only percentiles where both rank rules pick
+        // the same value are compared: hdrhistogram rounds p × n half up, HdrHistogram (Java, Swift) takes its ceiling.
+        let hlog = try ManagedProcess.runToEnd(Integration.repository + "/.build/venv/bin/python",
+                                               [Integration.repository + "/Tests/CrossChecks/hlog_read.py", folder + "/latency.hlog"])
+        let read = try #require(try JSONSerialization.jsonObject(with: Data(hlog.output.utf8)) as? [String: Double], "\(hlog.output)")
+        #expect(read["count"] == 80 && read["intervals"] ?? 0 >= 2, "\(read)")
+        let l = summary.latencyMs
+        for (key, p, ms) in [("p50", 50.0, l.p50), ("p90", 90, l.p90), ("p99", 99, l.p99), ("p99.9", 99.9, l.p999), ("max", 100, l.max)]
+        where p == 100 || (p * 80 / 100).rounded(.up) == (p * 80 / 100 + 0.5).rounded(.down) {
+            let theirs = read[key] ?? -1, ours = (ms * 1000).rounded()
+            #expect(ours <= theirs && theirs - ours < theirs / 1000, "\(key): hdrhistogram \(theirs) µs, summary \(ms) ms")
+        }
         // report.html as a reader sees it: Chromium builds the page, logs nothing from its console, and draws it.
         let png = Integration.buildDirectory + "/report-screenshot.png"
         let page = try Integration.chromium(folder + "/report.html", screenshot: png)

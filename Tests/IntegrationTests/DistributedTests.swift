@@ -103,7 +103,7 @@ extension SharedMachine {
     /// deploy/kubernetes renders with kustomize, and every object passes PyPI's kubernetes-validate (written by
     /// others) against the Kubernetes API schemas; the generator is an Indexed Job of as many pods as segments.
     @Test func theKubernetesBaseRendersAndValidates() throws {
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let repo = Integration.repository
         let rendered = try ManagedProcess.runToEnd("/usr/bin/kubectl", ["kustomize", repo + "/deploy/kubernetes"])
         try #require(rendered.status == 0, "\(rendered.output)")
         let file = NSTemporaryDirectory() + "mailstorm-k8s-\(getpid()).yaml"

@@ -27,6 +27,9 @@ enum Integration {
 
     static func binary(_ name: String) -> String { buildDirectory + "/" + name }
 
+    /// The repository's root (deploy/, .build/venv, Tests/CrossChecks), from this file's place in it.
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
     /// Runs mailstorm with `args` and returns its exit code and output.
     static func mailstorm(_ args: [String]) throws -> (status: Int32, output: String) {
         try ManagedProcess.runToEnd(binary("mailstorm"), args)
