@@ -1,5 +1,6 @@
 import Foundation
 import Harness
+import Environment
 
 /// Trials of a run compared with trials of a baseline (or of build A), figure by figure and scope by scope.
 /// Each row is a `TrialTest`; the comparison's outcome is inconclusive when the machines differ (unless a row
@@ -34,7 +35,7 @@ public struct Comparison: Codable, Sendable {
     public var baselineTrials: Int
     public var currentTrials: Int
     public var machine: MachineCheck
-    /// Trials left out because the machine was busy with other work while they ran, one line each.
+    /// Trials left out because other work or the hypervisor took the machine while they ran, one line each.
     public var setAside: [String]?
     /// How far the routes' latencies moved apart between the two sessions, beyond what the machine's drift moves
     /// them all by (log units; `sessionSpread(_:)`). Nil within one job.
@@ -64,7 +65,8 @@ public struct Comparison: Codable, Sendable {
     public var notes: [String] {
         var out = machine.note.map { [$0] } ?? []
         if let s = setAside, !s.isEmpty {
-            out.append("set aside, because other work on the machine slows a trial without any change of code: " + s.joined(separator: "; "))
+            out.append("set aside, because other work on the machine or the hypervisor's steal slows a trial without any change of code: "
+                       + s.joined(separator: "; "))
         }
         return out
     }
@@ -144,7 +146,10 @@ public struct Comparison: Codable, Sendable {
                 + notWorse.prefix(3).map(\.label).joined(separator: "; ")
         case .inconclusive:
             if !machine.comparable { return "inconclusive: \(machine.note ?? "another machine")" }
-            if busy { return "inconclusive: the machine was busy with other work in every trial of \(currentTrials == 0 ? "this run" : "the baseline")" }
+            if busy {
+                return "inconclusive: other work or the hypervisor's steal took the machine beyond its limits in every trial of "
+                    + (currentTrials == 0 ? "this run" : "the baseline") + " (\(HostLoad.limitsText))"
+            }
             return "inconclusive (\(n)): \(undecided.count) figure(s) undecided, e.g. " + undecided.prefix(3).map(\.label).joined(separator: "; ")
         }
     }
