@@ -42,10 +42,15 @@ JOURNEY = 4  # requests in one seed-000 journey: login, list, stats, create
 SESSION = 2 + (20 + 50) / 2  # requests in one api session on average: login and create, then 20-50 of the mix
 
 
-def run_summary(args):
+def summary_of(args, **kw):
+    """mailstorm `args` (a subcommand and its options) into a folder of its own; its summary.json."""
     with tempfile.TemporaryDirectory(prefix="ms-api-") as out:
-        subprocess.run([mailstorm, "run", *args, "--no-baseline", "--quiet", "--out", out], capture_output=True)
+        subprocess.run([mailstorm, *args, "--quiet", "--out", out], capture_output=True, **kw)
         return json.load(open(glob.glob(os.path.join(out, "*", "summary.json"))[0]))
+
+
+def run_summary(args):
+    return summary_of(["run", *args, "--no-baseline"])
 
 
 def steady_cpu(scenario, rate, short=10, long=40):
@@ -99,11 +104,9 @@ with Nginx() as n:
     cpu = {min(os.sched_getaffinity(0))}
     for p in n.pids:
         os.sched_setaffinity(p, cpu)
-    with tempfile.TemporaryDirectory(prefix="ms-api-") as out:
-        c0 = child_cpu()
-        subprocess.run([mailstorm, "http", n.url, "--rate", "10000", "--duration", "10s", "--quiet", "--out", out],
-                       capture_output=True, check=True, preexec_fn=lambda: os.sched_setaffinity(0, cpu))
-        gen_cpu = (child_cpu() - c0) / json.load(open(glob.glob(os.path.join(out, "*", "summary.json"))[0]))["requests"]["total"]
+    c0 = child_cpu()
+    g = summary_of(["http", n.url, "--rate", "10000", "--duration", "10s"], check=True, preexec_fn=lambda: os.sched_setaffinity(0, cpu))
+    gen_cpu = (child_cpu() - c0) / g["requests"]["total"]
 with Stack() as st:
     # Full pages, as the api scenario's sessions see them: the list's cost grows with the rows it returns.
     st.seed(2000, extra=["--campaigns-per-tenant", "20"])
