@@ -409,8 +409,7 @@ extension SharedMachine {
     }
 
     @Test func rateLimiterAnswers429() async throws {
-        var options = Integration.stackOptions()
-        options.campaigndArguments = ["--rate-limit", "5"]
+        let options = Integration.stackOptions(["--rate-limit", "5"])
         let stack = try Stack.up(options)
         defer { stack.down() }
         try Integration.seed(stack, contacts: 0)

@@ -36,8 +36,7 @@ extension SharedMachine {
     }
 
     @Test func aStatementStuckOnALockAnswers503WithRetryAfter() async throws {
-        var options = Integration.stackOptions()
-        options.campaigndArguments = ["--statement-timeout-ms", "300"]
+        let options = Integration.stackOptions(["--statement-timeout-ms", "300"])
         let stack = try Stack.up(options)
         defer { stack.down() }
         try Integration.seed(stack, contacts: 100)
@@ -189,8 +188,7 @@ extension SharedMachine {
     }
 
     @Test func theSendRateSurvivesARedisRestart() async throws {
-        var options = Integration.stackOptions()
-        options.campaigndArguments = ["--send-rate", "500"]
+        let options = Integration.stackOptions(["--send-rate", "500"])
         let stack = try Stack.up(options)
         defer { stack.down() }
         try Integration.seed(stack, contacts: 3000)

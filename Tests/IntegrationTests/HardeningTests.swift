@@ -135,8 +135,7 @@ extension SharedMachine {
 
     /// A connection that sends nothing is closed after the idle timeout, so idle sockets cannot pile up.
     @Test func anIdleConnectionIsClosed() throws {
-        var options = Integration.stackOptions()
-        options.campaigndArguments = ["--idle-timeout-s", "1"]
+        let options = Integration.stackOptions(["--idle-timeout-s", "1"])
         let stack = try Stack.up(options)
         defer { stack.down() }
         let port = try #require(URLComponents(string: stack.endpoints.target)?.port)

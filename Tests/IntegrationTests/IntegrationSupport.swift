@@ -69,7 +69,9 @@ enum Integration {
         try ManagedProcess.runToEnd("/usr/bin/psql", [url, "-Atc", query]).output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    static func stackOptions() -> StackOptions { StackOptions(campaignd: binary("campaignd")) }
+    static func stackOptions(_ campaigndArguments: [String] = []) -> StackOptions {
+        StackOptions(campaignd: binary("campaignd"), campaigndArguments: campaigndArguments)
+    }
 }
 
 /// Tests drive campaignd's API with the harness's own client.

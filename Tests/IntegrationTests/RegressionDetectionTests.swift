@@ -16,7 +16,7 @@ extension WholeMachine {
     func trials(_ extra: [String] = [], against baseline: Baseline? = nil) async throws -> Summary {
         var options = RunOptions()
         options.overrides = try Overrides(["rate=25", "duration=5s"])
-        options.stack = StackOptions(campaignd: Integration.binary("campaignd"), campaigndArguments: extra)
+        options.stack = Integration.stackOptions(extra)
         let schedule = TrialSchedule(minTrials: 3, maxTrials: baseline == nil ? 3 : 6, maxSeconds: 180)
         var outcomes: [ScenarioOutcome] = [], probes: [SpeedProbe] = []
         let start = Date()

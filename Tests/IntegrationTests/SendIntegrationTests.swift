@@ -164,8 +164,7 @@ extension SharedMachine {
     /// A paused campaign keeps its queued messages, but they must not hold the outbox's room: another tenant's
     /// campaign, started while it is paused, is resolved and sent all the same.
     @Test func aPausedCampaignDoesNotHoldUpOthers() async throws {
-        var options = Integration.stackOptions()
-        options.campaigndArguments = ["--outbox-ahead", "200", "--send-rate", "100"]
+        let options = Integration.stackOptions(["--outbox-ahead", "200", "--send-rate", "100"])
         let stack = try Stack.up(options)
         defer { stack.down() }
         try Integration.seed(stack, contacts: 1000)  // two tenants
@@ -185,8 +184,7 @@ extension SharedMachine {
     /// Recipients are resolved at the pace of delivery: the outbox never holds more than --outbox-ahead, and
     /// every recipient still gets exactly one message.
     @Test func recipientsAreResolvedAtThePaceOfDelivery() async throws {
-        var options = Integration.stackOptions()
-        options.campaigndArguments = ["--outbox-ahead", "200", "--send-rate", "1000"]
+        let options = Integration.stackOptions(["--outbox-ahead", "200", "--send-rate", "1000"])
         let stack = try Stack.up(options)
         defer { stack.down() }
         try Integration.seed(stack, contacts: 3000)
