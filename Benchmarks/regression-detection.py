@@ -131,8 +131,8 @@ def calibrate():
     print("\n".join(l for l in r.stdout.splitlines() if "resolves" in l or "noise" in l or l.startswith(("scope", "overall", "-"))), flush=True)
     if r.returncode != 0:
         # No baseline was saved (on a busy machine calibrate refuses, exit 3): the stored path has nothing to run against.
-        print(f"calibrate saved no baseline, so the stored path is skipped: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else 'no message'}",
-              flush=True)
+        why = r.stderr.strip().splitlines() or ["no message"]
+        print(f"calibrate saved no baseline, so the stored path is skipped: {why[-1]}", flush=True)
         return None, time.time()
     return os.path.join(bdir, "basic-smoke.json"), time.time()
 
@@ -184,4 +184,3 @@ if not a.work:
     shutil.rmtree(work)
 if "stored" in paths and not baseline:
     sys.exit(3)  # a path asked for did not run: not a measurement
-

@@ -15,18 +15,25 @@ extension WholeMachine {
     /// Against a baseline, trials are added while the comparison is inconclusive, as `run` adds them (Pinpoint's
     /// "more trials when unsure"): a stolen vCPU can widen three trials' spread past any decision.
     func trials(_ extra: [String] = [], against baseline: Baseline? = nil) async throws -> Summary {
-        let schedule = TrialSchedule(minTrials: 3, maxTrials: baseline == nil ? 3 : 6, maxSeconds: 180)
         var outcomes: [ScenarioOutcome] = [], probes: [SpeedProbe] = []
+        try await takeTrials(TrialSchedule(minTrials: 3, maxTrials: baseline == nil ? 3 : 6, maxSeconds: 180)) {
+            probes.append(SpeedProbe.measure())
+            outcomes.append(try await trial(extra))
+            return (outcomes.count, baseline.map { Comparison.compare(summary(outcomes, probes), with: $0) })
+        }
+        return summary(outcomes, probes)
+    }
+
+    /// Takes trials with `take` (one, or a pair, returning the trials a side so far and their comparison) until
+    /// `schedule` stops, as `run` and `ab` do.
+    func takeTrials(_ schedule: TrialSchedule, _ take: () async throws -> (trials: Int, comparison: Comparison?)) async throws {
         let start = Date()
         while true {
             let t0 = Date()
-            probes.append(SpeedProbe.measure())
-            outcomes.append(try await trial(extra))
-            let sofar = summary(outcomes, probes)
-            let comparison = outcomes.count >= schedule.minTrials ? baseline.map { Comparison.compare(sofar, with: $0) } : nil
-            let step = schedule.next(done: outcomes.count, elapsed: Date().timeIntervalSince(start), perTrial: Date().timeIntervalSince(t0),
-                                     comparison: comparison)
-            if case .stop = step { return sofar }
+            let (n, c) = try await take()
+            let step = schedule.next(done: n, elapsed: Date().timeIntervalSince(start), perTrial: Date().timeIntervalSince(t0),
+                                     comparison: n >= schedule.minTrials ? c : nil)
+            if case .stop = step { return }
         }
     }
 
@@ -38,14 +45,16 @@ extension WholeMachine {
         return try await ScenarioRunner().run(BasicScenario(), options: options)
     }
 
+    /// One trial's figures, as a run's summary keeps them.
+    func figures(_ t: ScenarioOutcome) -> TrialFigures {
+        TrialFigures(SummaryBuilder.build(scenario: t.scenario, profile: "smoke", load: t.describe, target: t.target, embedded: true,
+                                          result: t.result, kpis: []))
+    }
+
     func summary(_ outcomes: [ScenarioOutcome], _ probes: [SpeedProbe]) -> Summary {
         let o = ScenarioRunner.combine(outcomes)
-        let figures = outcomes.map { t in
-            TrialFigures(SummaryBuilder.build(scenario: t.scenario, profile: "smoke", load: t.describe, target: t.target, embedded: true,
-                                              result: t.result, kpis: []))
-        }
         return SummaryBuilder.build(scenario: o.scenario, profile: "smoke", load: o.describe, target: o.target, embedded: true,
-                                    result: o.result, kpis: KPICatalog.api, services: o.services, trials: figures,
+                                    result: o.result, kpis: KPICatalog.api, services: o.services, trials: outcomes.map(figures),
                                     machineSpeed: SpeedProbe.combine(probes))
     }
 
@@ -54,20 +63,17 @@ extension WholeMachine {
     /// hypervisor steal cannot make one side's session look slower. Against a stored baseline recorded in such a
     /// burst (CI: every route 60-80% slower than the slowed build's session) the +5 ms was honestly inconclusive.
     func interleaved(_ extra: [String]) async throws -> Comparison {
-        let schedule = TrialSchedule(minTrials: 3, maxTrials: 6, maxSeconds: 240)
         var sides: [[TrialFigures]] = [[], []]
-        let start = Date()
-        while true {
-            let t0 = Date()
+        var last: Comparison?
+        try await takeTrials(TrialSchedule(minTrials: 3, maxTrials: 6, maxSeconds: 240)) {
             for side in sides[0].count % 2 == 0 ? [0, 1] : [1, 0] {
-                sides[side] += summary([try await trial(side == 0 ? [] : extra)], []).trials
+                sides[side].append(figures(try await trial(side == 0 ? [] : extra)))
             }
-            let c = Comparison.compare(current: sides[1], reference: sides[0], machine: .sameJob, baselineGitSha: "the unchanged build",
-                                       baselineCreatedAt: "this job")
-            let step = schedule.next(done: sides[0].count, elapsed: Date().timeIntervalSince(start), perTrial: Date().timeIntervalSince(t0),
-                                     comparison: sides[0].count >= schedule.minTrials ? c : nil)
-            if case .stop = step { return c }
+            last = Comparison.compare(current: sides[1], reference: sides[0], machine: .sameJob, baselineGitSha: "the unchanged build",
+                                      baselineCreatedAt: "this job")
+            return (sides[0].count, last)
         }
+        return last!
     }
 
     @Test func aaNeverRegressesAndAnInjectedDelayRegressesItsRoute() async throws {
