@@ -88,7 +88,9 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         // Route tests run against the real stack (IntegrationTests), not HummingbirdTesting: that would pull
         // async-http-client and BoringSSL into every CI build for no extra coverage.
-        .testTarget(name: "SystemUnderTestTests", dependencies: ["SystemUnderTest", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "SystemUnderTestTests", dependencies: [
+            "SystemUnderTest", .product(name: "Yams", package: "Yams"), .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         // Depends on both executables so that `swift test` builds the binaries it launches.
         .testTarget(name: "IntegrationTests", dependencies: ["Harness", "Environment", "Scenarios", "Reports", "SystemUnderTest", "mailstorm", "campaignd"]),
     ],

@@ -60,6 +60,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "First retry delay in milliseconds; doubles per attempt, with jitter.") var retryBaseMs = 1000.0
     @Option(help: "Attempts before a transiently failing message is marked failed.") var maxAttempts = 5
     @Option(help: "Base URL of tracking links in sent mail (default: the bound address).") var publicURL: String?
+    @Option(help: "Where request handlers run: event-loop (the loop that read the request) or cooperative (Swift's task pool).") var handlersOn = HandlerExecutor.eventLoop
     @Option(help: "Queued messages at most before recipients are resolved further (0: resolve a campaign whole at once).") var outboxAhead = 20_000
 
     func validate() throws {
@@ -102,6 +103,7 @@ struct Serve: AsyncParsableCommand {
         config.l1MaxBytes = l1MaxBytes
         config.webhookSecret = webhookSecret ?? ProcessInfo.processInfo.environment["CAMPAIGND_WEBHOOK_SECRET"] ?? ""
         config.publicURL = publicURL
+        config.handlersOn = handlersOn
         if let mailURL {
             var sc = SenderConfig(mailURL: mailURL)
             sc.threads = sendThreads
@@ -127,7 +129,7 @@ struct Serve: AsyncParsableCommand {
         }
         let background = Task { await app.runBackground() }
         // SIGTERM or SIGINT: runService returns once in-flight requests are answered; then the rest drains.
-        try await server.runService()
+        try await app.serve(server)
         let lost = await app.drain(background: background)
         if lost > 0 { warn("\(lost) opens and clicks not written: the database stayed away") }
     }
@@ -224,3 +226,5 @@ final class ProgressBar: @unchecked Sendable {
         FileHandle.standardError.write(Data(((tty ? "\n" : "") + line).utf8))
     }
 }
+
+extension HandlerExecutor: ExpressibleByArgument {}

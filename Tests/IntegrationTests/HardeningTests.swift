@@ -163,7 +163,7 @@ extension SharedMachine {
             #expect(r.status == 2 && r.output.contains("webhook secret"), "\(r.status) \(r.output)")
         }
         // A bad flag value exits 2 as well (ArgumentParser's own code is 64), naming the flag.
-        for (flag, value) in [("--db-pool", "0"), ("--login-concurrency", "999"), ("--send-threads", "x")] {
+        for (flag, value) in [("--db-pool", "0"), ("--login-concurrency", "999"), ("--send-threads", "x"), ("--handlers-on", "threads")] {
             let r = try ManagedProcess.runToEnd(Integration.binary("campaignd"), ["serve", "--webhook-secret", "0123456789abcdef", flag, value])
             #expect(r.status == 2 && r.output.contains(flag), "\(flag) \(value): \(r.status) \(r.output)")
         }

@@ -22,24 +22,28 @@ struct ContactRoutes {
             let data = try await JSON.body(request, limit: Self.importLimit)
             let contentType = request.headers[.contentType] ?? ""
             // Parsing feeds the database chunk by chunk: PostgreSQL loads one while the next is parsed and encoded.
-            let chunks = ChunkQueue<ImportChunk>()
-            async let loaded = context.timing.db { try await store.importContacts(tenant: s.tenantID, chunks: chunks) }
-            var received = 0
-            do {
-                try ContactImportParser.parse(data, contentType: contentType) { rows in
-                    received += rows.count
-                    chunks.push(ImportChunk(rows))
+            // Off the loop: the parse is long CPU work, and the load must start beside it (on the loop it waited for
+            // the parse, and 100k rows took 4.0 s against 3.2 s).
+            return try await offEventLoop {
+                let chunks = ChunkQueue<ImportChunk>()
+                async let loaded = context.timing.db { try await store.importContacts(tenant: s.tenantID, chunks: chunks) }
+                var received = 0
+                do {
+                    try ContactImportParser.parse(data, contentType: contentType) { rows in
+                        received += rows.count
+                        chunks.push(ImportChunk(rows))
+                    }
+                    chunks.finish()
+                } catch let e as ImportError {
+                    chunks.fail(e)
+                    _ = try? await loaded
+                    throw APIError(.badRequest, e.description, field: e.field)
                 }
-                chunks.finish()
-            } catch let e as ImportError {
-                chunks.fail(e)
-                _ = try? await loaded
-                throw APIError(.badRequest, e.description, field: e.field)
+                let imported: Int
+                do { imported = try await loaded } catch let e as ImportError { throw APIError(.badRequest, e.description, field: e.field) }
+                try await stats.refresh(tenant: s.tenantID, timing: context.timing)
+                return try JSON.response(["received": received, "imported": imported, "skipped": received - imported])
             }
-            let imported: Int
-            do { imported = try await loaded } catch let e as ImportError { throw APIError(.badRequest, e.description, field: e.field) }
-            try await stats.refresh(tenant: s.tenantID, timing: context.timing)
-            return try JSON.response(["received": received, "imported": imported, "skipped": received - imported])
         }
         group.get("/contacts") { request, context in
             let s = try context.requireSession()

@@ -1,10 +1,12 @@
 import Foundation
+import NIOPosix
 
 /// Threads of its own for blocking C client calls (libpq, hiredis), so that no SwiftNIO event loop ever blocks.
 ///
 /// Each worker owns one `Resource` (a connection) for its whole life, so a connection is only ever touched by
 /// one thread and needs no lock; the pool's size is the connection count. A job that waits in the queue longer
-/// than `acquireTimeout` fails with `PoolError.acquireTimeout` instead of running late.
+/// than `acquireTimeout` fails with `PoolError.acquireTimeout` instead of running late. A caller on an event loop
+/// is resumed on that loop, where `EventLoopTaskExecutor` goes on running its task without another hop.
 public final class BlockingWorkerPool<Resource>: @unchecked Sendable {
     private struct Job {
         let enqueued: UInt64
@@ -48,9 +50,11 @@ public final class BlockingWorkerPool<Resource>: @unchecked Sendable {
     /// Runs `body` on a worker with its resource (nil when it could not be created) and returns its result.
     public func run<T: Sendable>(_ body: @escaping @Sendable (inout Resource?) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (cont: CheckedContinuation<T, Error>) in
+            let home = MultiThreadedEventLoopGroup.currentEventLoop
             let job = Job(enqueued: DispatchTime.now().uptimeNanoseconds) { resource, expired in
-                if expired { cont.resume(throwing: PoolError.acquireTimeout); return }
-                do { cont.resume(returning: try body(&resource)) } catch { cont.resume(throwing: error) }
+                let result: Result<T, Error> = expired ? .failure(PoolError.acquireTimeout) : Result { try body(&resource) }
+                guard let home else { cont.resume(with: result); return }
+                home.execute { cont.resume(with: result) }
             }
             condition.lock()
             if stopped {
