@@ -200,8 +200,9 @@ public struct CampaignApp: Sendable {
     private static let eventLoops = MultiThreadedEventLoopGroup.singleton
 }
 
-/// Where request handlers run. On the event loop that read the request, a request cost campaignd 8-22% less CPU
-/// at 2,000 req/s than on Swift's cooperative pool (docs/campaignd.md); the pool is kept to measure that against.
+/// Where request handlers run. On the event loop that read the request, a request cost campaignd 4-8% less CPU
+/// at 2,000 req/s than on Swift's cooperative pool (Benchmarks/handler-executor.py); the pool is kept to measure
+/// that against.
 public enum HandlerExecutor: String, CaseIterable, Sendable {
     case eventLoop = "event-loop"
     case cooperative

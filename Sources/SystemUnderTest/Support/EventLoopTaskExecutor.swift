@@ -3,9 +3,9 @@ import NIOCore
 /// Runs the tasks that prefer it on the SwiftNIO event loop that woke them: a request's handler runs on the loop
 /// that read the request, and its response is written without leaving it.
 ///
-/// Without it every request hops from its loop to Swift's cooperative pool and back, and on a small machine those
-/// wake-ups cost more CPU than the handler (docs/campaignd.md). `BlockingWorkerPool` resumes its callers on their
-/// loop, so a request crosses threads only to reach a database or Redis worker and back.
+/// Without it every request hops from its loop to Swift's cooperative pool and back: two more thread wake-ups.
+/// `BlockingWorkerPool` resumes its callers on their loop, so a request crosses threads only to reach a database
+/// or Redis worker and back.
 public final class EventLoopTaskExecutor: TaskExecutor {
     public let group: any EventLoopGroup
 
