@@ -75,12 +75,16 @@ import Testing
     }
 
     /// A stop waits for a database that comes back within the budget, and writes everything.
+    ///
+    /// The budget is wall-clock time, and the unit tests share Swift's two cooperative threads (on 2 cores) with
+    /// tests that block them: a 30 s budget ran out in a CI run (the test failed after 40.5 s) before three 5 ms
+    /// retries got a thread. So the budget is far beyond such waits; the test still ends once the store is back.
     @Test func aStopWaitsForTheDatabaseWithinItsBudget() async {
         let down = DatabaseError(message: "no connection", sqlState: "08001")
         let store = ScriptedStore([down, down, down])
         let recorder = EventRecorder(store: store)
         Self.opens(0..<4).forEach(recorder.add)
-        #expect(await recorder.drain(budget: .seconds(30), retryEvery: .milliseconds(5)) == 0)
+        #expect(await recorder.drain(budget: .seconds(300), retryEvery: .milliseconds(5)) == 0)
         #expect(store.kept.withLock { $0.count } == 4 && recorder.dropped.load(ordering: .relaxed) == 0)
     }
 
