@@ -25,8 +25,8 @@ moved by about a fifth between runs of the same build (750-1,182 iterations/s), 
 
 Usage: Benchmarks/api.py [--step 10s] [--knees 3] [--skip-knee] [--skip-stress]
 """
-import argparse, glob, json, os, re, statistics, subprocess, tempfile
-from common import Nginx, Stack, api, child_cpu, ensure_packages, release_binary, tree_cpu, wrk
+import argparse, json, os, re, statistics, subprocess, tempfile
+from common import Nginx, Stack, api, child_cpu, ensure_packages, release_binary, summary_of, tree_cpu, wrk
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--step", default="10s")
@@ -35,18 +35,11 @@ ap.add_argument("--skip-stress", action="store_true")
 ap.add_argument("--knees", type=int, default=3, help="whole knee searches per journey; the median and range are printed")
 a = ap.parse_args()
 ensure_packages("wrk")
-mailstorm = release_binary("mailstorm")
+release_binary("mailstorm")  # built before anything is timed
 release_binary("campaignd")
 cores = os.cpu_count()
 JOURNEY = 4  # requests in one seed-000 journey: login, list, stats, create
 SESSION = 2 + (20 + 50) / 2  # requests in one api session on average: login and create, then 20-50 of the mix
-
-
-def summary_of(args, **kw):
-    """mailstorm `args` (a subcommand and its options) into a folder of its own; its summary.json."""
-    with tempfile.TemporaryDirectory(prefix="ms-api-") as out:
-        subprocess.run([mailstorm, *args, "--quiet", "--out", out], capture_output=True, **kw)
-        return json.load(open(glob.glob(os.path.join(out, "*", "summary.json"))[0]))
 
 
 def run_summary(args):

@@ -1,5 +1,5 @@
 """Shared helpers for the benchmark scripts: builds, free ports, servers, and timing a child's CPU."""
-import math, os, re, socket, statistics, subprocess, sys, tempfile, time, shutil, json, resource
+import glob, math, os, re, socket, statistics, subprocess, sys, tempfile, time, shutil, json, resource
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -43,6 +43,14 @@ def release_binary(name):
         subprocess.run(["swift", "build", *flags, "--product", name], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         _built.add(name)
     return os.path.join(ROOT, ".build", "release", name)
+
+
+def summary_of(args, **kw):
+    """The release build's mailstorm with `args` (a subcommand and its options), written into a folder of its own
+    and quiet; its summary.json. `kw` goes to subprocess.run (check, preexec_fn...)."""
+    with tempfile.TemporaryDirectory(prefix="ms-bench-") as out:
+        subprocess.run([release_binary("mailstorm"), *args, "--quiet", "--out", out], capture_output=True, **kw)
+        return json.load(open(glob.glob(os.path.join(out, "*", "summary.json"))[0]))
 
 
 class Nginx:

@@ -14,25 +14,23 @@ moderate rates (flat out, work batches and fewer threads sleep), hence a fixed r
 
 Usage: Benchmarks/handler-executor.py [--pairs 3] [--rate 2000] [--seconds 6]
 """
-import argparse, glob, json, os, subprocess, tempfile
-from common import Nginx, Stack, proc_cpu, ratio_interval, release_binary, side, tree_cpu
+import argparse
+from common import Nginx, Stack, proc_cpu, ratio_interval, release_binary, side, summary_of, tree_cpu
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--pairs", type=int, default=3)
 ap.add_argument("--rate", type=int, default=2000)
 ap.add_argument("--seconds", type=int, default=6)
 a = ap.parse_args()
-mailstorm = release_binary("mailstorm")
+release_binary("mailstorm")  # built before anything is timed
 ROUTES = [("GET /health/live", "/health/live", False), ("GET /api/campaigns", "/api/campaigns", True), ("GET /api/stats", "/api/stats", True)]
 SIDES = ["cooperative", "event-loop"]
 
 
 def load(url, headers=()):
     """`mailstorm http` at the rate: the requests it sent."""
-    with tempfile.TemporaryDirectory(prefix="ms-handlers-") as out:
-        subprocess.run([mailstorm, "http", url, "--rate", str(a.rate), "--duration", f"{a.seconds}s", "--quiet", "--out", out,
-                        *sum((["--header", h] for h in headers), [])], check=True, capture_output=True)
-        return json.load(open(glob.glob(os.path.join(out, "**", "summary.json"), recursive=True)[0]))["requests"]["total"]
+    args = ["http", url, "--rate", str(a.rate), "--duration", f"{a.seconds}s", *sum((["--header", h] for h in headers), [])]
+    return summary_of(args, check=True)["requests"]["total"]
 
 
 def cpu_per_request(cpu, url, headers=()):
