@@ -62,8 +62,10 @@ def knees(args):
     found = []
     for i in range(a.knees):
         s = run_summary(args)
-        found.append(s["results"]["stress"]["data"].get("knee_requests_per_second") or 0)
-        print(f"   search {i + 1}: knee {found[-1]:,.0f} req/s", flush=True)
+        data = s["results"]["stress"]["data"]
+        found.append(data.get("knee_requests_per_second") or 0)
+        confirmed = {True: "confirmed", False: "not confirmed: out of steps"}.get(data.get("knee_confirmed"), "")
+        print(f"   search {i + 1}: knee {found[-1]:,.0f} req/s {confirmed}", flush=True)
     return statistics.median(found), min(found), max(found), s
 
 

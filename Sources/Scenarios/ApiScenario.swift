@@ -29,7 +29,7 @@ public struct ApiScenario: Scenario {
         let timeout = try overrides.duration("timeout", 10, in: Overrides.timeouts)
         if let s = try search(profile: profile, overrides: overrides) {
             return Self.constantPlan(rate: s.search.startRate, duration: s.stepSeconds, timeout: timeout, kpiSet: "none",
-                                     describe: "the knee: steps of \(BasicScenario.format(s.stepSeconds)) s from \(BasicScenario.format(s.search.startRate)) requests/s, ×\(s.search.growth) until p99 > 100 ms, errors or drops > 1%, then bisection; each step after a 3 s ramp; sessions of 20-50 requests after one login")
+                                     describe: "the knee: steps of \(BasicScenario.format(s.stepSeconds)) s from \(BasicScenario.format(s.search.startRate)) requests/s, ×\(s.search.growth) until p99 > 100 ms, errors or drops > 1%, then bisection; a step that breaks runs again, and the knee must pass 2 more; each step after a 3 s ramp; sessions of 20-50 requests after one login")
         }
         let rate = try overrides.number("rate", d.rate, in: Overrides.rates)
         let duration = try overrides.duration("duration", d.duration)
@@ -48,7 +48,7 @@ public struct ApiScenario: Scenario {
         guard !overrides.has("rate"), !overrides.has("duration") else {
             throw UsageError("api: --set max= (or start=) searches for the knee; give step= for each step's length, not rate or duration")
         }
-        return (try StepSearch.from(overrides, start: 500, max: 20000, maxSteps: 16), try overrides.duration("step", 10))
+        return (try StepSearch.from(overrides, start: 500, max: 20000, maxSteps: 20), try overrides.duration("step", 10))
     }
 
     static let rampSeconds = 3.0

@@ -11,7 +11,7 @@ public struct StressScenario: Scenario {
     /// Step length and the search's ceiling per profile; rates are journey iterations per second (4 requests each).
     static func defaults(_ p: Profile) -> (step: Double, start: Double, max: Double, maxSteps: Int) {
         switch p {
-        case .smoke: (4, 25, 3000, 10)
+        case .smoke: (4, 25, 3000, 12)
         case .nightly: (20, 25, 5000, 16)
         case .full: (60, 25, 10000, 24)
         }
@@ -23,7 +23,7 @@ public struct StressScenario: Scenario {
     public func plan(profile: Profile, overrides: Overrides) throws(UsageError) -> ScenarioPlan {
         let s = try search(profile: profile, overrides: overrides)
         return BasicScenario.constantPlan(rate: s.search.startRate, duration: s.stepSeconds, timeout: 10,
-                                          kpiSet: "none", describe: "steps of \(BasicScenario.format(s.stepSeconds)) s from \(BasicScenario.format(s.search.startRate)) iterations/s, ×\(s.search.growth) until the SLO breaks, then bisection")
+                                          kpiSet: "none", describe: "steps of \(BasicScenario.format(s.stepSeconds)) s from \(BasicScenario.format(s.search.startRate)) iterations/s, ×\(s.search.growth) until the SLO breaks, then bisection; a step that breaks runs again, and the knee must pass 2 more")
     }
 
     /// The stepwise search this scenario runs.
@@ -54,8 +54,7 @@ public struct StressScenario: Scenario {
             return step
         }
         var e = ScenarioExecution(result: RunResult.sequential(parts))
-        let kneeStep = found.steps.first { $0.rate == found.knee }
-        e.results.append(StressOutcome(steps: found.steps, knee: found.knee, breaking: found.breaking, kneeRequestsPerSecond: kneeStep?.throughput))
+        e.results.append(StressOutcome(found))
         return e
     }
 }

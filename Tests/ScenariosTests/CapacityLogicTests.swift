@@ -30,21 +30,99 @@ import Harness
         StepResult(rate: rate, throughput: min(rate, 4000), p99Ms: rate <= 4000 ? 20 : 20 + (rate - 4000), errorRate: 0, droppedRate: 0, slo: SLO())
     }
 
-    @Test func stepSearchFindsTheKnee() async {
+    @Test func stepSearchFindsTheKnee() async throws {
         let search = StepSearch(startRate: 500, growth: 2, maxRate: 100_000, resolution: 0.05)
-        let (steps, knee, breaking) = await search.run { Self.simulated($0) }
-        let k = try! #require(knee), b = try! #require(breaking)
-        #expect(k <= 4000 && k >= 4000 * 0.95)
+        let found = await search.run { Self.simulated($0) }
+        let k = try #require(found.knee), b = try #require(found.breaking)
+        #expect(k <= 4000 && k >= 4000 * 0.95 && found.kneeConfirmed)
         #expect(b > 4000 && (b - k) / k <= 0.05)
-        #expect(Array(steps.prefix(4).map(\.rate)) == [500, 1000, 2000, 4000])
-        #expect(steps.contains { !$0.pass })
+        #expect(Array(found.steps.prefix(6).map(\.rate)) == [500, 1000, 2000, 4000, 8000, 8000], "a break is run twice")
+        #expect(found.steps.filter { $0.rate == k }.count == 3, "the knee is run twice more")
     }
 
     @Test func stepSearchReportsNoKneeWhenTheFirstStepFails() async {
-        let (steps, knee, breaking) = await StepSearch(startRate: 8000, maxRate: 20_000).run { Self.simulated($0) }
-        #expect(knee == nil && breaking == 8000 && steps.count == 1)
-        let (_, k2, b2) = await StepSearch(startRate: 100, growth: 2, maxRate: 1000).run { Self.simulated($0) }
-        #expect(k2 == 800 && b2 == nil)
+        let first = await StepSearch(startRate: 8000, maxRate: 20_000).run { Self.simulated($0) }
+        #expect(first.knee == nil && first.breaking == 8000 && first.steps.map(\.rate) == [8000, 8000] && !first.kneeConfirmed)
+        let top = await StepSearch(startRate: 100, growth: 2, maxRate: 1000).run { Self.simulated($0) }
+        #expect(top.knee == 800 && top.breaking == nil && top.kneeConfirmed && top.steps.map(\.rate) == [100, 200, 400, 800, 800, 800])
+    }
+
+    /// A simulated server whose steps at some rates go the other way the first `times` they run: a stall that
+    /// breaks a step below the knee, or a lucky step above it.
+    final class Flukes {
+        var left: [Double: Int]
+        init(_ left: [Double: Int]) { self.left = left }
+        func step(_ rate: Double) -> StepResult {
+            let honest = CapacityLogicTests.simulated(rate)
+            guard let n = left[rate], n > 0 else { return honest }
+            left[rate] = n - 1
+            return StepResult(rate: rate, throughput: honest.throughput, p99Ms: honest.pass ? 500 : 20, errorRate: 0, droppedRate: 0, slo: SLO())
+        }
+    }
+
+    @Test func oneStallBelowTheKneeDoesNotEndTheClimb() async throws {
+        let server = Flukes([2000: 1])
+        let found = await StepSearch(startRate: 500, growth: 2, maxRate: 100_000, resolution: 0.05).run { server.step($0) }
+        #expect(try #require(found.knee) >= 3800 && found.kneeConfirmed)
+        #expect(found.steps.prefix(5).map(\.pass) == [true, true, false, true, true], "the break at 2,000 is run again (and a third settles it)")
+    }
+
+    @Test func aLuckyStepAboveTheKneeIsNotTheKnee() async throws {
+        // Bisecting 4,000-8,000 tries 6,000 first: there a fluke passes once, so the knee is not confirmed and the
+        // search goes on below it.
+        let server = Flukes([6000: 1])
+        let found = await StepSearch(startRate: 500, growth: 2, maxRate: 100_000, resolution: 0.05).run { server.step($0) }
+        let k = try #require(found.knee)
+        #expect(k <= 4000 && k >= 3800 && found.kneeConfirmed)
+        #expect(try #require(found.breaking) <= 4200)
+        #expect(found.steps.filter { $0.rate == 6000 }.map(\.pass) == [true, false, false], "won once, lost its confirmation 2 to 1")
+    }
+
+    @Test func aKneeTheBudgetCannotConfirmSaysSo() async throws {
+        let found = await StepSearch(startRate: 500, growth: 2, maxRate: 100_000, resolution: 0.05, maxSteps: 6).run { Self.simulated($0) }
+        #expect(found.steps.count == 6 && found.knee != nil && !found.kneeConfirmed)
+        let outcome = StressOutcome(found)
+        #expect(outcome.render().contains("not confirmed") && outcome.kneeConfirmed == false)
+    }
+
+    /// Searches on a server whose steps pass with chance 0.92 up to its knee (a stall breaks the others), then
+    /// with less and less, none at 1.25 times the knee: with confirmation the knee lands near the truth far more
+    /// often, and almost never below half of it, than when each rate's first step is believed.
+    @Test func confirmationKeepsNoisyKneesNearTheTruth() async {
+        func searches(confirm: Bool) async -> (near: Double, low: Double) {
+            var near = 0, low = 0
+            for seed in 0..<400 {
+                var rng = SplitMix64(seed: UInt64(seed))
+                func step(_ rate: Double) -> StepResult {
+                    let chance = rate <= 4000 ? 0.92 : max(0, 0.92 * (1 - (rate - 4000) / 1000))
+                    let pass = Double(rng.next() % 1_000_000) / 1_000_000 < chance
+                    return StepResult(rate: rate, throughput: rate, p99Ms: pass ? 20 : 500, errorRate: 0, droppedRate: 0, slo: SLO())
+                }
+                let search = StepSearch(startRate: 500, growth: 1.5, maxRate: 100_000, maxSteps: 16)
+                let knee = confirm ? await search.run { step($0) }.knee : Self.firstStepBelieved(search, step)
+                if let knee, knee >= 3400 && knee <= 4600 { near += 1 }
+                if (knee ?? 0) < 2000 { low += 1 }
+            }
+            return (Double(near) / 400, Double(low) / 400)
+        }
+        let confirmed = await searches(confirm: true), believed = await searches(confirm: false)
+        #expect(confirmed.near >= 0.8 && confirmed.near >= believed.near + 0.2 && confirmed.low <= 0.1,
+                "near the knee, below half of it: \(confirmed) confirmed, \(believed) believed")
+    }
+
+    /// The search without confirmation, as it was: climb, then bisect, each rate's first step believed.
+    static func firstStepBelieved(_ s: StepSearch, _ measure: (Double) -> StepResult) -> Double? {
+        var pass: Double? = nil, fail: Double? = nil, rate = s.startRate, n = 0
+        while rate <= s.maxRate && n < s.maxSteps {
+            n += 1
+            if measure(rate).pass { pass = rate; rate *= s.growth } else { fail = rate; break }
+        }
+        while let lo = pass, let hi = fail, (hi - lo) / lo > s.resolution, n < s.maxSteps {
+            let mid = ((lo + hi) / 2).rounded()
+            n += 1
+            if measure(mid).pass { pass = mid } else { fail = mid }
+        }
+        return pass
     }
 
     @Test func sloJudgesEachLimit() {
