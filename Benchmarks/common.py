@@ -196,6 +196,14 @@ class Stack:
     def psql(self, sql):
         return subprocess.run(["psql", self.db, "-Atc", sql], check=True, capture_output=True, text=True).stdout.strip()
 
+    def wait_for_search_indexer(self, timeout=120):
+        """Until campaignd's background search indexer has every contact: its catch-up competes for the same CPU."""
+        deadline = time.time() + timeout
+        while self.psql("SELECT (SELECT upto FROM contact_search_progress) >= (SELECT coalesce(max(id), 0) FROM contacts)") != "t":
+            if time.time() > deadline:
+                raise RuntimeError("the search indexer did not catch up in time")
+            time.sleep(0.2)
+
     def login(self, email="user1@tenant1.example"):
         body = json.dumps({"email": email, "password": "mailstorm-pass"}).encode()
         return api(self.url, "POST", "/api/login", body)["token"]

@@ -341,6 +341,15 @@ extension SharedMachine {
         let badJSON = try await api.call("POST", "/api/contacts/import", body: Data("email,custom_fields\nj@x.com,\"{oops}\"\n".utf8), contentType: "text/csv")
         #expect(badJSON.status == 400 && badJSON.json["field"] as? String == "custom_fields", "\(badJSON.text)")
         #expect(try Integration.sql(stack.endpoints.databaseURL!, "SELECT count(*) FROM contacts") == "4", "a refused import must not half-load")
+        // Chunks go in by a plain INSERT until one meets a duplicate, which then goes in skipping them, as does every
+        // later chunk: a re-import, and duplicates past the first chunk (one of an older contact, one of this file's).
+        let again = try await api.call("POST", "/api/contacts/import", body: Data(csv.utf8), contentType: "text/csv")
+        #expect(again.json["imported"] as? Int == 0 && again.json["skipped"] as? Int == 4, "\(again.text)")
+        let bulk = "email\n" + (0..<ContactImportParser.chunkRows).map { "bulk\($0)@bulk.example\n" }.joined()
+            + "bob@acme.com\nbulk-last@bulk.example\nbulk5@bulk.example\n"
+        let mixed = try await api.call("POST", "/api/contacts/import", body: Data(bulk.utf8), contentType: "text/csv")
+        #expect(mixed.json["received"] as? Int == 10_003 && mixed.json["imported"] as? Int == 10_001 && mixed.json["skipped"] as? Int == 2, "\(mixed.text)")
+        #expect(try Integration.sql(stack.endpoints.databaseURL!, "SELECT count(*) FROM contacts WHERE email LIKE '%@bulk.example'") == "10001")
 
         // Search: filters and keyset pages.
         let acme = try await api.call("GET", "/api/contacts?company=acme&limit=1")
