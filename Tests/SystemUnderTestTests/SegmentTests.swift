@@ -143,10 +143,10 @@ import Testing
     }
 
     @Test func copyLinesEscape() {
-        let chunk = ImportChunk([ContactInput(email: "a@b.c", firstName: "tab\there", lastName: "back\\slash", tags: ["q\"uote", "c,omma"])])
+        let chunk = ImportChunk(tenant: 42, [ContactInput(email: "a@b.c", firstName: "tab\there", lastName: "back\\slash", tags: ["q\"uote", "c,omma"])])
         let out = String(decoding: chunk.copyText, as: UTF8.self)
         #expect(chunk.count == 1)
-        #expect(out == "a@b.c\ttab\\there\tback\\\\slash\t\\N\t\\N\t{\"q\\\\\"uote\",\"c,omma\"}\t{}\n")
+        #expect(out == "42\ta@b.c\ttab\\there\tback\\\\slash\t\\N\t\\N\t{\"q\\\\\"uote\",\"c,omma\"}\t{}\n")
     }
 }
 

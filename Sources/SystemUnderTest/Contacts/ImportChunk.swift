@@ -1,14 +1,20 @@
 /// Validated contacts in COPY text form. The parser's thread encodes a chunk while the database thread loads the one
-/// before, so the load only sends bytes.
+/// before, so the load only sends bytes. Each line starts with the tenant, so the text can go into `contacts` as it is.
 public struct ImportChunk: Sendable {
-    public static let columns = "email, first_name, last_name, company, source, tags, custom_fields"
+    public static let columns = "tenant_id, email, first_name, last_name, company, source, tags, custom_fields"
+    public let tenant: Int64
     public let count: Int
     public let copyText: [UInt8]
 
-    public init(_ contacts: [ContactInput]) {
+    public init(tenant: Int64, _ contacts: [ContactInput]) {
+        let lead = Array("\(tenant)\t".utf8)
         var text: [UInt8] = []
-        text.reserveCapacity(contacts.count * 128)
-        for c in contacts { c.appendCopyLine(to: &text) }
+        text.reserveCapacity(contacts.count * (128 + lead.count))
+        for c in contacts {
+            text += lead
+            c.appendCopyLine(to: &text)
+        }
+        self.tenant = tenant
         count = contacts.count
         copyText = text
     }
@@ -58,7 +64,7 @@ enum CopyText {
 }
 
 extension ContactInput {
-    /// Appends the row as a line of COPY text format, in `ImportChunk.columns` order.
+    /// Appends the row as a line of COPY text format, in `ImportChunk.columns` order after the tenant.
     func appendCopyLine(to out: inout [UInt8]) {
         func field(_ v: String?) {
             out.append(9)

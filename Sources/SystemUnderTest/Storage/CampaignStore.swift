@@ -30,8 +30,8 @@ public protocol CampaignStore: Sendable {
 /// Contacts: bulk import, keyset search and segment counts.
 public protocol ContactStore: Sendable {
     /// Inserts contacts through COPY from chunks that arrive while it runs, in one transaction (all or nothing);
-    /// existing emails are skipped. Returns how many were new.
-    func importContacts(tenant: Int64, chunks: ChunkQueue<ImportChunk>) async throws -> Int
+    /// existing emails are skipped. Each chunk names its tenant. Returns how many were new.
+    func importContacts(chunks: ChunkQueue<ImportChunk>) async throws -> Int
     /// A page of contacts matching `rule`, ordered by id, after `after`: JSON array text and the last id.
     func searchContacts(tenant: Int64, rule: SegmentRule, after: Int64, limit: Int) async throws -> (json: String, lastID: Int64?, count: Int)
     /// How many contacts match `rule`.
