@@ -67,7 +67,10 @@ public struct PostgresContactStore: ContactStore {
         // fetch by id the candidates the trigram index gives (`contact_search`), cheap exactly when matches are
         // rare, with the contacts not yet indexed read from contacts (`+ 0` keeps the planner off the walk). The
         // Limit over the Append never starts the second part when the first filled the page, nor does its
-        // one-time filter when the walk reached the last contact (a small tenant).
+        // one-time filter when the walk reached the last contact (a small tenant). The watermark's always-true upper
+        // bound is for the planner: an unknown lower bound alone counts as a third of the tenant, and that tail
+        // (usually empty) was planned as a parallel scan whose 2 workers started on every search; as a range with
+        // an unknown end it counts as 0.5%. On 2M contacts `email=kwame.okafor1999` took 41 ms with the workers, 19-28 without.
         let rows = if windowed, let candidates = sql.emailCandidates { """
             WITH w AS MATERIALIZED (SELECT (SELECT id FROM contacts WHERE tenant_id = $1 AND id > $2 ORDER BY id OFFSET $4 LIMIT 1) AS last)
             SELECT * FROM (
@@ -77,7 +80,8 @@ public struct PostgresContactStore: ContactStore {
                 (\(page) (SELECT last FROM w) IS NOT NULL AND tenant_id + 0 = $1 AND id > (SELECT last FROM w) AND id = ANY(ARRAY(
                     \(candidates)
                     UNION ALL
-                    SELECT id FROM contacts WHERE tenant_id = $1 AND id > (SELECT upto FROM contact_search_progress) AND \(sql.predicate)))
+                    SELECT id FROM contacts WHERE tenant_id = $1 AND id > (SELECT upto FROM contact_search_progress)
+                        AND id < 9223372036854775807 AND \(sql.predicate)))
                  AND \(sql.predicate) ORDER BY id LIMIT $3)
             ) page LIMIT $3
             """ } else { "\(page) tenant_id = $1 AND id > $2 AND \(sql.predicate) ORDER BY id LIMIT $3" }
