@@ -142,6 +142,16 @@ import Testing
         #expect(chunks == [10_000, 10_000, 5_000])
     }
 
+    @Test func importPlanCopiesUntilADuplicateAndAtMost32Savepoints() {
+        var plan = ImportPlan()
+        #expect((0..<3).map { _ in plan.next() } == Array(repeating: .copyInSavepoint, count: 3))
+        plan.metDuplicate()
+        #expect((0..<3).map { _ in plan.next() } == Array(repeating: .skipDuplicates, count: 3))
+        var long = ImportPlan()
+        let steps = (0..<40).map { _ in long.next() }
+        #expect(steps.prefix(32).allSatisfy { $0 == .copyInSavepoint } && steps.dropFirst(32).allSatisfy { $0 == .skipDuplicates })
+    }
+
     @Test func copyLinesEscape() {
         let chunk = ImportChunk(tenant: 42, [ContactInput(email: "a@b.c", firstName: "tab\there", lastName: "back\\slash", tags: ["q\"uote", "c,omma"])])
         let out = String(decoding: chunk.copyText, as: UTF8.self)

@@ -17,18 +17,9 @@ public struct PostgresContactStore: ContactStore {
                     throw ImportError(field: "custom_fields", "is not valid JSON: \(e.message.split(separator: "\n").first ?? "")")
                 }
             }
-            var inserted = 0, plainChunks = 0, duplicatesSeen = false
+            var inserted = 0, plan = ImportPlan()
             while let chunk = try chunks.pop() {
-                // COPY straight into contacts goes first, in a savepoint: it cannot skip the emails the tenant
-                // already has, so a duplicate undoes just this chunk, which then goes through a temp table and an
-                // INSERT that skips them, as does every later chunk of an import that has had one. COPY into
-                // contacts took 0.94 of the time of COPY into the temp table and a plain INSERT from it (90% interval
-                // 0.90-0.98, 24 alternated pairs of 100k imports over HTTP on 2M contacts), and that INSERT 20-30% less than one
-                // with ON CONFLICT, which probes the unique index before each row and takes a speculative lock per
-                // row. Each savepoint is a subtransaction, and past 64 in one transaction every other session's
-                // snapshot checks go through pg_subtrans: hence at most 32.
-                if !duplicatesSeen && plainChunks < 32 {
-                    plainChunks += 1
+                if plan.next() == .copyInSavepoint {
                     try conn.execute("SAVEPOINT chunk")
                     do {
                         inserted += try copy(chunk, into: "contacts")
@@ -36,7 +27,7 @@ public struct PostgresContactStore: ContactStore {
                         continue
                     } catch let e as DatabaseError where e.isUniqueViolation {
                         try conn.execute("ROLLBACK TO SAVEPOINT chunk")
-                        duplicatesSeen = true
+                        plan.metDuplicate()
                     }
                 }
                 try conn.execute("""
