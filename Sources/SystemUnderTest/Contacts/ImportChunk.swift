@@ -2,7 +2,6 @@
 /// before, so the load only sends bytes. Each line starts with the tenant, so the text can go into `contacts` as it is.
 public struct ImportChunk: Sendable {
     public static let columns = "tenant_id, email, first_name, last_name, company, source, tags, custom_fields"
-    public let tenant: Int64
     public let count: Int
     public let copyText: [UInt8]
 
@@ -14,7 +13,6 @@ public struct ImportChunk: Sendable {
             text += lead
             c.appendCopyLine(to: &text)
         }
-        self.tenant = tenant
         count = contacts.count
         copyText = text
     }

@@ -17,7 +17,7 @@ public struct PostgresContactStore: ContactStore {
                     throw ImportError(field: "custom_fields", "is not valid JSON: \(e.message.split(separator: "\n").first ?? "")")
                 }
             }
-            var inserted = 0, plan = ImportPlan()
+            var inserted = 0, plan = ImportPlan(), staged = false
             while let chunk = try chunks.pop() {
                 if plan.next() == .copyInSavepoint {
                     try conn.execute("SAVEPOINT chunk")
@@ -30,10 +30,13 @@ public struct PostgresContactStore: ContactStore {
                         plan.metDuplicate()
                     }
                 }
-                try conn.execute("""
-                    CREATE TEMP TABLE IF NOT EXISTS import_stage (tenant_id bigint, email text, first_name text, last_name text,
-                        company text, source text, tags text[], custom_fields jsonb) ON COMMIT DELETE ROWS
-                    """)
+                if !staged {
+                    try conn.execute("""
+                        CREATE TEMP TABLE IF NOT EXISTS import_stage (tenant_id bigint, email text, first_name text, last_name text,
+                            company text, source text, tags text[], custom_fields jsonb) ON COMMIT DELETE ROWS
+                        """)
+                    staged = true
+                }
                 _ = try copy(chunk, into: "import_stage")
                 inserted += try conn.query("""
                     INSERT INTO contacts (\(ImportChunk.columns)) SELECT \(ImportChunk.columns) FROM import_stage
@@ -65,14 +68,14 @@ public struct PostgresContactStore: ContactStore {
         let rows = if windowed, let candidates = sql.emailCandidates { """
             WITH w AS MATERIALIZED (SELECT (SELECT id FROM contacts WHERE tenant_id = $1 AND id > $2 ORDER BY id OFFSET $4 LIMIT 1) AS last)
             SELECT * FROM (
-                (\(page) tenant_id = $1 AND id > $2 AND id <= coalesce((SELECT last FROM w), 9223372036854775807) AND \(sql.predicate)
+                (\(page) tenant_id = $1 AND id > $2 AND id <= coalesce((SELECT last FROM w), \(Int64.max)) AND \(sql.predicate)
                  ORDER BY id LIMIT $3)
                 UNION ALL
                 (\(page) (SELECT last FROM w) IS NOT NULL AND tenant_id + 0 = $1 AND id > (SELECT last FROM w) AND id = ANY(ARRAY(
                     \(candidates)
                     UNION ALL
                     SELECT id FROM contacts WHERE tenant_id = $1 AND id > (SELECT upto FROM contact_search_progress)
-                        AND id < 9223372036854775807 AND \(sql.predicate)))
+                        AND id < \(Int64.max) AND \(sql.predicate)))
                  AND \(sql.predicate) ORDER BY id LIMIT $3)
             ) page LIMIT $3
             """ } else { "\(page) tenant_id = $1 AND id > $2 AND \(sql.predicate) ORDER BY id LIMIT $3" }
