@@ -28,9 +28,9 @@ public final class PostgresServer: Sendable {
             if geteuid() == 0 { _ = try ManagedProcess.runToEnd("/bin/chown", ["-R", "postgres:postgres", directory]) }
             try ClusterTemplate.create(data, bin: bin)
         }
+        try Self.writeSettings(ServerSettings.postgres(memoryBytes: memoryBytes), data: data)
         port = try wanted ?? FreePort.pick()
-        var args = ["-D", data, "-p", "\(port)", "-k", socketDir, "-c", "listen_addresses=127.0.0.1"]
-        for (k, v) in ServerSettings.postgres(memoryBytes: memoryBytes) { args += ["-c", "\(k)=\(v)"] }
+        let args = ["-D", data, "-p", "\(port)", "-k", socketDir, "-c", "listen_addresses=127.0.0.1"]
         // SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for every client to leave.
         process = try ManagedProcess(name: "postgres", executable: bin + "/postgres", arguments: args,
                                      logPath: directory + "/postgres.log", asUser: "postgres", stopSignal: SIGINT)
@@ -48,5 +48,21 @@ public final class PostgresServer: Sendable {
         guard !exists else { return }
         let created = try ManagedProcess.runToEnd(bin + "/createdb", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "mailstorm"])
         guard created.status == 0 else { process.stop(); throw StackError("createdb failed: \(created.output)") }
+    }
+
+    /// The settings live in a file that postgresql.conf includes last, not in `-c` flags: on a reload PostgreSQL
+    /// checks every restart-only line of its files against the running value, and initdb's own shared_buffers and
+    /// max_connections lines differed from the flags ("configuration file contains errors" on each pg_reload_conf).
+    static func writeSettings(_ settings: [(String, String)], data: String) throws {
+        let name = "mailstorm.conf"
+        let lines = settings.map { "\($0.0) = '\($0.1.replacingOccurrences(of: "'", with: "''"))'" }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: data + "/" + name, atomically: false, encoding: .utf8)
+        let conf = data + "/postgresql.conf"
+        let include = "include '\(name)'"
+        let text = try String(contentsOfFile: conf, encoding: .utf8)
+        if !text.split(separator: "\n").contains(where: { $0 == include }) {
+            try (text + (text.hasSuffix("\n") ? "" : "\n") + include + "\n").write(toFile: conf, atomically: false, encoding: .utf8)
+        }
+        if geteuid() == 0, let pw = getpwnam("postgres") { chown(data + "/" + name, pw.pointee.pw_uid, pw.pointee.pw_gid) }
     }
 }

@@ -4,9 +4,9 @@ import Harness
 /// PostgreSQL and Redis settings for the embedded stack, taken from seed 000_b0898af9d4bb9020.txt
 /// ("PostgreSQL Configuration" and "Redis Configuration") and scaled to this machine.
 public enum ServerSettings {
-    /// PostgreSQL `-c` settings. Seed 000 sizes memory for a small box (shared_buffers 256MB = 25% of RAM,
-    /// effective_cache_size 1GB = 75%); the same ratios are applied to this machine's RAM, capped at seed 004's
-    /// 512MB and 2GB because the harness, campaignd and Redis share the machine.
+    /// PostgreSQL settings, which PostgresServer writes into the cluster's configuration. Seed 000 sizes memory for
+    /// a small box (shared_buffers 256MB = 25% of RAM, effective_cache_size 1GB = 75%); the same ratios are applied
+    /// to this machine's RAM, capped at seed 004's 512MB and 2GB because the harness, campaignd and Redis share it.
     public static func postgres(memoryBytes: UInt64) -> [(String, String)] {
         let mb = memoryBytes / 1_048_576
         let shared = min(max(mb / 4, 128), 512)
