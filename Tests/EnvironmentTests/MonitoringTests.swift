@@ -86,7 +86,8 @@ import Testing
     }
 
     /// Swift names demangled by the toolchain; kernel and scheduler samples kept apart from user-space work;
-    /// an `[unknown]` tower folded to one frame, and no stack deeper than 48.
+    /// an `[unknown]` tower folded to one frame, a function without a symbol named by its library, and no stack
+    /// deeper than 48.
     @Test func profilesAreDemangledSortedByWhereAndOfSensibleHeight() {
         let tower = (0..<120).map { _ in "\t    0 [unknown] ([unknown])" }.joined(separator: "\n")
         let script = """
@@ -108,12 +109,18 @@ import Testing
             \(tower)
             \t    5001 main+0x9 (/x/campaignd)
 
+            campaignd 12 100.5:    1001 cpu-clock:ppp:
+            \t    29ad8a [unknown] (/usr/lib/x86_64-linux-gnu/libcrypto.so.3)
+            \t    29ad00 [unknown] (/usr/lib/x86_64-linux-gnu/libcrypto.so.3)
+            \t    1f6265 HMAC_Final+0x15 (/usr/lib/x86_64-linux-gnu/libcrypto.so.3)
+            \t    5001 main+0x9 (/x/campaignd)
+
             """
         let p = ServerProfiler.profile(script)
-        #expect(p.samples == 4 && p.kernel == 1 && p.scheduler == 1 && p.user.values.reduce(0, +) == 2)
-        let burn = p.user.keys.first { $0.hasPrefix("main;") && !$0.contains("[unknown]") }
-        #expect(burn == "main;static InjectedCPU.burn(_:)", "\(p.user.keys)")
+        #expect(p.samples == 5 && p.kernel == 1 && p.scheduler == 1 && p.user.values.reduce(0, +) == 3)
+        #expect(p.user.keys.contains("main;static InjectedCPU.burn(_:)"), "\(p.user.keys)")
         #expect(p.user.keys.contains("main;[unknown];swift_retain"), "a tower of 120 unknown frames is one frame: \(p.user.keys)")
+        #expect(p.user.keys.contains("main;HMAC_Final;[libcrypto.so.3]"), "an unnamed function is named by its library, once: \(p.user.keys)")
         let deep = ServerProfiler.readable((0..<100).map { "f\($0)" })
         #expect(deep.count == 48 && deep.first == "[deeper frames]" && deep.last == "f99")
     }
