@@ -204,9 +204,45 @@ class Stack:
                 raise RuntimeError("the search indexer did not catch up in time")
             time.sleep(0.2)
 
+    def logged_statement(self, request, marker, attempts=50):
+        """The statement campaignd runs for `request()` whose text contains `marker`, and its parameters, as
+        PostgreSQL logs them (log_min_duration_statement = 0 meanwhile): a peer can run campaignd's own SQL.
+        A pool connection takes a reload at its next statement, so the request is repeated until one is logged."""
+        log = os.path.join(self.endpoints["logs"][0], "postgres.log")
+        start = os.path.getsize(log)
+        self.psql("ALTER SYSTEM SET log_min_duration_statement = 0")
+        self.psql("SELECT pg_reload_conf()")
+        try:
+            for _ in range(attempts):
+                request()
+                with open(log, "rb") as f:
+                    f.seek(start)
+                    found = logged_executes(f.read().decode(errors="replace"), marker)
+                if found:
+                    return found[-1]
+                time.sleep(0.1)
+            raise RuntimeError(f"no statement with {marker!r} in {log} after {attempts} requests")
+        finally:
+            self.psql("ALTER SYSTEM RESET log_min_duration_statement")
+            self.psql("SELECT pg_reload_conf()")
+
     def login(self, email="user1@tenant1.example"):
         body = json.dumps({"email": email, "password": "mailstorm-pass"}).encode()
         return api(self.url, "POST", "/api/login", body)["token"]
+
+
+def logged_executes(log, marker):
+    """(sql, [parameters]) of each `execute` in a PostgreSQL log (default line prefix) whose text holds `marker`."""
+    records = re.split(r"\n(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \S+ \[\d+\] )", log)
+    out = []
+    for rec, nxt in zip(records, records[1:] + [""]):
+        m = re.search(r"\] LOG:  duration: [\d.]+ ms  execute [^:]*: (.*)", rec, re.S)
+        if not m or marker not in m.group(1):
+            continue
+        d = re.search(r"\] DETAIL:  parameters: (.*)", nxt, re.S)
+        params = [None if v == "NULL" else q.replace("''", "'") for v, q in re.findall(r"\$\d+ = (NULL|'((?:[^']|'')*)')", d.group(1))] if d else []
+        out.append((m.group(1).rstrip("\n"), params))
+    return out
 
 
 def api(base, method, path, body=None, token=None, content_type="application/json"):
