@@ -241,7 +241,7 @@ def logged_executes(log, marker):
             continue
         d = re.search(r"\] DETAIL:  parameters: (.*)", nxt, re.S)
         params = [None if v == "NULL" else q.replace("''", "'") for v, q in re.findall(r"\$\d+ = (NULL|'((?:[^']|'')*)')", d.group(1))] if d else []
-        out.append((m.group(1).rstrip("\n"), params))
+        out.append((m.group(1).rstrip("\n").replace("\n\t", "\n"), params))  # the log indents continued lines
     return out
 
 
