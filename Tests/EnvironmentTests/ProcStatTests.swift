@@ -28,6 +28,36 @@ import Testing
         #expect(HostCPU.read().map { $0.cores >= 1 } == true)
     }
 
+    /// A postmaster (1) reaps backend 3, 5 s of CPU, right after the tree's first read of it: 3 is gone from
+    /// /proc and its CPU is in 1's cutime, which was read before. Read once, the tree dips from 8 s to 3 s.
+    @Test func aChildReapedDuringATreeReadIsCountedOnce() {
+        let parents: [Int32: Int32] = [1: 0, 2: 1, 3: 1]
+        func stat(_ pid: Int32, _ cpu: Double, reaped: Double = 0) -> ProcStat {
+            ProcStat(pid: pid, parent: parents[pid] ?? 0, cpuSeconds: cpu, rssBytes: 0, threads: 1, fds: 0, reapedSeconds: reaped)
+        }
+        var reaped = false, rootReads = 0
+        let total = ProcStat.sumTree(1, parents: parents) { pid in
+            switch pid {
+            case 1:
+                rootReads += 1
+                let s = reaped ? stat(1, 6, reaped: 5) : stat(1, 1)
+                reaped = true
+                return s
+            case 2: return stat(2, 2)
+            default: return reaped ? nil : stat(3, 5)
+            }
+        }
+        #expect(total?.cpuSeconds == 8 && total?.threads == 2, "\(String(describing: total))")
+        #expect(rootReads == 3, "read, changed, read again and checked")
+        // Nothing reaped: one pass, the root read before and after it.
+        rootReads = 0
+        let still = ProcStat.sumTree(1, parents: parents) { pid in
+            if pid == 1 { rootReads += 1 }
+            return stat(pid, pid == 1 ? 6 : 2, reaped: pid == 1 ? 5 : 0)
+        }
+        #expect(still?.cpuSeconds == 10 && rootReads == 2)
+    }
+
     @Test func readsThisProcess() throws {
         let s = try #require(ProcStat.read(getpid()))
         #expect(s.rssBytes > 1_000_000 && s.threads >= 1 && s.fds >= 3)

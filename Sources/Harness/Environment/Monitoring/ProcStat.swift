@@ -10,6 +10,8 @@ public struct ProcStat: Sendable, Equatable {
     public var rssBytes: UInt64
     public var threads: Int
     public var fds: Int
+    /// CPU of children it has reaped (cutime + cstime), part of `cpuSeconds`.
+    public var reapedSeconds: Double = 0
 
     /// Parses /proc/<pid>/stat. The command name (field 2) may hold spaces and parentheses, so fields are
     /// counted from the last ')'.
@@ -20,7 +22,8 @@ public struct ProcStat: Sendable, Equatable {
         // does not shrink when one of them exits.
         guard f.count > 21, let ppid = Int32(f[1]), let ut = Double(f[11]), let st = Double(f[12]),
               let cut = Double(f[13]), let cst = Double(f[14]), let th = Int(f[17]), let rss = UInt64(f[21]) else { return nil }
-        return ProcStat(pid: pid, parent: ppid, cpuSeconds: (ut + st + cut + cst) / ticksPerSecond, rssBytes: rss * pageSize, threads: th, fds: 0)
+        return ProcStat(pid: pid, parent: ppid, cpuSeconds: (ut + st + cut + cst) / ticksPerSecond, rssBytes: rss * pageSize, threads: th, fds: 0,
+                        reapedSeconds: (cut + cst) / ticksPerSecond)
     }
 
     /// The fields of /proc/<pid>/stat after the command name (field 2), which may hold spaces and parentheses.
@@ -69,19 +72,34 @@ public struct ProcStat: Sendable, Equatable {
     /// A process and all its descendants (PostgreSQL's backends are children of the postmaster), summed.
     /// `parents` comes from `parentMap()`, read once per sample for every tree.
     public static func readTree(_ root: Int32, parents: [Int32: Int32], pss: inout PSSReader, now: Double) -> ProcStat? {
-        guard var total = read(root, pss: &pss, now: now) else { return nil }
+        sumTree(root, parents: parents) { read($0, pss: &pss, now: now) }
+    }
+
+    /// A child reaped after the root was read and before its own read counts nowhere: its CPU has moved into the
+    /// root's cutime, already read. The sum dips by it and comes back at the next sample; when a send began as the
+    /// seeder's backends ended, postgres "used" 19 s of CPU in 1.1 s. So while the root's reaped-children time
+    /// moved during a read, the tree is read again (3 reads at most).
+    static func sumTree(_ root: Int32, parents: [Int32: Int32], read: (Int32) -> ProcStat?) -> ProcStat? {
         func descends(_ p: Int32) -> Bool {
             var cur = p, hops = 0
             while let pp = parents[cur], hops < 16 { if pp == root { return true }; cur = pp; hops += 1 }
             return false
         }
-        for p in parents.keys where p != root && descends(p) {
-            guard let c = read(p, pss: &pss, now: now) else { continue }
-            total.cpuSeconds += c.cpuSeconds
-            total.rssBytes += c.rssBytes
-            total.threads += c.threads
-            total.fds += c.fds
+        let children = parents.keys.filter { $0 != root && descends($0) }
+        var rootStat = read(root)
+        for attempt in 1...3 {
+            guard let first = rootStat else { return nil }
+            var total = first
+            for p in children {
+                guard let c = read(p) else { continue }
+                total.cpuSeconds += c.cpuSeconds
+                total.rssBytes += c.rssBytes
+                total.threads += c.threads
+                total.fds += c.fds
+            }
+            rootStat = read(root)
+            guard attempt < 3, let after = rootStat, after.reapedSeconds != first.reapedSeconds else { return total }
         }
-        return total
+        return nil
     }
 }
