@@ -64,7 +64,8 @@ def pgbench(db, sql, params, transactions=None, rate=None, duration=None):
         cmd = ["pgbench", "-n", "-M", "prepared", "-f", script, "-l", "--log-prefix", os.path.join(d, "log")]
         for i, p in enumerate(params, 1):
             cmd += ["-D", f"p{i}={p}"]
-        # At a rate, as many connections as campaignd's pool here (3 per core, 4 to 32): with one, pgbench queues
+        # At a rate, as many connections as campaignd's pool here (CampaignConfig.defaultDBPool: 3 per core, 4 to 32,
+        # which the stack leaves at its default): with one, pgbench queues
         # behind its own slow query, and its latencies count from each scheduled start (smith9 p95 54 ms, API 17).
         pool = min(max(3 * os.cpu_count(), 4), 32)
         cmd += ["-t", str(transactions)] if transactions else ["-R", str(rate), "-T", str(duration), "-c", str(pool)]

@@ -110,7 +110,8 @@ public struct ScenarioRunner: Sendable {
         // The seed's upkeep is done before the load, not inside it: a 1M send met a checkpoint and autovacuum's pass
         // over the new contacts (pgbench -i vacuums after loading too). Only in a stack this run started, whose
         // PostgreSQL the harness runs as superuser; the seeder's backends have ended, so their counts are in.
-        if owned != nil, options.stack.databaseURL == nil, let db = endpoints.databaseURL {
+        let ownsDatabase = owned != nil && options.stack.databaseURL == nil
+        if ownsDatabase, let db = endpoints.databaseURL {
             let done = try ManagedProcess.runToEnd("/usr/bin/psql", [db, "-Atq", "-c", "VACUUM (ANALYZE) contacts", "-c", "CHECKPOINT"])
             guard done.status == 0 else { throw StackError("upkeep after seeding failed: \(done.output.suffix(400))") }
         }
@@ -169,7 +170,7 @@ public struct ScenarioRunner: Sendable {
         outcome.services = serviceSummary
         outcome.serverProfile = profile
         // Servers the run does not own would count as other work.
-        let ownsAll = owned != nil && options.stack.databaseURL == nil && options.stack.redisURL == nil
+        let ownsAll = ownsDatabase && options.stack.redisURL == nil
         outcome.hostLoad = ownsAll ? monitor.hostLoad : nil
         if options.profileServer {
             outcome.profileNote = running?.pids["campaignd"] == nil ? "no perf profile: campaignd is not a process of this run (a --target run)"

@@ -86,10 +86,10 @@ public struct ProcStat: Sendable, Equatable {
             return false
         }
         let children = parents.keys.filter { $0 != root && descends($0) }
-        var rootStat = read(root)
-        for attempt in 1...3 {
-            guard let first = rootStat else { return nil }
-            var total = first
+        guard var rootStat = read(root) else { return nil }
+        var attempt = 1
+        while true {
+            var total = rootStat
             for p in children {
                 guard let c = read(p) else { continue }
                 total.cpuSeconds += c.cpuSeconds
@@ -97,9 +97,9 @@ public struct ProcStat: Sendable, Equatable {
                 total.threads += c.threads
                 total.fds += c.fds
             }
-            rootStat = read(root)
-            guard attempt < 3, let after = rootStat, after.reapedSeconds != first.reapedSeconds else { return total }
+            guard attempt < 3, let after = read(root), after.reapedSeconds != rootStat.reapedSeconds else { return total }
+            rootStat = after
+            attempt += 1
         }
-        return nil
     }
 }

@@ -137,8 +137,9 @@ public final class ServerProfiler: @unchecked Sendable {
     /// A function without a symbol (a library's local functions: Debian strips them) is named by its library,
     /// `[libcrypto.so.3]`: 10% of a send's samples read `[unknown]` at the top of the table, most of them
     /// OpenSSL's hashing and jemalloc's internals.
-    static func named(_ symbol: String, in library: String) -> String {
-        symbol == "[unknown]" && !library.isEmpty && library != "[unknown]" ? "[\(library)]" : symbol
+    static func named(_ symbol: String, in dso: Substring) -> String {
+        guard symbol == "[unknown]", let library = dso.split(separator: "/").last, library != "[unknown]" else { return symbol }
+        return "[\(library)]"
     }
 
     /// The deepest stacks here were towers of up to 127 unnamed frames (libraries without frame pointers): a run
@@ -165,13 +166,13 @@ public final class ServerProfiler: @unchecked Sendable {
             guard parts.count == 2 else { continue }
             var sym = String(parts[1])
             let kernel = sym.hasSuffix("([kernel.kallsyms])")
-            var library = ""
+            var dso: Substring = ""
             if let paren = sym.range(of: " (", options: .backwards) {
-                library = sym[paren.upperBound...].dropLast().split(separator: "/").last.map(String.init) ?? ""
+                dso = sym[paren.upperBound...].dropLast()
                 sym = String(sym[..<paren.lowerBound])
             }
             if let plus = sym.range(of: "+0x", options: .backwards) { sym = String(sym[..<plus.lowerBound]) }
-            frames.append((Self.named(sym, in: library), kernel))
+            frames.append((Self.named(sym, in: dso), kernel))
         }
         flush()
         return out
